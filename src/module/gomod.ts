@@ -419,7 +419,9 @@ function parseVersion(verb: string, modulePath: string, args: Args, i: number, f
     }
     value = canonical;
   }
-  args.set(i, value);
+  // go writes the version back bare, so a retraction it takes as written ("a b") comes out as text it
+  // cannot read again; quoting when needed keeps the result readable and changes nothing for real versions.
+  args.set(i, autoQuote(value));
   return value;
 }
 
