@@ -3,24 +3,26 @@
 // one. The syntax (tokens, blocks, comments, canonical layout) lives in modsyntax.ts.
 
 import { sep } from 'node:path';
-import { GodepotError } from '../errors.js';
 import {
   addLine,
+  Args,
   autoQuote,
   cleanup,
+  DirectiveProblem,
   formatSyntax,
   goFields,
   goTrimSpace,
-  goUnquote,
   markRemoved,
+  parseQuotedArg,
   parseSyntax,
+  Problems,
+  readDirective,
+  tokenValue,
   updateLine,
-  GoModSyntaxError,
   type Comment,
   type FileSyntax,
   type Line,
   type LineBlock,
-  type ModFileProblem,
 } from './modsyntax.js';
 import { checkPathMajor, splitPathVersion } from './path.js';
 import { goQuote } from './quote.js';
@@ -135,10 +137,10 @@ const toolchainRE = /^default$|^go1($|\.)/;
 const deprecatedRE = /(?:^|\n\n)Deprecated: *([\s\S]*?)(?:$|\n\n)/;
 
 /**
- * Parses a main module's go.mod as modfile.Parse does: every directive is checked, and versions are
- * canonicalised (by `fixVersion` when given, else they must already be semver). Quotes that are not
- * needed are removed from the syntax tree, so formatting the result gives `go mod edit -fmt`'s output.
- * Throws GoModSyntaxError listing every problem.
+ * Parses a main module's go.mod as modfile.Parse does: every directive is checked and every version is
+ * canonicalised, by `fixVersion` when given, else by semver rules ("v1.2" becomes "v1.2.0", "1.2" is an
+ * error; retractions are then taken as written). The syntax tree is rewritten to match, without
+ * needless quotes. Throws GoModSyntaxError listing every problem.
  */
 export function parseGoMod(filename: string, data: string | Uint8Array, fixVersion?: VersionFixer): GoModFile {
   return parseToFile(filename, data, fixVersion ?? null, true);
@@ -153,7 +155,10 @@ export function parseGoModLax(filename: string, data: string | Uint8Array, fixVe
   return parseToFile(filename, data, fixVersion ?? null, false);
 }
 
-/** Prints a go.mod in the canonical layout, byte for byte as `go mod edit -fmt` would. */
+/**
+ * Prints a go.mod in the canonical layout, byte for byte as modfile.Format. (`go mod edit -fmt` also
+ * sorts blocks and drops duplicate exclude and replace lines first.)
+ */
 export function formatGoMod(file: GoModFile): string {
   return formatSyntax(file.syntax);
 }
@@ -180,7 +185,7 @@ function parseToFile(filename: string, data: string | Uint8Array, fix: VersionFi
     } else if (stmt.kind === 'block') {
       const verb = stmt.token[0]!;
       if (stmt.token.length > 1 || !blockVerbs.has(verb)) {
-        if (strict) problems.add(stmt.start.line, stmt.start.lineRune, `unknown block type: ${stmt.token.join(' ')}`);
+        if (strict) problems.add(stmt.start, `unknown block type: ${stmt.token.join(' ')}`);
         continue;
       }
       for (const line of stmt.line) addDirective(f, problems, stmt, line, verb, new Args(line.token, 0), fix, strict);
@@ -192,63 +197,10 @@ function parseToFile(filename: string, data: string | Uint8Array, fix: VersionFi
   return f;
 }
 
+// What a dependency's go.mod is read for; everything else there is skipped (modfile.ParseLax).
+const laxVerbs = new Set(['go', 'module', 'retract', 'require', 'ignore']);
+
 const blockVerbs = new Set(['module', 'godebug', 'require', 'exclude', 'replace', 'retract', 'tool', 'ignore']);
-
-/**
- * The arguments of a directive: a window onto its line's tokens. Writing an argument writes the token,
- * which is how parsing removes needless quotes and canonicalises versions in the syntax tree.
- */
-export class Args {
-  constructor(
-    private readonly tokens: string[],
-    private base: number,
-  ) {}
-
-  get length(): number {
-    return this.tokens.length - this.base;
-  }
-
-  /** The argument at `i` (0-based). */
-  at(i: number): string {
-    return this.tokens[this.base + i] ?? '';
-  }
-
-  /** Rewrites the argument at `i` in the syntax tree. */
-  set(i: number, value: string): void {
-    this.tokens[this.base + i] = value;
-  }
-
-  /** Drops the first `n` arguments from this view. */
-  shift(n: number): void {
-    this.base += n;
-  }
-}
-
-/** Collects the problems of one file, positioned at their directive's line, as modfile.ErrorList. */
-export class Problems {
-  private readonly list: ModFileProblem[] = [];
-
-  constructor(private readonly filename: string) {}
-
-  /** Records a problem at `line`:`column` (column 1 is not printed, as go prints it). */
-  add(line: number, column: number, reason: string, verb = '', modulePath = ''): void {
-    this.list.push({ filename: this.filename, line, column, verb, modulePath, reason });
-  }
-
-  /** Throws GoModSyntaxError when anything was recorded. */
-  throwIfAny(): void {
-    if (this.list.length > 0) throw new GoModSyntaxError(this.list);
-  }
-}
-
-/** Thrown by the directive readers: one problem, recorded by `readDirective` at the directive's line. */
-export class DirectiveProblem {
-  constructor(
-    readonly reason: string,
-    readonly verb = '',
-    readonly modulePath = '',
-  ) {}
-}
 
 function addDirective(
   f: GoModFile,
@@ -262,7 +214,7 @@ function addDirective(
 ): void {
   // A dependency's go.mod may use directives newer than us, or ones that only matter in the main
   // module (replace, exclude): those are skipped rather than rejected.
-  if (!strict && !['go', 'module', 'retract', 'require', 'ignore'].includes(verb)) return;
+  if (!strict && !laxVerbs.has(verb)) return;
   readDirective(problems, line, () => {
     if (applySharedDirective(f, line, verb, args, fix, !strict)) return;
     switch (verb) {
@@ -323,9 +275,9 @@ export interface SharedDirectives {
 }
 
 /**
- * Applies a go, toolchain, godebug or replace directive (the ones go.mod and go.work share) to `f`,
- * recording the first problem; returns false for any other verb. `laxGo` accepts "v1.2.3"-style go lines.
- * Throws DirectiveProblem.
+ * Applies a go, toolchain, godebug or replace directive (the ones go.mod and go.work share) to `f`;
+ * returns false for any other verb. `laxGo` accepts "v1.2.3"-style go lines. Throws DirectiveProblem.
+ * Exported for gowork.ts.
  */
 export function applySharedDirective(
   f: SharedDirectives,
@@ -370,52 +322,18 @@ export function applySharedDirective(
   return false;
 }
 
-/**
- * Runs `apply` (which reads one directive) and records a DirectiveProblem as a problem at the line; shared with
- * gowork.ts so both files report problems alike.
- */
-export function readDirective(problems: Problems, line: Line, apply: () => void): void {
-  try {
-    apply();
-  } catch (err) {
-    if (!(err instanceof DirectiveProblem)) throw err;
-    problems.add(line.start.line, line.start.lineRune, err.reason, err.verb, err.modulePath);
-  }
-}
-
-/** Reads the argument at `i` as a path: unquotes it, and rewrites its token quoted only if needed. */
-export function parseQuotedArg(args: Args, i: number): string {
-  const token = args.at(i);
-  let value = token;
-  if (token.startsWith('"')) {
-    const unquoted = goUnquote(token);
-    if (unquoted === null) throw new DirectiveProblem('invalid quoted string: invalid syntax');
-    value = unquoted;
-  } else if (/["'`]/.test(token)) {
-    // Other quote characters are reserved, so that 'x' is an error rather than a path with quotes in it.
-    throw new DirectiveProblem('invalid quoted string: unquoted string cannot contain quote');
-  }
-  args.set(i, autoQuote(value));
-  return value;
-}
-
-// Like parseQuotedArg, but a quoting problem is reported as a bad version of `modulePath`.
+// Reads the version argument at `i`; a malformed one is reported as a bad version of `modulePath`.
 function parseVersion(verb: string, modulePath: string, args: Args, i: number, fix: VersionFixer | null): string {
   const token = args.at(i);
-  let value = token;
-  if (token.startsWith('"')) {
-    const unquoted = goUnquote(token);
-    if (unquoted === null) throw new DirectiveProblem(new InvalidVersionError('', token, 'invalid syntax').message, verb, modulePath);
-    value = unquoted;
-  } else if (/["'`]/.test(token)) {
-    throw new DirectiveProblem(new InvalidVersionError('', token, 'unquoted string cannot contain quote').message, verb, modulePath);
-  }
+  const read = tokenValue(token);
+  if ('reason' in read) throw invalidVersion(verb, modulePath, token, read.reason);
+  let value = read.value;
   if (fix !== null) {
     value = applyFix(fix, verb, modulePath, value);
   } else {
     const canonical = canonicalVersion(value);
     if (canonical === '') {
-      throw new DirectiveProblem(new InvalidVersionError('', value, 'must be of the form v1.2.3').message, verb, modulePath);
+      throw invalidVersion(verb, modulePath, value, 'must be of the form v1.2.3');
     }
     value = canonical;
   }
@@ -425,15 +343,17 @@ function parseVersion(verb: string, modulePath: string, args: Args, i: number, f
   return value;
 }
 
+// `verb modulePath: version "v" invalid: reason`, go's text for a module.InvalidVersionError in a directive.
+function invalidVersion(verb: string, modulePath: string, version: string, reason: string, pseudo = false): DirectiveProblem {
+  return new DirectiveProblem(new InvalidVersionError('', version, reason, { pseudo }).message, verb, modulePath);
+}
+
 function applyFix(fix: VersionFixer, verb: string, modulePath: string, version: string): string {
   try {
     return fix(modulePath, version);
   } catch (err) {
     // go strips the module.ModuleError around an invalid version and prints "verb path: version ...".
-    if (err instanceof InvalidVersionError) {
-      const bare = new InvalidVersionError('', err.version, err.reason, { pseudo: err.pseudo });
-      throw new DirectiveProblem(bare.message, verb, modulePath);
-    }
+    if (err instanceof InvalidVersionError) throw invalidVersion(verb, modulePath, err.version, err.reason, err.pseudo);
     throw new DirectiveProblem(err instanceof Error ? err.message : String(err));
   }
 }
@@ -471,24 +391,18 @@ function fixRetract(f: GoModFile, problems: Problems, fix: VersionFixer | null):
   if (fix === null) return;
   const modulePath = f.module?.mod.path ?? '';
   for (const r of f.retract) {
-    const pos = r.syntax.start;
     if (modulePath === '') {
       // Said once, not once per retract line.
-      problems.add(pos.line, pos.lineRune, 'no module directive found, so retract cannot be used');
+      problems.add(r.syntax.start, 'no module directive found, so retract cannot be used');
       return;
     }
     const tokens = r.syntax.token;
     const args = new Args(tokens, tokens[0] === 'retract' ? 1 : 0);
-    try {
+    readDirective(problems, r.syntax, () => {
       const interval = parseVersionInterval('retract', modulePath, args, fix);
       r.low = interval.low;
       r.high = interval.high;
-    } catch (err) {
-      if (!(err instanceof DirectiveProblem)) throw err;
-      problems.add(pos.line, pos.lineRune, err.reason, err.verb, err.modulePath);
-      r.low = '';
-      r.high = '';
-    }
+    });
   }
 }
 
@@ -538,7 +452,7 @@ function checkMajor(verb: string, modulePath: string, version: string, pathMajor
   try {
     checkPathMajor(version, pathMajor);
   } catch (err) {
-    if (err instanceof GodepotError) throw new DirectiveProblem(err.message, verb, modulePath);
+    if (err instanceof InvalidVersionError) throw new DirectiveProblem(err.message, verb, modulePath);
     throw err;
   }
 }

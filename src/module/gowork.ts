@@ -1,19 +1,18 @@
 // go.work files as golang.org/x/mod/modfile reads them (ParseWork): go, toolchain, godebug, use and
 // replace directives, over the same syntax as go.mod.
 
+import { applySharedDirective, type GoDirective, type Godebug, type Replace, type ToolchainDirective } from './gomod.js';
 import {
-  applySharedDirective,
   Args,
   DirectiveProblem,
+  formatSyntax,
   parseQuotedArg,
+  parseSyntax,
   Problems,
   readDirective,
-  type GoDirective,
-  type Godebug,
-  type Replace,
-  type ToolchainDirective,
-} from './gomod.js';
-import { formatSyntax, parseSyntax, type FileSyntax, type Line } from './modsyntax.js';
+  type FileSyntax,
+  type Line,
+} from './modsyntax.js';
 
 /** One `use` line: a directory holding a module of the workspace. */
 export interface Use {
@@ -47,7 +46,7 @@ export function parseGoWork(filename: string, data: string | Uint8Array): GoWork
     } else if (stmt.kind === 'block') {
       const verb = stmt.token[0]!;
       if (stmt.token.length > 1 || !blockVerbs.has(verb)) {
-        problems.add(stmt.start.line, stmt.start.lineRune, `unknown block type: ${stmt.token.join(' ')}`);
+        problems.add(stmt.start, `unknown block type: ${stmt.token.join(' ')}`);
         continue;
       }
       for (const line of stmt.line) addWorkDirective(f, problems, line, verb, new Args(line.token, 0));
@@ -57,7 +56,7 @@ export function parseGoWork(filename: string, data: string | Uint8Array): GoWork
   return f;
 }
 
-/** Prints a go.work in the canonical layout, byte for byte as `go work edit -fmt` would. */
+/** Prints a go.work in the canonical layout, byte for byte as modfile.Format (`go work edit -fmt` also sorts blocks). */
 export function formatGoWork(file: GoWorkFile): string {
   return formatSyntax(file.syntax);
 }

@@ -1,5 +1,5 @@
 // The syntax layer shared by go.mod and go.work, modelled on golang.org/x/mod/modfile's read.go and
-// print.go: a lexer and parser that keep every comment, and the printer behind `go mod edit -fmt`.
+// print.go: a lexer and parser that keep every comment, and the canonical printer (modfile.Format).
 // Directive meaning lives in gomod.ts and gowork.ts; nothing here knows what `require` is.
 
 import { GodepotError } from '../errors.js';
@@ -89,7 +89,7 @@ export interface ModFileProblem {
 }
 
 /** Renders one problem exactly as modfile.Error.Error does: `go.mod:5:2: require x: reason`. */
-export function problemText(p: ModFileProblem): string {
+function problemText(p: ModFileProblem): string {
   let pos = '';
   if (p.column > 1) pos = `${p.filename}:${p.line}:${p.column}: `;
   else if (p.line > 0) pos = `${p.filename}:${p.line}: `;
@@ -532,7 +532,7 @@ function afterParen(pos: Position): Position {
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Decodes file bytes the way go sees them; invalid UTF-8 becomes U+FFFD. */
-export function decodeModFile(data: string | Uint8Array): string {
+function decodeModFile(data: string | Uint8Array): string {
   return typeof data === 'string' ? data : utf8.decode(data);
 }
 
@@ -682,7 +682,7 @@ class Printer {
   }
 }
 
-/** Prints syntax in the canonical layout, byte for byte as modfile.Format (and `go mod edit -fmt`). */
+/** Prints syntax in the canonical layout, byte for byte as modfile.Format. */
 export function formatSyntax(f: FileSyntax): string {
   const p = new Printer();
   p.file(f);
@@ -894,4 +894,98 @@ export function goUnquote(quoted: string): string | null {
 /** strings.Fields: the words of `s` between runs of what go calls white space. */
 export function goFields(s: string): string[] {
   return s.split(goSpaceRun).filter((w) => w !== '');
+}
+
+// --- Reading directives -------------------------------------------------------------------------
+// Plumbing shared by the go.mod and go.work readers.
+
+/**
+ * The arguments of a directive: a window onto its line's tokens. Writing an argument writes the token,
+ * which is how parsing removes needless quotes and canonicalises versions in the syntax tree.
+ */
+export class Args {
+  constructor(
+    private readonly tokens: string[],
+    private base: number,
+  ) {}
+
+  get length(): number {
+    return this.tokens.length - this.base;
+  }
+
+  /** The argument at `i` (0-based). */
+  at(i: number): string {
+    return this.tokens[this.base + i] ?? '';
+  }
+
+  /** Rewrites the argument at `i` in the syntax tree. */
+  set(i: number, value: string): void {
+    this.tokens[this.base + i] = value;
+  }
+
+  /** Drops the first `n` arguments from this view. */
+  shift(n: number): void {
+    this.base += n;
+  }
+}
+
+/** Collects the problems of one file, positioned at their directive's line, as modfile.ErrorList. */
+export class Problems {
+  private readonly list: ModFileProblem[] = [];
+
+  constructor(private readonly filename: string) {}
+
+  /** Records a problem at `at`, the start of the offending directive or block. */
+  add(at: Position, reason: string, verb = '', modulePath = ''): void {
+    this.list.push({ filename: this.filename, line: at.line, column: at.lineRune, verb, modulePath, reason });
+  }
+
+  /** Throws GoModSyntaxError when anything was recorded. */
+  throwIfAny(): void {
+    if (this.list.length > 0) throw new GoModSyntaxError(this.list);
+  }
+}
+
+/** Thrown by the directive readers: one problem, recorded by `readDirective` at the directive's line. */
+export class DirectiveProblem {
+  constructor(
+    readonly reason: string,
+    readonly verb = '',
+    readonly modulePath = '',
+  ) {}
+}
+
+/**
+ * Runs `apply` (which reads one directive) and records a DirectiveProblem it throws as a problem at the
+ * directive's line, so that one bad directive does not hide the next.
+ */
+export function readDirective(problems: Problems, line: Line, apply: () => void): void {
+  try {
+    apply();
+  } catch (err) {
+    if (!(err instanceof DirectiveProblem)) throw err;
+    problems.add(line.start, err.reason, err.verb, err.modulePath);
+  }
+}
+
+/**
+ * The value of a token as modfile's parseString reads it: a double-quoted token is unquoted, a bare one
+ * is taken as is. Returns go's reason text instead when the token is malformed.
+ */
+export function tokenValue(token: string): { value: string } | { reason: string } {
+  if (token.startsWith('"')) {
+    const value = goUnquote(token);
+    return value === null ? { reason: 'invalid syntax' } : { value };
+  }
+  // Other quote characters are reserved, so that 'x' is an error rather than a path with quotes in it.
+  if (/["'`]/.test(token)) return { reason: 'unquoted string cannot contain quote' };
+  return { value: token };
+}
+
+/** Reads the argument at `i` as a path: unquotes it, and rewrites its token quoted only if needed. */
+export function parseQuotedArg(args: Args, i: number): string {
+  const read = tokenValue(args.at(i));
+  if ('reason' in read) throw new DirectiveProblem(`invalid quoted string: ${read.reason}`);
+  args.set(i, autoQuote(read.value));
+  return read.value;
 }
