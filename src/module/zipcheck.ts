@@ -547,6 +547,6 @@ export async function checkZip(modulePath: ModulePathInput, version: string, zip
   try {
     return (await classifyZip(reader, path, version)).checked;
   } finally {
-    reader.close();
+    await reader.close();
   }
 }

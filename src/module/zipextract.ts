@@ -64,7 +64,7 @@ async function extract(dir: string, modulePath: ModulePathInput, version: string
       throw err;
     }
   } finally {
-    reader.close();
+    await reader.close();
   }
 }
 

@@ -1,8 +1,13 @@
 // Reading zips we did not write: every way yauzl or zlib can fail on hostile bytes becomes a typed
 // `INVALID_ZIP` error here, so callers never see a bare library error for a bad zip.
+//
+// yauzl parses the central directory; entry data is read here with positional reads on our own file
+// handle. yauzl's per-entry streams cost several small reads each, which made hashing a zip of many small
+// files several times slower than hashing the same files on disk.
 
-import { crc32, createInflateRaw } from 'node:zlib';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { crc32, createInflateRaw, inflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { GodepotError } from '../errors.js';
 import { ZipError } from './ziperror.js';
@@ -18,6 +23,15 @@ export interface ZipEntry {
 
 const STORED = 0;
 const DEFLATED = 8;
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const LOCAL_HEADER_SIZE = 30;
+
+// Entries up to this size (compressed and declared) are read and inflated in one call each rather than
+// streamed: most module files are small, and one trip through the thread pool per file beats one per
+// chunk. The bound keeps memory small.
+const SMALL_ENTRY = 4 << 20;
+// Read along with a small entry's local header, so that one read usually fetches header and data.
+const EXTRA_FIELD_GUESS = 256;
 
 /** Turns a failure while parsing zip bytes into `INVALID_ZIP`; system errors (EIO, EACCES) pass through. */
 export function asZipFormatError(err: unknown): unknown {
@@ -27,28 +41,96 @@ export function asZipFormatError(err: unknown): unknown {
   return new ZipError('INVALID_ZIP', `zip: not a valid zip file: ${detail}`, { cause: err });
 }
 
-/** A zip file opened for reading: its central directory is listed once, entries are streamed on demand. */
+function formatError(detail: string): ZipError {
+  return new ZipError('INVALID_ZIP', `zip: not a valid zip file: ${detail}`);
+}
+
+// One inflate call sized to the output: zlib's default 16 KiB chunks would cost one trip through the
+// thread pool per chunk.
+function inflateWhole(compressed: Buffer, maxOutputLength: number): Promise<Buffer> {
+  const chunkSize = Math.max(64, maxOutputLength);
+  return new Promise((resolve, reject) => {
+    inflateRaw(compressed, { maxOutputLength, chunkSize }, (err, out) => (err === null ? resolve(out) : reject(err)));
+  });
+}
+
+// How much of the file one read fetches for yauzl. It reads the central directory in pieces of a few
+// dozen bytes, two per entry; serving those from a block keeps listing a large zip from costing
+// thousands of reads.
+const DIRECTORY_BLOCK = 256 << 10;
+
+// Lets yauzl read the central directory through our file handle. The handle stays ours to close: yauzl's
+// own file readers close their descriptor themselves when the zip is closed.
+class HandleReader extends yauzl.RandomAccessReader {
+  private block = Buffer.alloc(0);
+  private blockStart = 0;
+
+  constructor(private readonly handle: FileHandle) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    return this.handle.createReadStream({ start, end: end - 1, autoClose: false });
+  }
+
+  // yauzl calls this like fs.read and checks the byte count itself; its typings leave that count out.
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+    const done = callback as (err: Error | null, bytesRead?: number) => void;
+    this.readCached(buffer, offset, length, position).then(
+      (bytesRead) => done(null, bytesRead),
+      (err: Error) => done(err),
+    );
+  }
+
+  private async readCached(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    const end = position + length;
+    if (position < this.blockStart || end > this.blockStart + this.block.length) {
+      const block = Buffer.allocUnsafe(Math.max(length, DIRECTORY_BLOCK));
+      const { bytesRead } = await this.handle.read(block, 0, block.length, position);
+      this.block = block.subarray(0, bytesRead);
+      this.blockStart = position;
+    }
+    const from = position - this.blockStart;
+    return this.block.copy(buffer, offset, from, Math.min(from + length, this.block.length));
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    callback(null);
+  }
+}
+
+/** A zip file opened for reading: its central directory is listed once, entries are read on demand. */
 export class ZipReader {
-  private constructor(private readonly zip: yauzl.ZipFile) {}
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly size: number,
+    private readonly zip: yauzl.ZipFile,
+  ) {}
 
   /** Opens `file`; throws `INVALID_ZIP` when it has no readable central directory. */
   static async open(file: string): Promise<ZipReader> {
-    let zip: yauzl.ZipFile;
+    const handle = await open(file, 'r');
     try {
-      zip = await yauzl.openPromise(file, {
-        // We close it ourselves: entries are read after the directory has been listed.
-        autoClose: false,
-        lazyEntries: true,
-        // Names stay bytes, so that a bad name is reported rather than aborting the whole listing.
-        decodeStrings: false,
-        validateEntrySizes: true,
-      });
+      const { size } = await handle.stat();
+      let zip: yauzl.ZipFile;
+      try {
+        zip = await yauzl.fromRandomAccessReaderPromise(new HandleReader(handle), size, {
+          autoClose: false,
+          lazyEntries: true,
+          // Names stay bytes, so that a bad name is reported rather than aborting the whole listing.
+          decodeStrings: false,
+          validateEntrySizes: true,
+        });
+      } catch (err) {
+        throw asZipFormatError(err);
+      }
+      // yauzl reports some failures as events; without a listener such an event would crash the process.
+      zip.on('error', () => {});
+      return new ZipReader(handle, size, zip);
     } catch (err) {
-      throw asZipFormatError(err);
+      await handle.close();
+      throw err;
     }
-    // yauzl reports some failures as events; without a listener such an event would crash the process.
-    zip.on('error', () => {});
-    return new ZipReader(zip);
   }
 
   /** Lists the central directory in stored order. */
@@ -64,6 +146,82 @@ export class ZipReader {
     return out;
   }
 
+  // Reads exactly `length` bytes at `position`, or fails: a zip that ends early is truncated.
+  private async readAt(position: number, length: number): Promise<Buffer> {
+    const buffer = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(buffer, done, length - done, position + done);
+      if (bytesRead === 0) throw formatError('unexpected end of file');
+      done += bytesRead;
+    }
+    return buffer;
+  }
+
+  // Finds where an entry's data starts from its local header, reading `ahead` bytes past the header's
+  // fixed part in the same read; returns those bytes too when they already hold the whole data.
+  private async locate(raw: yauzl.Entry, ahead: number): Promise<{ start: number; data: Buffer | null }> {
+    const offset = raw.relativeOffsetOfLocalHeader;
+    const want = Math.min(LOCAL_HEADER_SIZE + ahead, this.size - offset);
+    if (offset < 0 || want < LOCAL_HEADER_SIZE) throw formatError('local file header out of bounds');
+    const head = await this.readAt(offset, want);
+    if (head.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) throw formatError('invalid local file header signature');
+    const headerLength = LOCAL_HEADER_SIZE + head.readUInt16LE(26) + head.readUInt16LE(28);
+    const start = offset + headerLength;
+    if (start + raw.compressedSize > this.size) throw formatError('file data overflows file bounds');
+    const end = headerLength + raw.compressedSize;
+    return { start, data: end <= head.length ? head.subarray(headerLength, end) : null };
+  }
+
+  // A small entry as one chunk. Inflating stops one byte past the declared size, so a lying size costs at
+  // most that much memory.
+  private async *readWhole(entry: ZipEntry, tooLarge: () => ZipError): AsyncGenerator<Buffer> {
+    const { raw } = entry;
+    const located = await this.locate(raw, entry.name.length + EXTRA_FIELD_GUESS + raw.compressedSize);
+    const compressed = located.data ?? (await this.readAt(located.start, raw.compressedSize));
+    if (raw.compressionMethod !== DEFLATED) {
+      yield compressed;
+      return;
+    }
+    try {
+      yield await inflateWhole(compressed, entry.size + 1);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+      throw err;
+    }
+  }
+
+  // A large entry, inflated as it streams.
+  private async *readStreamed(entry: ZipEntry): AsyncGenerator<Buffer> {
+    const { raw } = entry;
+    const { start } = await this.locate(raw, entry.name.length);
+    if (raw.compressedSize === 0) return;
+    const source: Readable = this.handle.createReadStream({
+      start,
+      end: start + raw.compressedSize - 1,
+      autoClose: false,
+      highWaterMark: 1 << 20,
+    });
+    if (raw.compressionMethod !== DEFLATED) {
+      try {
+        yield* source as AsyncIterable<Buffer>;
+      } finally {
+        source.destroy();
+      }
+      return;
+    }
+    // Larger chunks than zlib's 16 KiB default: fewer hops between the thread pool and the consumer.
+    const inflate = createInflateRaw({ chunkSize: 1 << 16 });
+    source.on('error', (err) => inflate.destroy(err));
+    try {
+      yield* source.pipe(inflate) as AsyncIterable<Buffer>;
+    } finally {
+      source.unpipe();
+      inflate.destroy();
+      source.destroy();
+    }
+  }
+
   /**
    * Yields the uncompressed bytes of `entry`, failing with `INVALID_ZIP` as soon as the data runs past the
    * declared size (so a zip bomb costs at most that much), ends short of it, or has the wrong CRC-32.
@@ -75,37 +233,20 @@ export class ZipReader {
     if (raw.compressionMethod !== STORED && raw.compressionMethod !== DEFLATED) {
       throw new ZipError('INVALID_ZIP', `zip: unsupported compression algorithm ${raw.compressionMethod} for file ${name}`);
     }
-    let source: Readable;
-    try {
-      source = await this.zip.openReadStreamPromise(raw, { decodeFileData: false });
-    } catch (err) {
-      throw asZipFormatError(err);
-    }
-    let data: Readable = source;
-    if (raw.compressionMethod === DEFLATED) {
-      const inflate = createInflateRaw();
-      source.on('error', (err) => inflate.destroy(err));
-      data = source.pipe(inflate);
-    }
+    const tooLarge = (): ZipError =>
+      new ZipError('INVALID_ZIP', `uncompressed size of file ${name} is larger than declared size (${entry.size} bytes)`);
+    const small = entry.size <= SMALL_ENTRY && raw.compressedSize <= SMALL_ENTRY;
     let n = 0;
     let crc = 0;
     try {
-      for await (const chunk of data as AsyncIterable<Buffer>) {
+      for await (const chunk of small ? this.readWhole(entry, tooLarge) : this.readStreamed(entry)) {
         n += chunk.length;
-        if (n > entry.size) {
-          throw new ZipError('INVALID_ZIP', `uncompressed size of file ${name} is larger than declared size (${entry.size} bytes)`);
-        }
+        if (n > entry.size) throw tooLarge();
         crc = crc32(chunk, crc);
         yield chunk;
       }
     } catch (err) {
       throw asZipFormatError(err);
-    } finally {
-      if (data !== source) {
-        source.unpipe();
-        data.destroy();
-      }
-      source.destroy();
     }
     if (n !== entry.size) {
       throw new ZipError('INVALID_ZIP', `zip: file ${name} ends after ${n} of its declared ${entry.size} bytes`);
@@ -114,8 +255,9 @@ export class ZipReader {
     if (raw.crc32 !== 0 && crc !== raw.crc32) throw new ZipError('INVALID_ZIP', `zip: checksum error in file ${name}`);
   }
 
-  /** Releases the file descriptor once no entry is being read. */
-  close(): void {
+  /** Releases the file; call it once no entry is being read. */
+  async close(): Promise<void> {
     this.zip.close();
+    await this.handle.close();
   }
 }
