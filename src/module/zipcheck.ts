@@ -32,7 +32,10 @@ export interface ModuleFile {
   size: number;
   /** Defaults to `'file'` (a regular file). */
   type?: ModuleFileType;
-  /** Opens the contents; called at most once per file, one file at a time. */
+  /**
+   * Opens the contents. Files are opened one at a time; the root go.mod is opened twice (once to read
+   * its go version, once to copy it), every other file at most once.
+   */
   open(): Readable | AsyncIterable<Uint8Array> | Promise<Readable | AsyncIterable<Uint8Array>>;
 }
 

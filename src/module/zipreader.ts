@@ -119,7 +119,9 @@ export class ZipReader {
           lazyEntries: true,
           // Names stay bytes, so that a bad name is reported rather than aborting the whole listing.
           decodeStrings: false,
-          validateEntrySizes: true,
+          // Go lists a stored entry whose two sizes disagree and fails only when reading it; read()
+          // enforces the declared size on every entry, stored or not.
+          validateEntrySizes: false,
         });
       } catch (err) {
         throw asZipFormatError(err);

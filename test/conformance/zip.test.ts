@@ -4,12 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { after, test } from 'node:test';
-import { crc32 } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { crc32, deflateRawSync } from 'node:zlib';
+import yazl from 'yazl';
 import { hashDir, hashZip } from '../../src/module/hash.js';
 import {
   checkDir,
@@ -17,6 +19,9 @@ import {
   checkZip,
   createZip,
   createZipFromDir,
+  MAX_GO_MOD,
+  MAX_LICENSE,
+  MAX_ZIP_FILE,
   unzip,
   ZipError,
   type CheckedFiles,
@@ -121,36 +126,41 @@ async function writeTree(dir: string, files: TxtarFile[]): Promise<void> {
 
 // A zip with the given names byte for byte (yazl refuses names like "not/../clean"), stored, no
 // directory entries: what zip_test.go's extractTxtarToTempZip builds with archive/zip.
-async function writeRawZip(file: string, entries: { name: Buffer; data: Buffer }[]): Promise<void> {
+// `declaredSize` makes an entry lie about its uncompressed size, as zip_test.go's size_is_a_lie does.
+async function writeRawZip(file: string, entries: { name: Buffer; data: Buffer; deflate?: boolean; declaredSize?: number }[]): Promise<void> {
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
   for (const e of entries) {
     const crc = crc32(e.data);
+    const body = e.deflate === true ? deflateRawSync(e.data) : e.data;
+    const method = e.deflate === true ? 8 : 0;
+    const size = e.declaredSize ?? e.data.length;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(0, 8);
+    local.writeUInt16LE(method, 8);
     local.writeUInt16LE(0x21, 12);
     local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(e.data.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(size, 22);
     local.writeUInt16LE(e.name.length, 26);
     const cd = Buffer.alloc(46);
     cd.writeUInt32LE(0x02014b50, 0);
     cd.writeUInt16LE(20, 4);
     cd.writeUInt16LE(20, 6);
     cd.writeUInt16LE(0x800, 8);
+    cd.writeUInt16LE(method, 10);
     cd.writeUInt16LE(0x21, 14);
     cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(e.data.length, 20);
-    cd.writeUInt32LE(e.data.length, 24);
+    cd.writeUInt32LE(body.length, 20);
+    cd.writeUInt32LE(size, 24);
     cd.writeUInt16LE(e.name.length, 28);
     cd.writeUInt32LE(offset, 42);
-    parts.push(local, e.name, e.data);
+    parts.push(local, e.name, body);
     central.push(cd, e.name);
-    offset += 30 + e.name.length + e.data.length;
+    offset += 30 + e.name.length + body.length;
   }
   const cdBytes = Buffer.concat(central);
   const end = Buffer.alloc(22);
@@ -243,3 +253,135 @@ if (root === null) {
   }
   test('every x/mod zip vector was found', () => assert.equal(count, 54));
 }
+
+// ---- The cases zip_test.go writes in code: TestCreateSizeLimits, TestUnzipSizeLimits,
+// TestUnzipSizeLimitsSpecial and TestCreateFromDirSpecial. Large files are streams of zeros, never buffers.
+
+const EMPTY_H1 = 'h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+const M = 'example.com/m';
+const V = 'v1.0.0';
+
+function zeros(size: number): Readable {
+  const chunk = Buffer.alloc(1 << 20);
+  let left = size;
+  return new Readable({
+    read() {
+      if (left <= 0) {
+        this.push(null);
+        return;
+      }
+      const n = Math.min(left, chunk.length);
+      left -= n;
+      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    },
+  });
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
+
+async function outcome(p: Promise<unknown>, wantErr: string | undefined, what: string): Promise<void> {
+  if (wantErr === undefined) {
+    await p;
+    return;
+  }
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof ZipError, `${what}: expected a ZipError, got ${String(err)}`);
+    assert.ok(err.message.includes(wantErr), `${what}: ${JSON.stringify(err.message)} lacks ${JSON.stringify(wantErr)}`);
+    return true;
+  });
+}
+
+interface SizeLimitCase {
+  desc: string;
+  files: { path: string; size: number }[];
+  wantErr?: string;
+  wantCheckFilesErr?: string;
+  wantCreateErr?: string;
+  wantCheckZipErr?: string;
+  wantUnzipErr?: string;
+}
+
+const tooLargeTree = {
+  wantCheckFilesErr: 'module source tree too large',
+  wantCreateErr: 'module source tree too large',
+  wantCheckZipErr: 'total uncompressed size of module contents too large',
+  wantUnzipErr: 'total uncompressed size of module contents too large',
+};
+
+const sizeLimitCases: SizeLimitCase[] = [
+  { desc: 'one_large', files: [{ path: 'large.go', size: MAX_ZIP_FILE }] },
+  { desc: 'one_too_large', files: [{ path: 'large.go', size: MAX_ZIP_FILE + 1 }], ...tooLargeTree },
+  { desc: 'total_large', files: [{ path: 'small.go', size: 10 }, { path: 'large.go', size: MAX_ZIP_FILE - 10 }] },
+  { desc: 'total_too_large', files: [{ path: 'small.go', size: 10 }, { path: 'large.go', size: MAX_ZIP_FILE - 9 }], ...tooLargeTree },
+  { desc: 'large_gomod', files: [{ path: 'go.mod', size: MAX_GO_MOD }] },
+  { desc: 'too_large_gomod', files: [{ path: 'go.mod', size: MAX_GO_MOD + 1 }], wantErr: 'go.mod file too large' },
+  { desc: 'large_license', files: [{ path: 'LICENSE', size: MAX_LICENSE }] },
+  { desc: 'too_large_license', files: [{ path: 'LICENSE', size: MAX_LICENSE + 1 }], wantErr: 'LICENSE file too large' },
+];
+
+for (const c of sizeLimitCases) {
+  test(`x/mod zip size limits: ${c.desc} (checkFiles, createZip, checkZip, unzip)`, async () => {
+    const files: ModuleFile[] = c.files.map((f) => ({ path: f.path, size: f.size, open: () => zeros(f.size) }));
+    const checked = await checkFiles(files);
+    const wantCheckFiles = c.wantCheckFilesErr ?? c.wantErr;
+    if (wantCheckFiles === undefined) assert.equal(checked.error, null);
+    else assert.ok(checked.error?.message.includes(wantCheckFiles), checked.error?.message);
+    await outcome(createZip(discard(), M, V, files), c.wantCreateErr ?? c.wantErr, 'createZip');
+
+    // The zip to check and extract is written by yazl directly, sizes honest, whatever the limits say.
+    const dir = await freshDir();
+    const zipFile = join(dir, 'in.zip');
+    const zip = new yazl.ZipFile();
+    for (const f of c.files) zip.addReadStreamLazy(`${M}@${V}/${f.path}`, (cb) => cb(null, zeros(f.size)));
+    zip.end();
+    await pipeline(zip.outputStream as Readable, createWriteStream(zipFile));
+    const cz = await checkZip(M, V, zipFile);
+    const wantCheckZip = c.wantCheckZipErr ?? c.wantErr;
+    if (wantCheckZip === undefined) assert.equal(cz.error, null);
+    else assert.ok(cz.error?.message.includes(wantCheckZip), cz.error?.message);
+    await outcome(unzip(join(dir, 'target'), M, V, zipFile), c.wantUnzipErr ?? c.wantErr, 'unzip');
+    await rm(dir, { recursive: true, force: true });
+  });
+}
+
+test('x/mod zip size limits: a negative size and a size that lies (createZip)', async () => {
+  await outcome(createZip(discard(), M, V, [{ path: 'neg.go', size: -1, open: () => zeros(0) }]), 'module source tree too large', 'negative');
+  const lie: ModuleFile = { path: 'lie.go', size: 1, open: () => Readable.from([Buffer.from('package large')]) };
+  await outcome(createZip(discard(), M, V, [lie]), 'larger than declared size', 'size_is_a_lie');
+});
+
+test('x/mod zip special unzip sizes: large_zip, too_large_zip, size_is_a_lie', async () => {
+  const sparse = async (size: number): Promise<string> => {
+    const zipFile = join(await freshDir(), 'sparse.zip');
+    const handle = await open(zipFile, 'w');
+    await handle.truncate(size);
+    await handle.close();
+    return zipFile;
+  };
+  // Exactly at the limit the file is opened, and found not to be a zip.
+  await outcome(unzip(await freshDir(), M, V, await sparse(MAX_ZIP_FILE)), 'not a valid zip file', 'large_zip');
+  await outcome(unzip(await freshDir(), M, V, await sparse(MAX_ZIP_FILE + 1)), 'module zip file is too large', 'too_large_zip');
+  const lying = join(await freshDir(), 'lie.zip');
+  await writeRawZip(lying, [{ name: Buffer.from(`${M}@${V}/go.mod`), data: Buffer.alloc(0x0bad), deflate: true, declaredSize: 0xac }]);
+  await outcome(
+    unzip(await freshDir(), M, V, lying),
+    'uncompressed size of file example.com/m@v1.0.0/go.mod is larger than declared size',
+    'size_is_a_lie',
+  );
+});
+
+test('x/mod createZipFromDir special cases: an empty directory, a symlink, a root named vendor', async () => {
+  const hashOf = async (dir: string): Promise<string> => createToFile((out) => createZipFromDir(out, M, V, dir));
+  const empty = await freshDir();
+  await mkdir(join(empty, 'empty'));
+  assert.equal(await hashOf(empty), EMPTY_H1);
+  const linked = await freshDir();
+  await symlink(linked, join(linked, 'link'));
+  assert.equal(await hashOf(linked), EMPTY_H1);
+  const vendor = join(await freshDir(), 'vendor');
+  await mkdir(vendor);
+  await writeFile(join(vendor, 'go.mod'), 'module example.com/m\n\ngo 1.13\n');
+  assert.equal(await hashOf(vendor), 'h1:XduFAgX/GaspZa8Jv4pfzoGEzNaU/r88PiCunijw5ok=');
+});
