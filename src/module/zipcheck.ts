@@ -287,13 +287,14 @@ function byteOrder(a: string, b: string): number {
  * them, anything that is not a directory or regular file is reported, and nothing is opened yet.
  */
 export async function listModuleDir(dir: string): Promise<{ files: ModuleFile[]; omitted: FileProblem[] }> {
+  // Like go, a go.mod that cannot be read means no go version. One over the size limit is not read
+  // either: the zip is invalid anyway, so its vendoring rules hardly matter.
   let language = '';
   try {
     const goMod = join(dir, 'go.mod');
-    const info = await stat(goMod);
-    if (info.isFile() && info.size <= MAX_GO_MOD) language = goLanguage(await readFile(goMod));
-  } catch (err) {
-    if (!isMissingFileError(err)) throw err;
+    if ((await stat(goMod)).size <= MAX_GO_MOD) language = goLanguage(await readFile(goMod));
+  } catch {
+    // Leave the language unknown.
   }
   const go124 = hasGo124VendorRules(language);
   const files: ModuleFile[] = [];
@@ -349,11 +350,6 @@ async function hasGoModFile(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function isMissingFileError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 /**
@@ -427,8 +423,8 @@ export function decodeModulePath(modulePath: ModulePathInput): string {
 
 /**
  * Checks what every zip operation checks first: a canonical version and a valid path/version pair.
- * Returns the decoded module path; throws ZipError (`INVALID_VERSION`), InvalidPathError or
- * InvalidVersionError.
+ * Returns the decoded module path; throws ZipError (`INVALID_VERSION`, or `INVALID_PATH` for bytes that
+ * are not UTF-8), InvalidPathError or InvalidVersionError.
  */
 export function checkModuleVersion(modulePath: ModulePathInput, version: string): string {
   const path = decodeModulePath(modulePath);

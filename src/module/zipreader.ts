@@ -29,7 +29,7 @@ const LOCAL_HEADER_SIZE = 30;
 // Entries up to this size (compressed and declared) are read and inflated in one call each rather than
 // streamed: most module files are small, and one trip through the thread pool per file beats one per
 // chunk. The bound keeps memory small.
-const SMALL_ENTRY = 4 << 20;
+const SMALL_ENTRY = 1 << 20;
 // Read along with a small entry's local header, so that one read usually fetches header and data.
 const EXTRA_FIELD_GUESS = 256;
 
