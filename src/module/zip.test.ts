@@ -403,6 +403,11 @@ test('unzip stops an entry that inflates past its declared size, and removes wha
   await expectZipError(unzip(target, M, V, zipFile), 'INVALID_ZIP', `uncompressed size of file ${PREFIX}bomb is larger than declared size (100 bytes)`);
   assert.deepEqual(await readdir(dir), ['bomb.zip']);
   await expectZipError(hashZip(zipFile), 'INVALID_ZIP', 'larger than declared size');
+  // An entry too large to be inflated in one piece is stopped while streaming, just the same.
+  const streamed = join(dir, 'streamed.zip');
+  await writeRawZip(streamed, [{ name: `${PREFIX}big`, data: Buffer.alloc(3 << 20, 'x'), deflate: true, declaredSize: 2 << 20 }]);
+  await expectZipError(hashZip(streamed), 'INVALID_ZIP', `uncompressed size of file ${PREFIX}big is larger than declared size (${2 << 20} bytes)`);
+  await rm(streamed);
   // A target that existed (empty) stays, emptied again.
   await mkdir(target);
   await expectZipError(unzip(target, M, V, zipFile), 'INVALID_ZIP', 'larger than declared size');

@@ -6,7 +6,7 @@
 // files several times slower than hashing the same files on disk.
 
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { crc32, createInflateRaw, inflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { GodepotError } from '../errors.js';
@@ -25,6 +25,18 @@ const STORED = 0;
 const DEFLATED = 8;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const LOCAL_HEADER_SIZE = 30;
+const HAS_DATA_DESCRIPTOR = 0x8;
+const DATA_DESCRIPTOR_SIGNATURE = 0x08074b50;
+const DATA_DESCRIPTOR_SIZE = 16;
+const END_RECORD_SIZE = 22;
+const READ_CHUNK = 1 << 20;
+
+// Where an entry's data starts, with the bytes read from its local header onwards.
+interface Located {
+  start: number;
+  head: Buffer;
+  headerLength: number;
+}
 
 // Entries up to this size (compressed and declared) are read and inflated in one call each rather than
 // streamed: most module files are small, and one trip through the thread pool per file beats one per
@@ -54,6 +66,19 @@ function inflateWhole(compressed: Buffer, maxOutputLength: number): Promise<Buff
   });
 }
 
+// Reads `length` bytes from `start` in chunks, failing if the file ends first. (FileHandle.createReadStream
+// would close the handle when the stream is destroyed, whatever autoClose says.)
+async function* readRange(handle: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
+  for (let done = 0; done < length; ) {
+    const want = Math.min(length - done, READ_CHUNK);
+    const chunk = Buffer.allocUnsafe(want);
+    const { bytesRead } = await handle.read(chunk, 0, want, start + done);
+    if (bytesRead === 0) throw formatError('unexpected end of file');
+    done += bytesRead;
+    yield chunk.subarray(0, bytesRead);
+  }
+}
+
 // How much of the file one read fetches for yauzl. It reads the central directory in pieces of a few
 // dozen bytes, two per entry; serving those from a block keeps listing a large zip from costing
 // thousands of reads.
@@ -70,7 +95,7 @@ class HandleReader extends yauzl.RandomAccessReader {
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
-    return this.handle.createReadStream({ start, end: end - 1, autoClose: false });
+    return Readable.from(readRange(this.handle, start, end - start));
   }
 
   // yauzl calls this like fs.read and checks the byte count itself; its typings leave that count out.
@@ -128,11 +153,27 @@ export class ZipReader {
       }
       // yauzl reports some failures as events; without a listener such an event would crash the process.
       zip.on('error', () => {});
-      return new ZipReader(handle, size, zip);
+      const reader = new ZipReader(handle, size, zip);
+      await reader.checkDirectorySize();
+      return reader;
     } catch (err) {
       await handle.close();
       throw err;
     }
+  }
+
+  // Go refuses a zip whose end record claims a central directory larger than everything before it;
+  // yauzl only uses the directory's offset. (A zip64 end record, which go reads for its sizes, is left
+  // to yauzl.)
+  private async checkDirectorySize(): Promise<void> {
+    const comment = this.zip.comment as unknown as Buffer;
+    const end = this.size - END_RECORD_SIZE - comment.length;
+    const record = await this.readAt(end, END_RECORD_SIZE);
+    const entries = record.readUInt16LE(10);
+    const directorySize = record.readUInt32LE(12);
+    const directoryOffset = record.readUInt32LE(16);
+    if (entries === 0xffff || directorySize === 0xffff || directoryOffset === 0xffffffff) return;
+    if (directorySize > end) throw formatError('central directory size exceeds its end record offset');
   }
 
   /** Lists the central directory in stored order. */
@@ -160,9 +201,9 @@ export class ZipReader {
     return buffer;
   }
 
-  // Finds where an entry's data starts from its local header, reading `ahead` bytes past the header's
-  // fixed part in the same read; returns those bytes too when they already hold the whole data.
-  private async locate(raw: yauzl.Entry, ahead: number): Promise<{ start: number; data: Buffer | null }> {
+  // Reads an entry's local header to find where its data starts, reading `ahead` more bytes in the same
+  // read so that for a small entry one read fetches header, data and data descriptor.
+  private async locate(raw: yauzl.Entry, ahead: number): Promise<Located> {
     const offset = raw.relativeOffsetOfLocalHeader;
     const want = Math.min(LOCAL_HEADER_SIZE + ahead, this.size - offset);
     if (offset < 0 || want < LOCAL_HEADER_SIZE) throw formatError('local file header out of bounds');
@@ -171,17 +212,21 @@ export class ZipReader {
     const headerLength = LOCAL_HEADER_SIZE + head.readUInt16LE(26) + head.readUInt16LE(28);
     const start = offset + headerLength;
     if (start + raw.compressedSize > this.size) throw formatError('file data overflows file bounds');
-    const end = headerLength + raw.compressedSize;
-    return { start, data: end <= head.length ? head.subarray(headerLength, end) : null };
+    return { start, head, headerLength };
+  }
+
+  // `length` bytes at file offset `position`, from the bytes `locate` read when they are among them.
+  private async slice(located: Located, position: number, length: number): Promise<Buffer> {
+    const from = position - (located.start - located.headerLength);
+    if (from + length <= located.head.length) return located.head.subarray(from, from + length);
+    return this.readAt(position, length);
   }
 
   // A small entry as one chunk. Inflating stops one byte past the declared size, so a lying size costs at
   // most that much memory.
-  private async *readWhole(entry: ZipEntry, tooLarge: () => ZipError): AsyncGenerator<Buffer> {
-    const { raw } = entry;
-    const located = await this.locate(raw, entry.name.length + EXTRA_FIELD_GUESS + raw.compressedSize);
-    const compressed = located.data ?? (await this.readAt(located.start, raw.compressedSize));
-    if (raw.compressionMethod !== DEFLATED) {
+  private async *readWhole(entry: ZipEntry, located: Located, tooLarge: () => ZipError): AsyncGenerator<Buffer> {
+    const compressed = await this.slice(located, located.start, entry.raw.compressedSize);
+    if (entry.raw.compressionMethod !== DEFLATED) {
       yield compressed;
       return;
     }
@@ -194,24 +239,13 @@ export class ZipReader {
   }
 
   // A large entry, inflated as it streams.
-  private async *readStreamed(entry: ZipEntry): AsyncGenerator<Buffer> {
+  private async *readStreamed(entry: ZipEntry, start: number): AsyncGenerator<Buffer> {
     const { raw } = entry;
-    const { start } = await this.locate(raw, entry.name.length);
-    if (raw.compressedSize === 0) return;
-    const source: Readable = this.handle.createReadStream({
-      start,
-      end: start + raw.compressedSize - 1,
-      autoClose: false,
-      highWaterMark: 1 << 20,
-    });
     if (raw.compressionMethod !== DEFLATED) {
-      try {
-        yield* source as AsyncIterable<Buffer>;
-      } finally {
-        source.destroy();
-      }
+      yield* readRange(this.handle, start, raw.compressedSize);
       return;
     }
+    const source = Readable.from(readRange(this.handle, start, raw.compressedSize), { objectMode: false });
     // Larger chunks than zlib's 16 KiB default: fewer hops between the thread pool and the consumer.
     const inflate = createInflateRaw({ chunkSize: 1 << 16 });
     source.on('error', (err) => inflate.destroy(err));
@@ -224,9 +258,23 @@ export class ZipReader {
     }
   }
 
+  // The CRC-32 a data descriptor records, which go requires to match the central directory's. Its
+  // signature is optional; the sizes after the CRC are ignored, as go ignores them.
+  private async descriptorCRC(located: Located, position: number): Promise<number> {
+    const available = this.size - position;
+    const first = await this.slice(located, position, Math.min(4, available)).then((b) => (b.length < 4 ? null : b));
+    if (first === null) throw formatError('data descriptor missing');
+    const signed = first.readUInt32LE(0) === DATA_DESCRIPTOR_SIGNATURE;
+    const length = signed ? 16 : 12;
+    if (available < length) throw formatError('data descriptor missing');
+    const descriptor = await this.slice(located, position, length);
+    return descriptor.readUInt32LE(signed ? 4 : 0);
+  }
+
   /**
    * Yields the uncompressed bytes of `entry`, failing with `INVALID_ZIP` as soon as the data runs past the
-   * declared size (so a zip bomb costs at most that much), ends short of it, or has the wrong CRC-32.
+   * declared size (so a zip bomb costs at most that much), ends short of it, or has the wrong CRC-32, as
+   * go's archive/zip does; a data descriptor, when the entry has one, must record the same CRC-32.
    */
   async *read(entry: ZipEntry): AsyncGenerator<Buffer, void, undefined> {
     const { raw } = entry;
@@ -237,11 +285,16 @@ export class ZipReader {
     }
     const tooLarge = (): ZipError =>
       new ZipError('INVALID_ZIP', `uncompressed size of file ${name} is larger than declared size (${entry.size} bytes)`);
+    const checksumError = (): ZipError => new ZipError('INVALID_ZIP', `zip: checksum error in file ${name}`);
     const small = entry.size <= SMALL_ENTRY && raw.compressedSize <= SMALL_ENTRY;
+    const located = await this.locate(
+      raw,
+      entry.name.length + (small ? EXTRA_FIELD_GUESS + raw.compressedSize + DATA_DESCRIPTOR_SIZE : 0),
+    );
     let n = 0;
     let crc = 0;
     try {
-      for await (const chunk of small ? this.readWhole(entry, tooLarge) : this.readStreamed(entry)) {
+      for await (const chunk of small ? this.readWhole(entry, located, tooLarge) : this.readStreamed(entry, located.start)) {
         n += chunk.length;
         if (n > entry.size) throw tooLarge();
         crc = crc32(chunk, crc);
@@ -253,8 +306,13 @@ export class ZipReader {
     if (n !== entry.size) {
       throw new ZipError('INVALID_ZIP', `zip: file ${name} ends after ${n} of its declared ${entry.size} bytes`);
     }
-    // Like go, trust a zero CRC to mean "not recorded".
-    if (raw.crc32 !== 0 && crc !== raw.crc32) throw new ZipError('INVALID_ZIP', `zip: checksum error in file ${name}`);
+    if ((raw.generalPurposeBitFlag & HAS_DATA_DESCRIPTOR) !== 0) {
+      if ((await this.descriptorCRC(located, located.start + raw.compressedSize)) !== raw.crc32) throw checksumError();
+      if (crc !== raw.crc32) throw checksumError();
+      // Without a descriptor go trusts a zero CRC to mean "not recorded".
+    } else if (raw.crc32 !== 0 && crc !== raw.crc32) {
+      throw checksumError();
+    }
   }
 
   /** Releases the file; call it once no entry is being read. */
