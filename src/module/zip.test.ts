@@ -248,6 +248,47 @@ test('createZip writes the same bytes every time: fixed order and times, no dire
   assert.deepEqual(await zipNames(zipFile), [`${PREFIX}go.mod`, `${PREFIX}b/z.go`, `${PREFIX}a.go`]);
 });
 
+test('createZip writes the same bytes in every time zone', async () => {
+  const files = [file('a.go', 'package m\n')];
+  const saved = process.env.TZ;
+  const bytesIn = async (tz: string): Promise<Buffer> => {
+    process.env.TZ = tz;
+    return readFile(await createToFile(files));
+  };
+  try {
+    assert.ok((await bytesIn('Asia/Tokyo')).equals(await bytesIn('America/Sao_Paulo')));
+  } finally {
+    if (saved === undefined) delete process.env.TZ;
+    else process.env.TZ = saved;
+  }
+});
+
+test('a destination that fails is reported by the promise, and the file being copied is closed', async () => {
+  // A file stream that cannot even be opened fails while the directory is still being listed.
+  const dir = await fresh();
+  await writeFile(join(dir, 'a.go'), 'package m\n');
+  await assert.rejects(
+    createZipFromDir(createWriteStream(join(dir, 'no', 'such', 'dir.zip')), M, V, dir),
+    (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT',
+  );
+  let closed = false;
+  const big: ModuleFile = {
+    path: 'big',
+    size: 64 << 20,
+    open: () => zeros(64 << 20).on('close', () => (closed = true)),
+  };
+  let written = 0;
+  const failing = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      written += chunk.length;
+      done(written > 1024 ? new Error('disk full') : null);
+    },
+  });
+  await assert.rejects(createZip(failing, M, V, [big]), /disk full/);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(closed, 'the source stream is still open');
+});
+
 test('createZip opens one file at a time', async () => {
   let open = 0;
   let most = 0;

@@ -442,7 +442,7 @@ function entryName(entry: ZipEntry): string {
 }
 
 /** The result of checking an open zip: the report and the entries, for unzip to extract. */
-export interface ZipCheck {
+interface ZipCheck {
   checked: CheckedFiles;
   entries: ZipEntry[];
   prefix: string;

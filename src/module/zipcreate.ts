@@ -9,11 +9,14 @@ import { goQuote } from './quote.js';
 import { checkModuleVersion, classifyFiles, listModuleDir, type ModuleFile, type ModulePathInput } from './zipcheck.js';
 import { withOperation, ZipError } from './ziperror.js';
 
-// 1980-01-01 00:00, the earliest time a zip can record, built from local-time fields because yazl encodes
-// DOS times in local time: every machine then writes the same bytes. The Info-ZIP UTC field is turned off
+// Every entry gets the time 1980-01-02 00:00. yazl encodes DOS times from local-time fields, so the date
+// is built from local-time fields at each call (the time zone may have changed since start-up): every
+// machine and zone then writes the same bytes. It is a day past the earliest DOS date because yazl
+// clamps earlier dates to its own start-up zone's 1980-01-01. The Info-ZIP UTC time field is turned off
 // (forceDosTimestamp) for the same reason.
-const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
-const ENTRY_OPTIONS = { mtime: FIXED_MTIME, mode: 0o100644, compress: true, forceDosTimestamp: true };
+function entryOptions(): Partial<yazl.ReadStreamOptions> {
+  return { mtime: new Date(1980, 0, 2), mode: 0o100644, compress: true, forceDosTimestamp: true };
+}
 const MAX_ZIP_NAME = 0xffff;
 
 // Passes a file's bytes through, failing as soon as they exceed the size the file declared: the size
@@ -53,15 +56,32 @@ async function prepare(modulePath: ModulePathInput, version: string, files: read
   return { prefix, valid };
 }
 
-async function create(out: Writable, modulePath: ModulePathInput, version: string, files: readonly ModuleFile[]): Promise<void> {
+// `out` may fail before anything is written to it (a file stream that cannot be opened); without a
+// listener that error would crash the process. Our promise reports it instead, so the listener stays.
+function watchErrors(out: Writable): () => unknown {
+  let first: unknown;
+  out.on('error', (err) => {
+    first ??= err;
+  });
+  return () => first;
+}
+
+async function create(
+  out: Writable,
+  outError: () => unknown,
+  modulePath: ModulePathInput,
+  version: string,
+  files: readonly ModuleFile[],
+): Promise<void> {
   let prepared: { prefix: string; valid: ModuleFile[] };
   try {
     prepared = await prepare(modulePath, version, files);
   } catch (err) {
-    // Nothing was written: release the destination (without an error event nobody may be listening for).
+    // Nothing was written: release the destination.
     out.destroy();
     throw err;
   }
+  if (outError() !== undefined) throw outError();
   const { prefix, valid } = prepared;
 
   const zip = new yazl.ZipFile();
@@ -72,10 +92,14 @@ async function create(out: Writable, modulePath: ModulePathInput, version: strin
     output.destroy(err instanceof Error ? err : new Error(String(err)));
   };
   zip.on('error', fail);
+  const options = entryOptions();
+  // The file being copied; if the output fails, nothing reads it any more and it must be closed by us.
+  let current: Transform | undefined;
   for (const f of valid) {
     // yazl asks for each stream only when the previous entry is done: one file is open at a time.
-    zip.addReadStreamLazy(prefix + f.path, ENTRY_OPTIONS, (cb) => {
+    zip.addReadStreamLazy(prefix + f.path, options, (cb) => {
       const limit = new DeclaredSizeLimit(f.path, f.size);
+      current = limit;
       Promise.resolve()
         .then(() => f.open())
         .then((source) => pipeline(source instanceof Readable ? source : Readable.from(source), limit))
@@ -84,14 +108,18 @@ async function create(out: Writable, modulePath: ModulePathInput, version: strin
     });
   }
   zip.end();
-  await pipeline(output, out);
+  try {
+    await pipeline(output, out);
+  } finally {
+    current?.destroy();
+  }
 }
 
 /**
  * Writes the module zip of `files` to `out` (and ends it), as go's zip.Create does: the files are
  * checked first (see checkFiles), omitted files are left out, and any invalid file fails the whole zip.
  * Files are opened one at a time and streamed. Throws ZipError with go's text (`create zip: ...`); I/O
- * errors from `out` or the files propagate unchanged.
+ * errors from `out` or the files propagate unchanged. On failure `out` is destroyed.
  */
 export async function createZip(
   out: Writable,
@@ -99,8 +127,9 @@ export async function createZip(
   version: string,
   files: readonly ModuleFile[],
 ): Promise<void> {
+  const outError = watchErrors(out);
   try {
-    await create(out, modulePath, version, files);
+    await create(out, outError, modulePath, version, files);
   } catch (err) {
     throw withOperation('create zip', undefined, err);
   }
@@ -109,9 +138,10 @@ export async function createZip(
 /**
  * Writes the module zip of directory `dir` to `out` (and ends it), as go's zip.CreateFromDir does: also
  * skips version control directories (.bzr, .git, .hg, .svn), nested modules, vendored packages, symbolic
- * links and other irregular files. Throws ZipError (`create zip <dir>: ...`).
+ * links and other irregular files. Throws ZipError (`create zip <dir>: ...`); on failure `out` is destroyed.
  */
 export async function createZipFromDir(out: Writable, modulePath: ModulePathInput, version: string, dir: string): Promise<void> {
+  const outError = watchErrors(out);
   let files: ModuleFile[];
   try {
     ({ files } = await listModuleDir(dir));
@@ -120,7 +150,7 @@ export async function createZipFromDir(out: Writable, modulePath: ModulePathInpu
     throw withOperation('create zip from directory', dir, err);
   }
   try {
-    await create(out, modulePath, version, files);
+    await create(out, outError, modulePath, version, files);
   } catch (err) {
     throw withOperation('create zip', dir, err);
   }

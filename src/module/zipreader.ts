@@ -46,7 +46,7 @@ const SMALL_ENTRY = 1 << 20;
 const EXTRA_FIELD_GUESS = 256;
 
 /** Turns a failure while parsing zip bytes into `INVALID_ZIP`; system errors (EIO, EACCES) pass through. */
-export function asZipFormatError(err: unknown): unknown {
+function asZipFormatError(err: unknown): unknown {
   if (err instanceof GodepotError) return err;
   if (err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string') return err;
   const detail = err instanceof Error ? err.message : String(err);
