@@ -6,11 +6,20 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GodepotError } from '../errors.js';
 import { cleanPath } from './zipcheck.js';
+import { eachConcurrently } from './zipparallel.js';
 import { ZipReader, type ZipEntry } from './zipreader.js';
 
-/** A file name Hash1 cannot represent: one holding a newline, which would forge a summary line. */
+/**
+ * A hash that cannot be computed: `DIRHASH_NEWLINE_IN_NAME` for a file name holding a newline (it would
+ * forge a summary line), `DIRHASH_NOT_A_DIRECTORY` when hashDir is given anything but a directory.
+ */
 export class DirHashError extends GodepotError {
-  readonly code = 'DIRHASH_UNSUPPORTED_NAME';
+  constructor(
+    readonly code: 'DIRHASH_NEWLINE_IN_NAME' | 'DIRHASH_NOT_A_DIRECTORY',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Contents of one file, as a stream or any async iterable of bytes. */
@@ -25,8 +34,8 @@ async function sha256Hex(contents: FileContents): Promise<string> {
   return h.digest('hex');
 }
 
-// How many files are read and hashed at once. Reading (and, for zips, inflating) runs on libuv's thread
-// pool, so a few files in flight keep the main thread busy hashing instead of waiting for bytes.
+// How many files are read and hashed at once: while the thread pool reads (and, for zips, inflates) the
+// next ones, the main thread hashes.
 const CONCURRENCY = 8;
 
 // Hash1 over names given as bytes: go's names are byte strings and a zip's need not be UTF-8. Files are
@@ -34,26 +43,12 @@ const CONCURRENCY = 8;
 async function hash1Bytes<T>(files: readonly T[], nameOf: (f: T) => Buffer, open: (f: T) => FileContents | Promise<FileContents>): Promise<string> {
   const sorted = [...files].sort((a, b) => Buffer.compare(nameOf(a), nameOf(b)));
   if (sorted.some((f) => nameOf(f).includes(NEWLINE))) {
-    throw new DirHashError('dirhash: filenames with newlines are not supported');
+    throw new DirHashError('DIRHASH_NEWLINE_IN_NAME', 'dirhash: filenames with newlines are not supported');
   }
   const digests = new Array<string>(sorted.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < sorted.length) {
-      const i = next++;
-      try {
-        digests[i] = await sha256Hex(await open(sorted[i]!));
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  // Every worker is waited for, so that no read is still running when the caller closes the zip.
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENCY, sorted.length) }, worker));
-  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure !== undefined) throw failure.reason;
+  await eachConcurrently(sorted, CONCURRENCY, async (f, i) => {
+    digests[i] = await sha256Hex(await open(f));
+  });
   const summary = createHash('sha256');
   sorted.forEach((f, i) => {
     summary.update(`${digests[i]!}  `);
@@ -64,8 +59,9 @@ async function hash1Bytes<T>(files: readonly T[], nameOf: (f: T) => Buffer, open
 }
 
 /**
- * Go's dirhash.Hash1: the `h1:` hash of the named files, each read through `open`. Names are sorted by
- * their UTF-8 bytes, as go sorts them. Throws DirHashError for a name containing a newline.
+ * Go's dirhash.Hash1: the `h1:` hash of the named files, each read through `open` (called for several
+ * files at once). Names are sorted by their UTF-8 bytes, as go sorts them. Throws DirHashError for a name
+ * containing a newline.
  */
 export function hash1(names: readonly string[], open: (name: string) => FileContents | Promise<FileContents>): Promise<string> {
   const entries = names.map((name) => ({ name, bytes: Buffer.from(name, 'utf8') }));
@@ -110,7 +106,7 @@ export async function hashDir(dir: string, prefix: string): Promise<string> {
     }
   };
   const root = join(dir);
-  if (!(await lstat(root)).isDirectory()) throw new DirHashError(`${root} is not a directory`);
+  if (!(await lstat(root)).isDirectory()) throw new DirHashError('DIRHASH_NOT_A_DIRECTORY', `${root} is not a directory`);
   await walk(Buffer.from(root), null);
   const cleanPrefix = prefix === '' ? '' : cleanPath(prefix);
   const head = cleanPrefix === '' || cleanPrefix === '.' ? null : Buffer.from(cleanPrefix === '/' ? '' : cleanPrefix);

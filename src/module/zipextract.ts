@@ -8,7 +8,11 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { checkModuleVersion, classifyZip, zipFileSizeError, type ModulePathInput } from './zipcheck.js';
 import { withOperation, ZipError } from './ziperror.js';
-import { ZipReader } from './zipreader.js';
+import { eachConcurrently } from './zipparallel.js';
+import { ZipReader, type ZipEntry } from './zipreader.js';
+
+const SLASH = 0x2f;
+const CONCURRENCY = 4;
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {
@@ -41,23 +45,24 @@ async function extract(dir: string, modulePath: ModulePathInput, version: string
     const createdDir = (await mkdir(dir, { recursive: true })) !== undefined;
     // What we put in `dir`, to take out again if extraction fails halfway.
     const created = new Set<string>();
-    try {
-      for (const entry of entries) {
-        // Every name has passed the file path check: no "..", no leading "/", no backslash, valid UTF-8.
-        const name = entry.name.subarray(prefixLength).toString('utf8');
-        if (name === '' || name.endsWith('/')) continue;
-        created.add(name.split('/')[0]!);
-        const dst = join(dir, name);
-        await mkdir(dirname(dst), { recursive: true });
-        const tmp = temporaryName(dst);
-        try {
-          // Read-only, as go leaves the module cache; never a symbolic link, whatever the entry's mode says.
-          await pipeline(reader.read(entry), createWriteStream(tmp, { flags: 'wx', mode: 0o444 }));
-          await rename(tmp, dst);
-        } finally {
-          await rm(tmp, { force: true });
-        }
+    const files = entries.filter((e) => e.name.length > prefixLength && e.name[e.name.length - 1] !== SLASH);
+    const extractOne = async (entry: ZipEntry): Promise<void> => {
+      // Every name has passed the file path check: no "..", no leading "/", no backslash, valid UTF-8.
+      const name = entry.name.subarray(prefixLength).toString('utf8');
+      created.add(name.split('/')[0]!);
+      const dst = join(dir, name);
+      await mkdir(dirname(dst), { recursive: true });
+      const tmp = temporaryName(dst);
+      try {
+        // Read-only, as go leaves the module cache; never a symbolic link, whatever the entry's mode says.
+        await pipeline(reader.read(entry), createWriteStream(tmp, { flags: 'wx', mode: 0o444 }));
+        await rename(tmp, dst);
+      } finally {
+        await rm(tmp, { force: true });
       }
+    };
+    try {
+      await eachConcurrently(files, CONCURRENCY, extractOne);
     } catch (err) {
       if (createdDir) await rm(dir, { recursive: true, force: true });
       else for (const name of created) await rm(join(dir, name), { recursive: true, force: true });
