@@ -2,6 +2,7 @@
 // the whole go.mod/go.work stack.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { seededRandom } from '../../test/support/garbage.js';
 import { isGodepotError } from '../errors.js';
 import { formatGoMod, parseGoMod, parseGoModLax, type GoModFile } from './gomod.js';
 import { formatGoWork, parseGoWork, type GoWorkFile } from './gowork.js';
@@ -142,17 +143,6 @@ test('goUnquote follows strconv.Unquote', () => {
 
 // --- Bounded fuzz -------------------------------------------------------------------------------
 
-// A small seeded generator (mulberry32), so a failure names an input that can be replayed.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const validGoMod = [
   '// Deprecated: use other',
@@ -227,7 +217,7 @@ const parsers: [string, (data: string | Uint8Array) => Parsed, (f: Parsed) => st
 ];
 
 test('fuzz: parsers either succeed or throw a typed error, and what parses formats stably', () => {
-  const rand = prng(20240611);
+  const rand = seededRandom(20240611);
   let parsed = 0;
   for (let i = 0; i < 3000; i++) {
     const input = generate(rand);

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { after, test } from 'node:test';
-import { crc32, deflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
+import { seededRandom } from '../../test/support/garbage.js';
+import { writeRawZip, type RawEntry } from '../../test/support/rawzip.js';
+import { discard, zeros } from '../../test/support/streams.js';
 import { GodepotError } from '../errors.js';
 import { hashDir, hashZip } from './hash.js';
 import {
@@ -43,26 +45,6 @@ function file(path: string, data: string | Buffer = '', type: ModuleFileType = '
   return { path, size: bytes.length, type, open: () => Readable.from([bytes]) };
 }
 
-// A stream of `size` zero bytes that never holds more than one small chunk.
-function zeros(size: number): Readable {
-  const chunk = Buffer.alloc(1 << 20);
-  let left = size;
-  return new Readable({
-    read() {
-      if (left === 0) {
-        this.push(null);
-        return;
-      }
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    },
-  });
-}
-
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, done) => done() });
-}
 
 async function expectZipError(p: Promise<unknown>, code: string, text: string): Promise<ZipError> {
   let caught: unknown;
@@ -76,65 +58,6 @@ async function expectZipError(p: Promise<unknown>, code: string, text: string): 
   return caught;
 }
 
-interface RawEntry {
-  name: string | Buffer;
-  data?: string | Buffer;
-  deflate?: boolean;
-  /** The uncompressed size to declare, when it should lie. */
-  declaredSize?: number;
-  crc?: number;
-  /** Unix mode for the external attributes, e.g. 0o120777 for a symbolic link. */
-  mode?: number;
-}
-
-// Writes any zip we need to feed the reader, including ones no honest writer would produce.
-async function writeRawZip(path: string, entries: RawEntry[]): Promise<void> {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name);
-    const data = Buffer.from(e.data ?? '');
-    const body = e.deflate === true ? deflateRawSync(data) : data;
-    const crc = e.crc ?? crc32(data);
-    const size = e.declaredSize ?? data.length;
-    const method = e.deflate === true ? 8 : 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(0x21, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(0x0314, 4);
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(0x800, 8);
-    cd.writeUInt16LE(method, 10);
-    cd.writeUInt16LE(0x21, 14);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(body.length, 20);
-    cd.writeUInt32LE(size, 24);
-    cd.writeUInt16LE(name.length, 28);
-    cd.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
-    cd.writeUInt32LE(offset, 42);
-    parts.push(local, name, body);
-    central.push(cd, name);
-    offset += local.length + name.length + body.length;
-  }
-  const directory = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  await writeFile(path, Buffer.concat([...parts, directory, end]));
-}
 
 async function zipNames(zipFile: string): Promise<string[]> {
   const zip = await yauzl.openPromise(zipFile, { lazyEntries: true });
@@ -492,21 +415,10 @@ test('random bytes, a truncated zip and an empty file are INVALID_ZIP, never a b
   }
 });
 
-// A small deterministic generator, so that a failing case can be replayed from its number.
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
 
 test('fuzz: mutated, truncated and random zips give success or our typed errors, and unzip stays inside its target', async () => {
-  const random = prng(0x5eed);
+  const next = seededRandom(0x5eed);
+  const random = (n: number): number => Math.floor(next() * n);
   const base = await readFile(
     await createToFile([
       file('go.mod', 'module example.com/m\n\ngo 1.21\n'),

@@ -10,7 +10,6 @@ import { dirname, join, sep } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { pipeline } from 'node:stream/promises';
-import { crc32, deflateRawSync } from 'node:zlib';
 import yazl from 'yazl';
 import { hashDir, hashZip } from '../../src/module/hash.js';
 import {
@@ -28,6 +27,8 @@ import {
   type ModuleFile,
 } from '../../src/module/zip.js';
 import { conformanceDir } from '../support/conformance.js';
+import { writeRawZip } from '../support/rawzip.js';
+import { discard, zeros } from '../support/streams.js';
 import { parseTxtar, type TxtarFile } from '../support/txtar.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'godepot-zip-conformance-'));
@@ -124,53 +125,6 @@ async function writeTree(dir: string, files: TxtarFile[]): Promise<void> {
   }
 }
 
-// A zip with the given names byte for byte (yazl refuses names like "not/../clean"), stored, no
-// directory entries: what zip_test.go's extractTxtarToTempZip builds with archive/zip.
-// `declaredSize` makes an entry lie about its uncompressed size, as zip_test.go's size_is_a_lie does.
-async function writeRawZip(file: string, entries: { name: Buffer; data: Buffer; deflate?: boolean; declaredSize?: number }[]): Promise<void> {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const crc = crc32(e.data);
-    const body = e.deflate === true ? deflateRawSync(e.data) : e.data;
-    const method = e.deflate === true ? 8 : 0;
-    const size = e.declaredSize ?? e.data.length;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(0x21, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(e.name.length, 26);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(20, 4);
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(0x800, 8);
-    cd.writeUInt16LE(method, 10);
-    cd.writeUInt16LE(0x21, 14);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(body.length, 20);
-    cd.writeUInt32LE(size, 24);
-    cd.writeUInt16LE(e.name.length, 28);
-    cd.writeUInt32LE(offset, 42);
-    parts.push(local, e.name, body);
-    central.push(cd, e.name);
-    offset += 30 + e.name.length + body.length;
-  }
-  const cdBytes = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cdBytes.length, 12);
-  end.writeUInt32LE(offset, 16);
-  await writeFile(file, Buffer.concat([...parts, cdBytes, end]));
-}
 
 // For create, create_from_dir and unzip: the operation fails with wantErr in its message, or succeeds
 // with the expected hash.
@@ -261,25 +215,6 @@ const EMPTY_H1 = 'h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
 const M = 'example.com/m';
 const V = 'v1.0.0';
 
-function zeros(size: number): Readable {
-  const chunk = Buffer.alloc(1 << 20);
-  let left = size;
-  return new Readable({
-    read() {
-      if (left <= 0) {
-        this.push(null);
-        return;
-      }
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    },
-  });
-}
-
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, done) => done() });
-}
 
 async function outcome(p: Promise<unknown>, wantErr: string | undefined, what: string): Promise<void> {
   if (wantErr === undefined) {
