@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { writeFileAtomically } from './atomic-file.js';
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'godepot-atomic-'));
+  dirs.push(d);
+  return d;
+}
+
+test('writeFileAtomically writes the file and leaves no temporary behind', async () => {
+  const dir = await tempDir();
+  const result = await writeFileAtomically(join(dir, 'out.txt'), async (out) => {
+    out.end('hello\n');
+    return 42;
+  });
+  assert.equal(result, 42);
+  assert.equal(await readFile(join(dir, 'out.txt'), 'utf8'), 'hello\n');
+  assert.deepEqual(await readdir(dir), ['out.txt']);
+});
+
+test('a failing writer leaves the old file untouched and no temporary', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'out.txt'), 'old\n');
+  await assert.rejects(
+    writeFileAtomically(join(dir, 'out.txt'), async (out) => {
+      out.write('half of the new content');
+      throw new Error('the source broke');
+    }),
+    /the source broke/,
+  );
+  assert.equal(await readFile(join(dir, 'out.txt'), 'utf8'), 'old\n');
+  assert.deepEqual(await readdir(dir), ['out.txt']);
+});

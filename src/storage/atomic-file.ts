@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+
+/**
+ * Writes `path` all or nothing: `write` fills a temporary file beside it, which is flushed to disk and
+ * only then renamed into place. A crash or an error at any point leaves either the old file or no file,
+ * never a truncated one under the real name. `write` must end the stream it is given (or let it be
+ * ended by a pipeline); the result of `write` is returned.
+ */
+export async function writeFileAtomically<T>(path: string, write: (out: Writable) => Promise<T>): Promise<T> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
+  try {
+    const result = await write(out);
+    if (!out.writableFinished) await finished(out);
+    const handle = await open(temp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    await syncDirectory(dirname(path));
+    return result;
+  } catch (err) {
+    out.destroy();
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Makes a rename durable: without syncing the folder, a power loss can forget the new name. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
