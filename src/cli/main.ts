@@ -1,28 +1,51 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isGodepotError } from '../errors.js';
+import { modCommand } from './mod.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+/** godepot's own package.json: the nearest one above this file, wherever the build was written. */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
 
 /** Builds the `godepot` command tree; each subcommand lives in its own file under cli/. */
 export function buildProgram(): Command {
   const program = new Command('godepot')
     .description('A Go module proxy and offline-dependency toolkit')
-    .version(pkg.version, '-V, --version', 'print the godepot version')
-    .showHelpAfterError()
-    .exitOverride();
+    .version(packageVersion(), '-V, --version', 'print the godepot version')
+    .enablePositionalOptions()
+    .showHelpAfterError();
+  program.addCommand(modCommand());
+  // Errors are reported by main(), once; commander must not exit the process from inside a subcommand.
+  const overrideExits = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(overrideExits);
+  };
+  overrideExits(program);
   return program;
+}
+
+/** A missing or unreadable file named on the command line: the user's mistake, not a crash. */
+function isFileSystemError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM', 'ENOSPC'].includes(code);
 }
 
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (isGodepotError(err)) {
-      process.stderr.write(`godepot: ${err.message}\n`);
+    if (isGodepotError(err) || isFileSystemError(err)) {
+      process.stderr.write(`godepot: ${(err as Error).message}\n`);
       return 1;
     }
     throw err;

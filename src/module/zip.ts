@@ -7,6 +7,7 @@ export {
   checkZip,
   decodeModulePath,
   isVendoredPackage,
+  readZipModuleVersion,
   MAX_GO_MOD,
   MAX_LICENSE,
   MAX_ZIP_FILE,

@@ -549,3 +549,27 @@ export async function checkZip(modulePath: ModulePathInput, version: string, zip
     await reader.close();
   }
 }
+
+/**
+ * The module and version a zip says it holds: the `module@version/` prefix its first entry carries, when
+ * every entry carries the same one. Null when the entries share none (an empty zip, a zip that is not a
+ * module zip). It checks nothing else; use checkZip for that.
+ */
+export async function readZipModuleVersion(zipFile: string): Promise<{ modulePath: string; version: string } | null> {
+  const tooLarge = await zipFileSizeError(zipFile);
+  if (tooLarge !== null) throw tooLarge;
+  const reader = await ZipReader.open(zipFile);
+  try {
+    const names = (await reader.entries()).map((e) => e.name.toString('utf8'));
+    // A module path has slashes but no '@'; a version has neither.
+    const first = names[0] ?? '';
+    const at = first.indexOf('@');
+    const slash = first.indexOf('/', at);
+    if (at <= 0 || slash < 0) return null;
+    const prefix = first.slice(0, slash + 1);
+    if (!names.every((n) => n.startsWith(prefix))) return null;
+    return { modulePath: prefix.slice(0, at), version: prefix.slice(at + 1, -1) };
+  } finally {
+    await reader.close();
+  }
+}
