@@ -24,6 +24,22 @@ test('writeFileAtomically writes the file and leaves no temporary behind', async
   assert.deepEqual(await readdir(dir), ['out.txt']);
 });
 
+test('a writer that fails at once, before the file is even open, leaves no temporary', async () => {
+  const dir = await tempDir();
+  // Many at once, so that the file system thread pool interleaves opens and removals.
+  const failures = Array.from({ length: 200 }, (_, i) =>
+    assert.rejects(
+      writeFileAtomically(join(dir, `out${i % 10}.txt`), async (out) => {
+        if (i % 2 === 0) out.write('some bytes first');
+        throw new Error('failed before writing');
+      }),
+      /failed before writing/,
+    ),
+  );
+  await Promise.all(failures);
+  assert.deepEqual(await readdir(dir), []);
+});
+
 test('a failing writer leaves the old file untouched and no temporary', async () => {
   const dir = await tempDir();
   await writeFile(join(dir, 'out.txt'), 'old\n');

@@ -27,7 +27,13 @@ export async function writeFileAtomically<T>(path: string, write: (out: Writable
     await syncDirectory(dirname(path));
     return result;
   } catch (err) {
-    out.destroy();
+    // The stream opens its file asynchronously: removing the file before the stream has closed could
+    // run before the open, which would then create the temporary again and leave it behind.
+    if (!out.closed) {
+      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+      out.destroy();
+      await closed;
+    }
     await rm(temp, { force: true });
     throw err;
   }
