@@ -16,3 +16,51 @@ export abstract class GodepotError extends Error {
 export function isGodepotError(err: unknown): err is GodepotError {
   return err instanceof GodepotError;
 }
+
+/** A request that can never succeed as written: a malformed path, version or route. Never forwarded. */
+export class InvalidRequestError extends GodepotError {
+  readonly code = 'INVALID_REQUEST';
+}
+
+/** The module, version or file does not exist here or at any origin that was asked. */
+export class NotFoundError extends GodepotError {
+  readonly code = 'NOT_FOUND';
+}
+
+/** The module or version existed once and is gone for good (an origin answered 410). */
+export class GoneError extends GodepotError {
+  readonly code = 'GONE';
+}
+
+/** An origin failed in a way that says nothing about whether the module exists (5xx, reset, bad data). */
+export class UpstreamError extends GodepotError {
+  readonly code = 'UPSTREAM';
+  constructor(
+    message: string,
+    /** The status the origin answered with, when it answered at all. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An origin did not answer in time. */
+export class TimeoutError extends GodepotError {
+  readonly code = 'TIMEOUT';
+}
+
+/** Fetching this module needs an origin godepot cannot use here (`direct` before the git origin exists, or `off`). */
+export class OriginUnavailableError extends GodepotError {
+  readonly code = 'ORIGIN_UNAVAILABLE';
+}
+
+/** Content from an origin broke the module rules (bad zip, go.mod that disagrees with .mod, oversized body). */
+export class InvalidContentError extends GodepotError {
+  readonly code = 'INVALID_CONTENT';
+}
+
+/** Configuration that cannot be used; the message names the offending key. */
+export class ConfigError extends GodepotError {
+  readonly code = 'CONFIG';
+}
