@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { hashDir } from '../../src/module/hash.js';
-import { escapePath, escapeVersion } from '../../src/module/path.js';
 import { runGodepot } from '../support/cli.js';
 import { makeGoWorld, parseJsonStream, type GoWorld } from '../support/go.js';
+import { writeProxyMetadata } from '../support/modgraph.js';
 import { fixtureGoMod, proxyFixtures, writeFixture, type ModuleFixture } from './fixtures.js';
 
 interface Made {
@@ -48,15 +48,10 @@ before(async () => {
       await symlink('basic.go', join(src, 'link.go'));
       await mkdir(join(src, 'empty', 'dir'), { recursive: true });
     }
-    const vdir = join(tree, escapePath(fixture.modulePath), '@v');
-    await mkdir(vdir, { recursive: true });
-    const base = join(vdir, escapeVersion(fixture.version));
+    const base = await writeProxyMetadata(tree, fixture.modulePath, fixture.version, fixtureGoMod(fixture));
     const zipped = await runGodepot(['mod', 'zip', src, '--module', fixture.modulePath, '--version', fixture.version, '--output', `${base}.zip`]);
     assert.equal(zipped.code, 0, zipped.stderr);
     assert.equal(zipped.stdout.trim().split(/\s+/).slice(0, 2).join(' '), `${fixture.modulePath} ${fixture.version}`);
-    await writeFile(`${base}.mod`, fixtureGoMod(fixture));
-    await writeFile(`${base}.info`, JSON.stringify({ Version: fixture.version, Time: '2023-01-02T03:04:05Z' }) + '\n');
-    await writeFile(join(vdir, 'list'), fixture.version.includes('-20') ? '' : fixture.version + '\n');
     const modHash = await runGodepot(['mod', 'hash', `${base}.mod`]);
     assert.equal(modHash.code, 0, modHash.stderr);
     const zipHash = await runGodepot(['mod', 'hash', `${base}.zip`]);
