@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { writeFileAtomically } from './atomic-file.js';
+import { isTemporaryName, writeFileAtomically } from './atomic-file.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -52,4 +52,31 @@ test('a failing writer leaves the old file untouched and no temporary', async ()
   );
   assert.equal(await readFile(join(dir, 'out.txt'), 'utf8'), 'old\n');
   assert.deepEqual(await readdir(dir), ['out.txt']);
+});
+
+test('with tempDir the temporary is made there and the file still lands at its path', async () => {
+  const dir = await tempDir();
+  const temps = await tempDir();
+  let seen: string[] = [];
+  await writeFileAtomically(
+    join(dir, 'out.txt'),
+    async (out) => {
+      out.write('hello');
+      await new Promise((resolve) => out.once('open', resolve));
+      seen = await readdir(temps);
+      out.end();
+    },
+    { tempDir: temps },
+  );
+  assert.equal(seen.length, 1);
+  assert.ok(isTemporaryName(seen[0]!), seen[0]);
+  assert.equal(await readFile(join(dir, 'out.txt'), 'utf8'), 'hello');
+  assert.deepEqual(await readdir(temps), []);
+});
+
+test('isTemporaryName knows the temporaries and nothing else', () => {
+  assert.ok(isTemporaryName('.v1.0.0.zip.0123456789ab.tmp'));
+  for (const name of ['v1.0.0.zip', '.v1.0.0.zip.tmp', 'list', '.x.0123456789AB.tmp', 'x.0123456789ab.tmp']) {
+    assert.ok(!isTemporaryName(name), name);
+  }
 });

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { after, test } from 'node:test';
+import { InvalidRequestError } from '../errors.js';
+import { DiskStorage } from './disk.js';
+import { invalidKeys, storageContract } from './storage.contract.js';
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'godepot-disk-'));
+  dirs.push(d);
+  return d;
+}
+
+storageContract('DiskStorage', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'godepot-disk-contract-'));
+  return { storage: new DiskStorage({ root }), dispose: () => rm(root, { recursive: true, force: true }) };
+});
+
+test('keys are files under the root: the module cache download layout, servable as GOPROXY=file://', async () => {
+  const root = await tempDir();
+  const s = new DiskStorage({ root });
+  await s.put('github.com/!azure/m/@v/v1.0.0.info', Buffer.from('{"Version":"v1.0.0"}'));
+  await s.put('github.com/!azure/m/@v/list', Buffer.from('v1.0.0\n'));
+  assert.equal(await readFile(join(root, 'github.com', '!azure', 'm', '@v', 'v1.0.0.info'), 'utf8'), '{"Version":"v1.0.0"}');
+  assert.equal(await readFile(join(root, 'github.com', '!azure', 'm', '@v', 'list'), 'utf8'), 'v1.0.0\n');
+  // A file put there by anyone else (a copied module cache) is an object like the others.
+  await writeFile(join(root, 'github.com', '!azure', 'm', '@v', 'v1.0.0.mod'), 'module github.com/Azure/m\n');
+  assert.equal(await text(await s.get('github.com/!azure/m/@v/v1.0.0.mod')), 'module github.com/Azure/m\n');
+  assert.deepEqual(await s.list('github.com/!azure/m'), [
+    'github.com/!azure/m/@v/list',
+    'github.com/!azure/m/@v/v1.0.0.info',
+    'github.com/!azure/m/@v/v1.0.0.mod',
+  ]);
+});
+
+test('nothing outside the root is touched, whatever the key', async () => {
+  const parent = await tempDir();
+  const root = join(parent, 'store');
+  await mkdir(root);
+  await writeFile(join(parent, 'outside'), 'precious');
+  const s = new DiskStorage({ root });
+  for (const key of [...invalidKeys, '../outside', 'a/../../outside', '.tmp/x', '.hidden']) {
+    await assert.rejects(s.put(key, Buffer.from('overwritten')), InvalidRequestError, key);
+    await assert.rejects(s.delete(key), InvalidRequestError, key);
+    await assert.rejects(s.get(key), InvalidRequestError, key);
+  }
+  assert.equal(await readFile(join(parent, 'outside'), 'utf8'), 'precious');
+  assert.deepEqual((await readdir(parent)).sort(), ['outside', 'store']);
+  assert.deepEqual(await readdir(root), []);
+});
+
+test('a root that does not exist yet is an empty store, created by the first put', async () => {
+  const root = join(await tempDir(), 'not', 'yet');
+  const s = new DiskStorage({ root });
+  assert.deepEqual(await s.list(''), []);
+  assert.equal(await s.stat('a/b'), null);
+  await s.put('a/b', Buffer.from('x'));
+  assert.deepEqual(await s.list(''), ['a/b']);
+});
+
+// The child puts a 200 MiB body and stops half way; the test kills it with SIGKILL at that moment.
+const childScript = `
+import { Readable } from 'node:stream';
+import { DiskStorage } from ${JSON.stringify(new URL('./disk.js', import.meta.url).href)};
+const storage = new DiskStorage({ root: process.env.ROOT });
+const chunk = Buffer.alloc(1 << 20, 0x5a);
+let sent = 0;
+const body = new Readable({
+  read() {
+    if (sent === 64) return;
+    this.push(chunk);
+    if (++sent === 64) setTimeout(() => process.stdout.write('halfway\\n'), 100);
+  },
+});
+await storage.put(process.env.KEY, body, { size: 200 << 20 });
+process.stdout.write('finished\\n');
+`;
+
+async function killMidPut(root: string, key: string): Promise<void> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', childScript], {
+    env: { ...process.env, ROOT: root, KEY: key },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (data: Buffer) => {
+      out += data.toString();
+      if (out.includes('halfway')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`child exited before half way: ${out}`)));
+  });
+  // The partial body really is on disk at this moment, under a temporary name.
+  const temps = await readdir(join(root, '.tmp'));
+  assert.equal(temps.length, 1);
+  assert.ok((await stat(join(root, '.tmp', temps[0]!))).size >= 32 << 20);
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+}
+
+test('kill -9 in the middle of a big put leaves no object and no partial under the key', async () => {
+  const root = await tempDir();
+  const key = 'example.com/big/@v/v1.0.0.zip';
+  await killMidPut(root, key);
+
+  const s = new DiskStorage({ root });
+  assert.equal(await s.stat(key), null);
+  await assert.rejects(s.get(key));
+  assert.deepEqual(await s.list(''), []);
+  await assert.rejects(stat(join(root, ...key.split('/'))), { code: 'ENOENT' });
+
+  // The orphan is young: another process sharing the root might still own it, so it stays...
+  const [orphan] = await readdir(join(root, '.tmp'));
+  assert.ok(orphan !== undefined);
+  await s.put('example.com/other/@v/list', Buffer.from(''));
+  assert.deepEqual(await readdir(join(root, '.tmp')), [orphan]);
+  // ...and an old one is removed by the first put of the next process.
+  const longAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+  await utimes(join(root, '.tmp', orphan), longAgo, longAgo);
+  await new DiskStorage({ root }).put('example.com/other/@v/list', Buffer.from('v1.0.0\n'));
+  assert.deepEqual(await readdir(join(root, '.tmp')), []);
+  assert.deepEqual(await s.list(''), ['example.com/other/@v/list']);
+});
+
+test('kill -9 in the middle of replacing an object leaves the old object whole', async () => {
+  const root = await tempDir();
+  const key = 'example.com/big/@v/list';
+  await new DiskStorage({ root }).put(key, Buffer.from('v1.0.0\n'));
+  await killMidPut(root, key);
+  const s = new DiskStorage({ root });
+  assert.equal(await text(await s.get(key)), 'v1.0.0\n');
+  assert.deepEqual(await s.list(''), [key]);
+});
