@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { startUpstream, type Upstream } from '../../test/support/upstream.js';
+import { InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
+import { DiskStorage } from '../storage/disk.js';
+import { parseGosumdb, verifierKeyHash } from './gosumdb.js';
+import { SumdbPassthrough, type SumdbPassthroughOptions } from './passthrough.js';
+
+const DB = 'sum.example.com';
+const fullTile = Buffer.alloc(32 << 8, 7);
+const partialTile = Buffer.alloc(32 * 5, 9);
+const dataTile = Buffer.from('example.com/m v1.0.0 h1:abc=\nexample.com/m v1.0.0/go.mod h1:def=\n\n');
+
+function verifierKey(name: string): string {
+  const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+  const key = Buffer.concat([Buffer.from([1]), Buffer.from(jwk.x!, 'base64url')]);
+  return `${name}+${verifierKeyHash(name, key).toString(16).padStart(8, '0')}+${key.toString('base64')}`;
+}
+
+async function put(file: string, body: Buffer | string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, body);
+}
+
+describe('SumdbPassthrough', () => {
+  let root: string;
+  let none: Upstream; // a proxy that supports no database
+  let proxy: Upstream; // a proxy that supports sum.example.com
+  let database: Upstream; // the database itself, at its own URL
+  const passthroughs: SumdbPassthrough[] = [];
+
+  function passthrough(options: Partial<SumdbPassthroughOptions> = {}): SumdbPassthrough {
+    const p = new SumdbPassthrough({
+      upstreams: [none.url, proxy.url],
+      sumdb: null,
+      storage: new DiskStorage({ root: join(root, `storage-${passthroughs.length}`) }),
+      timeoutMs: 2000,
+      retries: 0,
+      ...options,
+    });
+    passthroughs.push(p);
+    return p;
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'godepot-sumdb-'));
+    const db = join(root, 'sumdb', DB);
+    await put(join(db, 'latest'), 'go.sum database tree\n42\nhash\n\n— sig\n');
+    await put(join(db, 'lookup', 'example.com', 'm@v1.0.0'), '7\nexample.com/m v1.0.0 h1:abc=\n');
+    await put(join(db, 'tile', '8', '0', '000'), fullTile);
+    await put(join(db, 'tile', '8', '0', '001.p', '5'), partialTile);
+    await put(join(db, 'tile', '8', 'data', '000'), dataTile);
+    await mkdir(join(root, 'empty'));
+    none = await startUpstream({ root: join(root, 'empty') });
+    proxy = await startUpstream({ root: join(root, 'empty'), sumdb: join(root, 'sumdb') });
+    database = await startUpstream({ root: db });
+  });
+
+  after(async () => {
+    await Promise.all(passthroughs.map((p) => p.close()));
+    await Promise.all([none.stop(), proxy.stop(), database.stop()]);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    for (const u of [none, proxy, database]) {
+      await u.start();
+      u.clearFaults();
+      u.clearLog();
+    }
+  });
+
+  it('routes to the first proxy that supports the database, probing once', async () => {
+    const p = passthrough();
+    const supported = await p.get(DB, 'supported');
+    assert.equal(supported.size, 0);
+    assert.equal(supported.immutable, false);
+    assert.equal((await p.get(DB, 'latest')).body?.toString(), 'go.sum database tree\n42\nhash\n\n— sig\n');
+    assert.equal((await p.get(DB, 'lookup/example.com/m@v1.0.0')).body?.toString(), '7\nexample.com/m v1.0.0 h1:abc=\n');
+    await p.get(DB, 'supported');
+    assert.deepEqual(none.requests, [`/sumdb/${DB}/supported`]);
+    assert.deepEqual(proxy.requests, [`/sumdb/${DB}/supported`, `/sumdb/${DB}/latest`, `/sumdb/${DB}/lookup/example.com/m@v1.0.0`]);
+  });
+
+  it('never caches latest or lookups', async () => {
+    const p = passthrough();
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await p.get(DB, 'latest')).cache, 'miss');
+      assert.equal((await p.get(DB, 'lookup/example.com/m@v1.0.0')).cache, 'miss');
+    }
+    assert.equal(proxy.countOf(`/sumdb/${DB}/latest`), 2);
+    assert.equal(proxy.countOf(`/sumdb/${DB}/lookup/example.com/m@v1.0.0`), 2);
+  });
+
+  it('keeps full tiles and serves them when the upstream is gone; partial tiles are not kept', async () => {
+    const p = passthrough();
+    const first = await p.get(DB, 'tile/8/0/000');
+    assert.equal(first.cache, 'miss');
+    assert.ok(first.immutable);
+    assert.match(first.etag ?? '', /^"sha256-[0-9a-f]{64}"$/);
+    assert.deepEqual(first.body, fullTile);
+    assert.deepEqual((await p.get(DB, 'tile/8/data/000')).body, dataTile);
+    const partial = await p.get(DB, 'tile/8/0/001.p/5');
+    assert.deepEqual(partial.body, partialTile);
+    assert.equal(partial.immutable, false);
+    assert.equal(partial.etag, null);
+
+    await proxy.stop();
+    const again = await p.get(DB, 'tile/8/0/000');
+    assert.equal(again.cache, 'hit');
+    assert.deepEqual(again.body, fullTile);
+    assert.equal(again.etag, first.etag);
+    assert.deepEqual((await p.get(DB, 'tile/8/data/000')).body, dataTile);
+    await assert.rejects(p.get(DB, 'tile/8/0/001.p/5'), UpstreamError);
+    assert.equal(proxy.countOf(`/sumdb/${DB}/tile/8/0/000`), 1);
+  });
+
+  it('stores full tiles in the module-cache layout', async () => {
+    const storage = new DiskStorage({ root: join(root, 'layout') });
+    const p = passthrough({ storage });
+    await p.get(DB, 'tile/8/0/000');
+    await p.get(DB, 'tile/8/0/001.p/5');
+    assert.deepEqual(await storage.list('sumdb'), [`sumdb/${DB}/tile/8/0/000`]);
+  });
+
+  it('refuses a full hash tile of the wrong size and keeps nothing', async () => {
+    const storage = new DiskStorage({ root: join(root, 'bad-tile') });
+    const p = passthrough({ storage });
+    proxy.fault(`/sumdb/${DB}/tile/8/0/002`, { bodyBytes: 100 });
+    await assert.rejects(p.get(DB, 'tile/8/0/002'), InvalidContentError);
+    assert.deepEqual(await storage.list('sumdb'), []);
+  });
+
+  it('answers not found when no proxy supports the database, and remembers it', async () => {
+    const p = passthrough();
+    await assert.rejects(p.get('sum.other.example', 'supported'), NotFoundError);
+    await assert.rejects(p.get('sum.other.example', 'latest'), NotFoundError);
+    await assert.rejects(p.get('sum.other.example', 'tile/8/0/000'), NotFoundError);
+    assert.equal(none.countOf('/sumdb/sum.other.example/supported'), 1);
+    assert.equal(proxy.countOf('/sumdb/sum.other.example/supported'), 1);
+    await assert.rejects(passthrough({ upstreams: [] }).get(DB, 'supported'), NotFoundError);
+  });
+
+  it('goes to the database URL that --sumdb gives, bypassing the proxies', async () => {
+    const sumdb = parseGosumdb(`${verifierKey(DB)} ${database.url}`);
+    const p = passthrough({ sumdb });
+    assert.equal((await p.get(DB, 'supported')).size, 0);
+    assert.deepEqual((await p.get(DB, 'tile/8/0/000')).body, fullTile);
+    assert.match((await p.get(DB, 'latest')).body?.toString() ?? '', /^go.sum database tree/);
+    assert.deepEqual(database.requests, ['/tile/8/0/000', '/latest']);
+    assert.deepEqual([...none.requests, ...proxy.requests], []);
+    // Other names still go through the proxies.
+    await p.get('sum.example.com', 'latest');
+    await assert.rejects(p.get('sum.other.example', 'supported'), NotFoundError);
+    assert.equal(none.countOf('/sumdb/sum.other.example/supported'), 1);
+  });
+
+  it('reports an unavailable database when a probe fails and no proxy said yes, without remembering it', async () => {
+    const p = passthrough();
+    none.fault(`/sumdb/${DB}/supported`, { status: 500, times: 1 });
+    proxy.fault(`/sumdb/${DB}/supported`, { status: 404, times: 1 });
+    await assert.rejects(p.get(DB, 'supported'), (err: Error) => err instanceof UpstreamError && err.status === 500);
+    assert.equal((await p.get(DB, 'supported')).size, 0);
+  });
+
+  it('skips a failing proxy when a later one supports the database', async () => {
+    none.fault(`/sumdb/${DB}/supported`, { status: 503 });
+    assert.equal((await passthrough().get(DB, 'latest')).cache, 'miss');
+  });
+
+  it('keeps a known route when a later probe fails', async () => {
+    const p = passthrough({ routeTtlMs: 0 });
+    await p.get(DB, 'supported');
+    none.fault('*', { status: 500 });
+    proxy.fault('*', { status: 502 });
+    assert.equal((await p.get(DB, 'supported')).size, 0);
+    assert.equal(proxy.countOf(`/sumdb/${DB}/supported`), 2);
+  });
+
+  it('never looks up a private module', async () => {
+    const p = passthrough({ private: ['example.com/secret'] });
+    await assert.rejects(p.get(DB, 'lookup/example.com/secret/x@v1.0.0'), NotFoundError);
+    assert.equal(none.requests.length + proxy.requests.length, 0);
+  });
+
+  it('rejects bad names and paths before any traffic', async () => {
+    const p = passthrough();
+    const names = ['', '..', '../x', 'UPPER.example', 'a/b', 'sum.example.com\0', 'x'.repeat(300)];
+    for (const name of names) await assert.rejects(p.get(name, 'supported'), InvalidRequestError, JSON.stringify(name));
+    const paths = [
+      '',
+      'latest/',
+      '../../etc/passwd',
+      'tile/8/0/../../../x',
+      'tile/8/0/000/',
+      'tile/0/0/000',
+      'tile/31/0/000',
+      'tile/8/0/00',
+      'tile/8/0/1000',
+      'tile/8/0/x001',
+      'tile/8/0/000.p/0',
+      'tile/8/0/000.p/256',
+      'tile/8/0/000.p/',
+      'tile/8/data/000.p/x',
+      'lookup/',
+      'lookup/example.com/m',
+      'lookup/@v1.0.0',
+      'lookup/Example.com/m@v1.0.0',
+      'lookup/example.com/../m@v1.0.0',
+      'lookup/example.com/m@v1.0.0/../../x',
+      'other',
+    ];
+    for (const path of paths) await assert.rejects(p.get(DB, path), InvalidRequestError, JSON.stringify(path));
+    assert.equal(none.requests.length + proxy.requests.length, 0);
+  });
+});

@@ -1,0 +1,235 @@
+// The checksum-database proxy of the GOPROXY protocol (`/sumdb/<name>/...`, design 25530): godepot
+// passes requests for any database name on to whoever can answer them, the way the go command finds its
+// own route: the first upstream proxy that says `supported`, unless GOSUMDB gives the database a URL.
+// Full tiles never change and are kept in storage, so they are served even when the route is down.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Artifact } from '../depot/depot.js';
+import { GoneError, InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
+import { unescapePath, unescapeVersion } from '../module/path.js';
+import { matchPrefixPatterns } from '../origin/patterns.js';
+import { UpstreamClient } from '../origin/proxy.js';
+import type { Storage } from '../storage/storage.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Gosumdb } from './gosumdb.js';
+
+// A host, optionally with a port: the database names a `/sumdb/<name>/` URL can carry.
+const NAME = /^[a-z0-9][a-z0-9.-]*(?::[0-9]{1,5})?$/;
+const MAX_NAME = 253;
+// tlog tile paths as go writes them: tile/H/L/NNN or tile/H/data/NNN, x-prefixed folders for large
+// indexes, and .p/W for a partial tile of width W.
+const TILE = /^tile\/([0-9]{1,2})\/(data|[0-9]{1,2})\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([0-9]{1,10}))?$/;
+const HASH_SIZE = 32;
+
+/** Options of SumdbPassthrough. */
+export interface SumdbPassthroughOptions {
+  /** Upstream GOPROXY URLs in chain order (the `proxy` elements of the list). */
+  upstreams: readonly string[];
+  /** The database godepot trusts (`--sumdb`); when it has a URL, requests for its name go there. */
+  sumdb: Gosumdb | null;
+  /** Where full tiles are kept, under `sumdb/<name>/tile/...`. */
+  storage: Storage;
+  /** Module patterns never looked up (GOPRIVATE-style, as `--private`): their lookups answer not found. */
+  private?: readonly string[];
+  logger?: Logger;
+  metrics?: Metrics;
+  timeoutMs?: number;
+  retries?: number;
+  /** How long a found route is trusted before it is probed again. Default 10 minutes. */
+  routeTtlMs?: number;
+  /** How long "no proxy supports this database" is remembered. Default 1 minute. */
+  missTtlMs?: number;
+}
+
+/** Where a database's requests go: a client and the path prefix below its base URL. */
+interface Route {
+  client: UpstreamClient;
+  prefix: string;
+}
+
+interface RouteEntry {
+  route: Route | null;
+  expires: number;
+}
+
+type Parsed =
+  | { kind: 'supported' | 'latest' }
+  | { kind: 'lookup'; modulePath: string }
+  | { kind: 'tile'; full: boolean; height: number; data: boolean };
+
+/** Validates `name` and `path` of `/sumdb/<name>/<path>`; throws InvalidRequestError. */
+function parse(name: string, path: string): Parsed {
+  if (name.length > MAX_NAME || !NAME.test(name)) throw new InvalidRequestError(`invalid checksum database name ${JSON.stringify(name)}`);
+  if (path === 'supported' || path === 'latest') return { kind: path };
+  if (path.startsWith('lookup/')) {
+    const target = path.slice('lookup/'.length);
+    const at = target.indexOf('@');
+    if (at <= 0) throw new InvalidRequestError(`invalid checksum database lookup ${JSON.stringify(target)}`);
+    try {
+      const modulePath = unescapePath(target.slice(0, at));
+      unescapeVersion(target.slice(at + 1));
+      return { kind: 'lookup', modulePath };
+    } catch (err) {
+      throw new InvalidRequestError(`invalid checksum database lookup ${JSON.stringify(target)}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const tile = TILE.exec(path);
+  if (tile !== null) {
+    const height = Number(tile[1]);
+    const width = tile[4] === undefined ? null : Number(tile[4]);
+    if (height >= 1 && height <= 30 && (width === null || (width >= 1 && width < 2 ** height))) {
+      return { kind: 'tile', full: width === null, height, data: tile[2] === 'data' };
+    }
+  }
+  throw new InvalidRequestError(`invalid checksum database path ${JSON.stringify(path)}`);
+}
+
+function artifact(body: Buffer, parsed: Parsed, cache: Artifact['cache']): Artifact {
+  const immutable = parsed.kind === 'tile' && parsed.full;
+  return {
+    contentType: parsed.kind === 'tile' ? 'application/octet-stream' : 'text/plain; charset=utf-8',
+    size: body.length,
+    immutable,
+    etag: immutable ? `"sha256-${createHash('sha256').update(body).digest('hex')}"` : null,
+    cache,
+    body,
+  };
+}
+
+/**
+ * Answers `/sumdb/<name>/<path>` (`supported`, `latest`, `lookup/<module>@<version>`, `tile/...`) for
+ * any database name. Route: the database's own URL when `sumdb` names it with one (as go bypasses
+ * proxies then), else the first upstream whose `/sumdb/<name>/supported` answers 200, probed once and
+ * remembered (a known route survives failed re-probes). Full tiles are served from storage when
+ * stored, else fetched, checked (a hash tile is 2^H hashes) and stored; partial tiles, lookups and
+ * `latest` always go to the route. Throws InvalidRequestError for a bad name or path, NotFoundError when
+ * no route exists (so `supported` answers 404 and go goes to the database itself) or for a private
+ * module's lookup, UpstreamError when probing failed without any proxy saying no, and the route's
+ * errors (NotFoundError, GoneError, UpstreamError, TimeoutError, InvalidContentError) otherwise.
+ */
+export class SumdbPassthrough {
+  private readonly options: SumdbPassthroughOptions;
+  private readonly proxies: UpstreamClient[];
+  private readonly own: UpstreamClient | null;
+  private readonly routes = new Map<string, RouteEntry>();
+  private readonly probes = new Map<string, Promise<Route | null>>();
+
+  constructor(options: SumdbPassthroughOptions) {
+    this.options = options;
+    const clientOptions = { timeoutMs: options.timeoutMs, retries: options.retries, logger: options.logger, metrics: options.metrics };
+    this.proxies = options.upstreams.map((url) => new UpstreamClient({ ...clientOptions, url }));
+    this.own = options.sumdb?.url ? new UpstreamClient({ ...clientOptions, url: options.sumdb.url }) : null;
+  }
+
+  async get(name: string, path: string, signal?: AbortSignal): Promise<Artifact> {
+    const parsed = parse(name, path);
+    signal?.throwIfAborted();
+    if (parsed.kind === 'lookup' && this.options.private && matchPrefixPatterns(this.options.private, parsed.modulePath)) {
+      throw new NotFoundError(`${parsed.modulePath} is private here: its checksums are never looked up`);
+    }
+    const key = `sumdb/${name}/${path}`;
+    if (parsed.kind === 'tile' && parsed.full) {
+      const stored = await this.fromStorage(key, signal);
+      if (stored !== null) return artifact(stored, parsed, 'hit');
+    }
+    const { route, remembered } = await this.route(name, signal);
+    if (route === null) throw new NotFoundError(`no route to checksum database ${name}: no upstream proxy supports it`);
+    if (parsed.kind === 'supported') return artifact(Buffer.alloc(0), parsed, remembered ? 'hit' : 'miss');
+    const body = await route.client.getBytes(route.prefix + path, 'sumdb', signal);
+    if (parsed.kind === 'tile' && parsed.full) {
+      const want = HASH_SIZE * 2 ** parsed.height;
+      if (!parsed.data && body.length !== want) {
+        throw new InvalidContentError(`${route.client.name}/${route.prefix}${path}: a full tile of height ${parsed.height} has ${want} bytes, not ${body.length}`);
+      }
+      await this.store(key, body, signal);
+    }
+    return artifact(body, parsed, 'miss');
+  }
+
+  /** Closes every connection pool. */
+  async close(): Promise<void> {
+    await Promise.all([...this.proxies, ...(this.own ? [this.own] : [])].map((c) => c.close()));
+  }
+
+  private async fromStorage(key: string, signal: AbortSignal | undefined): Promise<Buffer | null> {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await this.options.storage.get(key, { signal })) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      if (signal?.aborted) throw err;
+      this.options.metrics?.storageErrors.inc({ operation: 'get' });
+      this.options.logger?.warn({ key, err: (err as Error).message }, 'sumdb tile read failed; fetching it again');
+      return null;
+    }
+  }
+
+  private async store(key: string, body: Buffer, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.options.storage.put(key, body, { size: body.length, signal });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      // The tile is good and the client gets it; only the next request will fetch it again.
+      this.options.metrics?.storageErrors.inc({ operation: 'put' });
+      this.options.logger?.warn({ key, err: (err as Error).message }, 'sumdb tile not stored');
+    }
+  }
+
+  private async route(name: string, signal: AbortSignal | undefined): Promise<{ route: Route | null; remembered: boolean }> {
+    if (this.own !== null && this.options.sumdb?.name === name) return { route: { client: this.own, prefix: '' }, remembered: true };
+    const known = this.routes.get(name);
+    if (known !== undefined && known.expires > Date.now()) return { route: known.route, remembered: true };
+    let probe = this.probes.get(name);
+    if (probe === undefined) {
+      // One probe per name at a time, not tied to any one request's signal: others wait for it.
+      probe = this.probe(name).finally(() => this.probes.delete(name));
+      this.probes.set(name, probe);
+    }
+    try {
+      const route = await abortable(probe, signal);
+      return { route, remembered: false };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      // Keep answering through a route that worked before rather than fail while the proxy flaps.
+      if (known?.route) {
+        this.options.logger?.warn({ sumdb: name, err: (err as Error).message }, 'sumdb route probe failed; keeping the known route');
+        return { route: known.route, remembered: true };
+      }
+      throw err;
+    }
+  }
+
+  /** The first proxy that answers `supported`; null when every one says 404/410; throws when none said yes and one failed. */
+  private async probe(name: string): Promise<Route | null> {
+    const prefix = `sumdb/${name}/`;
+    let failure: unknown;
+    for (const client of this.proxies) {
+      try {
+        await client.getBytes(`${prefix}supported`, 'sumdb');
+        const route = { client, prefix };
+        this.routes.set(name, { route, expires: Date.now() + (this.options.routeTtlMs ?? 600_000) });
+        this.options.logger?.info({ sumdb: name, via: client.name }, 'sumdb route found');
+        return route;
+      } catch (err) {
+        if (!(err instanceof NotFoundError || err instanceof GoneError)) failure ??= err;
+      }
+    }
+    if (failure !== undefined) {
+      throw new UpstreamError(`checksum database ${name} unavailable: ${(failure as Error).message}`, failure instanceof UpstreamError ? failure.status : undefined, { cause: failure });
+    }
+    this.routes.set(name, { route: null, expires: Date.now() + (this.options.missTtlMs ?? 60_000) });
+    return null;
+  }
+}
+
+/** `promise`, or the signal's abort if it comes first (the promise itself runs on). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
