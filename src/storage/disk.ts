@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import { type Dirent } from 'node:fs';
 import { lstat, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { addAbortSignal, Readable, Transform, type TransformCallback } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { isTemporaryName, syncDirectory, writeFileAtomically } from './atomic-file.js';
+import { ByteMeter } from './byte-meter.js';
 import type { PutOptions, Storage, StoredObject } from './storage.js';
 
 /** Temporaries older than this at the first put are taken for leftovers of a crash and removed. */
@@ -74,12 +74,19 @@ export class DiskStorage implements Storage {
     await makeFolders(this.tempDir);
     await makeFolders(dirname(path));
     const source = body instanceof Readable ? body : Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]);
-    const meter = new Meter(key, options.size);
+    const declared = options.size;
+    const meter = new ByteMeter(declared ?? Infinity, () => new InvalidContentError(`${key}: body longer than the declared ${declared} bytes`));
     await writeFileAtomically(
       path,
       async (out) => {
         await pipeline(source, meter, out, options.signal === undefined ? {} : { signal: options.signal });
-        meter.check(options.sha256);
+        if (declared !== undefined && meter.size !== declared) {
+          throw new InvalidContentError(`${key}: body of ${meter.size} bytes, declared ${declared}`);
+        }
+        if (options.sha256 !== undefined) {
+          const actual = meter.sha256();
+          if (actual !== options.sha256) throw new InvalidContentError(`${key}: body has SHA-256 ${actual}, declared ${options.sha256}`);
+        }
       },
       { tempDir: this.tempDir },
     );
@@ -167,40 +174,6 @@ function checkRange(start: number | undefined, end: number | undefined): void {
   const bad = (n: number | undefined): boolean => n !== undefined && !(Number.isSafeInteger(n) && n >= 0);
   if (bad(start) || bad(end) || (end !== undefined && end < (start ?? 0))) {
     throw new InvalidRequestError(`invalid byte range ${start ?? ''}-${end ?? ''}`);
-  }
-}
-
-/** Counts and hashes the bytes of a put as they flow, failing as soon as there are more than declared. */
-class Meter extends Transform {
-  size = 0;
-  private readonly hash = createHash('sha256');
-
-  constructor(
-    private readonly key: string,
-    private readonly expectedSize: number | undefined,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.expectedSize !== undefined && this.size > this.expectedSize) {
-      callback(new InvalidContentError(`${this.key}: body longer than the declared ${this.expectedSize} bytes`));
-      return;
-    }
-    this.hash.update(chunk);
-    callback(null, chunk);
-  }
-
-  /** Throws when the whole body disagrees with the declared size or digest. */
-  check(sha256: string | undefined): void {
-    if (this.expectedSize !== undefined && this.size !== this.expectedSize) {
-      throw new InvalidContentError(`${this.key}: body of ${this.size} bytes, declared ${this.expectedSize}`);
-    }
-    if (sha256 !== undefined) {
-      const actual = this.hash.digest('hex');
-      if (actual !== sha256) throw new InvalidContentError(`${this.key}: body has SHA-256 ${actual}, declared ${sha256}`);
-    }
   }
 }
 

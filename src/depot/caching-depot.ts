@@ -1,0 +1,505 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import { GodepotError, GoneError, InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { checkPath, escapeVersion } from '../module/path.js';
+import { prerelease, sortVersions } from '../module/semver.js';
+import { isPseudoVersion } from '../module/version.js';
+import { MAX_ZIP_FILE } from '../module/zip.js';
+import type { Origin } from '../origin/origin.js';
+import { storageKey, versionOfKey, versionsPrefix, type VersionFile } from '../protocol/keys.js';
+import { ByteMeter } from '../storage/byte-meter.js';
+import type { PutOptions, Storage } from '../storage/storage.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Artifact, Depot } from './depot.js';
+import { Flight } from './flight.js';
+import { MemoryCache } from './memory-cache.js';
+import { infoVersion, isStorableVersion, listedVersions, verifyInfo, verifyMod, verifyZip } from './verify.js';
+
+/** What a CachingDepot is built from. */
+export interface CachingDepotOptions {
+  storage: Storage;
+  origin: Origin;
+  logger: Logger;
+  metrics: Metrics;
+  /** How long an origin's `@v/list` and `@latest` answers are used before the origin is asked again. */
+  listTtlMs: number;
+  /** Where a fetched zip is kept while it is checked, before it goes to storage. Default: the OS temp folder. */
+  tempDir?: string;
+  /** Bytes of `.info`/`.mod` bodies (and list answers) kept in memory. Default 64 MiB. */
+  memoryBytes?: number;
+}
+
+type Route = 'list' | 'latest' | 'info' | 'mod' | 'zip';
+type CacheResult = Artifact['cache'];
+
+/** A memory entry: an answer ready to send as a hit, and until when it may be sent (Infinity: immutable). */
+interface Remembered {
+  artifact: Artifact;
+  expires: number;
+}
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=UTF-8';
+const ZIP_TYPE = 'application/zip';
+// What one memory entry costs besides its body: the key, the artifact object, the map slot.
+const ENTRY_OVERHEAD = 256;
+
+/**
+ * The depot in front of an origin (STYLE's depot): storage first, with small immutable files answered
+ * from memory; on a miss the origin, then the checks of verify.ts, then an all-or-nothing commit to
+ * storage (for a zip: zip, `.ziphash`, `.mod`, and the `.info` last as the marker that the version is
+ * whole), then the answer. One fetch per file at a time (Flight). `list` and `@latest` are the origin's
+ * answers at most listTtlMs old, merged with what storage holds; when the origin fails they come from
+ * storage (cache `stale`, logged).
+ */
+export class CachingDepot implements Depot {
+  private readonly storage: Storage;
+  private readonly origin: Origin;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly listTtlMs: number;
+  private readonly tempDir: string;
+  private readonly memory: MemoryCache<Remembered>;
+  private readonly flight = new Flight<Artifact>();
+  private readonly counters: Record<Route, Record<CacheResult, Counter.Internal>>;
+
+  constructor(options: CachingDepotOptions) {
+    this.storage = options.storage;
+    this.origin = options.origin;
+    this.logger = options.logger;
+    this.metrics = options.metrics;
+    this.listTtlMs = options.listTtlMs;
+    this.tempDir = options.tempDir ?? tmpdir();
+    this.memory = new MemoryCache(options.memoryBytes ?? 64 << 20);
+    // Children made once: labels() costs a lookup by label values on every call.
+    const results = (route: Route): Record<CacheResult, Counter.Internal> => ({
+      hit: options.metrics.cache.labels({ route, result: 'hit' }),
+      miss: options.metrics.cache.labels({ route, result: 'miss' }),
+      stale: options.metrics.cache.labels({ route, result: 'stale' }),
+    });
+    this.counters = { list: results('list'), latest: results('latest'), info: results('info'), mod: results('mod'), zip: results('zip') };
+  }
+
+  async list(modulePath: string, signal?: AbortSignal): Promise<Artifact> {
+    const remembered = this.remembered('list', modulePath, '');
+    if (remembered !== undefined) return remembered;
+    checkModulePath(modulePath);
+    return this.answer('list', this.flight.run(`list ${modulePath}`, () => this.refreshList(modulePath), this.waitOptions('list', signal)));
+  }
+
+  async latest(modulePath: string, signal?: AbortSignal): Promise<Artifact> {
+    const remembered = this.remembered('latest', modulePath, '');
+    if (remembered !== undefined) return remembered;
+    checkModulePath(modulePath);
+    return this.answer('latest', this.flight.run(`latest ${modulePath}`, () => this.refreshLatest(modulePath), this.waitOptions('latest', signal)));
+  }
+
+  async info(modulePath: string, query: string, signal?: AbortSignal): Promise<Artifact> {
+    const remembered = this.remembered('info', modulePath, query);
+    if (remembered !== undefined) return remembered;
+    checkModulePath(modulePath);
+    checkQuery(modulePath, query);
+    // Go asks `@v/v2.0.0.info` of a path without /v2 and expects `v2.0.0+incompatible`: a canonical
+    // version that does not fit the path is a query too.
+    if (!isStorableVersion(modulePath, query)) {
+      const key = `query ${modulePath}@${query}`;
+      return this.answer('info', this.flight.run(key, () => this.resolveQuery(modulePath, query), this.waitOptions('info', signal)));
+    }
+    return this.small('info', modulePath, query, signal);
+  }
+
+  async mod(modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact> {
+    const remembered = this.remembered('mod', modulePath, version);
+    if (remembered !== undefined) return remembered;
+    checkModuleVersion(modulePath, version);
+    return this.small('mod', modulePath, version, signal);
+  }
+
+  async zip(modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact> {
+    const remembered = this.remembered('zip', modulePath, version);
+    if (remembered !== undefined) return remembered;
+    checkModuleVersion(modulePath, version);
+    const stored = await this.storedZip(modulePath, version);
+    if (stored !== null) return this.answer('zip', Promise.resolve(stored));
+    const key = storageKey(modulePath, 'zip', version);
+    return this.answer('zip', this.flight.run(key, () => this.fetchZip(modulePath, version), this.waitOptions('zip', signal)));
+  }
+
+  // The hit path: a map lookup, a clock read for mutable answers, a counter. Keys are only ever stored
+  // for validated inputs, so an entry found here needs no validation.
+  private remembered(route: Route, modulePath: string, version: string): Artifact | undefined {
+    const entry = this.memory.get(memoryKey(route, modulePath, version));
+    if (entry === undefined || (entry.expires !== Infinity && entry.expires <= Date.now())) return undefined;
+    this.counters[route][entry.artifact.cache].inc();
+    return entry.artifact;
+  }
+
+  private remember(route: Route, modulePath: string, version: string, artifact: Artifact, expires: number): void {
+    const size = artifact.body?.length ?? 0;
+    this.memory.set(memoryKey(route, modulePath, version), { artifact, expires }, size + ENTRY_OVERHEAD);
+  }
+
+  private async answer(route: Route, pending: Promise<Artifact>): Promise<Artifact> {
+    const artifact = await pending;
+    this.counters[route][artifact.cache].inc();
+    return artifact;
+  }
+
+  private waitOptions(kind: Route, signal: AbortSignal | undefined): { signal?: AbortSignal; onJoin: () => void } {
+    return { signal, onJoin: () => this.metrics.flightWaits.inc({ kind }) };
+  }
+
+  // ---- .info and .mod of canonical versions: immutable, small, kept in memory
+
+  private async small(file: 'info' | 'mod', modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact> {
+    const key = storageKey(modulePath, file, version);
+    const stored = await this.readStored(key);
+    if (stored !== null) return this.answer(file, Promise.resolve(this.rememberSmall(file, modulePath, version, stored)));
+    return this.answer(file, this.flight.run(key, () => this.fetchSmall(file, modulePath, version, key), this.waitOptions(file, signal)));
+  }
+
+  private async fetchSmall(file: 'info' | 'mod', modulePath: string, version: string, key: string): Promise<Artifact> {
+    // Another fetch may have stored it between our look and the start of this one.
+    const stored = await this.readStored(key);
+    if (stored !== null) return this.rememberSmall(file, modulePath, version, stored);
+    let body: Buffer;
+    if (file === 'info') {
+      body = await this.origin.info(modulePath, version);
+      verifyInfo(modulePath, version, body);
+    } else {
+      body = await this.origin.mod(modulePath, version);
+      verifyMod(modulePath, version, body);
+    }
+    await this.put(key, body);
+    if (file === 'info') this.forgetList(modulePath);
+    return { ...this.rememberSmall(file, modulePath, version, body), cache: 'miss' };
+  }
+
+  // Hashes the body once, when it enters memory; every later hit reuses the artifact as it is.
+  private rememberSmall(file: 'info' | 'mod', modulePath: string, version: string, body: Buffer): Artifact {
+    const artifact: Artifact = {
+      contentType: file === 'info' ? JSON_TYPE : TEXT_TYPE,
+      size: body.length,
+      immutable: true,
+      etag: `"sha256-${createHash('sha256').update(body).digest('hex')}"`,
+      cache: 'hit',
+      body,
+    };
+    this.remember(file, modulePath, version, artifact, Infinity);
+    return artifact;
+  }
+
+  // ---- .zip: streamed from the origin to a temporary file, checked, then stored and served from storage
+
+  private async storedZip(modulePath: string, version: string): Promise<Artifact | null> {
+    const key = storageKey(modulePath, 'zip', version);
+    // A zip without its .ziphash is an interrupted commit: it is fetched again.
+    const [stat, h1] = await Promise.all([this.statStored(key), this.readStored(storageKey(modulePath, 'ziphash', version))]);
+    if (stat === null || h1 === null) return null;
+    return this.zipArtifact(modulePath, version, stat.size, h1.toString('utf8').trim(), 'hit');
+  }
+
+  private zipArtifact(modulePath: string, version: string, size: number, h1: string, cache: CacheResult): Artifact {
+    const key = storageKey(modulePath, 'zip', version);
+    const artifact: Artifact = {
+      contentType: ZIP_TYPE,
+      size,
+      immutable: true,
+      // The h1 is kept beside the zip, so the validator costs nothing to find after a restart. The bytes
+      // under a key never change once stored, which is what a strong validator promises.
+      etag: `"${h1}"`,
+      cache,
+      open: async (range) => {
+        try {
+          return await this.counted('get', this.storage.get(key, range === undefined ? {} : { start: range.start, end: range.end }));
+        } catch (err) {
+          // Removed from storage behind our back: the next request fetches it again.
+          if (err instanceof NotFoundError) this.memory.delete(memoryKey('zip', modulePath, version));
+          throw err;
+        }
+      },
+    };
+    this.remember('zip', modulePath, version, cache === 'hit' ? artifact : { ...artifact, cache: 'hit' }, Infinity);
+    return artifact;
+  }
+
+  private async fetchZip(modulePath: string, version: string): Promise<Artifact> {
+    const again = await this.storedZip(modulePath, version);
+    if (again !== null) return again;
+    const infoKey = storageKey(modulePath, 'info', version);
+    const modKey = storageKey(modulePath, 'mod', version);
+    const spool = await mkdtemp(join(this.tempDir, 'godepot-zip-'));
+    try {
+      const zipFile = join(spool, 'module.zip');
+      const [info, mod, zip] = await settleAll([
+        (signal) => this.storedOr(infoKey, () => this.origin.info(modulePath, version, signal)),
+        (signal) => this.storedOr(modKey, () => this.origin.mod(modulePath, version, signal)),
+        (signal) => this.spoolZip(modulePath, version, zipFile, signal),
+      ]);
+      if (!info.stored) verifyInfo(modulePath, version, info.body);
+      if (!mod.stored) verifyMod(modulePath, version, mod.body);
+      const h1 = await verifyZip(modulePath, version, zipFile, mod.body);
+
+      const zipKey = storageKey(modulePath, 'zip', version);
+      await this.put(zipKey, createReadStream(zipFile), { size: zip.size, sha256: zip.sha256 });
+      try {
+        await this.put(storageKey(modulePath, 'ziphash', version), Buffer.from(h1));
+      } catch (err) {
+        await this.storage.delete(zipKey).catch(() => undefined);
+        throw err;
+      }
+      if (!mod.stored) {
+        await this.put(modKey, mod.body);
+        this.rememberSmall('mod', modulePath, version, mod.body);
+      }
+      if (!info.stored) {
+        await this.put(infoKey, info.body);
+        this.rememberSmall('info', modulePath, version, info.body);
+        this.forgetList(modulePath);
+      }
+      this.logger.info({ module: modulePath, version, bytes: zip.size, h1 }, 'stored module zip');
+      return this.zipArtifact(modulePath, version, zip.size, h1, 'miss');
+    } finally {
+      await rm(spool, { recursive: true, force: true });
+    }
+  }
+
+  private async spoolZip(modulePath: string, version: string, file: string, signal: AbortSignal): Promise<{ size: number; sha256: string }> {
+    const body = await this.origin.zip(modulePath, version, signal);
+    const meter = new ByteMeter(
+      MAX_ZIP_FILE,
+      () => new InvalidContentError(`${modulePath}@${version}: zip from origin is larger than ${MAX_ZIP_FILE} bytes`),
+    );
+    await pipeline(body, meter, createWriteStream(file, { flags: 'wx' }), { signal });
+    return { size: meter.size, sha256: meter.sha256() };
+  }
+
+  private async storedOr(key: string, fetch: () => Promise<Buffer>): Promise<{ body: Buffer; stored: boolean }> {
+    const stored = await this.readStored(key);
+    return stored !== null ? { body: stored, stored: true } : { body: await fetch(), stored: false };
+  }
+
+  // ---- queries: resolved by the origin every time, never stored under their name
+
+  private async resolveQuery(modulePath: string, query: string): Promise<Artifact> {
+    const body = await this.origin.info(modulePath, query);
+    infoVersion(modulePath, body, `.info for query ${JSON.stringify(query)}`);
+    return { contentType: JSON_TYPE, size: body.length, immutable: false, etag: null, cache: 'miss', body };
+  }
+
+  // ---- list and @latest: the origin's answer when fresh enough, else storage
+
+  private async refreshList(modulePath: string): Promise<Artifact> {
+    const { versions: originVersions, cache, expires, err } = await this.originList(modulePath);
+    const stored = await this.storedVersions(modulePath);
+    if (originVersions === null && stored.length === 0) throw err;
+    if (cache === 'stale') this.logger.warn({ err, module: modulePath }, 'origin failed; answering list from storage');
+    const versions = sortVersions([...new Set([...(originVersions ?? []), ...stored])]);
+    const body = Buffer.from(versions.map((v) => `${v}\n`).join(''));
+    const artifact: Artifact = { contentType: TEXT_TYPE, size: body.length, immutable: false, etag: null, cache, body };
+    this.remember('list', modulePath, '', { ...artifact, cache: cache === 'miss' ? 'hit' : cache }, expires);
+    return artifact;
+  }
+
+  /**
+   * The origin's versions: its stored answer while fresh, else its answer now (stored for next time),
+   * else, when it fails, its last stored answer. `versions` is null when none of these exists (or the
+   * origin says the module does not exist) and `err` is why.
+   */
+  private async originList(modulePath: string): Promise<{ versions: string[] | null; cache: CacheResult; expires: number; err?: unknown }> {
+    const listKey = storageKey(modulePath, 'list');
+    const parse = (body: Buffer): string[] => body.toString('utf8').split('\n').filter(Boolean);
+    const fresh = await this.freshStored(listKey);
+    if (fresh !== null) return { versions: parse(fresh.body), cache: 'hit', expires: fresh.expires };
+    const expires = Date.now() + this.listTtlMs;
+    let versions: string[];
+    try {
+      versions = listedVersions(modulePath, await this.origin.list(modulePath));
+    } catch (err) {
+      // Not found is an answer: only what storage holds is listed, so what was stored keeps building.
+      if (err instanceof NotFoundError || err instanceof GoneError) return { versions: null, cache: 'miss', expires, err };
+      if (!isOriginFailure(err)) throw err;
+      const stale = await this.readStored(listKey);
+      return { versions: stale === null ? null : parse(stale), cache: 'stale', expires, err };
+    }
+    await this.put(listKey, Buffer.from(versions.map((v) => `${v}\n`).join(''))).catch((err: unknown) => {
+      this.logger.warn({ err, module: modulePath }, 'could not keep the list in storage');
+    });
+    return { versions, cache: 'miss', expires };
+  }
+
+  private async refreshLatest(modulePath: string): Promise<Artifact> {
+    const { body: originBody, cache, expires, err } = await this.originLatest(modulePath);
+    const body = originBody ?? (await this.newestStoredInfo(modulePath));
+    if (body === null) throw err;
+    if (cache === 'stale') this.logger.warn({ err, module: modulePath }, 'origin failed; answering @latest from storage');
+    const artifact: Artifact = { contentType: JSON_TYPE, size: body.length, immutable: false, etag: null, cache, body };
+    this.remember('latest', modulePath, '', { ...artifact, cache: cache === 'miss' ? 'hit' : cache }, expires);
+    return artifact;
+  }
+
+  /** The origin's `@latest`, as originList() has its list: fresh stored answer, else the origin, else the last stored answer. */
+  private async originLatest(modulePath: string): Promise<{ body: Buffer | null; cache: CacheResult; expires: number; err?: unknown }> {
+    const latestKey = storageKey(modulePath, 'latest');
+    const fresh = await this.freshStored(latestKey);
+    if (fresh !== null) return { body: fresh.body, cache: 'hit', expires: fresh.expires };
+    const expires = Date.now() + this.listTtlMs;
+    let body: Buffer;
+    try {
+      body = await this.origin.latest(modulePath);
+      infoVersion(modulePath, body, '@latest');
+    } catch (err) {
+      if (err instanceof NotFoundError || err instanceof GoneError) return { body: null, cache: 'miss', expires, err };
+      if (!isOriginFailure(err)) throw err;
+      return { body: await this.readStored(latestKey), cache: 'stale', expires, err };
+    }
+    await this.put(latestKey, body).catch((err: unknown) => {
+      this.logger.warn({ err, module: modulePath }, 'could not keep @latest in storage');
+    });
+    return { body, cache: 'miss', expires };
+  }
+
+  /** A stored list or @latest still within its time to live, with the moment it expires. */
+  private async freshStored(key: string): Promise<{ body: Buffer; expires: number } | null> {
+    const stat = await this.statStored(key);
+    if (stat === null) return null;
+    const expires = stat.modified.getTime() + this.listTtlMs;
+    if (expires <= Date.now()) return null;
+    const body = await this.readStored(key);
+    return body === null ? null : { body, expires };
+  }
+
+  /** Tagged versions whose `.info` is stored, sorted. */
+  private async storedVersions(modulePath: string): Promise<string[]> {
+    const versions = await this.storedInfoVersions(modulePath);
+    return versions.filter((v) => !isPseudoVersion(v));
+  }
+
+  private async storedInfoVersions(modulePath: string): Promise<string[]> {
+    const keys = await this.counted('list', this.storage.list(versionsPrefix(modulePath)));
+    const versions: string[] = [];
+    for (const key of keys) {
+      const version = versionOfKey(key, 'info');
+      if (version !== null && isStorableVersion(modulePath, version)) versions.push(version);
+    }
+    return sortVersions(versions);
+  }
+
+  // Go's idea of latest when the origin cannot say: the newest stored release, else prerelease, else
+  // pseudo-version.
+  private async newestStoredInfo(modulePath: string): Promise<Buffer | null> {
+    const versions = await this.storedInfoVersions(modulePath);
+    const tagged = versions.filter((v) => !isPseudoVersion(v));
+    const releases = tagged.filter((v) => prerelease(v) === '');
+    const newest = releases.at(-1) ?? tagged.at(-1) ?? versions.at(-1);
+    return newest === undefined ? null : this.readStored(storageKey(modulePath, 'info', newest));
+  }
+
+  private forgetList(modulePath: string): void {
+    this.memory.delete(memoryKey('list', modulePath, ''));
+  }
+
+  // ---- storage, with failures counted
+
+  private async readStored(key: string): Promise<Buffer | null> {
+    let stream: Readable;
+    try {
+      stream = await this.counted('get', this.storage.get(key));
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+    } catch (err) {
+      this.metrics.storageErrors.inc({ operation: 'get' });
+      throw err;
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private statStored(key: string): ReturnType<Storage['stat']> {
+    return this.counted('stat', this.storage.stat(key));
+  }
+
+  private async put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<void> {
+    await this.counted('put', this.storage.put(key, body, options));
+  }
+
+  private async counted<T>(operation: string, pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) this.metrics.storageErrors.inc({ operation });
+      throw err;
+    }
+  }
+}
+
+function memoryKey(route: Route, modulePath: string, version: string): string {
+  return `${route} ${modulePath}@${version}`;
+}
+
+function checkModulePath(modulePath: string): void {
+  try {
+    checkPath(modulePath);
+  } catch (err) {
+    throw asInvalidRequest(err);
+  }
+}
+
+// A query must at least be usable as a file name in the origin's URL, as go's proxy client requires.
+function checkQuery(modulePath: string, query: string): void {
+  try {
+    escapeVersion(query);
+  } catch (err) {
+    throw asInvalidRequest(err, `${modulePath}@${query}: `);
+  }
+}
+
+function checkModuleVersion(modulePath: string, version: string): void {
+  checkModulePath(modulePath);
+  if (!isStorableVersion(modulePath, version)) {
+    throw new InvalidRequestError(`${modulePath}@${version}: not a canonical version of this module`);
+  }
+}
+
+function asInvalidRequest(err: unknown, prefix = ''): unknown {
+  if (!(err instanceof GodepotError)) return err;
+  return new InvalidRequestError(prefix + err.message, { cause: err });
+}
+
+// Failures that say nothing about the module: the depot answers from storage instead. NotFound and
+// Gone are answers; a bad request or an abort is ours; anything else (5xx, timeouts, resets, bad
+// bodies, `off`/`direct` unavailable) is the origin failing.
+function isOriginFailure(err: unknown): boolean {
+  if (err instanceof NotFoundError || err instanceof GoneError || err instanceof InvalidRequestError) return false;
+  return !(err instanceof Error && err.name === 'AbortError');
+}
+
+/**
+ * Runs the tasks together; the first failure aborts the others' signal and, once all have settled, is
+ * thrown (so no task is still writing when the caller cleans up).
+ */
+async function settleAll<T extends unknown[]>(tasks: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }): Promise<T> {
+  const controller = new AbortController();
+  let failure: { err: unknown } | undefined;
+  const running = (tasks as Array<(signal: AbortSignal) => Promise<unknown>>).map((task) =>
+    (async () => task(controller.signal))().catch((err: unknown) => {
+      failure ??= { err };
+      controller.abort();
+      throw err;
+    }),
+  );
+  const results = await Promise.allSettled(running);
+  if (failure !== undefined) throw failure.err;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+}

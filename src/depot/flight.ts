@@ -1,0 +1,50 @@
+/**
+ * Single-flight: at most one run of a fetch per key at a time. Callers that arrive while a run is under
+ * way wait for it and share its outcome instead of fetching again (Athens' with_singleflight). A
+ * caller's signal ends only that caller's wait: the shared run goes on for the others and for the
+ * cache, so a client that goes away never cancels a download another client needs.
+ */
+export class Flight<T> {
+  private readonly running = new Map<string, Promise<T>>();
+
+  /**
+   * The outcome of `fetch` for `key`: a new run, or the one under way (then `onJoin` is called first).
+   * Rejects with the signal's reason when `signal` aborts before the outcome is known.
+   */
+  run(key: string, fetch: () => Promise<T>, options: { signal?: AbortSignal | undefined; onJoin?: () => void } = {}): Promise<T> {
+    const { signal } = options;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    let shared = this.running.get(key);
+    if (shared === undefined) {
+      const started = (async () => fetch())();
+      shared = started.finally(() => this.running.delete(key));
+      this.running.set(key, shared);
+    } else {
+      options.onJoin?.();
+    }
+    return signal === undefined ? shared : abandonable(shared, signal);
+  }
+
+  /** How many runs are under way. */
+  get size(): number {
+    return this.running.size;
+  }
+}
+
+// Settles with `shared`, or rejects when `signal` aborts first; `shared` itself is left running.
+function abandonable<T>(shared: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

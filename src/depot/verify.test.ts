@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidContentError } from '../errors.js';
+import { infoVersion, isStorableVersion, legacyGoMod, listedVersions, verifyInfo, verifyMod } from './verify.js';
+
+test('listedVersions keeps canonical tagged versions of the right major, sorted and unique', () => {
+  const body = [
+    'v1.10.0',
+    'v1.2.0 2019-01-01T00:00:00Z',
+    'v1.2.0',
+    '  v1.3.0-rc.1  ',
+    'v1.4',
+    'v1.0.0-20190101000000-abcdefabcdef',
+    'v2.0.0+incompatible',
+    'v2.1.0',
+    'v1.5.0+build',
+    'master',
+    '',
+    'garbage line here',
+  ].join('\n');
+  assert.deepEqual(listedVersions('example.com/m', body), ['v1.2.0', 'v1.3.0-rc.1', 'v1.10.0', 'v2.0.0+incompatible']);
+  // go's module.Check lets a /v2 path have v2.x.x+incompatible versions; only its fetch code refuses them.
+  assert.deepEqual(listedVersions('example.com/m/v2', 'v1.0.0\nv2.0.0\nv2.0.1\nv3.0.0\nv2.0.0+incompatible\n'), ['v2.0.0', 'v2.0.0+incompatible', 'v2.0.1']);
+  assert.deepEqual(listedVersions('gopkg.in/yaml.v2', 'v2.4.0\nv3.0.0\nv1.0.0\n'), ['v2.4.0']);
+  assert.deepEqual(listedVersions('example.com/m', ''), []);
+});
+
+test('isStorableVersion: canonical and fitting the path', () => {
+  assert.ok(isStorableVersion('example.com/m', 'v1.0.0'));
+  assert.ok(isStorableVersion('example.com/m', 'v2.0.0+incompatible'));
+  assert.ok(isStorableVersion('example.com/m', 'v0.0.0-20190101000000-abcdefabcdef'));
+  assert.ok(isStorableVersion('example.com/m/v2', 'v2.0.0'));
+  for (const v of ['v1.0', 'v1.0.0+meta', 'master', 'v2.0.0', 'latest', '']) assert.ok(!isStorableVersion('example.com/m', v), v);
+  assert.ok(!isStorableVersion('example.com/m/v2', 'v1.0.0'));
+});
+
+test('infoVersion and verifyInfo accept what go accepts and say why they refuse', () => {
+  const info = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
+  assert.equal(infoVersion('example.com/m', info({ Version: 'v1.0.0', Time: '2023-01-02T03:04:05Z' }), '.info'), 'v1.0.0');
+  assert.equal(infoVersion('example.com/m', info({ Version: 'v1.0.0', Time: '2023-01-02T03:04:05.123+02:00', Origin: {} }), '.info'), 'v1.0.0');
+  assert.equal(infoVersion('example.com/m', info({ Version: 'v1.0.0' }), '.info'), 'v1.0.0');
+  verifyInfo('example.com/m', 'v1.0.0', info({ Version: 'v1.0.0', Time: '2023-01-02T03:04:05Z' }));
+  const bad: Array<[Buffer, RegExp]> = [
+    [Buffer.from('not json'), /not JSON/],
+    [info(['v1.0.0']), /not a JSON object/],
+    [info({ Time: '2023-01-02T03:04:05Z' }), /invalid version undefined/],
+    [info({ Version: 'v1.0' }), /invalid version "v1.0"/],
+    [info({ Version: 'v2.0.0' }), /invalid version "v2.0.0"/],
+    [info({ Version: 'v1.0.0', Time: 'yesterday' }), /invalid Time "yesterday"/],
+  ];
+  for (const [body, message] of bad) assert.throws(() => infoVersion('example.com/m', body, '.info'), (err) => err instanceof InvalidContentError && message.test(err.message));
+  assert.throws(() => verifyInfo('example.com/m', 'v1.0.0', info({ Version: 'v1.0.1' })), /returned info for version v1.0.1 instead of the requested version/);
+});
+
+test('verifyMod refuses a go.mod go could not parse', () => {
+  verifyMod('example.com/m', 'v1.0.0', Buffer.from('module example.com/m\n\ngo 1.19\n\nrequire example.com/x v1.0.0\n'));
+  assert.throws(() => verifyMod('example.com/m', 'v1.0.0', Buffer.from('module example.com/m\nrequire (\n')), InvalidContentError);
+});
+
+test('legacyGoMod is the go.mod go makes up for a module without one', () => {
+  assert.equal(legacyGoMod('example.com/m').toString(), 'module example.com/m\n');
+  assert.equal(legacyGoMod('example.com/m v2').toString(), 'module "example.com/m v2"\n');
+});

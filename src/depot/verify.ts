@@ -1,0 +1,125 @@
+// The checks an origin's answer passes before the depot stores or serves it. They keep out of storage
+// anything the go command would refuse or that would break a module for good once cached.
+import { GodepotError, InvalidContentError } from '../errors.js';
+import { autoQuote, parseGoModLax } from '../module/gomod.js';
+import { matchPathMajor, splitPathVersion } from '../module/path.js';
+import { isValid, sortVersions } from '../module/semver.js';
+import { canonicalVersion, checkModule, isPseudoVersion } from '../module/version.js';
+import { checkZip, MAX_GO_MOD, ZipError } from '../module/zip.js';
+import { hashZip } from '../module/hash.js';
+import { ZipReader } from '../module/zipreader.js';
+
+// RFC 3339, which is what go's time.Time accepts from JSON.
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** True for a version the depot stores: canonical, and valid for the module path (a v2.x.x for a `/v2` path). */
+export function isStorableVersion(modulePath: string, version: string): boolean {
+  if (!isValid(version) || canonicalVersion(version) !== version) return false;
+  try {
+    checkModule(modulePath, version);
+    return true;
+  } catch (err) {
+    if (err instanceof GodepotError) return false;
+    throw err;
+  }
+}
+
+/**
+ * The `Version` of an `.info` (or `@latest`) body: a JSON object whose `Version` is a version the depot
+ * could store for `modulePath` and whose `Time`, when present, is RFC 3339. Throws InvalidContentError.
+ */
+export function infoVersion(modulePath: string, body: Buffer, what: string): string {
+  let info: unknown;
+  try {
+    info = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new InvalidContentError(`${modulePath}: ${what} from origin is not JSON`, { cause: err });
+  }
+  if (typeof info !== 'object' || info === null || Array.isArray(info)) {
+    throw new InvalidContentError(`${modulePath}: ${what} from origin is not a JSON object`);
+  }
+  const { Version: version, Time: time } = info as { Version?: unknown; Time?: unknown };
+  if (typeof version !== 'string' || !isStorableVersion(modulePath, version)) {
+    throw new InvalidContentError(`${modulePath}: ${what} from origin names invalid version ${JSON.stringify(version)}`);
+  }
+  if (time !== undefined && time !== null && (typeof time !== 'string' || !rfc3339.test(time))) {
+    throw new InvalidContentError(`${modulePath}@${version}: ${what} from origin has invalid Time ${JSON.stringify(time)}`);
+  }
+  return version;
+}
+
+/** Checks an `.info` body fetched for canonical `version`: it must describe exactly that version, as go requires. */
+export function verifyInfo(modulePath: string, version: string, body: Buffer): void {
+  const named = infoVersion(modulePath, body, '.info');
+  if (named !== version) {
+    throw new InvalidContentError(`${modulePath}@${version}: origin returned info for version ${named} instead of the requested version`);
+  }
+}
+
+/** Checks a `.mod` body: within go's size limit and a go.mod that go can parse. */
+export function verifyMod(modulePath: string, version: string, body: Buffer): void {
+  if (body.length > MAX_GO_MOD) {
+    throw new InvalidContentError(`${modulePath}@${version}: .mod from origin is too large (${body.length} bytes; limit is ${MAX_GO_MOD})`);
+  }
+  try {
+    parseGoModLax('go.mod', body);
+  } catch (err) {
+    if (!(err instanceof GodepotError)) throw err;
+    throw new InvalidContentError(`${modulePath}@${version}: .mod from origin does not parse: ${err.message}`, { cause: err });
+  }
+}
+
+/**
+ * The versions of an origin's `@v/list` body that belong in a list: the first field of each line when it
+ * is a canonical, tagged (not pseudo) version whose major matches the module path; sorted, unique.
+ */
+export function listedVersions(modulePath: string, body: string): string[] {
+  const pathMajor = splitPathVersion(modulePath)?.pathMajor ?? '';
+  const versions = new Set<string>();
+  for (const line of body.split('\n')) {
+    const version = line.trim().split(/\s+/)[0] ?? '';
+    if (!isValid(version) || canonicalVersion(version) !== version || isPseudoVersion(version)) continue;
+    if (matchPathMajor(version, pathMajor)) versions.add(version);
+  }
+  return sortVersions([...versions]);
+}
+
+/** The `.mod` go serves for a module whose zip has no go.mod (go's modfetch.LegacyGoMod). */
+export function legacyGoMod(modulePath: string): Buffer {
+  return Buffer.from(`module ${autoQuote(modulePath)}\n`);
+}
+
+/**
+ * Checks a module zip on disk before it is stored: go's module zip rules (paths, sizes, no `../`, one
+ * root go.mod), its go.mod equal to `mod` (or `mod` equal to the go.mod go makes up when it has none).
+ * Returns the zip's `h1:` hash. Throws InvalidContentError saying why (with the ZipError as cause).
+ */
+export async function verifyZip(modulePath: string, version: string, zipFile: string, mod: Buffer): Promise<string> {
+  const reject = (reason: string, cause?: unknown): InvalidContentError =>
+    new InvalidContentError(`${modulePath}@${version}: zip from origin rejected: ${reason}`, cause === undefined ? undefined : { cause });
+  try {
+    const checked = await checkZip(modulePath, version, zipFile);
+    if (checked.error !== null) throw reject(checked.error.message, checked.error);
+    const goMod = (await readZipGoMod(zipFile, `${modulePath}@${version}/go.mod`)) ?? legacyGoMod(modulePath);
+    if (!goMod.equals(mod)) throw reject('its go.mod differs from the .mod the origin serves');
+    return await hashZip(zipFile);
+  } catch (err) {
+    if (err instanceof ZipError) throw reject(err.message, err);
+    throw err;
+  }
+}
+
+// The bytes of the zip's root go.mod, or null when it has none. checkZip has bounded its size.
+async function readZipGoMod(zipFile: string, name: string): Promise<Buffer | null> {
+  const reader = await ZipReader.open(zipFile);
+  try {
+    const wanted = Buffer.from(name);
+    const entry = (await reader.entries()).find((e) => e.name.equals(wanted));
+    if (entry === undefined) return null;
+    const chunks: Buffer[] = [];
+    for await (const chunk of reader.read(entry)) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  } finally {
+    await reader.close();
+  }
+}
