@@ -324,7 +324,9 @@ export class UpstreamClient {
       },
       destroy: (err, callback) => {
         res.body.destroy();
-        if (!settled) settle(err ? outcomeOf(err) : 'error');
+        // A reader that stops early (its client went away) says nothing about the upstream: not observed.
+        if (err) settle(outcomeOf(err));
+        settled = true;
         callback(err);
       },
     });
