@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -232,6 +232,21 @@ test('50 concurrent cold requests for one zip cause exactly one upstream request
   w.upstream.fault(other.urls.mod, { delayMs: 100 });
   await Promise.all(Array.from({ length: 20 }, () => w.depot.mod(other.modulePath, 'v1.0.0')));
   assert.equal(w.upstream.countOf(other.urls.mod), 1);
+});
+
+test('spools left by a crash are removed by the first zip fetch once they are old', async () => {
+  const w = await makeWorld();
+  const entry = await w.add('example.com/sweep', 'v1.0.0', { 'go.mod': goMod('example.com/sweep'), ...source('s') });
+  const spool = join(w.dir, 'spool');
+  for (const name of ['godepot-zip-old', 'godepot-zip-young', 'someone-elses']) {
+    await mkdir(join(spool, name));
+    await writeFile(join(spool, name, 'module.zip'), 'partial');
+  }
+  const longAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+  await utimes(join(spool, 'godepot-zip-old'), longAgo, longAgo);
+  await utimes(join(spool, 'someone-elses'), longAgo, longAgo);
+  await w.depot.zip(entry.modulePath, 'v1.0.0');
+  assert.deepEqual((await readdir(spool)).sort(), ['godepot-zip-young', 'someone-elses']);
 });
 
 test('different files are fetched at the same time: one hanging upstream file does not hold up another', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -30,7 +30,11 @@ export interface CachingDepotOptions {
   metrics: Metrics;
   /** How long an origin's `@v/list` and `@latest` answers are used before the origin is asked again. */
   listTtlMs: number;
-  /** Where a fetched zip is kept while it is checked, before it goes to storage. Default: the OS temp folder. */
+  /**
+   * Where a fetched zip (up to 500 MiB) is kept while it is checked, before it goes to storage: a disk
+   * folder, not a RAM file system. Created if missing; spools a crash left there are removed once an
+   * hour old. Default: the OS temp folder.
+   */
   tempDir?: string;
   /** Bytes of `.info`/`.mod` bodies (and list answers) kept in memory. Default 64 MiB. */
   memoryBytes?: number;
@@ -50,6 +54,10 @@ const TEXT_TYPE = 'text/plain; charset=UTF-8';
 const ZIP_TYPE = 'application/zip';
 // What one memory entry costs besides its body: the key, the artifact object, the map slot.
 const ENTRY_OVERHEAD = 256;
+const SPOOL_PREFIX = 'godepot-zip-';
+// Spools older than this at the first zip fetch are leftovers of a crash; younger ones may belong to
+// another server sharing the folder.
+const ORPHAN_SPOOL_AGE_MS = 60 * 60 * 1000;
 
 /**
  * The depot in front of an origin (STYLE's depot): storage first, with small immutable files answered
@@ -68,6 +76,7 @@ export class CachingDepot implements Depot {
   private readonly tempDir: string;
   private readonly memory: MemoryCache<Remembered>;
   private readonly flight = new Flight<Artifact>();
+  private spoolsSwept: Promise<void> | undefined;
   private readonly counters: Record<Route, Record<CacheResult, Counter.Internal>>;
 
   constructor(options: CachingDepotOptions) {
@@ -235,7 +244,11 @@ export class CachingDepot implements Depot {
     if (again !== null) return again;
     const infoKey = storageKey(modulePath, 'info', version);
     const modKey = storageKey(modulePath, 'mod', version);
-    const spool = await mkdtemp(join(this.tempDir, 'godepot-zip-'));
+    await (this.spoolsSwept ??= this.removeOrphanSpools().catch((err: unknown) => {
+      this.spoolsSwept = undefined;
+      throw err;
+    }));
+    const spool = await mkdtemp(join(this.tempDir, SPOOL_PREFIX));
     try {
       const zipFile = join(spool, 'module.zip');
       const [info, mod, zip] = await settleAll([
@@ -268,6 +281,23 @@ export class CachingDepot implements Depot {
       return this.zipArtifact(modulePath, version, zip.size, h1, 'miss');
     } finally {
       await rm(spool, { recursive: true, force: true });
+    }
+  }
+
+  // Creates the temporary folder if need be. Cleaning is best effort: a failure here must not stop
+  // every later zip fetch.
+  private async removeOrphanSpools(): Promise<void> {
+    await mkdir(this.tempDir, { recursive: true });
+    const cutoff = Date.now() - ORPHAN_SPOOL_AGE_MS;
+    try {
+      for (const name of await readdir(this.tempDir)) {
+        if (!name.startsWith(SPOOL_PREFIX)) continue;
+        const path = join(this.tempDir, name);
+        const stats = await lstat(path).catch(() => null);
+        if (stats?.isDirectory() === true && stats.mtimeMs < cutoff) await rm(path, { recursive: true, force: true });
+      }
+    } catch (err) {
+      this.logger.warn({ err, tempDir: this.tempDir }, 'could not remove old zip spools');
     }
   }
 
