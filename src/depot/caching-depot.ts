@@ -77,6 +77,8 @@ export class CachingDepot implements Depot {
   private readonly memory: MemoryCache<Remembered>;
   private readonly flight = new Flight<Artifact>();
   private spoolsSwept: Promise<void> | undefined;
+  /** Counts `.info` commits, so that a list made while one happened is not remembered without it. */
+  private infoCommits = 0;
   private readonly counters: Record<Route, Record<CacheResult, Counter.Internal>>;
 
   constructor(options: CachingDepotOptions) {
@@ -327,6 +329,7 @@ export class CachingDepot implements Depot {
   // ---- list and @latest: the origin's answer when fresh enough, else storage
 
   private async refreshList(modulePath: string): Promise<Artifact> {
+    const generation = this.infoCommits;
     const { versions: originVersions, cache, expires, err } = await this.originList(modulePath);
     const stored = await this.storedVersions(modulePath);
     if (originVersions === null && stored.length === 0) throw err;
@@ -334,7 +337,8 @@ export class CachingDepot implements Depot {
     const versions = sortVersions([...new Set([...(originVersions ?? []), ...stored])]);
     const body = Buffer.from(versions.map((v) => `${v}\n`).join(''));
     const artifact: Artifact = { contentType: TEXT_TYPE, size: body.length, immutable: false, etag: null, cache, body };
-    this.remember('list', modulePath, '', { ...artifact, cache: cache === 'miss' ? 'hit' : cache }, expires);
+    // A version stored while this answer was made may be missing from it: answer, but do not keep it.
+    if (generation === this.infoCommits) this.remember('list', modulePath, '', { ...artifact, cache: cache === 'miss' ? 'hit' : cache }, expires);
     return artifact;
   }
 
@@ -432,7 +436,9 @@ export class CachingDepot implements Depot {
     return newest === undefined ? null : this.readStored(storageKey(modulePath, 'info', newest));
   }
 
+  // A new .info changes the module's list: the remembered one goes, and one being made is not kept.
   private forgetList(modulePath: string): void {
+    this.infoCommits++;
     this.memory.delete(memoryKey('list', modulePath, ''));
   }
 
