@@ -1,0 +1,163 @@
+// The GOPROXY protocol's URLs turned into typed requests, or into the typed error that says why not.
+// Everything a client can put in a URL is checked here, before any storage key or upstream URL is
+// built from it: traversal, encoded separators, double encoding, bad !-escapes, module paths and
+// versions go would reject.
+import { GodepotError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { checkPathMajor, splitPathVersion, unescapePath, unescapeVersion } from '../module/path.js';
+import { canonicalVersion, checkModule, InvalidVersionError } from '../module/version.js';
+import { isValid } from '../module/semver.js';
+
+/** The method is not one the route answers; `allow` lists the ones it does. */
+export class MethodNotAllowedError extends GodepotError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  readonly allow = 'GET, HEAD';
+}
+
+/** What a request asks for: one GOPROXY endpoint of a module, a checksum database path, or an operations endpoint. */
+export type ProxyRequest =
+  | { route: 'list' | 'latest'; head: boolean; modulePath: string }
+  /** `info` carries a version or any other query (`master`, `v1.2`); `mod` and `zip` a canonical version. */
+  | { route: 'info' | 'mod' | 'zip'; head: boolean; modulePath: string; version: string }
+  /** `name` is the checksum database; `path` follows `/sumdb/<name>/` (`supported`, `latest`, `lookup/…`, `tile/…`). */
+  | { route: 'sumdb'; head: boolean; name: string; path: string }
+  | { route: 'healthz' | 'readyz' | 'metrics'; head: boolean };
+
+/** The route names of ProxyRequest. */
+export type Route = ProxyRequest['route'];
+
+/**
+ * Longest request target accepted. Module paths and versions are far shorter in practice; the bound
+ * keeps hostile URLs from costing more than a constant amount of work.
+ */
+export const maxUrlLength = 4096;
+
+// Control characters, DEL and backslash never belong in a GOPROXY URL; a backslash is a separator on
+// Windows file systems and in some URL parsers, so it would be a way around the segment checks.
+const forbiddenChars = /[\x00-\x1f\x7f\\]/;
+// A "." or ".." segment anywhere.
+const dotSegment = /(?:^|\/)\.\.?(?:\/|$)/;
+const percentTriplet = /%([0-9A-Fa-f]{2})/g;
+
+/**
+ * Parses a request line's method and target (`req.url`) into a ProxyRequest. Throws
+ * InvalidRequestError (malformed or hostile URL), InvalidPathError (the module path is not one go
+ * accepts), InvalidVersionError (a version that cannot name anything here), NotFoundError (no such
+ * route) or MethodNotAllowedError. Pure: touches no storage and no network.
+ */
+export function parseRequest(method: string | undefined, rawUrl: string | undefined): Readonly<ProxyRequest> {
+  const url = rawUrl ?? '';
+  if (method === 'GET' || method === 'HEAD') {
+    const cache = method === 'GET' ? parsedGets : parsedHeads;
+    const known = cache.get(url);
+    if (known !== undefined) return known;
+    const request = Object.freeze(route(decodeTarget(url), method === 'HEAD'));
+    if (cache.size >= parsedCacheSize) cache.delete(cache.keys().next().value!);
+    cache.set(url, request);
+    return request;
+  }
+  route(decodeTarget(url), false);
+  throw new MethodNotAllowedError(`method ${String(method)} not allowed; use GET or HEAD`);
+}
+
+// The same few URLs come back all day (every build asks for the same .info and .mod files), and the
+// checks of a module path cost more than serving a cached file, so successful parses are remembered.
+// Only successes: a flood of distinct bad URLs cannot grow this, and 4096 entries bound it anyway.
+const parsedCacheSize = 4096;
+const parsedGets = new Map<string, Readonly<ProxyRequest>>();
+const parsedHeads = new Map<string, Readonly<ProxyRequest>>();
+
+/** The request target's path, percent-decoded once and checked for every way out of the URL space. */
+function decodeTarget(rawUrl: string): string {
+  if (rawUrl.length > maxUrlLength) throw new InvalidRequestError(`request path longer than ${maxUrlLength} bytes`);
+  const query = rawUrl.indexOf('?');
+  // GOPROXY URLs carry no query; one is ignored as the static servers go also talks to would ignore it.
+  let path = query < 0 ? rawUrl : rawUrl.slice(0, query);
+  if (path[0] !== '/') throw new InvalidRequestError('request target must be an absolute path');
+  if (path.includes('%')) path = percentDecode(path);
+  if (forbiddenChars.test(path)) throw new InvalidRequestError('request path holds a control character or backslash');
+  if (dotSegment.test(path)) throw new InvalidRequestError('request path holds a "." or ".." segment');
+  return path;
+}
+
+// The go command percent-encodes what url.PathEscape escapes (it sends "!" as "%21"), so one round of
+// decoding is part of the protocol. Encoded separators would let a segment smuggle a "/" or "\" past
+// the segment checks, and a "%" left after decoding means the client encoded twice to hide something.
+function percentDecode(path: string): string {
+  let bad: string | undefined;
+  const checked = path.replace(percentTriplet, (triplet, hex: string) => {
+    const byte = parseInt(hex, 16);
+    if (byte === 0x2f || byte === 0x5c || byte === 0x00) bad ??= triplet;
+    return triplet;
+  });
+  if (bad !== undefined) throw new InvalidRequestError(`request path holds an encoded separator or NUL (${bad})`);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(checked);
+  } catch {
+    throw new InvalidRequestError('request path holds a malformed percent-encoding');
+  }
+  if (decoded.includes('%')) throw new InvalidRequestError('request path is percent-encoded twice');
+  return decoded;
+}
+
+function route(path: string, head: boolean): ProxyRequest {
+  const at = path.indexOf('/@v/');
+  if (at > 0) {
+    const file = path.slice(at + 4);
+    if (file.includes('/')) throw notFound(path);
+    const modulePath = unescapePath(path.slice(1, at));
+    if (file === 'list') return { route: 'list', head, modulePath };
+    const dot = file.lastIndexOf('.');
+    const ext = dot < 0 ? '' : file.slice(dot + 1);
+    if (ext !== 'info' && ext !== 'mod' && ext !== 'zip') throw notFound(path);
+    const version = unescapeVersion(file.slice(0, dot));
+    if (ext === 'info') checkQuery(modulePath, version);
+    else checkCanonical(modulePath, version);
+    return { route: ext, head, modulePath, version };
+  }
+  if (path.endsWith('/@latest') && path.length > '/@latest'.length) {
+    return { route: 'latest', head, modulePath: unescapePath(path.slice(1, -'/@latest'.length)) };
+  }
+  if (path.startsWith('/sumdb/')) return sumdbRequest(path, head);
+  if (path === '/healthz') return { route: 'healthz', head };
+  if (path === '/readyz') return { route: 'readyz', head };
+  if (path === '/metrics') return { route: 'metrics', head };
+  throw notFound(path);
+}
+
+function notFound(path: string): NotFoundError {
+  return new NotFoundError(`no such endpoint: ${path.length > 200 ? path.slice(0, 200) + '…' : path}`);
+}
+
+// A query that looks like a version resolves to that version, so one that cannot belong to a module with
+// a major version suffix (v1.2.0 of a /v2 path) is answered here. Without a suffix any major version may
+// resolve (go asks `@v/v2.0.0.info` and gets v2.0.0+incompatible), and any other query (a branch, a
+// commit) goes to the origin.
+function checkQuery(modulePath: string, query: string): void {
+  if (!isValid(query)) return;
+  const pathMajor = splitPathVersion(modulePath)?.pathMajor ?? '';
+  if (pathMajor === '') return;
+  try {
+    checkPathMajor(query, pathMajor);
+  } catch (err) {
+    if (!(err instanceof InvalidVersionError)) throw err;
+    throw new InvalidVersionError(modulePath, query, err.reason, { cause: err });
+  }
+}
+
+// .mod and .zip exist only for canonical versions: go asks for nothing else, and storing a file under
+// a non-canonical name would give one module two spellings.
+function checkCanonical(modulePath: string, version: string): void {
+  checkModule(modulePath, version);
+  if (canonicalVersion(version) !== version) {
+    throw new InvalidVersionError(modulePath, version, `not a canonical version (should be ${canonicalVersion(version)})`);
+  }
+}
+
+// The name and path are checked by the passthrough itself (checksum/passthrough.ts), before it sends
+// anything anywhere; here they are only split, after the traversal checks every URL gets.
+function sumdbRequest(path: string, head: boolean): ProxyRequest {
+  const slash = path.indexOf('/', '/sumdb/'.length);
+  if (slash < 0 || slash === '/sumdb/'.length || slash === path.length - 1) throw notFound(path);
+  return { route: 'sumdb', head, name: path.slice('/sumdb/'.length, slash), path: path.slice(slash + 1) };
+}

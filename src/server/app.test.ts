@@ -1,0 +1,491 @@
+// The server over real HTTP on loopback, in front of the real depot, storage, chain and sumdb
+// passthrough, with a static upstream GOPROXY: what a go command talking to godepot would see.
+import assert from 'node:assert/strict';
+import { readFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, test } from 'node:test';
+import { addBigModule, addModule, type ProxyEntry } from '../../test/support/modgraph.js';
+import { startUpstream, type Upstream } from '../../test/support/upstream.js';
+import { SumdbPassthrough } from '../checksum/passthrough.js';
+import { CachingDepot } from '../depot/caching-depot.js';
+import type { Artifact, Depot } from '../depot/depot.js';
+import { createChain } from '../origin/chain.js';
+import { DiskStorage } from '../storage/disk.js';
+import { createLogger } from '../telemetry/logger.js';
+import { createMetrics } from '../telemetry/metrics.js';
+import { createServer, type GodepotServer, type ServerLimits } from './app.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+type LogLine = Record<string, unknown>;
+
+interface World {
+  url: string;
+  server: GodepotServer;
+  upstream: Upstream;
+  storeRoot: string;
+  small: ProxyEntry;
+  big: ProxyEntry;
+  upper: ProxyEntry;
+  logs: LogLine[];
+  /** The request log line whose reqId is `id`, once it is written. */
+  logOf(id: string | string[] | undefined): Promise<LogLine>;
+}
+
+interface Fixture {
+  tree: string;
+  work: string;
+  small: ProxyEntry;
+  big: ProxyEntry;
+  upper: ProxyEntry;
+}
+
+// One upstream tree for every test: building the 4 MiB module is the slow part.
+let fixture: Promise<Fixture> | undefined;
+function makeFixture(): Promise<Fixture> {
+  fixture ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'godepot-server-tree-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const tree = join(dir, 'tree');
+    const work = join(dir, 'work');
+    await mkdir(tree);
+    const small = await addModule(tree, work, 'example.com/small', 'v1.0.0', { 'go.mod': 'module example.com/small\n\ngo 1.17\n', 's.go': 'package small\n' });
+    await addModule(tree, work, 'example.com/small', 'v1.1.0', { 'go.mod': 'module example.com/small\n\ngo 1.17\n', 's.go': 'package small\n\nconst V = 2\n' });
+    const upper = await addModule(tree, work, 'example.com/Upper/Case', 'v0.1.0', { 's.go': 'package c\n' });
+    const big = await addBigModule(tree, work, 'example.com/big', 'v1.0.0', 4 << 20);
+    return { tree, work, small, big, upper };
+  })();
+  return fixture;
+}
+
+async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Depot; timeoutMs?: number; sumdbTree?: string } = {}): Promise<World> {
+  const { tree, small, big, upper } = await makeFixture();
+  const dir = await mkdtemp(join(tmpdir(), 'godepot-server-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const storeRoot = join(dir, 'store');
+  const spool = join(dir, 'spool');
+  const upstream = await startUpstream({ root: tree, ...(options.sumdbTree === undefined ? {} : { sumdb: options.sumdbTree }) });
+  cleanups.push(() => upstream.stop());
+  const logs: LogLine[] = [];
+  const { logger } = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } });
+  const metrics = createMetrics();
+  const storage = new DiskStorage({ root: storeRoot });
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const origin = createChain({ upstream: upstream.url, private: [], timeoutMs, retries: 0, logger, metrics });
+  cleanups.push(() => origin.close());
+  const depot = options.depot ?? new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000, tempDir: spool });
+  const sumdb = new SumdbPassthrough({ upstreams: [upstream.url], sumdb: null, storage, logger, metrics, timeoutMs });
+  cleanups.push(() => sumdb.close());
+  const server = createServer({ depot, sumdb, metrics, logger, ...(options.limits === undefined ? {} : { limits: options.limits }) });
+  const { url } = await server.listen('127.0.0.1', 0);
+  cleanups.push(() => server.close());
+  return {
+    url,
+    server,
+    upstream,
+    storeRoot,
+    small,
+    big,
+    upper,
+    logs,
+    async logOf(id) {
+      for (let i = 0; i < 200; i++) {
+        const line = logs.find((l) => l.reqId === id && l.msg === 'request');
+        if (line !== undefined) return line;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`no request log line for ${String(id)}`);
+    },
+  };
+}
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request on a fresh connection, with the path sent exactly as given. */
+function fetchRaw(base: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Sends `raw` bytes on a new connection and returns everything the server answers until it closes. */
+function rawExchange(base: string, raw: string | Buffer, options: { keepOpenMs?: number } = {}): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(raw));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    if (options.keepOpenMs !== undefined) setTimeout(() => socket.destroy(), options.keepOpenMs);
+  });
+}
+
+test('a cold .info is fetched once, then served from godepot with the same bytes, validators and a request id', async () => {
+  const w = await startWorld();
+  const want = await readFile(w.small.infoFile);
+  const cold = await fetchRaw(w.url, w.small.urls.info);
+  assert.equal(cold.status, 200);
+  assert.deepEqual(cold.body, want);
+  const warm = await fetchRaw(w.url, w.small.urls.info);
+  assert.deepEqual(warm.body, want);
+  assert.equal(w.upstream.countOf(w.small.urls.info), 1);
+  assert.equal(warm.headers['content-type'], 'application/json');
+  assert.equal(warm.headers['cache-control'], 'public, max-age=31536000, immutable');
+  assert.match(String(warm.headers.etag), /^"[^"]+"$/);
+  assert.equal(warm.headers.etag, cold.headers.etag);
+  assert.equal(warm.headers['content-length'], String(want.length));
+
+  assert.match(String(cold.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-z]+$/);
+  assert.notEqual(cold.headers['x-request-id'], warm.headers['x-request-id']);
+  const coldLog = await w.logOf(cold.headers['x-request-id']);
+  const warmLog = await w.logOf(warm.headers['x-request-id']);
+  assert.equal(coldLog.cache, 'miss');
+  assert.equal(warmLog.cache, 'hit');
+  for (const [key, value] of Object.entries({ method: 'GET', route: 'info', module: 'example.com/small', version: 'v1.0.0', status: 200, bytes: want.length, level: 30 })) {
+    assert.equal(warmLog[key], value, key);
+  }
+  assert.equal(typeof warmLog.ms, 'number');
+});
+
+test('content types and caching headers are those of proxy.golang.org; mutable answers are never cached', async () => {
+  const w = await startWorld();
+  const mod = await fetchRaw(w.url, w.small.urls.mod);
+  assert.equal(mod.headers['content-type']?.toLowerCase(), 'text/plain; charset=utf-8');
+  assert.equal(mod.body.toString(), w.small.goMod);
+  const zip = await fetchRaw(w.url, w.small.urls.zip);
+  assert.equal(zip.headers['content-type'], 'application/zip');
+  assert.deepEqual(zip.body, await readFile(w.small.zipFile));
+  assert.equal(zip.headers['accept-ranges'], 'bytes');
+
+  const list = await fetchRaw(w.url, w.small.urls.list);
+  assert.equal(list.status, 200);
+  assert.equal(list.headers['content-type']?.toLowerCase(), 'text/plain; charset=utf-8');
+  assert.equal(list.body.toString(), 'v1.0.0\nv1.1.0\n');
+  assert.equal(list.headers['cache-control'], 'no-cache');
+  assert.equal(list.headers.etag, undefined);
+
+  const latest = await fetchRaw(w.url, '/example.com/small/@latest');
+  assert.equal(latest.headers['content-type'], 'application/json');
+  assert.equal(latest.headers['cache-control'], 'no-cache');
+  assert.match(JSON.parse(latest.body.toString()).Version, /^v1\.[01]\.0$/);
+
+  // an upper-case module path travels !-escaped, and %21-escaped as go sends it
+  const upper = await fetchRaw(w.url, w.upper.urls.info.replace(/!/g, '%21'));
+  assert.equal(upper.status, 200);
+  assert.deepEqual(upper.body, await readFile(w.upper.infoFile));
+});
+
+test('If-None-Match answers 304; Range answers 206, 416 or the whole body; HEAD answers headers only', async () => {
+  const w = await startWorld();
+  const zipBytes = await readFile(w.big.zipFile);
+  const size = zipBytes.length;
+  const full = await fetchRaw(w.url, w.big.urls.zip);
+  assert.equal(full.status, 200);
+  assert.equal(full.body.length, size);
+  const etag = String(full.headers.etag);
+
+  for (const inm of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+    const r = await fetchRaw(w.url, w.big.urls.zip, { headers: { 'if-none-match': inm } });
+    assert.equal(r.status, 304, inm);
+    assert.equal(r.body.length, 0);
+    assert.equal(r.headers.etag, etag);
+  }
+  assert.equal((await fetchRaw(w.url, w.big.urls.zip, { headers: { 'if-none-match': '"other"' } })).status, 200);
+
+  const ranged = await fetchRaw(w.url, w.big.urls.zip, { headers: { range: 'bytes=100-1099' } });
+  assert.equal(ranged.status, 206);
+  assert.equal(ranged.headers['content-range'], `bytes 100-1099/${size}`);
+  assert.equal(ranged.headers['content-length'], '1000');
+  assert.deepEqual(ranged.body, zipBytes.subarray(100, 1100));
+
+  const suffix = await fetchRaw(w.url, w.big.urls.zip, { headers: { range: 'bytes=-10' } });
+  assert.equal(suffix.status, 206);
+  assert.deepEqual(suffix.body, zipBytes.subarray(size - 10));
+  const open = await fetchRaw(w.url, w.big.urls.zip, { headers: { range: `bytes=${size - 5}-` } });
+  assert.deepEqual(open.body, zipBytes.subarray(size - 5));
+  const clamped = await fetchRaw(w.url, w.big.urls.zip, { headers: { range: `bytes=${size - 3}-${size + 100}` } });
+  assert.equal(clamped.headers['content-range'], `bytes ${size - 3}-${size - 1}/${size}`);
+
+  const unsatisfiable = await fetchRaw(w.url, w.big.urls.zip, { headers: { range: `bytes=${size}-` } });
+  assert.equal(unsatisfiable.status, 416);
+  assert.equal(unsatisfiable.headers['content-range'], `bytes */${size}`);
+
+  // several ranges, another unit, or an If-Range for other content: the whole body
+  const wholeBody: Array<Record<string, string>> = [{ range: 'bytes=0-1,5-6' }, { range: 'items=0-1' }, { range: 'bytes=0-1', 'if-range': '"stale"' }];
+  for (const headers of wholeBody) {
+    const r = await fetchRaw(w.url, w.big.urls.zip, { headers });
+    assert.equal(r.status, 200, JSON.stringify(headers));
+    assert.equal(r.body.length, size);
+  }
+  const ifRange = await fetchRaw(w.url, w.big.urls.zip, { headers: { range: 'bytes=0-1', 'if-range': etag } });
+  assert.equal(ifRange.status, 206);
+
+  const head = await fetchRaw(w.url, w.big.urls.zip, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers['content-length'], String(size));
+  assert.equal(head.headers.etag, etag);
+  assert.equal(head.body.length, 0);
+  const headInfo = await fetchRaw(w.url, w.small.urls.info, { method: 'HEAD' });
+  assert.equal(headInfo.headers['content-length'], String((await readFile(w.small.infoFile)).length));
+  assert.equal(headInfo.body.length, 0);
+  const headLog = await w.logOf(head.headers['x-request-id']);
+  assert.equal(headLog.method, 'HEAD');
+  assert.equal(headLog.bytes, 0);
+});
+
+test('bad input gets a 4xx with a printable reason, never reaches the upstream, and the server keeps serving', async () => {
+  const w = await startWorld();
+  const cases: Array<[string, number, string]> = [
+    ['/example.com/%2e%2e/%2e%2e/@v/list', 400, 'bad request: request path holds a "." or ".." segment\n'],
+    ['/example.com/m%2f..%2f..%2fetc/@v/list', 400, 'bad request: request path holds an encoded separator or NUL (%2f)\n'],
+    ['/example.com/m%5c..%5cx/@v/list', 400, ''],
+    ['/example.com/m\\..\\x/@v/list', 400, ''],
+    ['/example.com/m%00/@v/list', 400, ''],
+    ['/example.com/%252e%252e/@v/list', 400, 'bad request: request path is percent-encoded twice\n'],
+    ['/example.com/m%zz/@v/list', 400, ''],
+    ['/github.com/Azure/x/@v/list', 400, 'bad request: invalid escaped module path "github.com/Azure/x"\n'],
+    ['/example.com/' + 'x'.repeat(5000) + '/@v/list', 400, ''],
+    ['/example.com/small/v2/@v/v1.0.0.zip', 404, 'not found: example.com/small/v2@v1.0.0: invalid version: should be v2, not v1\n'],
+    ['/example.com/small/@v/v1.0.zip', 404, ''],
+    ['/example.com/small/@v/v1.0.0.ziphash', 404, ''],
+    ['/nothing/here', 404, 'not found: no such endpoint: /nothing/here\n'],
+  ];
+  for (const [path, status, body] of cases) {
+    const r = await fetchRaw(w.url, path);
+    assert.equal(r.status, status, path);
+    assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8', path);
+    assert.equal(r.headers['cache-control'], 'no-store', path);
+    if (body !== '') assert.equal(r.body.toString(), body, path);
+    const line = await w.logOf(r.headers['x-request-id']);
+    assert.equal(line.status, status);
+    assert.equal(typeof line.error, 'string');
+  }
+  const post = await fetchRaw(w.url, w.small.urls.list, { method: 'POST', body: 'x' });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.allow, 'GET, HEAD');
+  const withBody = await fetchRaw(w.url, w.small.urls.list, { body: 'surprise', headers: { 'content-length': '8' } });
+  assert.equal(withBody.status, 400);
+  assert.equal(withBody.headers.connection, 'close');
+
+  // Node's own parser refuses what is not HTTP at all; the server goes on.
+  assert.match(await rawExchange(w.url, 'GET /example.com/m\x00/@v/list HTTP/1.1\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  assert.match(await rawExchange(w.url, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+
+  assert.deepEqual(w.upstream.requests, []);
+  assert.deepEqual(await readdir(w.storeRoot).catch(() => []), []);
+  assert.equal((await fetchRaw(w.url, w.small.urls.info)).status, 200);
+});
+
+test('what the upstream says becomes what go needs: 404 to fall through, 502 and 504 with the reason', async () => {
+  const w = await startWorld({ timeoutMs: 300 });
+  const missing = await fetchRaw(w.url, '/example.com/missing/@v/v1.0.0.info');
+  assert.equal(missing.status, 404);
+  assert.match(missing.body.toString(), /^not found: /);
+
+  w.upstream.fault('/example.com/small/@v/v1.1.0.mod', { status: 500 });
+  const broken = await fetchRaw(w.url, '/example.com/small/@v/v1.1.0.mod');
+  assert.equal(broken.status, 502);
+  assert.match(broken.body.toString(), /^bad gateway: /);
+  const brokenLog = await w.logOf(broken.headers['x-request-id']);
+  assert.equal(brokenLog.upstreamStatus, 500);
+  assert.equal(brokenLog.level, 40);
+
+  w.upstream.fault('/example.com/small/@v/v1.1.0.info', { hang: true });
+  const slow = await fetchRaw(w.url, '/example.com/small/@v/v1.1.0.info');
+  assert.equal(slow.status, 504);
+  assert.match(slow.body.toString(), /^gateway timeout: /);
+});
+
+test('/healthz, /readyz and /metrics; readiness follows storage and shutdown', async () => {
+  const w = await startWorld();
+  assert.equal((await fetchRaw(w.url, '/healthz')).body.toString(), 'ok\n');
+  assert.equal((await fetchRaw(w.url, '/readyz')).status, 200);
+  await fetchRaw(w.url, w.small.urls.info);
+  await fetchRaw(w.url, '/nothing');
+  const metrics = await fetchRaw(w.url, '/metrics');
+  assert.equal(metrics.status, 200);
+  assert.match(String(metrics.headers['content-type']), /^text\/plain/);
+  const text = metrics.body.toString();
+  assert.match(text, /^godepot_requests_total\{route="info",status="200"\} 1$/m);
+  assert.match(text, /^godepot_requests_total\{route="other",status="404"\} 1$/m);
+  const info = await readFile(w.small.infoFile);
+  assert.match(text, new RegExp(`^godepot_served_bytes_total\\{route="info"\\} ${info.length}$`, 'm'));
+
+  let healthy = true;
+  const probed = createServer({
+    depot: new CachingDepot({
+      storage: new DiskStorage({ root: w.storeRoot }),
+      origin: createChain({ upstream: 'off', private: [] }),
+      logger: createLogger({ level: 'silent' }).logger,
+      metrics: createMetrics(),
+      listTtlMs: 1000,
+    }),
+    sumdb: { get: () => Promise.reject(new Error('unused')) },
+    metrics: createMetrics(),
+    logger: createLogger({ level: 'silent' }).logger,
+    storageProbe: async () => {
+      if (!healthy) throw new Error('EACCES: permission denied');
+    },
+  });
+  const { url } = await probed.listen('127.0.0.1', 0);
+  assert.equal((await fetchRaw(url, '/readyz')).status, 200);
+  healthy = false;
+  const down = await fetchRaw(url, '/readyz');
+  assert.equal(down.status, 503);
+  assert.equal(down.body.toString(), 'not ready: storage unavailable: EACCES: permission denied\n');
+  await probed.close();
+});
+
+test('graceful close: a slow zip download in flight finishes whole, /readyz says 503 meanwhile, new connections are refused', async () => {
+  const w = await startWorld();
+  const zipBytes = await readFile(w.big.zipFile);
+  await fetchRaw(w.url, w.big.urls.zip); // stored now
+
+  const { hostname, port } = new URL(w.url);
+  const slow = new Promise<{ status: number; received: Buffer }>((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path: w.big.urls.zip, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      // A slow reader: the server cannot finish before the client has read everything.
+      res.pause();
+      const tick = setInterval(() => {
+        let chunk: Buffer | null;
+        while ((chunk = res.read(64 << 10) as Buffer | null) !== null) chunks.push(chunk);
+      }, 5);
+      res.on('end', () => {
+        clearInterval(tick);
+        resolve({ status: res.statusCode!, received: Buffer.concat(chunks) });
+      });
+      res.on('error', reject);
+      started();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  let started!: () => void;
+  await new Promise<void>((resolve) => (started = resolve));
+
+  // A second connection kept alive and idle: close() must not wait for it.
+  const idle = await fetchRaw(w.url, '/healthz');
+  assert.equal(idle.status, 200);
+
+  let closed = false;
+  const closing = w.server.close().then(() => (closed = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(closed, false, 'close() waits for the download in flight');
+  await assert.rejects(fetchRaw(w.url, '/healthz'), /ECONNREFUSED/);
+
+  const { status, received } = await slow;
+  assert.equal(status, 200);
+  assert.equal(received.length, zipBytes.length);
+  assert.ok(received.equals(zipBytes));
+  await closing;
+  assert.equal(closed, true);
+});
+
+test('a client that goes away mid-zip stops only its own send; the server and other clients go on', async () => {
+  const w = await startWorld();
+  await fetchRaw(w.url, w.big.urls.zip);
+  const { hostname, port } = new URL(w.url);
+  const id = await new Promise<string>((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path: w.big.urls.zip, agent: false }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve(String(res.headers['x-request-id']));
+      });
+    });
+    req.on('error', (err) => (err.message.includes('socket hang up') ? undefined : reject(err)));
+    req.end();
+  });
+  const line = await w.logOf(id);
+  assert.equal(line.status, 200);
+  assert.equal(line.aborted, true);
+  assert.ok((line.bytes as number) < (await readFile(w.big.zipFile)).length);
+  const again = await fetchRaw(w.url, w.big.urls.zip);
+  assert.equal(again.status, 200);
+  assert.equal(again.body.length, (await readFile(w.big.zipFile)).length);
+});
+
+test('slow request heads are cut off', async () => {
+  const w = await startWorld({ limits: { headersTimeoutMs: 200, requestTimeoutMs: 300 } });
+  const started = Date.now();
+  const answer = await rawExchange(w.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', { keepOpenMs: 5000 });
+  assert.match(answer, /^HTTP\/1\.1 408 /);
+  assert.ok(Date.now() - started < 4000);
+});
+
+test('checksum database requests go to the passthrough; an unsupported database answers 404 so go goes direct', async () => {
+  const sumdbTree = await mkdtemp(join(tmpdir(), 'godepot-server-sumdb-'));
+  cleanups.push(() => rm(sumdbTree, { recursive: true, force: true }));
+  await mkdir(join(sumdbTree, 'sum.example.org'), { recursive: true });
+  await writeFile(join(sumdbTree, 'sum.example.org', 'latest'), 'sum.example.org\n1\nabc=\n');
+  const w = await startWorld({ sumdbTree });
+  const supported = await fetchRaw(w.url, '/sumdb/sum.example.org/supported');
+  assert.equal(supported.status, 200);
+  const latest = await fetchRaw(w.url, '/sumdb/sum.example.org/latest');
+  assert.equal(latest.body.toString(), 'sum.example.org\n1\nabc=\n');
+  assert.equal(latest.headers['cache-control'], 'no-cache');
+  const line = await w.logOf(latest.headers['x-request-id']);
+  assert.equal(line.route, 'sumdb');
+  assert.equal(line.sumdb, 'sum.example.org/latest');
+  assert.equal((await fetchRaw(w.url, '/sumdb/sum.other.org/supported')).status, 404);
+  const before = w.upstream.requests.length;
+  assert.equal((await fetchRaw(w.url, '/sumdb/sum.example.org/tile/99/0/000')).status, 400);
+  assert.equal(w.upstream.requests.length, before);
+});
+
+// A depot that fails in ways the real one only does when something is broken: a bug, and a stored zip
+// that cannot be read once the answer has been chosen.
+function brokenDepot(zip: Artifact): Depot {
+  const bug = (): Promise<Artifact> => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'x')"));
+  return { list: bug, latest: bug, info: bug, mod: bug, zip: () => Promise.resolve(zip) };
+}
+
+test('a bug is a logged 500 with its stack and the request id, never a 404; a stream failing before its first byte is a proper error', async () => {
+  const failing: Artifact = {
+    contentType: 'application/zip',
+    size: 1000,
+    immutable: true,
+    etag: '"x"',
+    cache: 'hit',
+    open: async () =>
+      new Readable({
+        read() {
+          this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+        },
+      }),
+  };
+  const w = await startWorld({ depot: brokenDepot(failing) });
+  const r = await fetchRaw(w.url, w.small.urls.info);
+  assert.equal(r.status, 500);
+  const id = String(r.headers['x-request-id']);
+  assert.equal(r.body.toString(), `internal server error (request id ${id})\n`);
+  const line = await w.logOf(id);
+  assert.equal(line.level, 50);
+  assert.match(String((line.err as { stack?: string }).stack), /TypeError: Cannot read properties of undefined/);
+
+  const z = await fetchRaw(w.url, w.small.urls.zip);
+  assert.equal(z.status, 500);
+  assert.equal(z.headers['content-type'], 'text/plain; charset=utf-8');
+  assert.equal(z.headers.etag, undefined);
+  assert.equal((await fetchRaw(w.url, '/healthz')).status, 200);
+});

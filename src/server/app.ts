@@ -1,0 +1,359 @@
+// godepot's HTTP edge: node:http with a hand-written router, because a cached .info must cost little more
+// than a syscall. Per request: parse the URL (protocol/request), ask the depot or the checksum database
+// passthrough, send (send.ts), map any error once (errors.ts), log one line and count.
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Artifact, Depot } from '../depot/depot.js';
+import { InvalidRequestError } from '../errors.js';
+import { parseRequest, type ProxyRequest, type Route } from '../protocol/request.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { errorAnswer, type ErrorAnswer } from './errors.js';
+import { moduleArtifact } from './routes/module.js';
+import { healthz, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
+import { sendArtifact, type Sent } from './send.js';
+
+/** What the server needs from the checksum database passthrough (src/checksum/passthrough.ts). */
+export interface SumdbProxy {
+  /** The answer for `/sumdb/<name>/<path>`; throws NotFoundError when no route to that database exists. */
+  get(name: string, path: string, signal?: AbortSignal): Promise<Artifact>;
+}
+
+/** Bounds on what one client may cost; every field has a default. */
+export interface ServerLimits {
+  /** Largest request head (request line and headers), in bytes; larger ones get 431. */
+  maxHeaderSize: number;
+  /** Time allowed to receive the request head. */
+  headersTimeoutMs: number;
+  /** Time allowed to receive the whole request. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept. */
+  keepAliveTimeoutMs: number;
+  /** A connection on which nothing moves for this long is cut (a client that stopped reading a zip). */
+  idleTimeoutMs: number;
+}
+
+const defaultLimits: ServerLimits = {
+  maxHeaderSize: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Longer than the go command's idle connection reuse needs between the requests of one build.
+  keepAliveTimeoutMs: 30_000,
+  idleTimeoutMs: 120_000,
+};
+
+export interface ServerOptions {
+  depot: Depot;
+  sumdb: SumdbProxy;
+  metrics: Metrics;
+  logger: Logger;
+  /** Throws when storage cannot be used; `/readyz` answers 503 then. Default: storage is always usable. */
+  storageProbe?: () => Promise<void>;
+  limits?: Partial<ServerLimits>;
+}
+
+/** A godepot HTTP server, created stopped. */
+export interface GodepotServer {
+  /** Starts listening; resolves with the base URL (the real port when `port` is 0). */
+  listen(host: string, port: number): Promise<{ url: string }>;
+  /**
+   * Graceful stop: no new connections, `/readyz` answers 503, idle connections are closed, requests in
+   * flight (a slow zip download included) finish; resolves once every connection is gone.
+   */
+  close(): Promise<void>;
+  /** Cuts every connection at once: the forced end of a shutdown that took too long. */
+  closeNow(): void;
+}
+
+/** Metrics label of a route: the GOPROXY endpoints, `sumdb`, and `other` for everything else. */
+function metricsRoute(route: Route | undefined): string {
+  switch (route) {
+    case 'list':
+    case 'latest':
+    case 'info':
+    case 'mod':
+    case 'zip':
+    case 'sumdb':
+      return route;
+    default:
+      return 'other';
+  }
+}
+
+// A status godepot logs for a request whose client left before any answer was sent (nginx's 499).
+const clientClosed = 499;
+
+/** The request log line: one per request, fixed shape so that building and serializing it stays cheap. */
+class RequestLog {
+  route: Route | undefined = undefined;
+  module: string | undefined = undefined;
+  version: string | undefined = undefined;
+  sumdb: string | undefined = undefined;
+  cache: Artifact['cache'] | undefined = undefined;
+  upstreamStatus: number | undefined = undefined;
+  status = 0;
+  bytes = 0;
+  aborted: boolean | undefined = undefined;
+  ms = 0;
+  error: string | undefined = undefined;
+  err: unknown = undefined;
+  constructor(
+    readonly reqId: string,
+    readonly method: string | undefined,
+    /** Kept only for requests that did not parse; the others are told by route, module and version. */
+    public url: string | undefined,
+  ) {}
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+const textPlain = 'text/plain; charset=utf-8';
+
+/** Creates the server; nothing listens until listen(). */
+export function createServer(options: ServerOptions): GodepotServer {
+  const { depot, sumdb, metrics, logger } = options;
+  const limits = { ...defaultLimits, ...options.limits };
+  const storageProbe = options.storageProbe ?? (() => Promise.resolve());
+  // Request ids: a per-process prefix and a counter, unique across restarts without costing randomness per request.
+  const idPrefix = randomBytes(4).toString('hex') + '-';
+  let requestCount = 0;
+  let listening = false;
+  let closing = false;
+
+  // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
+  const requestCounters = new Map<string, { inc(value?: number): void }>();
+  const bytesCounters = new Map<string, { inc(value?: number): void }>();
+  function count(route: string, status: number, bytes: number): void {
+    const key = route + ' ' + status;
+    let requests = requestCounters.get(key);
+    if (requests === undefined) {
+      requests = metrics.requests.labels(route, String(status));
+      requestCounters.set(key, requests);
+    }
+    requests.inc();
+    if (bytes > 0) {
+      let served = bytesCounters.get(route);
+      if (served === undefined) {
+        served = metrics.bytesServed.labels(route);
+        bytesCounters.set(route, served);
+      }
+      served.inc(bytes);
+    }
+  }
+
+  function finish(entry: RequestLog, started: number, status: number, bytes: number, aborted: boolean): void {
+    entry.status = status;
+    entry.bytes = bytes;
+    if (aborted) entry.aborted = true;
+    entry.ms = Math.round((performance.now() - started) * 1000) / 1000;
+    count(metricsRoute(entry.route), status, bytes);
+    if (entry.err !== undefined) logger.error(entry, 'request');
+    else if (status >= 500) logger.warn(entry, 'request');
+    else logger.info(entry, 'request');
+  }
+
+  function sendError(res: ServerResponse, head: boolean, entry: RequestLog, err: unknown): { status: number; bytes: number; aborted: boolean } {
+    const answer: ErrorAnswer = errorAnswer(err);
+    entry.upstreamStatus = answer.upstreamStatus;
+    if (answer.internal) entry.err = err;
+    else entry.error = (err as Error).message;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return { status: res.headersSent ? res.statusCode : clientClosed, bytes: 0, aborted: true };
+    }
+    const body = answer.internal ? `internal server error (request id ${entry.reqId})\n` : answer.body;
+    const length = Buffer.byteLength(body);
+    res.writeHead(answer.status, [
+      'content-type', textPlain,
+      'content-length', String(length),
+      'cache-control', 'no-store',
+      'x-request-id', entry.reqId,
+      ...answer.headers,
+    ]);
+    res.end(head ? undefined : body);
+    return { status: answer.status, bytes: head ? 0 : length, aborted: false };
+  }
+
+  function sendPlain(res: ServerResponse, head: boolean, requestId: string, answer: OperationsAnswer): Sent {
+    const length = Buffer.byteLength(answer.body);
+    res.writeHead(answer.status, [
+      'content-type', answer.contentType,
+      'content-length', String(length),
+      'cache-control', 'no-store',
+      'x-request-id', requestId,
+    ]);
+    res.end(head ? undefined : answer.body);
+    return { status: answer.status, bytes: head ? 0 : length, aborted: false };
+  }
+
+  // The signal handed to the depot says "this client no longer waits" (the depot then stops waiting for
+  // it, while a fetch shared with other requests goes on). A client gives up by closing its connection,
+  // and the requests of one connection come one after another, so one signal per connection does, at no
+  // cost per request.
+  const connectionSignals = new WeakMap<Socket, AbortSignal>();
+  function connectionSignal(socket: Socket): AbortSignal {
+    let signal = connectionSignals.get(socket);
+    if (signal === undefined) {
+      const controller = new AbortController();
+      socket.once('close', () => controller.abort());
+      signal = controller.signal;
+      connectionSignals.set(socket, signal);
+    }
+    return signal;
+  }
+
+  function serveArtifact(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: Readonly<ProxyRequest>,
+    entry: RequestLog,
+    started: number,
+    fetch: (signal: AbortSignal) => Promise<Artifact>,
+  ): void {
+    const idHeader = ['x-request-id', entry.reqId];
+    const failed = (err: unknown): void => {
+      const sent = sendError(res, request.head, entry, err);
+      finish(entry, started, sent.status, sent.bytes, sent.aborted);
+    };
+    fetch(connectionSignal(req.socket)).then((artifact) => {
+      entry.cache = artifact.cache;
+      if (res.destroyed) {
+        finish(entry, started, clientClosed, 0, true);
+        return;
+      }
+      let sent: Sent | Promise<Sent>;
+      try {
+        sent = sendArtifact(req, res, artifact, request.head, idHeader);
+      } catch (err) {
+        failed(err);
+        return;
+      }
+      if (sent instanceof Promise) sent.then((s) => finish(entry, started, s.status, s.bytes, s.aborted), failed);
+      else finish(entry, started, sent.status, sent.bytes, sent.aborted);
+    }, (err: unknown) => {
+      if (res.destroyed) finish(entry, started, clientClosed, 0, true);
+      else failed(err);
+    });
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && requestIdPattern.test(given) ? given : idPrefix + (++requestCount).toString(36);
+    const entry = new RequestLog(requestId, req.method, req.url);
+    if (closing) res.shouldKeepAlive = false;
+
+    let request: Readonly<ProxyRequest>;
+    try {
+      request = parseRequest(req.method, req.url);
+      // GOPROXY requests have no body; one would have to be read and thrown away, so it is refused.
+      if (hasBody(req)) {
+        res.shouldKeepAlive = false;
+        throw new InvalidRequestError('request body not allowed');
+      }
+    } catch (err) {
+      // Whatever body came with a refused request is not read: the connection is not reused.
+      if (hasBody(req)) res.shouldKeepAlive = false;
+      const sent = sendError(res, req.method === 'HEAD', entry, err);
+      finish(entry, started, sent.status, sent.bytes, sent.aborted);
+      return;
+    }
+    entry.route = request.route;
+    entry.url = undefined;
+
+    switch (request.route) {
+      case 'list':
+      case 'latest':
+      case 'info':
+      case 'mod':
+      case 'zip': {
+        entry.module = request.modulePath;
+        if ('version' in request) entry.version = request.version;
+        serveArtifact(req, res, request, entry, started, (signal) => moduleArtifact(depot, request, signal));
+        return;
+      }
+      case 'sumdb':
+        entry.sumdb = request.name + '/' + request.path;
+        serveArtifact(req, res, request, entry, started, (signal) => sumdb.get(request.name, request.path, signal));
+        return;
+      case 'healthz': {
+        const sent = sendPlain(res, request.head, requestId, healthz());
+        finish(entry, started, sent.status, sent.bytes, false);
+        return;
+      }
+      case 'readyz':
+      case 'metrics': {
+        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe }) : metricsText(metrics);
+        answer.then(
+          (a) => {
+            const sent = sendPlain(res, request.head, requestId, a);
+            finish(entry, started, sent.status, sent.bytes, false);
+          },
+          (err: unknown) => {
+            const sent = sendError(res, request.head, entry, err);
+            finish(entry, started, sent.status, sent.bytes, sent.aborted);
+          },
+        );
+        return;
+      }
+    }
+  }
+
+  const server = createHttpServer(
+    {
+      maxHeaderSize: limits.maxHeaderSize,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+      noDelay: true,
+    },
+    onRequest,
+  );
+  server.timeout = limits.idleTimeoutMs;
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          listening = true;
+          const address = server.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve({ url: `http://${shownHost}:${address.port}` });
+        });
+      });
+    },
+
+    close() {
+      closing = true;
+      if (!server.listening) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        // Connections that finish their last response after close() started become idle later; they
+        // are closed as they do, instead of waiting out the keep-alive timeout.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearInterval(sweep);
+          listening = false;
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+
+    closeNow() {
+      closing = true;
+      server.closeAllConnections();
+    },
+  };
+}
+
+/** A request announcing a body (any length but zero, or chunked). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}

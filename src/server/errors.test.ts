@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  ConfigError,
+  GoneError,
+  InvalidContentError,
+  InvalidRequestError,
+  NotFoundError,
+  OriginUnavailableError,
+  TimeoutError,
+  UpstreamError,
+} from '../errors.js';
+import { ChecksumMismatchError } from '../module/gosum.js';
+import { GoModSyntaxError } from '../module/modsyntax.js';
+import { InvalidPathError } from '../module/path.js';
+import { InvalidVersionError } from '../module/version.js';
+import { ZipError } from '../module/ziperror.js';
+import { MethodNotAllowedError } from '../protocol/request.js';
+import { errorAnswer } from './errors.js';
+
+test('every error kind has its status, and only bugs are internal', () => {
+  const cases: Array<[unknown, number, boolean]> = [
+    [new InvalidRequestError('bad'), 400, false],
+    [new InvalidPathError('module', 'gokapi', 'missing dot in first path element', { escapedPath: 'gokapi' }), 400, false],
+    [new InvalidVersionError('', '', '', { escapedVersion: 'v1!' }), 400, false],
+    [new InvalidVersionError('example.com/m/v2', 'v1.0.0', 'should be v2, not v1'), 404, false],
+    [new MethodNotAllowedError('method POST not allowed'), 405, false],
+    [new NotFoundError('example.com/m@v1.0.0: not found'), 404, false],
+    [new OriginUnavailableError('direct mode not available'), 404, false],
+    [new OriginUnavailableError('module lookup disabled by GOPROXY=off'), 404, false],
+    [new GoneError('gone'), 410, false],
+    [new UpstreamError('https://proxy.example: 500 Internal Server Error', 500), 502, false],
+    [new UpstreamError('connection reset'), 502, false],
+    [new TimeoutError('no answer in 30 s'), 504, false],
+    [new InvalidContentError('zip larger than 500 MiB'), 502, false],
+    [new ZipError('INVALID_ZIP', 'zip: not a valid zip file'), 502, false],
+    [new GoModSyntaxError([{ filename: 'go.mod', line: 1, column: 1, verb: '', modulePath: '', reason: 'unknown directive: bogus' }]), 502, false],
+    [new ChecksumMismatchError({ path: 'example.com/m', version: 'v1.0.0', downloaded: 'h1:a', recorded: 'h1:b' }), 502, false],
+    [new ConfigError('listen: invalid'), 500, true],
+    [new TypeError('x is undefined'), 500, true],
+    [Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }), 500, true],
+    ['a string thrown', 500, true],
+    [undefined, 500, true],
+  ];
+  for (const [err, status, internal] of cases) {
+    const answer = errorAnswer(err);
+    assert.equal(answer.status, status, String(err));
+    assert.equal(answer.internal, internal, String(err));
+    assert.ok(answer.body.endsWith('\n'), String(err));
+  }
+});
+
+test('bodies carry the reason in a form the go command prints; internal errors never leak theirs', () => {
+  assert.equal(errorAnswer(new NotFoundError('example.com/m@v1.0.0: not found')).body, 'not found: example.com/m@v1.0.0: not found\n');
+  assert.equal(errorAnswer(new OriginUnavailableError('direct mode not available')).body, 'not found: direct mode not available\n');
+  assert.equal(errorAnswer(new InvalidRequestError('request path holds a "." or ".." segment')).body, 'bad request: request path holds a "." or ".." segment\n');
+  assert.equal(
+    errorAnswer(new InvalidContentError('go.mod in the zip differs from the .mod served')).body,
+    'bad gateway: invalid content from origin: go.mod in the zip differs from the .mod served\n',
+  );
+  assert.equal(errorAnswer(new TypeError('secret internals')).body, 'internal server error\n');
+});
+
+test('the upstream status of an UpstreamError is kept for the log; 405 carries Allow', () => {
+  assert.equal(errorAnswer(new UpstreamError('bad', 503)).upstreamStatus, 503);
+  assert.equal(errorAnswer(new NotFoundError('x')).upstreamStatus, undefined);
+  assert.deepEqual(errorAnswer(new MethodNotAllowedError('no')).headers, ['allow', 'GET, HEAD']);
+});

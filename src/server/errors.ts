@@ -1,0 +1,90 @@
+// The one place where an error becomes an HTTP status. Core code throws typed errors and never names a
+// status; this table decides what the go command sees. The go command falls through to the next
+// GOPROXY entry only on 404 and 410, and prints the body of any error answer ("server response: …"),
+// so the status chooses between "try elsewhere" and "stop here", and the body says why.
+import {
+  GoneError,
+  InvalidContentError,
+  InvalidRequestError,
+  NotFoundError,
+  OriginUnavailableError,
+  TimeoutError,
+  UpstreamError,
+} from '../errors.js';
+import { GoModSyntaxError } from '../module/modsyntax.js';
+import { DirHashError } from '../module/hash.js';
+import { ChecksumMismatchError } from '../module/gosum.js';
+import { InvalidPathError } from '../module/path.js';
+import { InvalidVersionError } from '../module/version.js';
+import { ZipError } from '../module/ziperror.js';
+import { MethodNotAllowedError } from '../protocol/request.js';
+
+/** How an error is answered: status, one-line-or-more text body, extra headers, and whether it is our bug. */
+export interface ErrorAnswer {
+  status: number;
+  /** text/plain body the go command prints under "server response:"; ends with a newline. */
+  body: string;
+  /** Extra response headers, as [name, value] pairs (Allow for 405). */
+  headers: readonly string[];
+  /** True for failures that are not the client's or the origin's: log them with their stack. */
+  internal: boolean;
+  /** The status an origin answered with, when the error carries one. */
+  upstreamStatus: number | undefined;
+}
+
+const none: readonly string[] = [];
+
+function answer(status: number, prefix: string, err: Error, extra: Partial<ErrorAnswer> = {}): ErrorAnswer {
+  return {
+    status,
+    body: `${prefix}: ${err.message}\n`,
+    headers: extra.headers ?? none,
+    internal: extra.internal ?? false,
+    upstreamStatus: extra.upstreamStatus,
+  };
+}
+
+/**
+ * Maps any thrown value to its answer. The table, in order:
+ * - InvalidRequestError, InvalidPathError, an InvalidVersionError from decoding the URL → 400: the
+ *   request can never succeed anywhere, so no fall-through (proxy.golang.org answers these 400 too).
+ * - InvalidVersionError about a decoded version (not canonical, wrong major version) → 404, as
+ *   proxy.golang.org does since golang/go#33303, so a `,direct` client may still try elsewhere.
+ * - MethodNotAllowedError → 405 with Allow.
+ * - NotFoundError → 404; GoneError → 410.
+ * - OriginUnavailableError (the module is not stored and godepot's chain cannot fetch it: `off`,
+ *   `direct` before the git origin exists, a private module) → 404, with the reason in the body: the
+ *   module really is not available here, and a client whose own GOPROXY ends in `direct` can then fetch
+ *   it itself, which is what such a chain asks for. A 5xx would stop that client for no gain.
+ * - UpstreamError → 502 (its status logged); TimeoutError → 504.
+ * - Origin content that broke the module rules (InvalidContentError, ZipError, GoModSyntaxError,
+ *   ChecksumMismatchError, DirHashError) → 502 with the reason: the origin is at fault, and nothing
+ *   was stored.
+ * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
+ *   never turned into a 404, which would let go fall through and hide the bug.
+ */
+export function errorAnswer(err: unknown): ErrorAnswer {
+  if (err instanceof InvalidRequestError || err instanceof InvalidPathError) return answer(400, 'bad request', err);
+  if (err instanceof InvalidVersionError) {
+    return err.escapedVersion !== undefined ? answer(400, 'bad request', err) : answer(404, 'not found', err);
+  }
+  if (err instanceof MethodNotAllowedError) return answer(405, 'method not allowed', err, { headers: ['allow', err.allow] });
+  if (err instanceof NotFoundError || err instanceof OriginUnavailableError) return answer(404, 'not found', err);
+  if (err instanceof GoneError) return answer(410, 'gone', err);
+  if (err instanceof UpstreamError) return answer(502, 'bad gateway', err, { upstreamStatus: err.status });
+  if (err instanceof TimeoutError) return answer(504, 'gateway timeout', err);
+  if (
+    err instanceof InvalidContentError ||
+    err instanceof ZipError ||
+    err instanceof GoModSyntaxError ||
+    err instanceof ChecksumMismatchError ||
+    err instanceof DirHashError
+  ) {
+    return answer(502, 'bad gateway: invalid content from origin', err);
+  }
+  return internalError();
+}
+
+function internalError(): ErrorAnswer {
+  return { status: 500, body: 'internal server error\n', headers: none, internal: true, upstreamStatus: undefined };
+}

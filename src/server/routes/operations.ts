@@ -1,0 +1,35 @@
+import type { Metrics } from '../../telemetry/metrics.js';
+
+/** A small plain answer of an operations endpoint; never cached. */
+export interface OperationsAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+const textPlain = 'text/plain; charset=utf-8';
+
+/** `/healthz`: the process is up and its event loop turns. */
+export function healthz(): OperationsAnswer {
+  return { status: 200, contentType: textPlain, body: 'ok\n' };
+}
+
+/**
+ * `/readyz`: 200 while the server listens, is not shutting down and its storage answers `probe`; 503
+ * with the reason otherwise, so a load balancer stops sending traffic before the process stops serving.
+ */
+export async function readyz(state: { listening: boolean; closing: boolean; probe: () => Promise<void> }): Promise<OperationsAnswer> {
+  if (state.closing) return { status: 503, contentType: textPlain, body: 'not ready: shutting down\n' };
+  if (!state.listening) return { status: 503, contentType: textPlain, body: 'not ready: not listening yet\n' };
+  try {
+    await state.probe();
+  } catch (err) {
+    return { status: 503, contentType: textPlain, body: `not ready: storage unavailable: ${(err as Error).message}\n` };
+  }
+  return { status: 200, contentType: textPlain, body: 'ready\n' };
+}
+
+/** `/metrics`: the Prometheus text exposition of every godepot metric. */
+export async function metricsText(metrics: Metrics): Promise<OperationsAnswer> {
+  return { status: 200, contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+}
