@@ -142,12 +142,15 @@ export function newVerifier(verifierKey: string): NoteVerifier {
   };
 }
 
-/**
- * The signer of an encoded signer key `PRIVATE+KEY+name+hash+key`, checked as note.NewSigner does
- * (including that the hash matches the public key derived from the seed). Throws ConfigError; the
- * message never repeats the key.
- */
-export function newSigner(signerKey: string): NoteSigner {
+interface ParsedSignerKey {
+  name: string;
+  keyHash: number;
+  privateKey: KeyObject;
+  publicKey: Buffer;
+}
+
+/** note.NewSigner's checks, including that the hash matches the public key derived from the seed. */
+function parseSignerKey(signerKey: string): ParsedSignerKey {
   const fail = (why: string): never => {
     throw new ConfigError(`invalid signer key: ${why}`);
   };
@@ -161,7 +164,22 @@ export function newSigner(signerKey: string): NoteSigner {
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, key.subarray(1)]), format: 'der', type: 'pkcs8' });
   const publicKey = rawPublicKey(createPublicKey(privateKey));
   if (hash !== verifierKeyHash(name, Buffer.concat([Buffer.of(ALG_ED25519), publicKey]))) return fail('invalid verifier hash');
-  return { name, keyHash: hash, sign: (message) => sign(null, message, privateKey) };
+  return { name, keyHash: hash, privateKey, publicKey };
+}
+
+/**
+ * The signer of an encoded signer key `PRIVATE+KEY+name+hash+key`, checked as note.NewSigner does.
+ * Throws ConfigError; the message never repeats the key.
+ */
+export function newSigner(signerKey: string): NoteSigner {
+  const { name, keyHash, privateKey } = parseSignerKey(signerKey);
+  return { name, keyHash, sign: (message) => sign(null, message, privateKey) };
+}
+
+/** The verifier key `name+hash+key` that checks what the signer key `PRIVATE+KEY+...` signs. Throws ConfigError. */
+export function signerVerifierKey(signerKey: string): string {
+  const { name, publicKey } = parseSignerKey(signerKey);
+  return ed25519VerifierKey(name, publicKey);
 }
 
 function rawPublicKey(key: KeyObject): Buffer {

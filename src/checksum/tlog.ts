@@ -517,6 +517,8 @@ export function tileHashReader(tree: Tree, tr: TileReader): HashReader {
         if (t === null) throw bug('tileHashReader');
         return order.get(tilePath(t)) ?? add(t);
       });
+      // Several subtree hashes of the tree's right edge often share one tile: count tiles, not indexes.
+      const stxTiles = tiles.length;
 
       // Then the tiles holding the wanted hashes, each after the parents that authenticate it.
       const end = storedHashIndex(0, tree.n);
@@ -554,7 +556,9 @@ export function tileHashReader(tree: Tree, tr: TileReader): HashReader {
       // The tiles do not support the tree hash: at least one is wrong, we cannot tell which.
       if (!th.equals(tree.hash)) throw new SumdbVerificationError('downloaded inconsistent tile');
 
-      for (let i = stx.length; i < tiles.length; i++) {
+      // Every other tile is checked against its parent, starting with the first tile after the ones
+      // that hold the tree-hash subtrees (several subtrees can share one tile).
+      for (let i = stxTiles; i < tiles.length; i++) {
         const t = tiles[i]!;
         const p = tileParent(t, 1, tree.n);
         const j = p === null ? undefined : order.get(tilePath(p));
