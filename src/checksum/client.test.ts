@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NotFoundError } from '../errors.js';
+import { garbageStrings, seededRandom } from '../../test/support/garbage.js';
+import { GodepotError, NotFoundError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { DiskStorage } from '../storage/disk.js';
 import { StorageClientStore, SumdbClient, type SumdbClientStore, type SumdbFetch } from './client.js';
@@ -89,6 +90,19 @@ async function newTestClient(): Promise<{ log: TestLog; store: MapStore; client:
   store.m.set(`${testName}/latest`, await log.signTree(1));
   await log.addRecord('rsc.io/!quote@v1.5.2', 'rsc.io/Quote v1.5.2 h1:uppercase!=\n');
   return { log, store, client: () => new SumdbClient({ verifierKey: testVerifierKey, fetch: log.fetch, store, tileHeight: 2 }) };
+}
+
+/** `data` with a few bytes changed, cut or added: tile answers that are nearly right. */
+function mutateBytes(data: Buffer, random: () => number): Buffer {
+  const bytes = [...data];
+  for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
+    const at = Math.floor(random() * (bytes.length + 1));
+    const op = random();
+    if (op < 0.4) bytes[at] = Math.floor(random() * 256);
+    else if (op < 0.7) bytes.splice(at, 1 + Math.floor(random() * 40));
+    else bytes.splice(at, 0, ...Array.from({ length: 1 + Math.floor(random() * 40) }, () => Math.floor(random() * 256)));
+  }
+  return Buffer.from(bytes);
 }
 
 function latestSize(store: MapStore, name = testName): number {
@@ -350,6 +364,46 @@ describe('SumdbClient against ChecksumDatabase', () => {
     assert.equal((await fresh.lookup('example.com/m2', 'v1.0.0')).length, 1);
     const repaired = await w.store.read('sumdb.example.test/tile/8/0/000');
     assert.ok(repaired !== null && !repaired.equals(Buffer.alloc(8192, 7)));
+  });
+
+  it('throws only typed errors, and accepts nothing false, whatever the database answers (seeded garbage)', async () => {
+    const w = await world();
+    await w.add(0, 40);
+    const honest = new Map<string, Buffer>();
+    const keep = w.client();
+    for (const i of [0, 5]) await keep.lookup(`example.com/m${i}`, 'v1.0.0');
+    await w.add(40, 45);
+    for (const path of ['latest', 'lookup/example.com/m41@v1.0.0', 'tile/8/0/000.p/45', 'tile/8/0/000.p/40']) honest.set(path, (await w.db.get(path)).body!);
+    const random = seededRandom(42);
+    const strings = garbageStrings(43, 400, [...honest.values()].slice(0, 2).map((b) => b.toString()));
+    for (let i = 0; i < strings.length; i++) {
+      const target = [...honest.keys()][i % honest.size]!;
+      const garbage = target.startsWith('tile/') ? mutateBytes(honest.get(target)!, random) : Buffer.from(strings[i]!);
+      w.setTamper((p, b) => (p === target ? garbage : b));
+      const c = w.client();
+      try {
+        const lines = target === 'latest' ? [] : await c.lookup('example.com/m41', 'v1.0.0');
+        if (target === 'latest') await c.latest();
+        // Whatever was accepted is the truth.
+        for (const line of lines) assert.ok([`example.com/m41 v1.0.0 ${h1('z41')}`].includes(line), line);
+      } catch (err) {
+        assert.ok(err instanceof GodepotError, `garbage #${i} for ${target}: ${String(err)}`);
+      }
+      assert.ok((await c.remembered()).n === 40 || (await c.remembered()).n === 45);
+    }
+  });
+
+  it('lets a caller stop waiting without failing the others sharing its lookup', async () => {
+    const w = await world();
+    await w.add(0, 3);
+    const c = w.client();
+    const controller = new AbortController();
+    const first = c.lookup('example.com/m1', 'v1.0.0', controller.signal);
+    const second = c.lookup('example.com/m1', 'v1.0.0');
+    controller.abort(new Error('client went away'));
+    await assert.rejects(first, /client went away/);
+    assert.deepEqual(await second, [`example.com/m1 v1.0.0 ${h1('z1')}`]);
+    assert.equal(w.requests.filter((p) => p.startsWith('lookup/')).length, 1);
   });
 
   it('starts from the empty tree and is not fooled by an unsigned empty answer', async () => {

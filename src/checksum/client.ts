@@ -94,6 +94,20 @@ have intercepted the download attempt.
 For more information, see 'go help module-auth'.
 `;
 
+/**
+ * `promise`, or the signal's abort if it comes first. Work shared by concurrent callers (a lookup, a
+ * tile, a merge of heads) runs on without any one caller's signal; each caller stops waiting on its own.
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Prefixes a verification failure's message with where it happened; other errors pass as they are. */
 function within(prefix: string, err: unknown): unknown {
   if (err instanceof SumdbVerificationError) return new SumdbVerificationError(`${prefix}: ${err.message}`, { cause: err });
@@ -140,7 +154,7 @@ export class SumdbClient {
   async latest(signal?: AbortSignal): Promise<SignedTree> {
     await this.init();
     const msg = Buffer.from(await this.options.fetch('latest', signal));
-    await this.mergeLatest(msg, signal);
+    await abortable(this.mergeLatest(msg), signal);
     return this.latestTree;
   }
 
@@ -155,12 +169,12 @@ export class SumdbClient {
     const key = `${this.name}/lookup/${escaped}`;
     let record = this.lookups.get(key);
     if (record === undefined) {
-      record = this.verifiedRecord(key, `lookup/${escaped}`, signal).finally(() => this.lookups.delete(key));
+      record = this.verifiedRecord(key, `lookup/${escaped}`).finally(() => this.lookups.delete(key));
       this.lookups.set(key, record);
     }
     let text: Buffer;
     try {
-      text = await record;
+      text = await abortable(record, signal);
     } catch (err) {
       throw within(`${modulePath}@${version}`, err);
     }
@@ -197,35 +211,35 @@ export class SumdbClient {
   }
 
   /** The record text of a lookup, from the store or the database, proven before it is kept or used. */
-  private async verifiedRecord(key: string, remotePath: string, signal: AbortSignal | undefined): Promise<Buffer> {
+  private async verifiedRecord(key: string, remotePath: string): Promise<Buffer> {
     await this.init();
     const stored = await this.recall(key);
     if (stored !== null) {
       try {
-        return await this.checkLookup(stored, signal);
+        return await this.checkLookup(stored);
       } catch (err) {
         // A stored answer that no longer checks out is asked for again; a fork is reported at once.
         if (!(err instanceof SumdbVerificationError)) throw err;
       }
     }
-    const data = Buffer.from(await this.options.fetch(remotePath, signal));
-    const text = await this.checkLookup(data, signal);
+    const data = Buffer.from(await this.options.fetch(remotePath));
+    const text = await this.checkLookup(data);
     await this.keep(key, data);
     return text;
   }
 
   /** The record text of a lookup answer, once its head is merged and the record proven in the latest tree. */
-  private async checkLookup(data: Buffer, signal: AbortSignal | undefined): Promise<Buffer> {
+  private async checkLookup(data: Buffer): Promise<Buffer> {
     const { id, text, rest } = parseRecord(data);
-    await this.mergeLatest(rest, signal);
-    await this.checkRecord(id, text, signal);
+    await this.mergeLatest(rest);
+    await this.checkRecord(id, text);
     return text;
   }
 
   private init(): Promise<void> {
     this.ready ??= (async () => {
       const stored = await this.options.store.read(`${this.name}/latest`);
-      if (stored !== null && stored.length > 0) await this.mergeLatest(stored, undefined, false);
+      if (stored !== null && stored.length > 0) await this.mergeLatest(stored, false);
     })().catch((err: unknown) => {
       this.ready = null;
       throw within(`reading the remembered ${this.name} tree`, err);
@@ -241,17 +255,17 @@ export class SumdbClient {
   }
 
   /** Merges a signed head into the remembered timeline and stores it when it moved the timeline forward. */
-  private async mergeLatest(msg: Buffer, signal: AbortSignal | undefined, persist = true): Promise<void> {
+  private async mergeLatest(msg: Buffer, persist = true): Promise<void> {
     const tree = this.openTree(msg);
     const known = this.latestTree;
     if (tree.n === known.n && tree.hash.equals(known.hash)) return;
     await this.serial(async () => {
-      const when = await this.mergeLatestMem(msg, tree, signal);
+      const when = await this.mergeLatestMem(msg, tree);
       if (when !== 'future' || !persist) return;
       // Another process may have moved the stored head on: take it in before writing ours.
       const stored = await this.recall(`${this.name}/latest`);
       if (stored !== null && stored.length > 0 && !stored.equals(this.latestTree.note)) {
-        if ((await this.mergeLatestMem(stored, this.openTree(stored), signal)) === 'future') return;
+        if ((await this.mergeLatestMem(stored, this.openTree(stored))) === 'future') return;
       }
       await this.keep(`${this.name}/latest`, this.latestTree.note);
     });
@@ -269,20 +283,20 @@ export class SumdbClient {
   }
 
   /** Where a signed head falls on the remembered timeline; moves the timeline when it is newer. */
-  private async mergeLatestMem(msg: Buffer, tree: Tree, signal: AbortSignal | undefined): Promise<When> {
+  private async mergeLatestMem(msg: Buffer, tree: Tree): Promise<When> {
     const latest = this.latestTree;
     if (tree.n <= latest.n) {
-      await this.checkTrees({ ...tree, note: msg }, latest, signal, true);
+      await this.checkTrees({ ...tree, note: msg }, latest, true);
       return tree.n < latest.n ? 'past' : 'now';
     }
-    await this.checkTrees(latest, { ...tree, note: msg }, signal, false);
+    await this.checkTrees(latest, { ...tree, note: msg }, false);
     this.latestTree = { ...tree, note: msg };
     return 'future';
   }
 
   /** Checks that `older` is a prefix of `newer`; `servedOlder` says which of the two the database just served. */
-  private async checkTrees(older: SignedTree, newer: SignedTree, signal: AbortSignal | undefined, servedOlder: boolean): Promise<void> {
-    const thr = this.hashReader(newer, signal);
+  private async checkTrees(older: SignedTree, newer: SignedTree, servedOlder: boolean): Promise<void> {
+    const thr = this.hashReader(newer);
     let h;
     try {
       h = await treeHash(older.n, thr);
@@ -314,10 +328,10 @@ export class SumdbClient {
   }
 
   /** Checks that record `id` of the latest tree hashes to `text`. */
-  private async checkRecord(id: number, text: Buffer, signal: AbortSignal | undefined): Promise<void> {
+  private async checkRecord(id: number, text: Buffer): Promise<void> {
     const latest = this.latestTree;
     if (id >= latest.n) throw new SumdbVerificationError(`cannot validate record ${id} in tree of size ${latest.n}`);
-    const [h] = await this.hashReader(latest, signal).readHashes([storedHashIndex(0, id)]);
+    const [h] = await this.hashReader(latest).readHashes([storedHashIndex(0, id)]);
     if (!h!.equals(recordHash(text))) throw new SumdbVerificationError('cannot authenticate record data in server response');
   }
 
@@ -326,24 +340,24 @@ export class SumdbClient {
    * (a store poisoned with unproven tiles), the tiles are read again from the database alone, and the
    * good ones replace the bad.
    */
-  private hashReader(tree: Tree, signal: AbortSignal | undefined): HashReader {
+  private hashReader(tree: Tree): HashReader {
     return {
       readHashes: async (indexes) => {
         const cached = { used: false };
         try {
-          return await tileHashReader(tree, this.tileReader(signal, true, cached)).readHashes(indexes);
+          return await tileHashReader(tree, this.tileReader(true, cached)).readHashes(indexes);
         } catch (err) {
           if (!(err instanceof SumdbVerificationError && err.message === 'downloaded inconsistent tile' && cached.used)) throw err;
-          return tileHashReader(tree, this.tileReader(signal, false, cached)).readHashes(indexes);
+          return tileHashReader(tree, this.tileReader(false, cached)).readHashes(indexes);
         }
       },
     };
   }
 
-  private tileReader(signal: AbortSignal | undefined, useStore: boolean, cached: { used: boolean }): TileReader {
+  private tileReader(useStore: boolean, cached: { used: boolean }): TileReader {
     return {
       height: this.height,
-      readTiles: (tiles) => Promise.all(tiles.map((t) => this.readTile(t, signal, useStore, cached))),
+      readTiles: (tiles) => Promise.all(tiles.map((t) => this.readTile(t, useStore, cached))),
       saveTiles: async (tiles, data) => {
         await Promise.all(
           tiles.map(async (t, i) => {
@@ -358,7 +372,7 @@ export class SumdbClient {
   }
 
   /** One tile: from the store (itself or its full tile), else the database (itself, else its full tile). */
-  private async readTile(t: Tile, signal: AbortSignal | undefined, useStore: boolean, cached: { used: boolean }): Promise<Buffer> {
+  private async readTile(t: Tile, useStore: boolean, cached: { used: boolean }): Promise<Buffer> {
     const size = t.width * 32;
     const full: Tile = { ...t, width: 2 ** t.height };
     if (useStore) {
@@ -373,21 +387,21 @@ export class SumdbClient {
     const key = tilePath(t);
     let fetching = this.tiles.get(key);
     if (fetching === undefined) {
-      fetching = this.fetchTile(t, full, signal).finally(() => this.tiles.delete(key));
+      fetching = this.fetchTile(t, full).finally(() => this.tiles.delete(key));
       this.tiles.set(key, fetching);
     }
     return fetching;
   }
 
-  private async fetchTile(t: Tile, full: Tile, signal: AbortSignal | undefined): Promise<Buffer> {
+  private async fetchTile(t: Tile, full: Tile): Promise<Buffer> {
     let data: Buffer;
     try {
-      data = Buffer.from(await this.options.fetch(tilePath(t), signal));
+      data = Buffer.from(await this.options.fetch(tilePath(t)));
     } catch (err) {
       // A partial tile may be gone because the tile is complete now: its prefix is what we need.
       if (t.width === full.width || !(err instanceof NotFoundError)) throw err;
       try {
-        data = Buffer.from(await this.options.fetch(tilePath(full), signal)).subarray(0, t.width * 32);
+        data = Buffer.from(await this.options.fetch(tilePath(full))).subarray(0, t.width * 32);
       } catch {
         throw err;
       }
