@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isGodepotError } from '../errors.js';
 import { modCommand } from './mod.js';
+import { serveCommand } from './serve.js';
 
 /** godepot's own package.json: the nearest one above this file, wherever the build was written. */
 function packageVersion(): string {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError();
   program.addCommand(modCommand());
+  program.addCommand(serveCommand());
   // Errors are reported by main(), once; commander must not exit the process from inside a subcommand.
   const overrideExits = (command: Command): void => {
     command.exitOverride();

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ConfigError } from '../errors.js';
+import { loadConfig, type ConfigSources } from './load.js';
+import { parseListen } from './schema.js';
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'godepot-config-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Test config builder: nothing set unless said, cwd a fixed folder. */
+function sources(over: Partial<ConfigSources> = {}): ConfigSources {
+  return { flags: {}, env: {}, cwd: '/srv/work', ...over };
+}
+
+async function configError(s: ConfigSources): Promise<string> {
+  try {
+    await loadConfig(s);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.message;
+  }
+  assert.fail('loadConfig accepted a bad configuration');
+}
+
+test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org then direct, sum.golang.org', async () => {
+  const config = await loadConfig(sources());
+  assert.deepEqual(config, {
+    listen: { host: '127.0.0.1', port: 3000 },
+    storage: '/srv/work/.godepot',
+    upstream: 'https://proxy.golang.org,direct',
+    private: [],
+    sumdb: 'sum.golang.org',
+    listTtl: 60,
+    upstreamTimeout: 30,
+    shutdownTimeout: 30,
+    logLevel: 'info',
+  });
+  assert.ok(Object.isFrozen(config));
+  assert.ok(Object.isFrozen(config.listen));
+  assert.ok(Object.isFrozen(config.private));
+});
+
+test('GOSUMDB is the default checksum database; GODEPOT_SUMDB and --sumdb override it', async () => {
+  assert.equal((await loadConfig(sources({ env: { GOSUMDB: 'off' } }))).sumdb, 'off');
+  assert.equal((await loadConfig(sources({ env: { GOSUMDB: 'off', GODEPOT_SUMDB: 'sum.golang.org' } }))).sumdb, 'sum.golang.org');
+  assert.equal((await loadConfig(sources({ env: { GOSUMDB: 'sum.golang.org' }, flags: { sumdb: 'off' } }))).sumdb, 'off');
+  assert.equal(await configError(sources({ env: { GOSUMDB: 'nonsense+1' } })), 'GOSUMDB: invalid GOSUMDB "nonsense+1": malformed verifier id');
+});
+
+test('precedence: defaults < config file < GODEPOT_* < flags, key by key', async () => {
+  const dir = await tempDir();
+  const file = join(dir, 'godepot.yaml');
+  await writeFile(
+    file,
+    ['listen: 127.0.0.1:4000', 'storage: data', 'upstream: http://file.example', 'private:', '  - "*.corp.example.com"', '  - example.com/priv', 'list-ttl: 5', 'log-level: warn', ''].join('\n'),
+  );
+  const fromFile = await loadConfig(sources({ flags: { config: file } }));
+  assert.deepEqual(fromFile.listen, { host: '127.0.0.1', port: 4000 });
+  // relative to the config file's folder, not the working folder
+  assert.equal(fromFile.storage, join(dir, 'data'));
+  assert.equal(fromFile.upstream, 'http://file.example');
+  assert.deepEqual(fromFile.private, ['*.corp.example.com', 'example.com/priv']);
+  assert.equal(fromFile.listTtl, 5);
+  assert.equal(fromFile.logLevel, 'warn');
+  assert.equal(fromFile.upstreamTimeout, 30);
+
+  const env = { GODEPOT_CONFIG: file, GODEPOT_LISTEN: '127.0.0.1:5000', GODEPOT_STORAGE: 'envdata', GODEPOT_LIST_TTL: '7', GODEPOT_PRIVATE: '' };
+  const fromEnv = await loadConfig(sources({ env }));
+  assert.deepEqual(fromEnv.listen, { host: '127.0.0.1', port: 5000 });
+  assert.equal(fromEnv.storage, '/srv/work/envdata');
+  assert.equal(fromEnv.listTtl, 7);
+  // an empty variable is an unset one
+  assert.deepEqual(fromEnv.private, ['*.corp.example.com', 'example.com/priv']);
+  assert.equal(fromEnv.upstream, 'http://file.example');
+
+  const fromFlags = await loadConfig(sources({ env, flags: { listen: ':6000', 'list-ttl': '0', private: '', 'upstream-timeout': '2.5' } }));
+  assert.deepEqual(fromFlags.listen, { host: '0.0.0.0', port: 6000 });
+  assert.equal(fromFlags.listTtl, 0);
+  // an empty flag is a value: no private patterns
+  assert.deepEqual(fromFlags.private, []);
+  assert.equal(fromFlags.upstreamTimeout, 2.5);
+  assert.equal(fromFlags.storage, '/srv/work/envdata');
+
+  // --config wins over GODEPOT_CONFIG
+  const other = join(dir, 'other.json');
+  await writeFile(other, JSON.stringify({ listen: '127.0.0.1:7000', private: 'a.example,b.example' }));
+  const fromJson = await loadConfig(sources({ env: { GODEPOT_CONFIG: file }, flags: { config: other } }));
+  assert.deepEqual(fromJson.listen, { host: '127.0.0.1', port: 7000 });
+  assert.deepEqual(fromJson.private, ['a.example', 'b.example']);
+  assert.equal(fromJson.listTtl, 60);
+});
+
+test('errors name the setting and where the bad value came from', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'cfg'));
+  const write = async (name: string, text: string): Promise<string> => {
+    await writeFile(join(dir, name), text);
+    return name;
+  };
+  const cwd = dir;
+  const cases: Array<[ConfigSources, string]> = [
+    [sources({ env: { GODEPOT_LISTEN: 'x' } }), 'GODEPOT_LISTEN: invalid listen address "x" (want HOST:PORT)'],
+    [sources({ flags: { listen: '127.0.0.1:70000' } }), '--listen: invalid listen address "127.0.0.1:70000" (want HOST:PORT)'],
+    [sources({ flags: { listen: 'bad host:80' } }), '--listen: invalid listen address "bad host:80" (want HOST:PORT)'],
+    [sources({ flags: { upstream: 'ftp://x.example' } }), '--upstream: invalid GOPROXY "ftp://x.example": invalid proxy URL scheme (must be https, http, file): ftp://x.example'],
+    [sources({ flags: { upstream: ' , ' } }), '--upstream: GOPROXY list "," contains no entries'],
+    [sources({ env: { GODEPOT_PRIVATE: 'example.com/[' } }), 'GODEPOT_PRIVATE: malformed pattern "example.com/[": syntax error in pattern'],
+    [sources({ flags: { sumdb: 'sum.example.org' } }), '--sumdb: invalid GOSUMDB "sum.example.org": malformed verifier id'],
+    [sources({ flags: { 'list-ttl': 'soon' } }), '--list-ttl: must be a number of seconds'],
+    [sources({ env: { GODEPOT_UPSTREAM_TIMEOUT: '0' } }), 'GODEPOT_UPSTREAM_TIMEOUT: must be more than 0'],
+    [sources({ flags: { 'log-level': 'loud' } }), '--log-level: must be one of trace, debug, info, warn, error, fatal, silent'],
+    [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
+    [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
+    [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, list-ttl, upstream-timeout, shutdown-timeout, log-level)'],
+    [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
+    [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
+    [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],
+    // a bad value is an error even where a higher source overrides it
+    [sources({ cwd, env: { GODEPOT_LISTEN: 'nope' }, flags: { listen: '127.0.0.1:1' } }), 'GODEPOT_LISTEN: invalid listen address "nope" (want HOST:PORT)'],
+  ];
+  for (const [s, message] of cases) assert.equal(await configError(s), message);
+
+  assert.match(await configError(sources({ cwd, flags: { config: 'missing.yaml' } })), /^config file missing\.yaml: cannot read: ENOENT/);
+  assert.match(await configError(sources({ cwd, flags: { config: await write('broken.yaml', 'listen: [\n') } })), /^config file broken\.yaml: not valid YAML or JSON: /);
+  assert.deepEqual((await loadConfig(sources({ cwd, flags: { config: await write('empty.yaml', '') } }))).listen, { host: '127.0.0.1', port: 3000 });
+});
+
+test('listen addresses', () => {
+  assert.deepEqual(parseListen('127.0.0.1:0'), { host: '127.0.0.1', port: 0 });
+  assert.deepEqual(parseListen('localhost:8080'), { host: 'localhost', port: 8080 });
+  assert.deepEqual(parseListen('[::1]:3000'), { host: '::1', port: 3000 });
+  assert.deepEqual(parseListen(':3000'), { host: '0.0.0.0', port: 3000 });
+  for (const bad of ['3000', '127.0.0.1', '127.0.0.1:', '127.0.0.1:x', '::1:3000', 'a/b:1', 'h:123456']) assert.equal(parseListen(bad), null, bad);
+});

@@ -1,0 +1,131 @@
+// What `godepot serve` can be told, under the names users and scripts rely on: one zod schema per
+// setting, shared by the flag, the GODEPOT_<NAME> variable and the config file key, so a value means
+// the same wherever it comes from. Values are checked here with the parsers the parts that use them
+// have (GOPROXY lists, GOPRIVATE patterns, GOSUMDB), so a bad value stops the start, never a request.
+import { z } from 'zod';
+import { DEFAULT_GOSUMDB, parseGosumdb } from '../checksum/gosumdb.js';
+import { parseGoproxyList } from '../origin/chain.js';
+import { checkPrefixPatterns } from '../origin/patterns.js';
+import { logLevels, type LogLevel } from '../telemetry/logger.js';
+
+/** Every setting, by its flag and config-file name; the variable is GODEPOT_ and the name in upper snake case. */
+export const configKeys = [
+  'listen',
+  'storage',
+  'upstream',
+  'private',
+  'sumdb',
+  'list-ttl',
+  'upstream-timeout',
+  'shutdown-timeout',
+  'log-level',
+] as const;
+export type ConfigKey = (typeof configKeys)[number];
+
+/** The validated settings of `godepot serve`; built once, then frozen. */
+export interface ServeConfig {
+  listen: Readonly<{ host: string; port: number }>;
+  /** Absolute path of the storage folder. */
+  storage: string;
+  /** The GOPROXY-syntax upstream list, as given. */
+  upstream: string;
+  /** GOPRIVATE-style patterns, one glob per item. */
+  private: readonly string[];
+  /** The GOSUMDB-syntax checksum database godepot trusts, as given (`off` for none). */
+  sumdb: string;
+  /** Seconds an upstream `list`/`@latest` answer is reused. */
+  listTtl: number;
+  /** Seconds an upstream request may take. */
+  upstreamTimeout: number;
+  /** Seconds a graceful shutdown may take before the remaining connections are cut. */
+  shutdownTimeout: number;
+  logLevel: LogLevel;
+}
+
+/** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
+export function envName(key: ConfigKey | 'config'): string {
+  return 'GODEPOT_' + key.toUpperCase().replace(/-/g, '_');
+}
+
+// The parsers of other parts throw ConfigError with messages starting "<key>: "; the caller names the
+// key (and where the value came from) itself.
+function checkedBy(key: ConfigKey, check: (value: string) => unknown) {
+  return (value: string, ctx: z.RefinementCtx): void => {
+    try {
+      check(value);
+    } catch (err) {
+      const message = (err as Error).message;
+      ctx.addIssue({ code: 'custom', message: message.startsWith(`${key}: `) ? message.slice(key.length + 2) : message });
+    }
+  };
+}
+
+const text = z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' });
+
+const host = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*)$/;
+
+/** `HOST:PORT`, `[IPv6]:PORT`, or `:PORT` for every interface. */
+export function parseListen(value: string): { host: string; port: number } | null {
+  const colon = value.lastIndexOf(':');
+  if (colon < 0) return null;
+  const hostPart = value.slice(0, colon);
+  const portPart = value.slice(colon + 1);
+  if (!host.test(hostPart) || !/^[0-9]{1,5}$/.test(portPart) || Number(portPart) > 65535) return null;
+  const bare = hostPart.startsWith('[') ? hostPart.slice(1, -1) : hostPart;
+  return { host: bare === '' ? '0.0.0.0' : bare, port: Number(portPart) };
+}
+
+const listen = text.transform((value, ctx) => {
+  const parsed = parseListen(value);
+  if (parsed === null) {
+    ctx.addIssue({ code: 'custom', message: `invalid listen address ${JSON.stringify(value)} (want HOST:PORT)` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+// A comma-separated string (flag, variable, or file) or a list of strings (file).
+const patterns = z
+  .union([z.string(), z.array(z.string({ error: 'must be a string' }))], { error: 'must be a string or a list of strings' })
+  .transform((value) =>
+    (typeof value === 'string' ? value.split(',') : value.flatMap((item) => item.split(',')))
+      .map((glob) => glob.trim())
+      .filter((glob) => glob !== ''),
+  )
+  .superRefine((globs, ctx) => checkedBy('private', checkPrefixPatterns)(globs.join(','), ctx));
+
+function seconds(min: number, inclusive: boolean) {
+  const bound = inclusive ? z.number().min(min, { error: `must be at least ${min}` }) : z.number().gt(min, { error: `must be more than ${min}` });
+  return z
+    .union([z.number(), z.string().regex(/^\s*[0-9]+(\.[0-9]+)?\s*$/).transform(Number)], { error: 'must be a number of seconds' })
+    .pipe(bound.finite());
+}
+
+/** The schema of each setting, reading a string (flag, variable) or a YAML/JSON value (config file). */
+export const settingSchemas = {
+  listen,
+  storage: text,
+  upstream: text.superRefine(checkedBy('upstream', parseGoproxyList)),
+  private: patterns,
+  sumdb: text.superRefine(checkedBy('sumdb', parseGosumdb)),
+  'list-ttl': seconds(0, true),
+  'upstream-timeout': seconds(0, false),
+  'shutdown-timeout': seconds(0, true),
+  'log-level': z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
+} satisfies Record<ConfigKey, z.ZodType>;
+
+/** A config file: a mapping of setting names to values, nothing else. */
+export const configFileSchema = z.record(z.string(), z.unknown(), { error: 'must be a mapping of setting names to values' });
+
+/** The values used when no flag, variable or file sets one; `sumdb` falls back to GOSUMDB first. */
+export const defaults: Readonly<Record<ConfigKey, string>> = {
+  listen: '127.0.0.1:3000',
+  storage: './.godepot',
+  upstream: 'https://proxy.golang.org,direct',
+  private: '',
+  sumdb: DEFAULT_GOSUMDB,
+  'list-ttl': '60',
+  'upstream-timeout': '30',
+  'shutdown-timeout': '30',
+  'log-level': 'info',
+};
