@@ -111,6 +111,10 @@ test('every bad input gets its 4xx before anything is looked up', () => {
     ['GET', '/example.com/m/v2/@v/v1.0.0.zip', 404],
     ['GET', '/example.com/m/@v/v2.0.0.mod', 404],
     ['GET', '/example.com/m/@v/v01.0.0.zip', 404],
+    ['GET', '/example.com/m/@v/v1.0.0+incompatible.mod', 404],
+    ['GET', '/example.com/m/@v/v0.1.0+incompatible.info', 404],
+    ['GET', '/example.com/m/v2/@v/v2.0.0+incompatible.zip', 404],
+    ['GET', '/example.com/m/v2/@v/v2.0.0+incompatible.info', 404],
     // unknown routes
     ['GET', '/', 404],
     ['GET', '/example.com/m', 404],
@@ -147,6 +151,9 @@ test('errors say what is wrong in go\'s words', () => {
   });
   assert.throws(() => parseRequest('GET', '/example.com/m/@v/v1.2.zip'), {
     message: 'example.com/m@v1.2: invalid version: not a canonical version (should be v1.2.0)',
+  });
+  assert.throws(() => parseRequest('GET', '/example.com/m/@v/v1.0.0+incompatible.zip'), {
+    message: 'example.com/m@v1.0.0+incompatible: invalid version: +incompatible suffix not allowed: major version v1 is compatible',
   });
   assert.throws(() => parseRequest('GET', '/example.com/%2e%2e/@v/list'), { message: 'request path holds a "." or ".." segment' });
   assert.throws(() => parseRequest('POST', '/example.com/m/@v/list'), { message: 'method POST not allowed; use GET or HEAD' });

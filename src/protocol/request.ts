@@ -5,7 +5,7 @@
 import { GodepotError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { checkPathMajor, splitPathVersion, unescapePath, unescapeVersion } from '../module/path.js';
 import { canonicalVersion, checkModule, InvalidVersionError } from '../module/version.js';
-import { isValid } from '../module/semver.js';
+import { build, isValid, major } from '../module/semver.js';
 
 /** The method is not one the route answers; `allow` lists the ones it does. */
 export class MethodNotAllowedError extends GodepotError {
@@ -129,6 +129,19 @@ function notFound(path: string): NotFoundError {
   return new NotFoundError(`no such endpoint: ${path.length > 200 ? path.slice(0, 200) + '…' : path}`);
 }
 
+// A "+incompatible" version is a v2+ release of a module whose path has no major version suffix; go
+// rejects the suffix anywhere else (modfetch's coderepo), so no origin can have such a version.
+function checkIncompatible(modulePath: string, version: string, pathMajor: string): void {
+  if (build(version) !== '+incompatible') return;
+  const versionMajor = major(version);
+  if (pathMajor !== '') {
+    throw new InvalidVersionError(modulePath, version, '+incompatible suffix not allowed: module path includes a major version suffix, so major version must match');
+  }
+  if (versionMajor === 'v0' || versionMajor === 'v1') {
+    throw new InvalidVersionError(modulePath, version, `+incompatible suffix not allowed: major version ${versionMajor} is compatible`);
+  }
+}
+
 // A query that looks like a version resolves to that version, so one that cannot belong to a module with
 // a major version suffix (v1.2.0 of a /v2 path) is answered here. Without a suffix any major version may
 // resolve (go asks `@v/v2.0.0.info` and gets v2.0.0+incompatible), and any other query (a branch, a
@@ -136,6 +149,7 @@ function notFound(path: string): NotFoundError {
 function checkQuery(modulePath: string, query: string): void {
   if (!isValid(query)) return;
   const pathMajor = splitPathVersion(modulePath)?.pathMajor ?? '';
+  checkIncompatible(modulePath, query, pathMajor);
   if (pathMajor === '') return;
   try {
     checkPathMajor(query, pathMajor);
@@ -149,6 +163,7 @@ function checkQuery(modulePath: string, query: string): void {
 // a non-canonical name would give one module two spellings.
 function checkCanonical(modulePath: string, version: string): void {
   checkModule(modulePath, version);
+  checkIncompatible(modulePath, version, splitPathVersion(modulePath)?.pathMajor ?? '');
   if (canonicalVersion(version) !== version) {
     throw new InvalidVersionError(modulePath, version, `not a canonical version (should be ${canonicalVersion(version)})`);
   }

@@ -290,6 +290,10 @@ test('bad input gets a 4xx with a printable reason, never reaches the upstream, 
   // Node's own parser refuses what is not HTTP at all; the server goes on.
   assert.match(await rawExchange(w.url, 'GET /example.com/m\x00/@v/list HTTP/1.1\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 400 /);
   assert.match(await rawExchange(w.url, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+  // Far past the limit: the answer still arrives (no reset while the client is still sending).
+  const huge = await rawExchange(w.url, `GET /${'example.com/'.repeat(20_000)}@v/list HTTP/1.1\r\nHost: x\r\n\r\n`);
+  assert.match(huge, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+  assert.match(huge, /\r\n\r\nrequest header fields too large\n$/);
 
   assert.deepEqual(w.upstream.requests, []);
   assert.deepEqual(await readdir(w.storeRoot).catch(() => []), []);

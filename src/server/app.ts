@@ -2,7 +2,7 @@
 // than a syscall. Per request: parse the URL (protocol/request), ask the depot or the checksum database
 // passthrough, send (send.ts), map any error once (errors.ts), log one line and count.
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Artifact, Depot } from '../depot/depot.js';
@@ -314,6 +314,34 @@ export function createServer(options: ServerOptions): GodepotServer {
   );
   server.timeout = limits.idleTimeoutMs;
 
+  // Requests Node's parser refuses (a head over maxHeaderSize, a head that came too slowly, bytes that
+  // are not HTTP) never reach onRequest. Node's own answer is written and the socket destroyed at once;
+  // with request bytes still unread, the kernel then resets the connection and the client loses the
+  // answer. Here the answer is sent, the sending side closed, and the rest of the input read and
+  // dropped until the client closes (or for a few seconds at most).
+  const answeredClientErrors = new WeakSet<Socket>();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // The parser reports the same error again for every later chunk of input.
+    if (answeredClientErrors.has(socket)) return;
+    answeredClientErrors.add(socket);
+    const status = clientErrorStatus(err.code);
+    const entry = new RequestLog(idPrefix + (++requestCount).toString(36), undefined, undefined);
+    entry.error = err.code ?? err.message;
+    const responding = status !== undefined && socket.writable && !closing;
+    finish(entry, performance.now(), responding ? status : clientClosed, 0, !responding);
+    if (!responding) {
+      socket.destroy();
+      return;
+    }
+    const body = `${STATUS_CODES[status]?.toLowerCase() ?? 'bad request'}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: ${textPlain}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${entry.reqId}\r\n\r\n${body}`,
+    );
+    socket.resume();
+    setTimeout(() => socket.destroy(), 5000).unref();
+  });
+
   return {
     listen(host, port) {
       return new Promise((resolve, reject) => {
@@ -350,6 +378,23 @@ export function createServer(options: ServerOptions): GodepotServer {
       server.closeAllConnections();
     },
   };
+}
+
+/** The answer to a request Node's parser refused, or undefined when the connection itself failed. */
+function clientErrorStatus(code: string | undefined): number | undefined {
+  switch (code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 413;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    default:
+      return 400;
+  }
 }
 
 /** A request announcing a body (any length but zero, or chunked). */
