@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { isGodepotError } from '../errors.js';
 import { modCommand } from './mod.js';
 import { serveCommand } from './serve.js';
+import { sumdbCommand } from './sumdb.js';
 
 /** godepot's own package.json: the nearest one above this file, wherever the build was written. */
 function packageVersion(): string {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   program.addCommand(modCommand());
   program.addCommand(serveCommand());
+  program.addCommand(sumdbCommand());
   // Errors are reported by main(), once; commander must not exit the process from inside a subcommand.
   const overrideExits = (command: Command): void => {
     command.exitOverride();

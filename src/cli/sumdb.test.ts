@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { parseGosumdb } from '../checksum/gosumdb.js';
 import { newSigner, newVerifier } from '../checksum/note.js';
 import { ConfigError } from '../errors.js';
+import { runGodepot } from '../../test/support/cli.js';
 import { sumdbCommand } from './sumdb.js';
 
 let work: string;
@@ -68,4 +69,17 @@ test('sumdb key generate refuses a name go cannot use in GOSUMDB, and writes not
     await assert.rejects(run(['key', 'generate', name, '--output', keyfile]), ConfigError, name);
     await assert.rejects(stat(keyfile), { code: 'ENOENT' });
   }
+});
+
+test('godepot sumdb key generate, as a user runs it', async () => {
+  const keyfile = join(work, 'cli.key');
+  const made = await runGodepot(['sumdb', 'key', 'generate', 'sumdb.example.net', '--output', keyfile]);
+  assert.equal(made.code, 0, made.stderr);
+  assert.equal(made.stderr, '');
+  assert.match(made.stdout, /^sumdb\.example\.net\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}\n$/);
+  assert.equal(newVerifier(made.stdout.trimEnd()).keyHash, newSigner((await readFile(keyfile, 'utf8')).trimEnd()).keyHash);
+  const again = await runGodepot(['sumdb', 'key', 'generate', 'sumdb.example.net', '--output', keyfile]);
+  assert.equal(again.code, 1);
+  assert.equal(again.stdout, '');
+  assert.match(again.stderr, /^godepot: .*cli\.key already exists; godepot never overwrites a key file\n$/);
 });
