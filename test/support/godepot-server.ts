@@ -1,0 +1,155 @@
+// Runs the compiled `godepot serve` as a child process, the way an operator runs it, for end-to-end tests
+// and benchmarks: its own storage folder, a free loopback port, its JSON log lines collected.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { createInterface } from 'node:readline';
+import { godepotBin } from './cli.js';
+
+/** How to start `godepot serve`; every field maps to a flag (none means the flag is left out). */
+export interface GodepotOptions {
+  /** Storage folder; a fresh temporary one (removed by dispose()) when absent. */
+  storage?: string;
+  upstream?: string;
+  private?: string;
+  /** `--sumdb`; defaults to `off`, since tests have no checksum database to reach. */
+  sumdb?: string;
+  config?: string;
+  /** Further arguments after `serve`. */
+  args?: string[];
+  /** Extra environment; GODEPOT_* variables of the test's own environment are never passed on. */
+  env?: NodeJS.ProcessEnv;
+  /** Node options for the child (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+}
+
+/** How a godepot process ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running `godepot serve`. */
+export interface GodepotServer {
+  /** Where it listens, from its `listening` log line: `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly storage: string;
+  readonly pid: number;
+  /** Every JSON line it printed on stdout so far, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+  /** Its stdout lines that were not JSON, and all of its stderr. */
+  readonly stderr: string;
+  /** Settles when the process exits. */
+  readonly exited: Promise<Exit>;
+  /** SIGTERM (graceful shutdown) and the exit that follows. */
+  stop(): Promise<Exit>;
+  /** SIGKILL (a crash) and the exit that follows. */
+  kill(): Promise<Exit>;
+  /** Stops it (if still running) and starts a new one with the same options and storage; the port may change. */
+  restart(): Promise<GodepotServer>;
+  /** Stops it and removes the storage folder if this helper made it. */
+  dispose(): Promise<void>;
+}
+
+const startTimeoutMs = 15_000;
+
+function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('GODEPOT_') && name !== 'GOSUMDB' && name !== 'GOPROXY') env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+function serveArgs(options: GodepotOptions, storage: string): string[] {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--storage', storage, '--sumdb', options.sumdb ?? 'off'];
+  if (options.upstream !== undefined) args.push('--upstream', options.upstream);
+  if (options.private !== undefined) args.push('--private', options.private);
+  if (options.config !== undefined) args.push('--config', options.config);
+  return [...args, ...(options.args ?? [])];
+}
+
+/** Starts `godepot serve` and resolves once it logged `listening`; rejects (with its output) if it exits first. */
+export async function startGodepot(options: GodepotOptions = {}): Promise<GodepotServer> {
+  const ownStorage = options.storage === undefined;
+  const storage = options.storage ?? (await mkdtemp(join(tmpdir(), 'godepot-storage-')));
+  try {
+    return await spawnGodepot(options, storage, ownStorage);
+  } catch (err) {
+    if (ownStorage) await rm(storage, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function spawnGodepot(options: GodepotOptions, storage: string, ownStorage: boolean): Promise<GodepotServer> {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), godepotBin, ...serveArgs(options, storage)], {
+    env: childEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => (stderr += text));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`godepot serve did not log "listening" within ${startTimeoutMs} ms:\n${stderr}`));
+    }, startTimeoutMs);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        stderr += line + '\n';
+        return;
+      }
+      logs.push(entry);
+      if (entry.msg === 'listening' && typeof entry.url === 'string') {
+        clearTimeout(timer);
+        resolve(entry.url);
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`godepot serve exited (${code ?? signal}) before listening:\n${stderr}`));
+    });
+  });
+
+  const signal = async (name: NodeJS.Signals): Promise<Exit> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    return exited;
+  };
+  const server: GodepotServer = {
+    url,
+    storage,
+    pid: child.pid!,
+    logs,
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    stop: () => signal('SIGTERM'),
+    kill: () => signal('SIGKILL'),
+    async restart() {
+      await signal('SIGTERM');
+      return spawnGodepot(options, storage, ownStorage);
+    },
+    async dispose() {
+      await signal('SIGKILL');
+      if (ownStorage) await rm(storage, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+/** Every regular file below `dir`, as sorted slash-separated relative paths: what a storage folder holds. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)).split(sep).join('/'))
+    .sort();
+}
