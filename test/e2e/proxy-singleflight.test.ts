@@ -1,0 +1,70 @@
+// Single-flight seen from outside: many clients asking for the same uncached zip at once cause exactly one
+// upstream fetch and all get the same bytes; different zips are fetched side by side, each once.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Agent, request } from 'undici';
+import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { addBigModule, buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
+
+let work: string;
+let graph: ModuleGraph;
+let big: ProxyEntry;
+let upstream: Upstream;
+let godepot: GodepotServer;
+// One connection per client, as 50 separate go commands would open.
+const agent = new Agent({ connections: 100, pipelining: 0 });
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'godepot-e2e-flight-'));
+  graph = await buildModuleGraph(work);
+  big = await addBigModule(graph.tree, work, 'example.com/big', 'v1.0.0', 4 << 20);
+  upstream = await startUpstream({ root: graph.tree });
+  godepot = await startGodepot({ upstream: upstream.url });
+});
+
+after(async () => {
+  await agent.close();
+  await godepot?.dispose();
+  await upstream?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+async function get(path: string): Promise<{ status: number; digest: string }> {
+  const res = await request(godepot.url + path, { dispatcher: agent });
+  const body = Buffer.from(await res.body.arrayBuffer());
+  return { status: res.statusCode, digest: sha256(body) };
+}
+
+test('50 concurrent cold requests for one zip: one upstream fetch, 50 identical answers', async () => {
+  // The upstream answers late, so every request arrives while the first fetch is still under way.
+  upstream.fault(big.urls.zip, { delayMs: 500 });
+  const answers = await Promise.all(Array.from({ length: 50 }, () => get(big.urls.zip)));
+  const expected = sha256(await readFile(big.zipFile));
+  for (const [i, answer] of answers.entries()) {
+    assert.equal(answer.status, 200, `request ${i}`);
+    assert.equal(answer.digest, expected, `request ${i} got the upstream zip`);
+  }
+  assert.equal(upstream.countOf(big.urls.zip), 1, 'the upstream saw exactly one request for the zip');
+});
+
+test('different zips requested in parallel are each fetched once', async () => {
+  const entries = graph.entries.filter((e) => e.modulePath.startsWith('example.com/deep/') || e.modulePath === 'example.com/app/log');
+  for (const e of entries) upstream.fault(e.urls.zip, { delayMs: 300 });
+  const started = Date.now();
+  const answers = await Promise.all(entries.flatMap((e) => Array.from({ length: 8 }, () => get(e.urls.zip).then((a) => ({ e, a })))));
+  const elapsed = Date.now() - started;
+  for (const { e, a } of answers) {
+    assert.equal(a.status, 200, e.urls.zip);
+    assert.equal(a.digest, sha256(await readFile(e.zipFile)), e.urls.zip);
+  }
+  for (const e of entries) assert.equal(upstream.countOf(e.urls.zip), 1, `${e.urls.zip} fetched once`);
+  // Fetched one after the other, the delays alone would add up to entries.length * 300 ms.
+  assert.ok(elapsed < entries.length * 300, `${entries.length} zips took ${elapsed} ms: not fetched in parallel`);
+});
