@@ -457,26 +457,37 @@ test('checksum database requests go to the passthrough; an unsupported database 
 
 // A depot that fails in ways the real one only does when something is broken: a bug, and a stored zip
 // that cannot be read once the answer has been chosen.
-function brokenDepot(zip: Artifact): Depot {
+function brokenDepot(zips: Record<string, Artifact>): Depot {
   const bug = (): Promise<Artifact> => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'x')"));
-  return { list: bug, latest: bug, info: bug, mod: bug, zip: () => Promise.resolve(zip) };
+  return { list: bug, latest: bug, info: bug, mod: bug, zip: (_modulePath, version) => Promise.resolve(zips[version]!) };
 }
 
-test('a bug is a logged 500 with its stack and the request id, never a 404; a stream failing before its first byte is a proper error', async () => {
-  const failing: Artifact = {
+/** A stored zip whose reading fails with EIO after `goodBytes` bytes. */
+function failingZip(goodBytes: number): Artifact {
+  return {
     contentType: 'application/zip',
-    size: 1000,
+    size: 100_000,
     immutable: true,
     etag: '"x"',
     cache: 'hit',
-    open: async () =>
-      new Readable({
+    open: async () => {
+      let sent = false;
+      return new Readable({
         read() {
+          if (!sent && goodBytes > 0) {
+            sent = true;
+            this.push(Buffer.alloc(goodBytes));
+            return;
+          }
           this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
         },
-      }),
+      });
+    },
   };
-  const w = await startWorld({ depot: brokenDepot(failing) });
+}
+
+test('a bug is a logged 500 with its stack and the request id, never a 404; a stream failing before its first byte is a proper error, after it a cut connection', async () => {
+  const w = await startWorld({ depot: brokenDepot({ 'v1.0.0': failingZip(0), 'v1.1.0': failingZip(1000) }) });
   const r = await fetchRaw(w.url, w.small.urls.info);
   assert.equal(r.status, 500);
   const id = String(r.headers['x-request-id']);
@@ -489,5 +500,9 @@ test('a bug is a logged 500 with its stack and the request id, never a 404; a st
   assert.equal(z.status, 500);
   assert.equal(z.headers['content-type'], 'text/plain; charset=utf-8');
   assert.equal(z.headers.etag, undefined);
+  assert.match(String(((await w.logOf(z.headers['x-request-id'])).err as { message?: string }).message), /EIO/);
+
+  // Past the first byte the status line is gone: the client must see a broken transfer, not a short zip.
+  await assert.rejects(fetchRaw(w.url, '/example.com/small/@v/v1.1.0.zip'), /aborted|ECONNRESET|socket hang up/);
   assert.equal((await fetchRaw(w.url, '/healthz')).status, 200);
 });
