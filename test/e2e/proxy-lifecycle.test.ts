@@ -93,7 +93,7 @@ test('kill -9 in the middle of a large zip fetch leaves no entry; after a restar
 test('SIGTERM: the in-flight zip download completes intact, new connections are refused, exit code 0', async () => {
   upstream.clearLog();
   // The upstream takes its time, so the download is still under way when the signal arrives.
-  upstream.fault(termBig.urls.zip, { delayMs: 1500 });
+  upstream.fault(termBig.urls.zip, { delayMs: 3000 });
   const godepot = await startGodepot({ upstream: upstream.url });
   try {
     const download = request(godepot.url + termBig.urls.zip).then(async (res) => ({
@@ -103,7 +103,7 @@ test('SIGTERM: the in-flight zip download completes intact, new connections are 
     await requested(termBig.urls.zip);
     const stopped = godepot.stop();
     let isRefused = false;
-    for (let i = 0; i < 40 && !isRefused; i++) {
+    for (let i = 0; i < 80 && !isRefused; i++) {
       isRefused = await refused(godepot.url);
       if (!isRefused) await sleep(25);
     }
