@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Artifact, Depot } from '../depot/depot.js';
 import { InvalidRequestError } from '../errors.js';
 import { parseRequest, type ProxyRequest, type Route } from '../protocol/request.js';
-import type { Logger } from '../telemetry/logger.js';
+import { rawLineWriter, type Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { errorAnswer, type ErrorAnswer } from './errors.js';
 import { moduleArtifact } from './routes/module.js';
@@ -105,6 +105,25 @@ class RequestLog {
     /** Kept only for requests that did not parse; the others are told by route, module and version. */
     public url: string | undefined,
   ) {}
+
+  /** The defined fields but `err`, serialized as pino would (`,"key":value`…), for rawLineWriter. */
+  serialize(): string {
+    // reqId is ours or matched requestIdPattern, route and cache are names of ours: nothing to escape.
+    let s = `,"reqId":"${this.reqId}"`;
+    if (this.method !== undefined) s += `,"method":${JSON.stringify(this.method)}`;
+    if (this.url !== undefined) s += `,"url":${JSON.stringify(this.url)}`;
+    if (this.route !== undefined) s += `,"route":"${this.route}"`;
+    if (this.module !== undefined) s += `,"module":${JSON.stringify(this.module)}`;
+    if (this.version !== undefined) s += `,"version":${JSON.stringify(this.version)}`;
+    if (this.sumdb !== undefined) s += `,"sumdb":${JSON.stringify(this.sumdb)}`;
+    if (this.cache !== undefined) s += `,"cache":"${this.cache}"`;
+    if (this.upstreamStatus !== undefined) s += `,"upstreamStatus":${this.upstreamStatus}`;
+    s += `,"status":${this.status},"bytes":${this.bytes}`;
+    if (this.aborted !== undefined) s += `,"aborted":${this.aborted}`;
+    s += `,"ms":${this.ms}`;
+    if (this.error !== undefined) s += `,"error":${JSON.stringify(this.error)}`;
+    return s;
+  }
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -115,6 +134,7 @@ export function createServer(options: ServerOptions): GodepotServer {
   const { depot, sumdb, metrics, logger } = options;
   const limits = { ...defaultLimits, ...options.limits };
   const storageProbe = options.storageProbe ?? (() => Promise.resolve());
+  const writeLine = rawLineWriter(logger);
   // Request ids: a per-process prefix and a counter, unique across restarts without costing randomness per request.
   const idPrefix = randomBytes(4).toString('hex') + '-';
   let requestCount = 0;
@@ -122,14 +142,18 @@ export function createServer(options: ServerOptions): GodepotServer {
   let closing = false;
 
   // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
-  const requestCounters = new Map<string, { inc(value?: number): void }>();
+  const requestCounters = new Map<string, Map<number, { inc(value?: number): void }>>();
   const bytesCounters = new Map<string, { inc(value?: number): void }>();
   function count(route: string, status: number, bytes: number): void {
-    const key = route + ' ' + status;
-    let requests = requestCounters.get(key);
+    let byStatus = requestCounters.get(route);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      requestCounters.set(route, byStatus);
+    }
+    let requests = byStatus.get(status);
     if (requests === undefined) {
       requests = metrics.requests.labels(route, String(status));
-      requestCounters.set(key, requests);
+      byStatus.set(status, requests);
     }
     requests.inc();
     if (bytes > 0) {
@@ -148,9 +172,10 @@ export function createServer(options: ServerOptions): GodepotServer {
     if (aborted) entry.aborted = true;
     entry.ms = Math.round((performance.now() - started) * 1000) / 1000;
     count(metricsRoute(entry.route), status, bytes);
+    const level = status >= 500 ? 'warn' : 'info';
     if (entry.err !== undefined) logger.error(entry, 'request');
-    else if (status >= 500) logger.warn(entry, 'request');
-    else logger.info(entry, 'request');
+    else if (writeLine !== undefined) writeLine(level, entry.serialize(), 'request');
+    else logger[level](entry, 'request');
   }
 
   function sendError(res: ServerResponse, head: boolean, entry: RequestLog, err: unknown): { status: number; bytes: number; aborted: boolean } {
