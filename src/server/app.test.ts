@@ -427,6 +427,18 @@ test('a client that goes away mid-zip stops only its own send; the server and ot
   assert.equal(again.body.length, (await readFile(w.big.zipFile)).length);
 });
 
+test('an idle connection is cut, but not one whose request waits for its origin', async () => {
+  const w = await startWorld({ limits: { idleTimeoutMs: 200, keepAliveTimeoutMs: 10_000 } });
+  w.upstream.fault(w.small.urls.mod, { delayMs: 700, times: 1 });
+  const slow = await fetchRaw(w.url, w.small.urls.mod);
+  assert.equal(slow.status, 200);
+  assert.equal(slow.body.toString(), w.small.goMod);
+  const started = Date.now();
+  const silent = await rawExchange(w.url, '', { keepOpenMs: 5000 });
+  assert.equal(silent, '');
+  assert.ok(Date.now() - started < 3000);
+});
+
 test('slow request heads are cut off', async () => {
   const w = await startWorld({ limits: { headersTimeoutMs: 200, requestTimeoutMs: 300 } });
   const started = Date.now();

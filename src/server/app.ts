@@ -228,6 +228,10 @@ export function createServer(options: ServerOptions): GodepotServer {
     return signal;
   }
 
+  // Connections whose request waits for the depot or the passthrough: a cold zip may take minutes to
+  // fetch and check before its first byte, and that silence is not the client's.
+  const waiting = new Set<Socket>();
+
   function serveArtifact(
     req: IncomingMessage,
     res: ServerResponse,
@@ -237,11 +241,14 @@ export function createServer(options: ServerOptions): GodepotServer {
     fetch: (signal: AbortSignal) => Promise<Artifact>,
   ): void {
     const idHeader = ['x-request-id', entry.reqId];
+    const socket = req.socket;
+    waiting.add(socket);
     const failed = (err: unknown): void => {
       const sent = sendError(res, request.head, entry, err);
       finish(entry, started, sent.status, sent.bytes, sent.aborted);
     };
-    fetch(connectionSignal(req.socket)).then((artifact) => {
+    fetch(connectionSignal(socket)).then((artifact) => {
+      waiting.delete(socket);
       entry.cache = artifact.cache;
       if (res.destroyed) {
         finish(entry, started, clientClosed, 0, true);
@@ -257,6 +264,7 @@ export function createServer(options: ServerOptions): GodepotServer {
       if (sent instanceof Promise) sent.then((s) => finish(entry, started, s.status, s.bytes, s.aborted), failed);
       else finish(entry, started, sent.status, sent.bytes, sent.aborted);
     }, (err: unknown) => {
+      waiting.delete(socket);
       if (res.destroyed) finish(entry, started, clientClosed, 0, true);
       else failed(err);
     });
@@ -338,6 +346,11 @@ export function createServer(options: ServerOptions): GodepotServer {
     onRequest,
   );
   server.timeout = limits.idleTimeoutMs;
+  // With a listener, Node leaves timed-out sockets to it. The timer is re-armed by the next write, so a
+  // request that waited long for its origin is timed again once its answer flows.
+  server.on('timeout', (socket: Socket) => {
+    if (!waiting.has(socket)) socket.destroy();
+  });
 
   // Requests Node's parser refuses (a head over maxHeaderSize, a head that came too slowly, bytes that
   // are not HTTP) never reach onRequest. Node's own answer is written and the socket destroyed at once;
@@ -374,6 +387,8 @@ export function createServer(options: ServerOptions): GodepotServer {
         server.once('error', onError);
         server.listen(port, host, () => {
           server.off('error', onError);
+          // Once listening, a failure to accept a connection (EMFILE) is logged; it must not end the process.
+          server.on('error', (err) => logger.error({ err }, 'server error'));
           listening = true;
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
