@@ -42,7 +42,9 @@ const percentTriplet = /%([0-9A-Fa-f]{2})/g;
  * Parses a request line's method and target (`req.url`) into a ProxyRequest. Throws
  * InvalidRequestError (malformed or hostile URL), InvalidPathError (the module path is not one go
  * accepts), InvalidVersionError (a version that cannot name anything here), NotFoundError (no such
- * route) or MethodNotAllowedError. Pure: touches no storage and no network.
+ * route) or MethodNotAllowedError. Touches no storage and no network. The last few thousand successful
+ * parses are remembered: while one is, the same method and URL give the very same frozen object, so
+ * callers may key weak maps by it.
  */
 export function parseRequest(method: string | undefined, rawUrl: string | undefined): Readonly<ProxyRequest> {
   const url = rawUrl ?? '';

@@ -165,6 +165,16 @@ test('a cold .info is fetched once, then served from godepot with the same bytes
     assert.equal(warmLog[key], value, key);
   }
   assert.equal(typeof warmLog.ms, 'number');
+
+  // Answered from the server's hot answers now, still counted as a depot hit.
+  const hot = await fetchRaw(w.url, w.small.urls.info);
+  assert.deepEqual(hot.body, want);
+  assert.equal(hot.headers.etag, cold.headers.etag);
+  assert.equal((await w.logOf(hot.headers['x-request-id'])).cache, 'hit');
+  const metrics = (await fetchRaw(w.url, '/metrics')).body.toString();
+  assert.match(metrics, /^godepot_cache_total\{route="info",result="miss"\} 1$/m);
+  assert.match(metrics, /^godepot_cache_total\{route="info",result="hit"\} 2$/m);
+  assert.equal(w.upstream.countOf(w.small.urls.info), 1);
 });
 
 test('content types and caching headers are those of proxy.golang.org; mutable answers are never cached', async () => {

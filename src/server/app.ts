@@ -11,6 +11,7 @@ import { parseRequest, type ProxyRequest, type Route } from '../protocol/request
 import { rawLineWriter, type Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { errorAnswer, type ErrorAnswer } from './errors.js';
+import { HotAnswers } from './hot-answers.js';
 import { moduleArtifact } from './routes/module.js';
 import { healthz, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
 import { sendArtifact, type Sent } from './send.js';
@@ -166,6 +167,18 @@ export function createServer(options: ServerOptions): GodepotServer {
     }
   }
 
+  // Hot answers are depot hits the depot never saw: they are counted as its own hits would be.
+  const hotAnswers = new HotAnswers();
+  const cacheHits = new Map<string, { inc(value?: number): void }>();
+  function cacheHit(route: string): void {
+    let hits = cacheHits.get(route);
+    if (hits === undefined) {
+      hits = metrics.cache.labels(route, 'hit');
+      cacheHits.set(route, hits);
+    }
+    hits.inc();
+  }
+
   function finish(entry: RequestLog, started: number, status: number, bytes: number, aborted: boolean): void {
     entry.status = status;
     entry.bytes = bytes;
@@ -232,6 +245,30 @@ export function createServer(options: ServerOptions): GodepotServer {
   // fetch and check before its first byte, and that silence is not the client's.
   const waiting = new Set<Socket>();
 
+  function fail(res: ServerResponse, head: boolean, entry: RequestLog, started: number, err: unknown): void {
+    const sent = sendError(res, head, entry, err);
+    finish(entry, started, sent.status, sent.bytes, sent.aborted);
+  }
+
+  /** Sends an artifact the depot or the passthrough answered, and logs the request once it is sent. */
+  function deliver(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, artifact: Artifact): void {
+    let sent: Sent | Promise<Sent>;
+    try {
+      sent = sendArtifact(req, res, artifact, head, ['x-request-id', entry.reqId]);
+    } catch (err) {
+      fail(res, head, entry, started, err);
+      return;
+    }
+    if (sent instanceof Promise) {
+      sent.then(
+        (s) => finish(entry, started, s.status, s.bytes, s.aborted),
+        (err: unknown) => fail(res, head, entry, started, err),
+      );
+    } else {
+      finish(entry, started, sent.status, sent.bytes, sent.aborted);
+    }
+  }
+
   function serveArtifact(
     req: IncomingMessage,
     res: ServerResponse,
@@ -240,34 +277,21 @@ export function createServer(options: ServerOptions): GodepotServer {
     started: number,
     fetch: (signal: AbortSignal) => Promise<Artifact>,
   ): void {
-    const idHeader = ['x-request-id', entry.reqId];
     const socket = req.socket;
     waiting.add(socket);
-    const failed = (err: unknown): void => {
-      const sent = sendError(res, request.head, entry, err);
-      finish(entry, started, sent.status, sent.bytes, sent.aborted);
-    };
-    fetch(connectionSignal(socket)).then((artifact) => {
-      waiting.delete(socket);
-      entry.cache = artifact.cache;
-      if (res.destroyed) {
-        finish(entry, started, clientClosed, 0, true);
-        return;
-      }
-      let sent: Sent | Promise<Sent>;
-      try {
-        sent = sendArtifact(req, res, artifact, request.head, idHeader);
-      } catch (err) {
-        failed(err);
-        return;
-      }
-      if (sent instanceof Promise) sent.then((s) => finish(entry, started, s.status, s.bytes, s.aborted), failed);
-      else finish(entry, started, sent.status, sent.bytes, sent.aborted);
-    }, (err: unknown) => {
-      waiting.delete(socket);
-      if (res.destroyed) finish(entry, started, clientClosed, 0, true);
-      else failed(err);
-    });
+    fetch(connectionSignal(socket)).then(
+      (artifact) => {
+        waiting.delete(socket);
+        entry.cache = artifact.cache;
+        if (res.destroyed) finish(entry, started, clientClosed, 0, true);
+        else deliver(req, res, request.head, entry, started, artifact);
+      },
+      (err: unknown) => {
+        waiting.delete(socket);
+        if (res.destroyed) finish(entry, started, clientClosed, 0, true);
+        else fail(res, request.head, entry, started, err);
+      },
+    );
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -288,8 +312,7 @@ export function createServer(options: ServerOptions): GodepotServer {
     } catch (err) {
       // Whatever body came with a refused request is not read: the connection is not reused.
       if (hasBody(req)) res.shouldKeepAlive = false;
-      const sent = sendError(res, req.method === 'HEAD', entry, err);
-      finish(entry, started, sent.status, sent.bytes, sent.aborted);
+      fail(res, req.method === 'HEAD', entry, started, err);
       return;
     }
     entry.route = request.route;
@@ -303,7 +326,19 @@ export function createServer(options: ServerOptions): GodepotServer {
       case 'zip': {
         entry.module = request.modulePath;
         if ('version' in request) entry.version = request.version;
-        serveArtifact(req, res, request, entry, started, (signal) => moduleArtifact(depot, request, signal));
+        const hot = hotAnswers.get(request);
+        if (hot !== undefined) {
+          cacheHit(request.route);
+          entry.cache = 'hit';
+          deliver(req, res, request.head, entry, started, hot);
+          return;
+        }
+        serveArtifact(req, res, request, entry, started, (signal) =>
+          moduleArtifact(depot, request, signal).then((artifact) => {
+            hotAnswers.remember(request, artifact);
+            return artifact;
+          }),
+        );
         return;
       }
       case 'sumdb':
@@ -323,10 +358,7 @@ export function createServer(options: ServerOptions): GodepotServer {
             const sent = sendPlain(res, request.head, requestId, a);
             finish(entry, started, sent.status, sent.bytes, false);
           },
-          (err: unknown) => {
-            const sent = sendError(res, request.head, entry, err);
-            finish(entry, started, sent.status, sent.bytes, sent.aborted);
-          },
+          (err: unknown) => fail(res, request.head, entry, started, err),
         );
         return;
       }
