@@ -10,6 +10,7 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../errors.js';
+import { SumdbForkError, SumdbStateError, SumdbVerificationError } from '../checksum/errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
 import { InvalidPathError } from '../module/path.js';
@@ -36,6 +37,9 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new ZipError('INVALID_ZIP', 'zip: not a valid zip file'), 502, false],
     [new GoModSyntaxError([{ filename: 'go.mod', line: 1, column: 1, verb: '', modulePath: '', reason: 'unknown directive: bogus' }]), 502, false],
     [new ChecksumMismatchError({ path: 'example.com/m', version: 'v1.0.0', downloaded: 'h1:a', recorded: 'h1:b' }), 502, false],
+    [new SumdbVerificationError('downloaded inconsistent tile'), 502, false],
+    [new SumdbForkError('SECURITY ERROR', { size: 2, hash: 'a' }, { size: 1, hash: 'b' }, 'c', true), 502, false],
+    [new SumdbStateError('records were lost'), 500, true],
     [new ConfigError('listen: invalid'), 500, true],
     [new TypeError('x is undefined'), 500, true],
     [Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }), 500, true],
@@ -57,6 +61,10 @@ test('bodies carry the reason in a form the go command prints; internal errors n
   assert.equal(
     errorAnswer(new InvalidContentError('go.mod in the zip differs from the .mod served')).body,
     'bad gateway: invalid content from origin: go.mod in the zip differs from the .mod served\n',
+  );
+  assert.equal(
+    errorAnswer(new SumdbVerificationError('reading tree note: invalid signature for key sum.example.com+0000abcd')).body,
+    'bad gateway: checksum database: reading tree note: invalid signature for key sum.example.com+0000abcd\n',
   );
   assert.equal(errorAnswer(new TypeError('secret internals')).body, 'internal server error\n');
 });

@@ -11,6 +11,7 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../errors.js';
+import { SumdbForkError, SumdbVerificationError } from '../checksum/errors.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
 import { DirHashError } from '../module/hash.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
@@ -60,6 +61,9 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  * - Origin content that broke the module rules (InvalidContentError, ZipError, GoModSyntaxError,
  *   ChecksumMismatchError, DirHashError) → 502 with the reason: the origin is at fault, and nothing
  *   was stored.
+ * - A checksum database answer that cannot be trusted (SumdbVerificationError: bad signature, tile or
+ *   proof; SumdbForkError: a tree that does not extend the one seen before) → 502 with go's report:
+ *   the database or its route is at fault, and the module it was asked about was not stored.
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
@@ -82,6 +86,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   ) {
     return answer(502, 'bad gateway: invalid content from origin', err);
   }
+  if (err instanceof SumdbVerificationError || err instanceof SumdbForkError) return answer(502, 'bad gateway: checksum database', err);
   return internalError();
 }
 
