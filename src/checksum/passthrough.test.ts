@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -185,6 +186,66 @@ describe('SumdbPassthrough', () => {
     const p = passthrough({ private: ['example.com/secret'] });
     await assert.rejects(p.get(DB, 'lookup/example.com/secret/x@v1.0.0'), NotFoundError);
     assert.equal(none.requests.length + proxy.requests.length, 0);
+  });
+
+  it('answers from what storage holds when the route fails: latest, verified lookups, tiles cut from wider ones', async () => {
+    const storage = new DiskStorage({ root: join(root, 'fallback') });
+    const p = passthrough({ storage });
+    const head = Buffer.from('go.sum database tree\n7\nhash\n\n— sig\n');
+    const lookup = Buffer.from('3\nexample.com/kept v1.0.0 h1:k=\n');
+    const wide = Buffer.alloc(32 * 7, 5);
+    await storage.put(`sumdb/${DB}/latest`, head);
+    await storage.put(`sumdb/${DB}/lookup/example.com/kept@v1.0.0`, lookup);
+    await storage.put(`sumdb/${DB}/tile/8/0/000.p/7`, wide);
+    await storage.put(`sumdb/${DB}/tile/8/1/000`, fullTile);
+
+    // While the route answers, it is asked, and its not-found answers stand.
+    assert.equal((await p.get(DB, 'latest')).cache, 'miss');
+    await assert.rejects(p.get(DB, 'lookup/example.com/kept@v1.0.0'), NotFoundError);
+
+    await proxy.stop();
+    const latest = await p.get(DB, 'latest');
+    assert.deepEqual([latest.cache, latest.body], ['stale', head]);
+    assert.deepEqual((await p.get(DB, 'lookup/example.com/kept@v1.0.0')).body, lookup);
+    assert.deepEqual((await p.get(DB, 'tile/8/0/000.p/7')).body, wide);
+    assert.deepEqual((await p.get(DB, 'tile/8/0/000.p/5')).body, wide.subarray(0, 32 * 5));
+    assert.deepEqual((await p.get(DB, 'tile/8/1/000.p/3')).body, fullTile.subarray(0, 32 * 3));
+    await assert.rejects(p.get(DB, 'tile/8/0/000.p/8'), UpstreamError);
+    await assert.rejects(p.get(DB, 'lookup/example.com/other@v1.0.0'), UpstreamError);
+
+    // A passthrough that never found a route (the proxy down from the start) answers the same.
+    const cold = passthrough({ storage });
+    assert.equal((await cold.get(DB, 'supported')).cache, 'stale');
+    assert.deepEqual((await cold.get(DB, 'lookup/example.com/kept@v1.0.0')).body, lookup);
+    await assert.rejects(passthrough().get(DB, 'supported'), UpstreamError);
+
+    // No route at all (no upstream supports it): stored proofs are still served.
+    const offline = passthrough({ storage, upstreams: [] });
+    assert.equal((await offline.get(DB, 'supported')).size, 0);
+    assert.deepEqual((await offline.get(DB, 'latest')).body, head);
+    await assert.rejects(offline.get(DB, 'lookup/example.com/other@v1.0.0'), NotFoundError);
+    await assert.rejects(offline.get('sum.other.example', 'supported'), NotFoundError);
+  });
+
+  it('goes to https://<name> for the trusted database when no proxy supports it, as go does', async () => {
+    let connections = 0;
+    const tcp = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    try {
+      const name = `127.0.0.1:${(tcp.address() as { port: number }).port}`;
+      const p = passthrough({ sumdb: parseGosumdb(verifierKey(name)) });
+      await assert.rejects(p.get(name, 'latest'), UpstreamError);
+      assert.ok(connections > 0, 'the database itself was asked');
+      assert.equal(none.countOf(`/sumdb/${name}/supported`), 1);
+      assert.equal(proxy.countOf(`/sumdb/${name}/supported`), 1);
+      // Other names with no route are still not found.
+      await assert.rejects(p.get('sum.other.example', 'supported'), NotFoundError);
+    } finally {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    }
   });
 
   it('rejects bad names and paths before any traffic', async () => {

@@ -1,7 +1,9 @@
 // The checksum-database proxy of the GOPROXY protocol (`/sumdb/<name>/...`, design 25530): godepot
 // passes requests for any database name on to whoever can answer them, the way the go command finds its
 // own route: the first upstream proxy that says `supported`, unless GOSUMDB gives the database a URL.
-// Full tiles never change and are kept in storage, so they are served even when the route is down.
+// Full tiles never change and are kept in storage, so they are served even when the route is down; so
+// are the lookups, tiles and signed head godepot's own client verified (client.ts keeps them in the same
+// place), which is what lets go verify stored modules while the database cannot be reached.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Artifact } from '../depot/depot.js';
@@ -100,10 +102,14 @@ function artifact(body: Buffer, parsed: Parsed, cache: Artifact['cache']): Artif
  * Answers `/sumdb/<name>/<path>` (`supported`, `latest`, `lookup/<module>@<version>`, `tile/...`) for
  * any database name. Route: the database's own URL when `sumdb` names it with one (as go bypasses
  * proxies then), else the first upstream whose `/sumdb/<name>/supported` answers 200, probed once and
- * remembered (a known route survives failed re-probes). Full tiles are served from storage when
- * stored, else fetched, checked (a hash tile is 2^H hashes) and stored; partial tiles, lookups and
- * `latest` always go to the route. Throws InvalidRequestError for a bad name or path, NotFoundError when
- * no route exists (so `supported` answers 404 and go goes to the database itself) or for a private
+ * remembered (a known route survives failed re-probes); for the database `sumdb` names without a URL,
+ * https://<name> when no proxy supports it, as go then goes there itself. Full tiles are served from
+ * storage when stored, else fetched, checked (a hash tile is 2^H hashes) and stored; partial tiles,
+ * lookups and `latest` go to the route. When there is no route, or it fails (anything but a not-found
+ * answer or a bad request), what storage holds under `sumdb/<name>/` is served instead (cache `stale`):
+ * `latest`, the lookup, a partial hash tile cut from a wider stored one, and `supported` once a head is
+ * stored. Throws InvalidRequestError for a bad name or path, NotFoundError when no route exists and
+ * nothing is stored (so `supported` answers 404 and go goes to the database itself) or for a private
  * module's lookup, UpstreamError when probing failed without any proxy saying no, and the route's
  * errors (NotFoundError, GoneError, UpstreamError, TimeoutError, InvalidContentError) otherwise.
  */
@@ -111,6 +117,8 @@ export class SumdbPassthrough {
   private readonly options: SumdbPassthroughOptions;
   private readonly proxies: UpstreamClient[];
   private readonly own: UpstreamClient | null;
+  /** The trusted database at its own https:// address, for when no proxy supports it. */
+  private readonly direct: UpstreamClient | null;
   private readonly routes = new Map<string, RouteEntry>();
   private readonly probes = new Map<string, Promise<Route | null>>();
 
@@ -119,6 +127,7 @@ export class SumdbPassthrough {
     const clientOptions = { timeoutMs: options.timeoutMs, retries: options.retries, logger: options.logger, metrics: options.metrics };
     this.proxies = options.upstreams.map((url) => new UpstreamClient({ ...clientOptions, url }));
     this.own = options.sumdb?.url ? new UpstreamClient({ ...clientOptions, url: options.sumdb.url }) : null;
+    this.direct = options.sumdb && !options.sumdb.url ? new UpstreamClient({ ...clientOptions, url: `https://${options.sumdb.name}` }) : null;
   }
 
   async get(name: string, path: string, signal?: AbortSignal): Promise<Artifact> {
@@ -132,10 +141,24 @@ export class SumdbPassthrough {
       const stored = await this.fromStorage(key, signal);
       if (stored !== null) return artifact(stored, parsed, 'hit');
     }
-    const { route, remembered } = await this.route(name, signal);
-    if (route === null) throw new NotFoundError(`no route to checksum database ${name}: no upstream proxy supports it`);
+    let found: { route: Route | null; remembered: boolean };
+    try {
+      found = await this.route(name, signal);
+    } catch (err) {
+      return this.storedInstead(name, path, parsed, err, signal);
+    }
+    const { route, remembered } = found;
+    if (route === null) {
+      return this.storedInstead(name, path, parsed, new NotFoundError(`no route to checksum database ${name}: no upstream proxy supports it`), signal);
+    }
     if (parsed.kind === 'supported') return artifact(Buffer.alloc(0), parsed, remembered ? 'hit' : 'miss');
-    const body = await route.client.getBytes(route.prefix + path, 'sumdb', signal);
+    let body: Buffer;
+    try {
+      body = await route.client.getBytes(route.prefix + path, 'sumdb', signal);
+    } catch (err) {
+      if (err instanceof NotFoundError || err instanceof GoneError) throw err;
+      return this.storedInstead(name, path, parsed, err, signal);
+    }
     if (parsed.kind === 'tile' && parsed.full) {
       const want = HASH_SIZE * 2 ** parsed.height;
       if (!parsed.data && body.length !== want) {
@@ -148,7 +171,55 @@ export class SumdbPassthrough {
 
   /** Closes every connection pool. */
   async close(): Promise<void> {
-    await Promise.all([...this.proxies, ...(this.own ? [this.own] : [])].map((c) => c.close()));
+    await Promise.all([...this.proxies, ...(this.own ? [this.own] : []), ...(this.direct ? [this.direct] : [])].map((c) => c.close()));
+  }
+
+  /**
+   * What storage holds for `path` when the route cannot answer (`why`): rethrows `why` when storage
+   * has nothing, or when the request itself was refused or abandoned.
+   */
+  private async storedInstead(name: string, path: string, parsed: Parsed, why: unknown, signal: AbortSignal | undefined): Promise<Artifact> {
+    if (why instanceof InvalidRequestError || signal?.aborted) throw why;
+    const base = `sumdb/${name}/`;
+    let body: Buffer | null = null;
+    if (parsed.kind === 'supported') {
+      body = (await this.fromStorage(`${base}latest`, signal)) === null ? null : Buffer.alloc(0);
+    } else if (parsed.kind === 'tile' && !parsed.full && !parsed.data) {
+      body = await this.widerTile(base, path, signal);
+    } else {
+      body = await this.fromStorage(base + path, signal);
+    }
+    if (body === null) throw why;
+    if (!(why instanceof NotFoundError)) {
+      this.options.logger?.warn({ sumdb: name, path, err: (why as Error).message }, 'checksum database unreachable; answering from storage');
+    }
+    return artifact(body, parsed, 'stale');
+  }
+
+  /**
+   * Partial hash tile `path` (`tile/H/L/NNN.p/W`) cut from a stored tile of the same index at least as
+   * wide: the first W hashes of a level never change as the tree grows.
+   */
+  private async widerTile(base: string, path: string, signal: AbortSignal | undefined): Promise<Buffer | null> {
+    const dot = path.lastIndexOf('.p/');
+    const tile = path.slice(0, dot);
+    const width = Number(path.slice(dot + 3));
+    let widths: number[];
+    try {
+      widths = (await this.options.storage.list(`${base}${tile}.p`))
+        .map((key) => Number(key.slice(`${base}${tile}.p/`.length)))
+        .filter((w) => Number.isInteger(w) && w >= width)
+        .sort((a, b) => a - b);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      this.options.metrics?.storageErrors.inc({ operation: 'list' });
+      widths = [];
+    }
+    for (const key of [...widths.map((w) => `${base}${tile}.p/${w}`), base + tile]) {
+      const stored = await this.fromStorage(key, signal);
+      if (stored !== null && stored.length >= width * HASH_SIZE) return stored.subarray(0, width * HASH_SIZE);
+    }
+    return null;
   }
 
   private async fromStorage(key: string, signal: AbortSignal | undefined): Promise<Buffer | null> {
@@ -217,6 +288,12 @@ export class SumdbPassthrough {
     }
     if (failure !== undefined) {
       throw new UpstreamError(`checksum database ${name} unavailable: ${(failure as Error).message}`, failure instanceof UpstreamError ? failure.status : undefined, { cause: failure });
+    }
+    if (this.direct !== null && this.options.sumdb?.name === name) {
+      const route = { client: this.direct, prefix: '' };
+      this.routes.set(name, { route, expires: Date.now() + (this.options.routeTtlMs ?? 600_000) });
+      this.options.logger?.info({ sumdb: name, via: this.direct.name }, 'sumdb route found: no proxy supports it, so the database itself');
+      return route;
     }
     this.routes.set(name, { route: null, expires: Date.now() + (this.options.missTtlMs ?? 60_000) });
     return null;
