@@ -70,6 +70,23 @@ function checkName(spec: string, name: string): void {
 }
 
 /**
+ * The database names a `/sumdb/<name>/` URL can carry: a lower-case host, optionally with a port. go
+ * allows `host/path` names, but those cannot be one element of a proxy's URL.
+ */
+export const PROXIED_SUMDB_NAME = /^[a-z0-9][a-z0-9.-]*(?::[0-9]{1,5})?$/;
+
+/**
+ * Throws ConfigError unless godepot can host a database named `name`: a name go accepts in GOSUMDB
+ * that is also one element of `/sumdb/<name>/` (PROXIED_SUMDB_NAME).
+ */
+export function checkHostedName(name: string): void {
+  if (!PROXIED_SUMDB_NAME.test(name) || name.length > 253) {
+    throw new ConfigError(`sumdb-host: invalid checksum database name ${JSON.stringify(name)}: want a lower-case host name, optionally with :port`);
+  }
+  checkName(name, name);
+}
+
+/**
  * Parses a GOSUMDB value: null for `off`; otherwise the database, with go's rules: a known name alone
  * stands for its verifier key (`sum.golang.google.cn` is sum.golang.org reached at
  * https://sum.golang.google.cn), any other database needs its full `name+hash+key`, and an optional

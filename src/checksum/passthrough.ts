@@ -13,10 +13,8 @@ import { matchPrefixPatterns } from '../origin/patterns.js';
 import { UpstreamClient } from '../origin/proxy.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { Gosumdb } from './gosumdb.js';
+import { PROXIED_SUMDB_NAME, type Gosumdb } from './gosumdb.js';
 
-// A host, optionally with a port: the database names a `/sumdb/<name>/` URL can carry.
-const NAME = /^[a-z0-9][a-z0-9.-]*(?::[0-9]{1,5})?$/;
 const MAX_NAME = 253;
 // tlog tile paths as go writes them: tile/H/L/NNN or tile/H/data/NNN, x-prefixed folders for large
 // indexes, and .p/W for a partial tile of width W.
@@ -61,7 +59,7 @@ type Parsed =
 
 /** Validates `name` and `path` of `/sumdb/<name>/<path>`; throws InvalidRequestError. */
 function parse(name: string, path: string): Parsed {
-  if (name.length > MAX_NAME || !NAME.test(name)) throw new InvalidRequestError(`invalid checksum database name ${JSON.stringify(name)}`);
+  if (name.length > MAX_NAME || !PROXIED_SUMDB_NAME.test(name)) throw new InvalidRequestError(`invalid checksum database name ${JSON.stringify(name)}`);
   if (path === 'supported' || path === 'latest') return { kind: path };
   if (path.startsWith('lookup/')) {
     const target = path.slice('lookup/'.length);

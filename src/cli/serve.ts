@@ -1,8 +1,13 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { Command } from 'commander';
+import { StorageClientStore, SumdbClient } from '../checksum/client.js';
+import { ChecksumDatabase } from '../checksum/database.js';
 import { parseGosumdb } from '../checksum/gosumdb.js';
+import { HostedSumdb } from '../checksum/hosted-sumdb.js';
 import { SumdbPassthrough } from '../checksum/passthrough.js';
+import { readSignerKey } from '../checksum/signer-key.js';
+import { RecordingVerifier, SumdbVerifier, type Verifier } from '../checksum/verifier.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigKey } from '../config/schema.js';
 import { CachingDepot } from '../depot/caching-depot.js';
@@ -22,6 +27,9 @@ interface ServeFlags {
   upstream?: string;
   private?: string;
   sumdb?: string;
+  nosumdb?: string;
+  sumdbHost?: string;
+  sumdbKey?: string;
   config?: string;
   listTtl?: string;
   upstreamTimeout?: string;
@@ -38,6 +46,9 @@ export function serveCommand(): Command {
     .option('--upstream <list>', 'upstreams in GOPROXY syntax: URLs separated by , or |, direct, off (default https://proxy.golang.org,direct)')
     .option('--private <patterns>', 'GOPRIVATE-style globs of modules never sent to an upstream proxy or checksum database')
     .option('--sumdb <gosumdb>', 'checksum database to trust, in GOSUMDB syntax, or off (default $GOSUMDB, else sum.golang.org)')
+    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules stored without asking that database (--private ones never are asked)')
+    .option('--sumdb-host <name>', 'also serve a checksum database of godepot\'s own at /sumdb/<name>/, recording every stored module the trusted one does not vouch for')
+    .option('--sumdb-key <keyfile>', 'the signer key of that database, as `godepot sumdb key generate <name> --output <keyfile>` writes it')
     .option('--config <file>', 'YAML or JSON file of these settings (also GODEPOT_CONFIG)')
     .option('--list-ttl <seconds>', 'how long an upstream list or @latest answer is reused (default 60)')
     .option('--upstream-timeout <seconds>', 'time limit of one upstream request (default 30)')
@@ -54,6 +65,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     upstream: flags.upstream,
     private: flags.private,
     sumdb: flags.sumdb,
+    nosumdb: flags.nosumdb,
+    'sumdb-host': flags.sumdbHost,
+    'sumdb-key': flags.sumdbKey,
     config: flags.config,
     'list-ttl': flags.listTtl,
     'upstream-timeout': flags.upstreamTimeout,
@@ -69,10 +83,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   const storage = new DiskStorage({ root: config.storage });
   const timeoutMs = config.upstreamTimeout * 1000;
   const origin = createChain({ upstream: config.upstream, private: config.private, timeoutMs, retries: upstreamRetries, logger, metrics });
-  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: config.listTtl * 1000 });
-  const sumdb = new SumdbPassthrough({
+  const trusted = parseGosumdb(config.sumdb);
+  const passthrough = new SumdbPassthrough({
     upstreams: origin.entries.filter((entry) => entry.kind === 'proxy').map((entry) => entry.url),
-    sumdb: parseGosumdb(config.sumdb),
+    sumdb: trusted,
     storage,
     private: config.private,
     logger,
@@ -80,6 +94,26 @@ async function serve(flags: ServeFlags): Promise<void> {
     timeoutMs,
     retries: upstreamRetries,
   });
+  // godepot's own client reaches the trusted database the way go clients reach it through godepot, and
+  // keeps what it verified where the passthrough serves it from when the database is down.
+  const client =
+    trusted === null
+      ? null
+      : new SumdbClient({
+          verifierKey: trusted.verifierKey,
+          fetch: async (path, signal) => (await passthrough.get(trusted.name, path, signal)).body!,
+          store: new StorageClientStore(storage),
+          onStoreError: (key, err) => logger.warn({ key, err: (err as Error).message }, 'verified checksum database answer not kept'),
+        });
+  let verifier: Verifier = new SumdbVerifier({ client, noSumdb: [...config.private, ...config.noSumdb] });
+  let database: ChecksumDatabase | null = null;
+  if (config.sumdbHost !== null && config.sumdbKey !== null) {
+    const signerKey = await readSignerKey(config.sumdbKey, config.sumdbHost);
+    database = await ChecksumDatabase.open({ storage, signerKey, logger });
+    verifier = new RecordingVerifier(verifier, database);
+  }
+  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: config.listTtl * 1000 });
+  const sumdb = database === null ? passthrough : new HostedSumdb({ database, others: passthrough, depot, storage, verifier, logger });
   const server = createServer({
     depot,
     sumdb,
@@ -96,10 +130,11 @@ async function serve(flags: ServeFlags): Promise<void> {
   } catch (err) {
     throw new ConfigError(`listen: cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
   }
-  logger.info({ url, storage: config.storage, upstream: config.upstream, private: config.private, sumdb: config.sumdb }, 'listening');
+  const hosted = database === null ? {} : { sumdbHost: database.name, sumdbVerifierKey: database.verifierKey, sumdbRecords: database.size };
+  logger.info({ url, storage: config.storage, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...hosted }, 'listening');
 
   const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync);
-  await Promise.all([origin.close(), sumdb.close()]);
+  await Promise.all([origin.close(), passthrough.close()]);
   // The last lines leave through the logger's asynchronous writes, in order, before the process ends.
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');
   if (forced) process.exitCode = 1;

@@ -39,6 +39,9 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     upstream: 'https://proxy.golang.org,direct',
     private: [],
     sumdb: 'sum.golang.org',
+    noSumdb: [],
+    sumdbHost: null,
+    sumdbKey: null,
     listTtl: 60,
     upstreamTimeout: 30,
     shutdownTimeout: 30,
@@ -54,6 +57,40 @@ test('GOSUMDB is the default checksum database; GODEPOT_SUMDB and --sumdb overri
   assert.equal((await loadConfig(sources({ env: { GOSUMDB: 'off', GODEPOT_SUMDB: 'sum.golang.org' } }))).sumdb, 'sum.golang.org');
   assert.equal((await loadConfig(sources({ env: { GOSUMDB: 'sum.golang.org' }, flags: { sumdb: 'off' } }))).sumdb, 'off');
   assert.equal(await configError(sources({ env: { GOSUMDB: 'nonsense+1' } })), 'GOSUMDB: invalid GOSUMDB "nonsense+1": malformed verifier id');
+});
+
+test('nosumdb patterns and the hosted database: GODEPOT_NOSUMDB, --sumdb-host and --sumdb-key, relative to where they were given', async () => {
+  const dir = await tempDir();
+  const file = join(dir, 'godepot.yaml');
+  await writeFile(file, ['nosumdb: ["*.corp.example", example.com/secret]', 'sumdb-host: sumdb.corp.example', 'sumdb-key: keys/sumdb.key', ''].join('\n'));
+  const fromFile = await loadConfig(sources({ flags: { config: file } }));
+  assert.deepEqual(fromFile.noSumdb, ['*.corp.example', 'example.com/secret']);
+  assert.equal(fromFile.sumdbHost, 'sumdb.corp.example');
+  assert.equal(fromFile.sumdbKey, join(dir, 'keys/sumdb.key'));
+
+  const env = { GODEPOT_NOSUMDB: 'a.example,b.example/x', GODEPOT_SUMDB_HOST: 'sumdb.local:8443', GODEPOT_SUMDB_KEY: 'k' };
+  const fromEnv = await loadConfig(sources({ env }));
+  assert.deepEqual(fromEnv.noSumdb, ['a.example', 'b.example/x']);
+  assert.equal(fromEnv.sumdbHost, 'sumdb.local:8443');
+  assert.equal(fromEnv.sumdbKey, '/srv/work/k');
+
+  // An empty flag turns hosting off again.
+  const off = await loadConfig(sources({ env, flags: { 'sumdb-host': '', 'sumdb-key': '' } }));
+  assert.deepEqual([off.sumdbHost, off.sumdbKey], [null, null]);
+});
+
+test('a hosted database needs its key, a valid host name, and a name other than the trusted database', async () => {
+  assert.equal(await configError(sources({ flags: { 'sumdb-host': 'sumdb.example' } })), '--sumdb-host: needs sumdb-key too, the signer key file `godepot sumdb key generate` writes');
+  assert.equal(await configError(sources({ env: { GODEPOT_SUMDB_KEY: 'k' } })), 'GODEPOT_SUMDB_KEY: needs sumdb-host too, the name of the database it signs for');
+  for (const bad of ['Sumdb.example', 'sumdb.example/path', 'https://sumdb.example', 'sum db']) {
+    assert.match(await configError(sources({ flags: { 'sumdb-host': bad, 'sumdb-key': 'k' } })), /^--sumdb-host: invalid checksum database name .*want a lower-case host name/, bad);
+  }
+  assert.equal(
+    await configError(sources({ flags: { 'sumdb-host': 'sum.golang.org', 'sumdb-key': 'k' } })),
+    '--sumdb-host: sum.golang.org is also the checksum database godepot trusts (default sumdb); a database cannot vouch for itself',
+  );
+  assert.equal(await configError(sources({ flags: { nosumdb: 'example.com/[' } })), '--nosumdb: malformed pattern "example.com/[": syntax error in pattern');
+  assert.equal((await loadConfig(sources({ flags: { 'sumdb-host': 'sum.golang.org', 'sumdb-key': 'k', sumdb: 'off' } }))).sumdbHost, 'sum.golang.org');
 });
 
 test('precedence: defaults < config file < GODEPOT_* < flags, key by key', async () => {
@@ -121,7 +158,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, list-ttl, upstream-timeout, shutdown-timeout, log-level)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, upstream-timeout, shutdown-timeout, log-level)'],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],

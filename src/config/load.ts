@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { parseGosumdb } from '../checksum/gosumdb.js';
 import { ConfigError } from '../errors.js';
 import type { LogLevel } from '../telemetry/logger.js';
 import { configFileSchema, configKeys, defaults, envName, settingSchemas, type ConfigKey, type ServeConfig } from './schema.js';
@@ -70,17 +71,37 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     }
   }
   const p = parsed as Parsed;
+  checkHosting(p, layers);
   return deepFreeze({
     listen: p.listen,
     storage: resolve(bases.storage ?? cwd, p.storage),
     upstream: p.upstream,
     private: p.private,
     sumdb: p.sumdb,
+    noSumdb: p.nosumdb,
+    sumdbHost: p['sumdb-host'],
+    sumdbKey: p['sumdb-key'] === null ? null : resolve(bases['sumdb-key'] ?? cwd, p['sumdb-key']),
     listTtl: p['list-ttl'],
     upstreamTimeout: p['upstream-timeout'],
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,
   });
+}
+
+/**
+ * A hosted database needs both its name and its key, and must not share its name with the database
+ * godepot trusts: one `/sumdb/<name>/` cannot be both the passthrough's and godepot's own.
+ */
+function checkHosting(p: Parsed, layers: ReadonlyArray<Partial<Record<ConfigKey, Given>>>): void {
+  const source = (key: ConfigKey): string => layers.findLast((layer) => layer[key] !== undefined)?.[key]?.source ?? key;
+  const host = p['sumdb-host'];
+  if (host !== null && p['sumdb-key'] === null) {
+    throw new ConfigError(`${source('sumdb-host')}: needs sumdb-key too, the signer key file \`godepot sumdb key generate\` writes`);
+  }
+  if (host === null && p['sumdb-key'] !== null) throw new ConfigError(`${source('sumdb-key')}: needs sumdb-host too, the name of the database it signs for`);
+  if (host !== null && parseGosumdb(p.sumdb)?.name === host) {
+    throw new ConfigError(`${source('sumdb-host')}: ${host} is also the checksum database godepot trusts (${source('sumdb')}); a database cannot vouch for itself`);
+  }
 }
 
 function nonEmpty(value: string | undefined): value is string {

@@ -3,7 +3,7 @@
 // the same wherever it comes from. Values are checked here with the parsers the parts that use them
 // have (GOPROXY lists, GOPRIVATE patterns, GOSUMDB), so a bad value stops the start, never a request.
 import { z } from 'zod';
-import { DEFAULT_GOSUMDB, parseGosumdb } from '../checksum/gosumdb.js';
+import { checkHostedName, DEFAULT_GOSUMDB, parseGosumdb } from '../checksum/gosumdb.js';
 import { parseGoproxyList } from '../origin/chain.js';
 import { checkPrefixPatterns } from '../origin/patterns.js';
 import { logLevels, type LogLevel } from '../telemetry/logger.js';
@@ -15,6 +15,9 @@ export const configKeys = [
   'upstream',
   'private',
   'sumdb',
+  'nosumdb',
+  'sumdb-host',
+  'sumdb-key',
   'list-ttl',
   'upstream-timeout',
   'shutdown-timeout',
@@ -33,6 +36,12 @@ export interface ServeConfig {
   private: readonly string[];
   /** The GOSUMDB-syntax checksum database godepot trusts, as given (`off` for none). */
   sumdb: string;
+  /** GONOSUMDB-style patterns of modules stored without asking that database (as `private` ones are). */
+  noSumdb: readonly string[];
+  /** The name of the checksum database godepot hosts at `/sumdb/<name>/`, or null when it hosts none. */
+  sumdbHost: string | null;
+  /** Absolute path of that database's signer key file; set exactly when sumdbHost is. */
+  sumdbKey: string | null;
   /** Seconds an upstream `list`/`@latest` answer is reused. */
   listTtl: number;
   /** Seconds an upstream request may take. */
@@ -85,14 +94,22 @@ const listen = text.transform((value, ctx) => {
 });
 
 // A comma-separated string (flag, variable, or file) or a list of strings (file).
-const patterns = z
-  .union([z.string(), z.array(z.string({ error: 'must be a string' }))], { error: 'must be a string or a list of strings' })
-  .transform((value) =>
-    (typeof value === 'string' ? value.split(',') : value.flatMap((item) => item.split(',')))
-      .map((glob) => glob.trim())
-      .filter((glob) => glob !== ''),
-  )
-  .superRefine((globs, ctx) => checkedBy('private', checkPrefixPatterns)(globs.join(','), ctx));
+function patterns(key: ConfigKey) {
+  return z
+    .union([z.string(), z.array(z.string({ error: 'must be a string' }))], { error: 'must be a string or a list of strings' })
+    .transform((value) =>
+      (typeof value === 'string' ? value.split(',') : value.flatMap((item) => item.split(',')))
+        .map((glob) => glob.trim())
+        .filter((glob) => glob !== ''),
+    )
+    .superRefine((globs, ctx) => checkedBy(key, (value) => checkPrefixPatterns(value, key))(globs.join(','), ctx));
+}
+
+// A setting that may be left unset: empty means unset, anywhere.
+const optionalText = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .transform((value) => (value === '' ? null : value));
 
 function seconds(min: number, inclusive: boolean) {
   const bound = inclusive ? z.number().min(min, { error: `must be at least ${min}` }) : z.number().gt(min, { error: `must be more than ${min}` });
@@ -106,8 +123,13 @@ export const settingSchemas = {
   listen,
   storage: text,
   upstream: text.superRefine(checkedBy('upstream', parseGoproxyList)),
-  private: patterns,
+  private: patterns('private'),
   sumdb: text.superRefine(checkedBy('sumdb', parseGosumdb)),
+  nosumdb: patterns('nosumdb'),
+  'sumdb-host': optionalText.superRefine((value, ctx) => {
+    if (value !== null) checkedBy('sumdb-host', checkHostedName)(value, ctx);
+  }),
+  'sumdb-key': optionalText,
   'list-ttl': seconds(0, true),
   'upstream-timeout': seconds(0, false),
   'shutdown-timeout': seconds(0, true),
@@ -124,6 +146,9 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   upstream: 'https://proxy.golang.org,direct',
   private: '',
   sumdb: DEFAULT_GOSUMDB,
+  nosumdb: '',
+  'sumdb-host': '',
+  'sumdb-key': '',
   'list-ttl': '60',
   'upstream-timeout': '30',
   'shutdown-timeout': '30',
