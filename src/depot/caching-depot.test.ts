@@ -8,6 +8,7 @@ import { addModule, buildModuleGraph, proxyUrls, type ProxyEntry } from '../../t
 import { writeRawZip } from '../../test/support/rawzip.js';
 import { startUpstream, type Upstream } from '../../test/support/upstream.js';
 import { GodepotError, InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
+import { hashGoMod } from '../module/hash.js';
 import { MAX_ZIP_FILE } from '../module/zip.js';
 import { ProxyOrigin } from '../origin/proxy.js';
 import { DiskStorage } from '../storage/disk.js';
@@ -124,10 +125,13 @@ test('a miss goes to the origin once and is stored in the module cache layout; t
   assert.deepEqual(await bytesOf(info), await readFile(entry.infoFile));
   assert.match(info.etag ?? '', /^"sha256-[0-9a-f]{64}"$/);
 
-  const mod = await depot.mod(entry.modulePath, 'v1.0.0');
-  assert.equal(mod.cache, 'miss');
-  assert.equal(mod.contentType, 'text/plain; charset=UTF-8');
-  assert.equal((await bytesOf(mod)).toString(), entry.goMod);
+  const provisional = await depot.mod(entry.modulePath, 'v1.0.0');
+  assert.equal(provisional.cache, 'miss');
+  assert.equal(provisional.contentType, 'text/plain; charset=UTF-8');
+  assert.equal((await bytesOf(provisional)).toString(), entry.goMod);
+  // No zip has confirmed it yet: not announced as immutable.
+  assert.equal(provisional.immutable, false);
+  assert.equal(provisional.etag, null);
 
   const zip = await depot.zip(entry.modulePath, 'v1.0.0');
   assert.equal(zip.cache, 'miss');
@@ -143,6 +147,13 @@ test('a miss goes to the origin once and is stored in the module cache layout; t
   assert.deepEqual((await readdir(base)).sort(), ['v1.0.0.info', 'v1.0.0.mod', 'v1.0.0.zip', 'v1.0.0.ziphash']);
   assert.equal(await readFile(join(base, 'v1.0.0.ziphash'), 'utf8'), entry.zipH1);
   assert.deepEqual(await readFile(join(base, 'v1.0.0.zip')), zipBytes);
+
+  // Once the zip beside it agrees, the .mod is immutable.
+  const mod = await depot.mod(entry.modulePath, 'v1.0.0');
+  assert.equal(mod.cache, 'hit');
+  assert.equal(mod.immutable, true);
+  assert.match(mod.etag ?? '', /^"sha256-[0-9a-f]{64}"$/);
+  assert.deepEqual(await bytesOf(mod), await bytesOf(provisional));
 
   const before = upstream.requests.length;
   for (let i = 0; i < 3; i++) {
@@ -287,15 +298,16 @@ test('a client that goes away does not cancel the shared fetch', async () => {
   assert.equal(w.upstream.countOf(lonely.urls.zip), 1);
 });
 
-/** Asserts that fetching the zip fails with InvalidContentError matching `reason`, and nothing is stored. */
-async function assertZipRefused(w: World, entry: ProxyEntry, reason: RegExp): Promise<void> {
+/** Asserts that fetching the zip fails with InvalidContentError matching `reason`, and nothing (but `kept`) is stored. */
+async function assertZipRefused(w: World, entry: ProxyEntry, reason: RegExp, kept: string[] = []): Promise<void> {
   await assert.rejects(w.depot.zip(entry.modulePath, entry.version), (err) => {
     assert.ok(err instanceof InvalidContentError, String(err));
     assert.match(err.message, reason);
     return true;
   });
   const escaped = proxyUrls(entry.modulePath, entry.version).list.slice(1, -'/@v/list'.length);
-  assert.deepEqual(await storedKeys(w, escaped), []);
+  const versionBase = proxyUrls(entry.modulePath, entry.version).zip.slice(1, -'.zip'.length);
+  assert.deepEqual(await storedKeys(w, escaped), kept.map((ext) => versionBase + ext));
   assert.deepEqual(await readdir(join(w.dir, 'spool')), []);
 }
 
@@ -333,6 +345,82 @@ test("a zip whose go.mod differs from the .mod is refused, and so is a .mod that
   const legacy = await w.add('example.com/legacy', 'v1.0.0', source('legacy'));
   await writeFile(legacy.modFile, 'module example.com/legacy\n\ngo 1.20\n');
   await assertZipRefused(w, legacy, /go\.mod differs/);
+});
+
+test(".mod first, then a zip that disagrees: the origin is asked again; still lying, the zip is refused and the stored .mod removed", async () => {
+  const w = await makeWorld();
+  const entry = await w.add('example.com/order', 'v1.0.0', { 'go.mod': goMod('example.com/order'), ...source('o') });
+  const lie = goMod('example.com/order') + '\nrequire example.com/extra v1.0.0\n';
+  w.upstream.fault(entry.urls.mod, { status: 200, body: lie });
+  // go's order: .info, .mod, .zip.
+  await w.depot.info(entry.modulePath, 'v1.0.0');
+  assert.equal((await bytesOf(await w.depot.mod(entry.modulePath, 'v1.0.0'))).toString(), lie);
+  await assertZipRefused(w, entry, /its go\.mod differs from the \.mod the origin serves/, ['.info']);
+  assert.equal(w.upstream.countOf(entry.urls.mod), 2, 'the .mod was asked again once the zip disagreed');
+  const removed = w.logs.find((l) => l.level === 40 && l.module === entry.modulePath);
+  assert.equal(removed?.storedModH1, hashGoMod(Buffer.from(lie)));
+  assert.equal(removed?.zipModH1, entry.modH1);
+
+  // Fixed upstream: the .mod is no longer the lie, from memory or storage, and the version comes through.
+  w.upstream.clearFaults();
+  assert.equal((await bytesOf(await w.depot.mod(entry.modulePath, 'v1.0.0'))).toString(), entry.goMod);
+  const zip = await w.depot.zip(entry.modulePath, 'v1.0.0');
+  assert.equal(zip.etag, `"${entry.zipH1}"`);
+  assert.equal((await w.depot.mod(entry.modulePath, 'v1.0.0')).immutable, true);
+});
+
+test('a stored .mod the origin has fixed by the time the zip is asked is replaced by the zip\'s go.mod, with a warning naming both', async () => {
+  const w = await makeWorld();
+  const entry = await w.add('example.com/fixed', 'v1.0.0', { 'go.mod': goMod('example.com/fixed'), ...source('f') });
+  const lie = 'module example.com/fixed\n\ngo 1.12\n';
+  w.upstream.fault(entry.urls.mod, { status: 200, body: lie });
+  const provisional = await w.depot.mod(entry.modulePath, 'v1.0.0');
+  assert.equal((await bytesOf(provisional)).toString(), lie);
+  assert.equal(provisional.immutable, false);
+  w.upstream.clearFaults();
+
+  const zip = await w.depot.zip(entry.modulePath, 'v1.0.0');
+  assert.deepEqual(await bytesOf(zip), await readFile(entry.zipFile));
+  assert.equal(await readFile(join(w.storeRoot, 'example.com', 'fixed', '@v', 'v1.0.0.mod'), 'utf8'), entry.goMod);
+  const mod = await w.depot.mod(entry.modulePath, 'v1.0.0');
+  assert.equal((await bytesOf(mod)).toString(), entry.goMod);
+  assert.equal(mod.immutable, true);
+  const warning = w.logs.find((l) => l.msg === 'replaced a stored .mod that disagreed with its zip');
+  assert.deepEqual([warning?.module, warning?.version, warning?.storedModH1, warning?.modH1], [entry.modulePath, 'v1.0.0', hashGoMod(Buffer.from(lie)), entry.modH1]);
+  // After a restart the stored .mod, confirmed by the zip beside it, is immutable too.
+  const restarted = await w.restart().mod(entry.modulePath, 'v1.0.0');
+  assert.equal(restarted.immutable, true);
+  assert.equal(restarted.etag, mod.etag);
+});
+
+test('a .mod missing beside a stored zip is the zip\'s go.mod, without asking the origin', async () => {
+  const w = await makeWorld();
+  const entry = await w.add('example.com/lost', 'v1.0.0', { 'go.mod': goMod('example.com/lost'), ...source('l') });
+  const legacy = await w.add('example.com/lostlegacy', 'v1.0.0', source('l'));
+  for (const e of [entry, legacy]) {
+    await w.depot.zip(e.modulePath, 'v1.0.0');
+    await w.storage.delete(proxyUrls(e.modulePath, 'v1.0.0').mod.slice(1));
+    w.upstream.fault(e.urls.mod, { status: 200, body: 'module example.com/somethingelse\n' });
+    const before = w.upstream.countOf(e.urls.mod);
+    const mod = await w.restart().mod(e.modulePath, 'v1.0.0');
+    assert.equal((await bytesOf(mod)).toString(), e.goMod);
+    assert.equal(mod.immutable, true);
+    assert.equal(w.upstream.countOf(e.urls.mod), before);
+    assert.equal(await readFile(join(w.storeRoot, proxyUrls(e.modulePath, 'v1.0.0').mod.slice(1)), 'utf8'), e.goMod);
+  }
+});
+
+test('a .mod request and a zip fetch of one version at once: the .mod that stays is the zip\'s', async () => {
+  const w = await makeWorld();
+  const entry = await w.add('example.com/race', 'v1.0.0', { 'go.mod': goMod('example.com/race'), ...source('r') });
+  // The .mod request gets a late lie; the zip fetch's own .mod request, after it, the truth.
+  w.upstream.fault(entry.urls.mod, { status: 200, body: 'module example.com/race\n\ngo 1.12\n', delayMs: 300, times: 1 });
+  const mod = w.depot.mod(entry.modulePath, 'v1.0.0');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const zip = await w.depot.zip(entry.modulePath, 'v1.0.0');
+  assert.equal(zip.etag, `"${entry.zipH1}"`);
+  assert.equal((await bytesOf(await mod)).toString(), entry.goMod);
+  assert.equal(await readFile(join(w.storeRoot, 'example.com', 'race', '@v', 'v1.0.0.mod'), 'utf8'), entry.goMod);
 });
 
 test('an oversized zip body is cut off at the limit and nothing is stored', async () => {

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { GodepotError, GoneError, InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { hashGoMod } from '../module/hash.js';
 import { checkPath, escapeVersion } from '../module/path.js';
 import { prerelease, sortVersions } from '../module/semver.js';
 import { isPseudoVersion } from '../module/version.js';
@@ -19,8 +20,9 @@ import type { PutOptions, Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Artifact, Depot } from './depot.js';
 import { Flight } from './flight.js';
+import { KeyedLock } from './keyed-lock.js';
 import { MemoryCache } from './memory-cache.js';
-import { infoVersion, isStorableVersion, listedVersions, verifyInfo, verifyMod, verifyZip } from './verify.js';
+import { goModMismatch, infoVersion, inspectZip, isStorableVersion, listedVersions, verifyInfo, verifyMod, zipGoMod } from './verify.js';
 
 /** What a CachingDepot is built from. */
 export interface CachingDepotOptions {
@@ -66,6 +68,13 @@ const ORPHAN_SPOOL_AGE_MS = 60 * 60 * 1000;
  * whole), then the answer. One fetch per file at a time (Flight). `list` and `@latest` are the origin's
  * answers at most listTtlMs old, merged with what storage holds; when the origin fails they come from
  * storage (cache `stale`, logged).
+ *
+ * The zip is the module's content, so its go.mod is the truth for the `.mod`: a `.mod` is answered as
+ * immutable only once a zip beside it has shown the same go.mod. A `.mod` fetched alone is stored and
+ * served, but when its zip arrives and disagrees, the origin is asked for the `.mod` again: if it now
+ * agrees with the zip it replaces the stored one (logged), else the zip is refused and the stored
+ * `.mod` removed. A `.mod` missing beside a stored zip is the zip's go.mod. Commits of one version's
+ * files never overlap (KeyedLock), so no `.mod` that contradicts the zip beside it is ever stored.
  */
 export class CachingDepot implements Depot {
   private readonly storage: Storage;
@@ -76,6 +85,8 @@ export class CachingDepot implements Depot {
   private readonly tempDir: string;
   private readonly memory: MemoryCache<Remembered>;
   private readonly flight = new Flight<Artifact>();
+  /** Held, per module version, while its `.mod` or zip is committed. */
+  private readonly versionLock = new KeyedLock();
   private spoolsSwept: Promise<void> | undefined;
   /** Counts `.info` commits, so that a list made while one happened is not remembered without it. */
   private infoCommits = 0;
@@ -172,34 +183,55 @@ export class CachingDepot implements Depot {
   private async small(file: 'info' | 'mod', modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact> {
     const key = storageKey(modulePath, file, version);
     const stored = await this.readStored(key);
-    if (stored !== null) return this.answer(file, Promise.resolve(this.rememberSmall(file, modulePath, version, stored)));
-    return this.answer(file, this.flight.run(key, () => this.fetchSmall(file, modulePath, version, key), this.waitOptions(file, signal)));
+    if (stored !== null) {
+      const immutable = file === 'info' || (await this.hasStoredZip(modulePath, version));
+      return this.answer(file, Promise.resolve(this.rememberSmall(file, modulePath, version, stored, immutable)));
+    }
+    const fetch = file === 'info' ? () => this.fetchInfo(modulePath, version, key) : () => this.fetchMod(modulePath, version, key);
+    return this.answer(file, this.flight.run(key, fetch, this.waitOptions(file, signal)));
   }
 
-  private async fetchSmall(file: 'info' | 'mod', modulePath: string, version: string, key: string): Promise<Artifact> {
+  private async fetchInfo(modulePath: string, version: string, key: string): Promise<Artifact> {
     // Another fetch may have stored it between our look and the start of this one.
     const stored = await this.readStored(key);
-    if (stored !== null) return this.rememberSmall(file, modulePath, version, stored);
-    let body: Buffer;
-    if (file === 'info') {
-      body = await this.origin.info(modulePath, version);
-      verifyInfo(modulePath, version, body);
-    } else {
-      body = await this.origin.mod(modulePath, version);
-      verifyMod(modulePath, version, body);
-    }
+    if (stored !== null) return this.rememberSmall('info', modulePath, version, stored, true);
+    const body = await this.origin.info(modulePath, version);
+    verifyInfo(modulePath, version, body);
     await this.put(key, body);
-    if (file === 'info') this.forgetList(modulePath);
-    return { ...this.rememberSmall(file, modulePath, version, body), cache: 'miss' };
+    this.forgetList(modulePath);
+    return { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' };
   }
 
-  // Hashes the body once, when it enters memory; every later hit reuses the artifact as it is.
-  private rememberSmall(file: 'info' | 'mod', modulePath: string, version: string, body: Buffer): Artifact {
+  private async fetchMod(modulePath: string, version: string, key: string): Promise<Artifact> {
+    const fromOrigin = (await this.hasStoredZip(modulePath, version)) ? null : await this.originMod(modulePath, version);
+    return this.versionLock.run(versionLockKey(modulePath, version), async () => {
+      // A zip fetch may have committed the version since our look.
+      const stored = await this.readStored(key);
+      const zipBeside = await this.hasStoredZip(modulePath, version);
+      if (stored !== null) return this.rememberSmall('mod', modulePath, version, stored, zipBeside);
+      // Beside a stored zip the .mod is the zip's go.mod, whatever the origin says (or whether it answers).
+      const body = zipBeside ? await this.storedZipGoMod(modulePath, version) : (fromOrigin ?? (await this.originMod(modulePath, version)));
+      await this.put(key, body);
+      return { ...this.rememberSmall('mod', modulePath, version, body, zipBeside), cache: 'miss' };
+    });
+  }
+
+  private async originMod(modulePath: string, version: string, signal?: AbortSignal): Promise<Buffer> {
+    const body = await this.origin.mod(modulePath, version, signal);
+    verifyMod(modulePath, version, body);
+    return body;
+  }
+
+  /**
+   * Hashes the body once, when it enters memory; every later hit reuses the artifact as it is. A `.mod`
+   * no zip has confirmed yet is answered as mutable: no strong validator, no long-lived caching.
+   */
+  private rememberSmall(file: 'info' | 'mod', modulePath: string, version: string, body: Buffer, immutable: boolean): Artifact {
     const artifact: Artifact = {
       contentType: file === 'info' ? JSON_TYPE : TEXT_TYPE,
       size: body.length,
-      immutable: true,
-      etag: `"sha256-${createHash('sha256').update(body).digest('hex')}"`,
+      immutable,
+      etag: immutable ? `"sha256-${createHash('sha256').update(body).digest('hex')}"` : null,
       cache: 'hit',
       body,
     };
@@ -208,6 +240,36 @@ export class CachingDepot implements Depot {
   }
 
   // ---- .zip: streamed from the origin to a temporary file, checked, then stored and served from storage
+
+  /** True when a whole zip (with its `.ziphash`) of the version is stored. */
+  private async hasStoredZip(modulePath: string, version: string): Promise<boolean> {
+    const [zip, ziphash] = await Promise.all([
+      this.statStored(storageKey(modulePath, 'zip', version)),
+      this.statStored(storageKey(modulePath, 'ziphash', version)),
+    ]);
+    return zip !== null && ziphash !== null;
+  }
+
+  /** The go.mod of the stored zip of the version, read from a copy in the spool folder. */
+  private async storedZipGoMod(modulePath: string, version: string): Promise<Buffer> {
+    const spool = await this.makeSpool();
+    try {
+      const zipFile = join(spool, 'module.zip');
+      const stored = await this.counted('get', this.storage.get(storageKey(modulePath, 'zip', version)));
+      await pipeline(stored, createWriteStream(zipFile, { flags: 'wx' }));
+      return await zipGoMod(modulePath, version, zipFile);
+    } finally {
+      await rm(spool, { recursive: true, force: true });
+    }
+  }
+
+  private async makeSpool(): Promise<string> {
+    await (this.spoolsSwept ??= this.removeOrphanSpools().catch((err: unknown) => {
+      this.spoolsSwept = undefined;
+      throw err;
+    }));
+    return mkdtemp(join(this.tempDir, SPOOL_PREFIX));
+  }
 
   private async storedZip(modulePath: string, version: string): Promise<Artifact | null> {
     const key = storageKey(modulePath, 'zip', version);
@@ -246,11 +308,7 @@ export class CachingDepot implements Depot {
     if (again !== null) return again;
     const infoKey = storageKey(modulePath, 'info', version);
     const modKey = storageKey(modulePath, 'mod', version);
-    await (this.spoolsSwept ??= this.removeOrphanSpools().catch((err: unknown) => {
-      this.spoolsSwept = undefined;
-      throw err;
-    }));
-    const spool = await mkdtemp(join(this.tempDir, SPOOL_PREFIX));
+    const spool = await this.makeSpool();
     try {
       const zipFile = join(spool, 'module.zip');
       const [info, mod, zip] = await settleAll([
@@ -260,30 +318,55 @@ export class CachingDepot implements Depot {
       ]);
       if (!info.stored) verifyInfo(modulePath, version, info.body);
       if (!mod.stored) verifyMod(modulePath, version, mod.body);
-      const h1 = await verifyZip(modulePath, version, zipFile, mod.body);
+      const { h1, goMod } = await inspectZip(modulePath, version, zipFile);
+      if (!mod.stored && !goMod.equals(mod.body)) throw goModMismatch(modulePath, version);
 
-      const zipKey = storageKey(modulePath, 'zip', version);
-      await this.put(zipKey, createReadStream(zipFile), { size: zip.size, sha256: zip.sha256 });
-      try {
-        await this.put(storageKey(modulePath, 'ziphash', version), Buffer.from(h1));
-      } catch (err) {
-        await this.storage.delete(zipKey).catch(() => undefined);
-        throw err;
-      }
-      if (!mod.stored) {
-        await this.put(modKey, mod.body);
-        this.rememberSmall('mod', modulePath, version, mod.body);
-      }
-      if (!info.stored) {
-        await this.put(infoKey, info.body);
-        this.rememberSmall('info', modulePath, version, info.body);
-        this.forgetList(modulePath);
-      }
-      this.logger.info({ module: modulePath, version, bytes: zip.size, h1 }, 'stored module zip');
-      return this.zipArtifact(modulePath, version, zip.size, h1, 'miss');
+      return await this.versionLock.run(versionLockKey(modulePath, version), async () => {
+        // Read again: a .mod request may have stored one since our look.
+        const storedMod = await this.readStored(modKey);
+        if (storedMod !== null && !storedMod.equals(goMod)) await this.replaceMod(modulePath, version, storedMod, goMod);
+        const zipKey = storageKey(modulePath, 'zip', version);
+        await this.put(zipKey, createReadStream(zipFile), { size: zip.size, sha256: zip.sha256 });
+        try {
+          await this.put(storageKey(modulePath, 'ziphash', version), Buffer.from(h1));
+        } catch (err) {
+          await this.storage.delete(zipKey).catch(() => undefined);
+          throw err;
+        }
+        if (storedMod === null) await this.put(modKey, goMod);
+        this.rememberSmall('mod', modulePath, version, goMod, true);
+        if (!info.stored) {
+          await this.put(infoKey, info.body);
+          this.rememberSmall('info', modulePath, version, info.body, true);
+          this.forgetList(modulePath);
+        }
+        this.logger.info({ module: modulePath, version, bytes: zip.size, h1 }, 'stored module zip');
+        return this.zipArtifact(modulePath, version, zip.size, h1, 'miss');
+      });
     } finally {
       await rm(spool, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * A stored `.mod` differs from the go.mod of the zip about to be stored beside it. It was answered
+   * before any zip could contradict it (with no checksum database, nothing else could), and the zip is
+   * the module's content: the origin is asked again. When it now serves the zip's go.mod, that replaces
+   * the stored `.mod`; when it still disagrees, the zip is refused and the stored `.mod` removed, so a
+   * later request fetches both afresh.
+   */
+  private async replaceMod(modulePath: string, version: string, storedMod: Buffer, goMod: Buffer): Promise<void> {
+    const modKey = storageKey(modulePath, 'mod', version);
+    const fresh = await this.originMod(modulePath, version);
+    const hashes = { storedModH1: hashGoMod(storedMod), zipModH1: hashGoMod(goMod) };
+    if (!fresh.equals(goMod)) {
+      this.memory.delete(memoryKey('mod', modulePath, version));
+      await this.counted('delete', this.storage.delete(modKey));
+      this.logger.warn({ module: modulePath, version, ...hashes, originModH1: hashGoMod(fresh) }, "removed a stored .mod that disagrees with its zip, as the origin's .mod still does");
+      throw goModMismatch(modulePath, version);
+    }
+    await this.put(modKey, fresh);
+    this.logger.warn({ module: modulePath, version, storedModH1: hashes.storedModH1, modH1: hashes.zipModH1 }, 'replaced a stored .mod that disagreed with its zip');
   }
 
   // Creates the temporary folder if need be. Cleaning is best effort: a failure here must not stop
@@ -478,6 +561,10 @@ export class CachingDepot implements Depot {
       throw err;
     }
   }
+}
+
+function versionLockKey(modulePath: string, version: string): string {
+  return `${modulePath}@${version}`;
 }
 
 function memoryKey(route: Route, modulePath: string, version: string): string {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { writeRawZip } from '../../test/support/rawzip.js';
 import { InvalidContentError } from '../errors.js';
-import { infoVersion, isStorableVersion, legacyGoMod, listedVersions, verifyInfo, verifyMod } from './verify.js';
+import { hashZip } from '../module/hash.js';
+import { infoVersion, inspectZip, isStorableVersion, legacyGoMod, listedVersions, verifyInfo, verifyMod, zipGoMod } from './verify.js';
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 test('listedVersions keeps canonical tagged versions of the right major, sorted and unique', () => {
   const body = [
@@ -60,4 +68,37 @@ test('verifyMod refuses a go.mod go could not parse', () => {
 test('legacyGoMod is the go.mod go makes up for a module without one', () => {
   assert.equal(legacyGoMod('example.com/m').toString(), 'module example.com/m\n');
   assert.equal(legacyGoMod('example.com/m v2').toString(), 'module "example.com/m v2"\n');
+});
+
+test("inspectZip gives a good zip's h1 and go.mod (go's made-up one when it has none) and refuses a bad one saying why", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'godepot-verify-'));
+  dirs.push(dir);
+  const prefix = 'example.com/m@v1.0.0/';
+  const goMod = 'module example.com/m\n\ngo 1.19\n';
+  const withMod = join(dir, 'with.zip');
+  await writeRawZip(withMod, [
+    { name: prefix + 'go.mod', data: goMod, deflate: true },
+    { name: prefix + 'm.go', data: 'package m\n' },
+    { name: prefix + 'sub/b.go', data: 'package sub\n'.repeat(100), deflate: true },
+  ]);
+  const inspected = await inspectZip('example.com/m', 'v1.0.0', withMod);
+  assert.equal(inspected.h1, await hashZip(withMod));
+  assert.equal(inspected.goMod.toString(), goMod);
+  assert.equal((await zipGoMod('example.com/m', 'v1.0.0', withMod)).toString(), goMod);
+
+  const without = join(dir, 'without.zip');
+  await writeRawZip(without, [{ name: prefix + 'm.go', data: 'package m\n' }]);
+  assert.deepEqual((await inspectZip('example.com/m', 'v1.0.0', without)).goMod, legacyGoMod('example.com/m'));
+
+  const bad: Array<[Parameters<typeof writeRawZip>[1], RegExp]> = [
+    [[{ name: prefix + '../x.go', data: 'package x\n' }], /zip from origin rejected: .*malformed file path/],
+    [[{ name: 'example.com/other@v1.0.0/x.go', data: 'package x\n' }], /path does not have prefix/],
+    [[{ name: prefix + 'x.go', data: 'package x\n', crc: 1 }], /checksum error/],
+    [[{ name: prefix + 'x.go', data: 'package x\n', declaredSize: 3 }], /larger than declared size/],
+  ];
+  for (const [entries, reason] of bad) {
+    const zip = join(dir, 'bad.zip');
+    await writeRawZip(zip, entries);
+    await assert.rejects(inspectZip('example.com/m', 'v1.0.0', zip), (err) => err instanceof InvalidContentError && reason.test(err.message));
+  }
 });

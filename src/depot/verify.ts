@@ -89,33 +89,50 @@ export function legacyGoMod(modulePath: string): Buffer {
   return Buffer.from(`module ${autoQuote(modulePath)}\n`);
 }
 
+/** What inspectZip learns of a module zip that passed go's checks. */
+export interface InspectedZip {
+  /** The zip's `h1:` hash, as go.sum records it. */
+  h1: string;
+  /** Its root go.mod, or the one go makes up when it has none: the `.mod` that must be served beside it. */
+  goMod: Buffer;
+}
+
 /**
  * Checks a module zip on disk before it is stored: go's module zip rules (paths, sizes, no `../`, one
- * root go.mod), its go.mod equal to `mod` (or `mod` equal to the go.mod go makes up when it has none).
- * Returns the zip's `h1:` hash. Throws InvalidContentError saying why (with the ZipError as cause).
+ * root go.mod). Returns its `h1:` and its go.mod. Throws InvalidContentError saying why (with the
+ * ZipError as cause).
  */
-export async function verifyZip(modulePath: string, version: string, zipFile: string, mod: Buffer): Promise<string> {
-  const reject = (reason: string, cause?: unknown): InvalidContentError =>
-    new InvalidContentError(`${modulePath}@${version}: zip from origin rejected: ${reason}`, cause === undefined ? undefined : { cause });
+export async function inspectZip(modulePath: string, version: string, zipFile: string): Promise<InspectedZip> {
   try {
     const checked = await checkZip(modulePath, version, zipFile);
-    if (checked.error !== null) throw reject(checked.error.message, checked.error);
-    const goMod = (await readZipGoMod(zipFile, `${modulePath}@${version}/go.mod`)) ?? legacyGoMod(modulePath);
-    if (!goMod.equals(mod)) throw reject('its go.mod differs from the .mod the origin serves');
-    return await hashZip(zipFile);
+    if (checked.error !== null) throw zipRejected(modulePath, version, checked.error.message, checked.error);
+    const goMod = await zipGoMod(modulePath, version, zipFile);
+    return { h1: await hashZip(zipFile), goMod };
   } catch (err) {
-    if (err instanceof ZipError) throw reject(err.message, err);
+    if (err instanceof ZipError) throw zipRejected(modulePath, version, err.message, err);
     throw err;
   }
 }
 
-// The bytes of the zip's root go.mod, or null when it has none. checkZip has bounded its size.
-async function readZipGoMod(zipFile: string, name: string): Promise<Buffer | null> {
+/** The refusal of a zip whose go.mod is not the `.mod` the origin serves for it. */
+export function goModMismatch(modulePath: string, version: string): InvalidContentError {
+  return zipRejected(modulePath, version, 'its go.mod differs from the .mod the origin serves');
+}
+
+function zipRejected(modulePath: string, version: string, reason: string, cause?: unknown): InvalidContentError {
+  return new InvalidContentError(`${modulePath}@${version}: zip from origin rejected: ${reason}`, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * The go.mod of a module zip already checked (by inspectZip before it was stored): its root go.mod, or
+ * the one go makes up when it has none.
+ */
+export async function zipGoMod(modulePath: string, version: string, zipFile: string): Promise<Buffer> {
   const reader = await ZipReader.open(zipFile);
   try {
-    const wanted = Buffer.from(name);
+    const wanted = Buffer.from(`${modulePath}@${version}/go.mod`);
     const entry = (await reader.entries()).find((e) => e.name.equals(wanted));
-    if (entry === undefined) return null;
+    if (entry === undefined) return legacyGoMod(modulePath);
     const chunks: Buffer[] = [];
     for await (const chunk of reader.read(entry)) chunks.push(chunk);
     return Buffer.concat(chunks);

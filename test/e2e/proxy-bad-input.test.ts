@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hashZip } from '../../src/module/hash.js';
+import { hashGoMod, hashZip } from '../../src/module/hash.js';
 import { filesUnder, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { makeGoWorld, parseJsonStream } from '../support/go.js';
 import { buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
@@ -224,6 +224,48 @@ describe('upstream answers', () => {
     assert.match(await res.text(), /go\.mod differs from the \.mod/);
     assert.deepEqual(await storedFiles(e), []);
     await storedOnceFixed(e);
+  });
+
+  test(".mod that disagrees with the zip, asked in go's order (.info, .mod, .zip): the zip is refused and the lying .mod is not kept", async () => {
+    const e = graph.entry('example.com/deep/b', 'v1.1.0');
+    const lie = `module ${e.modulePath}\n\ngo 1.17\n`;
+    assert.notEqual(lie, e.goMod);
+    // go has the lying .mod by the time it asks for the zip; once the zip shows the lie, godepot asks
+    // the upstream again, which still lies: nothing of the version but its .info may stay.
+    await rejectedThenStored(e, () => upstream.fault(e.urls.mod, { status: 200, body: lie }), /go\.mod differs from the \.mod/);
+  });
+
+  test('a lying .mod already served is replaced when the upstream has fixed it by the time the zip is asked', async () => {
+    const e = graph.entry('example.com/app/log', 'v1.2.0');
+    const lie = `module ${e.modulePath}\n\ngo 1.12\n`;
+    assert.notEqual(lie, e.goMod);
+    upstream.fault(e.urls.mod, { status: 200, body: lie });
+    assert.equal((await fetch(godepot.url + e.urls.info)).status, 200);
+    const served = await fetch(godepot.url + e.urls.mod);
+    assert.equal(await served.text(), lie);
+    // Not yet checked against any zip: not announced as immutable.
+    assert.doesNotMatch(served.headers.get('cache-control') ?? '', /immutable/);
+    upstream.clearFaults();
+    const zip = await fetch(godepot.url + e.urls.zip);
+    assert.equal(zip.status, 200);
+    assert.deepEqual(Buffer.from(await zip.arrayBuffer()), await readFile(e.zipFile));
+    assert.deepEqual(await readFile(join(godepot.storage, e.urls.mod.slice(1))), await readFile(e.modFile), 'the stored .mod is the good one');
+    const fixed = await fetch(godepot.url + e.urls.mod);
+    assert.equal(await fixed.text(), e.goMod);
+    assert.match(fixed.headers.get('cache-control') ?? '', /immutable/);
+    // Log lines reach stdout in batches: wait a little for this one.
+    let warning: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && warning === undefined; i++) {
+      warning = godepot.logs.find((l) => l.msg === 'replaced a stored .mod that disagreed with its zip' && l.module === e.modulePath);
+      if (warning === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(warning, 'the replacement is logged');
+    assert.equal(warning.storedModH1, hashGoMod(Buffer.from(lie)));
+    assert.equal(warning.modH1, e.modH1);
+    const good = await goDownload(e);
+    assert.equal(good.Error, undefined, good.Error);
+    assert.equal(good.Sum, e.zipH1);
+    assert.equal(good.GoModSum, e.modH1);
   });
 
   test('a zip body larger than any module zip may be (declared length)', async () => {
