@@ -2,7 +2,8 @@
 // requests/s and p99 latency for a cached .info, MB/s for a cached ≥50 MB .zip, godepot's peak RSS while
 // 64 clients download that zip at once, and the cold fill of the test module graph through godepot
 // against `go mod download` straight from the same upstream. Installs nginx and wrk with apt-get when
-// they are missing. Usage: npm run bench:proxy [-- --seconds N] [-- --cpu-prof DIR]
+// they are missing. Usage: npm run bench:proxy [-- --seconds N] [-- --cpu-prof DIR] [-- --cold-fill-only]
+// (--cold-fill-only measures the cold fill alone, without nginx, wrk or the 64 MB module).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ const seconds = Number(arg('--seconds')) || 10;
 const cpuProfDir = arg('--cpu-prof');
 const bigMegabytes = 64;
 const coldRuns = 5;
+const coldFillOnly = process.argv.includes('--cold-fill-only');
 
 async function has(command: string): Promise<boolean> {
   return execFileAsync('sh', ['-c', `command -v ${command}`]).then(
@@ -155,8 +157,20 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** The cold-fill row: `go mod download` of the graph through godepot against straight from the upstream. */
+function coldFillRow(versions: number, through: number, direct: number): string[] {
+  return [`cold fill s (${versions} versions)`, through.toFixed(2), `${direct.toFixed(2)} direct`, `${(through / direct).toFixed(2)}x`, '<= 1.2x direct', through <= 1.2 * direct ? 'yes' : 'NO'];
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+}
+
+const header = ['what', 'godepot', 'reference', 'ratio', 'target', 'met'];
+
 async function main(): Promise<void> {
-  await ensureTools();
+  if (!coldFillOnly) await ensureTools();
   const work = await mkdtemp(join(tmpdir(), 'godepot-bench-proxy-'));
   const stops: Array<() => Promise<unknown>> = [];
   let nginx: ChildProcess | undefined;
@@ -164,7 +178,7 @@ async function main(): Promise<void> {
   try {
     console.log(`building the module graph and a ${bigMegabytes} MB module...`);
     const graph = await buildModuleGraph(work);
-    const big = await addBigModule(graph.tree, work, 'example.com/big', 'v1.0.0', bigMegabytes << 20);
+    const big = coldFillOnly ? undefined : await addBigModule(graph.tree, work, 'example.com/big', 'v1.0.0', bigMegabytes << 20);
     const upstream = await startUpstream({ root: graph.tree });
     stops.push(() => upstream.stop());
 
@@ -178,6 +192,10 @@ async function main(): Promise<void> {
         await cold.dispose();
       }
     });
+    if (big === undefined) {
+      printTable([header, coldFillRow(graph.entries.length, through, direct)]);
+      return;
+    }
 
     // One storage folder, filled through godepot, then served by both godepot and nginx.
     const storage = join(work, 'storage');
@@ -210,16 +228,14 @@ async function main(): Promise<void> {
 
     const bigMb = (await readFile(big.zipFile)).length / 2 ** 20;
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    const rows: string[][] = [
-      ['what', 'godepot', 'reference', 'ratio', 'target', 'met'],
+    printTable([
+      header,
       ['.info requests/s (64 conns)', infoGodepot.requestsPerSecond.toFixed(0), `${infoNginx.requestsPerSecond.toFixed(0)} nginx`, ratio(infoGodepot.requestsPerSecond, infoNginx.requestsPerSecond), '>= 0.4x nginx', infoGodepot.requestsPerSecond >= 0.4 * infoNginx.requestsPerSecond ? 'yes' : 'NO'],
       ['.info p99 latency ms', infoGodepot.p99Ms.toFixed(2), `${infoNginx.p99Ms.toFixed(2)} nginx`, ratio(infoGodepot.p99Ms, infoNginx.p99Ms), '', ''],
       [`.zip MB/s (${bigMb.toFixed(0)} MB, 64 conns)`, zipGodepot.megabytesPerSecond.toFixed(0), `${zipNginx.megabytesPerSecond.toFixed(0)} nginx`, ratio(zipGodepot.megabytesPerSecond, zipNginx.megabytesPerSecond), '>= 1.0x nginx', zipGodepot.megabytesPerSecond >= zipNginx.megabytesPerSecond ? 'yes' : 'NO'],
       ['peak RSS MB, 64 zip clients', rss.toFixed(0), '', '', '< 150 MB', rss < 150 ? 'yes' : 'NO'],
-      [`cold fill s (${graph.entries.length} versions)`, through.toFixed(2), `${direct.toFixed(2)} direct`, ratio(through, direct), '<= 1.2x direct', through <= 1.2 * direct ? 'yes' : 'NO'],
-    ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+      coldFillRow(graph.entries.length, through, direct),
+    ]);
     if (cpuProfDir !== undefined) console.log(`CPU profiles of godepot in ${cpuProfDir}`);
   } finally {
     if (nginx !== undefined && nginx.exitCode === null) {
