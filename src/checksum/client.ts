@@ -81,6 +81,9 @@ export interface SignedTree extends Tree {
 
 type When = 'past' | 'now' | 'future';
 
+// How many proven records a client keeps in memory (a few hundred bytes each).
+const PROVEN_RECORDS = 10_000;
+
 const indent = (b: Buffer): string => b.toString('utf8').replaceAll('\n', '\n\t');
 
 // What go appends to a checksum mismatch against the database (cmd/go/internal/modfetch).
@@ -128,6 +131,12 @@ export class SumdbClient {
   private ready: Promise<void> | null = null;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly lookups = new Map<string, Promise<Buffer>>();
+  /**
+   * Record texts proven in this process, newest last, as go's client keeps them for its process: a
+   * record in a signed tree never changes, and proving it again from the store costs a few tile reads
+   * and hundreds of hashes.
+   */
+  private readonly proven = new Map<string, Buffer>();
   private readonly tiles = new Map<string, Promise<Buffer>>();
   /** Tile data fetched from the database and not yet proven: saved once a tile hash reader accepts it. */
   private readonly unsaved = new WeakSet<Buffer>();
@@ -167,16 +176,20 @@ export class SumdbClient {
   async lookup(modulePath: string, version: string, signal?: AbortSignal): Promise<string[]> {
     const escaped = `${escapePath(modulePath)}@${escapeVersion(version.replace(/\/go\.mod$/, ''))}`;
     const key = `${this.name}/lookup/${escaped}`;
-    let record = this.lookups.get(key);
-    if (record === undefined) {
-      record = this.verifiedRecord(key, `lookup/${escaped}`).finally(() => this.lookups.delete(key));
-      this.lookups.set(key, record);
-    }
-    let text: Buffer;
-    try {
-      text = await abortable(record, signal);
-    } catch (err) {
-      throw within(`${modulePath}@${version}`, err);
+    let text = this.proven.get(key);
+    if (text === undefined) {
+      let record = this.lookups.get(key);
+      if (record === undefined) {
+        record = this.verifiedRecord(key, `lookup/${escaped}`).finally(() => this.lookups.delete(key));
+        this.lookups.set(key, record);
+      }
+      try {
+        text = await abortable(record, signal);
+      } catch (err) {
+        throw within(`${modulePath}@${version}`, err);
+      }
+      this.proven.set(key, text);
+      if (this.proven.size > PROVEN_RECORDS) this.proven.delete(this.proven.keys().next().value!);
     }
     const prefix = `${modulePath} ${version} `;
     return text
