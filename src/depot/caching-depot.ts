@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
+import type { Verifier } from '../checksum/verifier.js';
 import { GodepotError, GoneError, InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { hashGoMod } from '../module/hash.js';
 import { checkPath, escapeVersion } from '../module/path.js';
@@ -40,6 +41,8 @@ export interface CachingDepotOptions {
   tempDir?: string;
   /** Bytes of `.info`/`.mod` bodies (and list answers) kept in memory. Default 64 MiB. */
   memoryBytes?: number;
+  /** Checks the hashes of what the origin sent before anything of it is stored (the checksum database). */
+  verifier?: Verifier;
 }
 
 type Route = 'list' | 'latest' | 'info' | 'mod' | 'zip';
@@ -79,6 +82,7 @@ const ORPHAN_SPOOL_AGE_MS = 60 * 60 * 1000;
 export class CachingDepot implements Depot {
   private readonly storage: Storage;
   private readonly origin: Origin;
+  private readonly verifier: Verifier | undefined;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly listTtlMs: number;
@@ -95,6 +99,7 @@ export class CachingDepot implements Depot {
   constructor(options: CachingDepotOptions) {
     this.storage = options.storage;
     this.origin = options.origin;
+    this.verifier = options.verifier;
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.listTtlMs = options.listTtlMs;
@@ -219,6 +224,7 @@ export class CachingDepot implements Depot {
   private async originMod(modulePath: string, version: string, signal?: AbortSignal): Promise<Buffer> {
     const body = await this.origin.mod(modulePath, version, signal);
     verifyMod(modulePath, version, body);
+    await this.verifier?.verify(modulePath, version, { mod: hashGoMod(body) }, signal);
     return body;
   }
 
@@ -320,6 +326,7 @@ export class CachingDepot implements Depot {
       if (!mod.stored) verifyMod(modulePath, version, mod.body);
       const { h1, goMod } = await inspectZip(modulePath, version, zipFile);
       if (!mod.stored && !goMod.equals(mod.body)) throw goModMismatch(modulePath, version);
+      await this.verifier?.verify(modulePath, version, { mod: hashGoMod(goMod), zip: h1 });
 
       return await this.versionLock.run(versionLockKey(modulePath, version), async () => {
         // Read again: a .mod request may have stored one since our look.
