@@ -12,6 +12,7 @@ import { hashGoMod } from '../module/hash.js';
 import { MAX_ZIP_FILE } from '../module/zip.js';
 import { ProxyOrigin } from '../origin/proxy.js';
 import { DiskStorage } from '../storage/disk.js';
+import type { Storage } from '../storage/storage.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { CachingDepot } from './caching-depot.js';
 import type { Artifact } from './depot.js';
@@ -108,6 +109,11 @@ function source(pkg: string): Record<string, string> {
   return { [`${pkg}.go`]: `package ${pkg}\n\n// Name says who this is.\nconst Name = "${pkg}"\n` };
 }
 
+/** Files left in the storage's temporary folder (staged zips, put temporaries). */
+async function stagedFiles(world: World): Promise<string[]> {
+  return readdir(join(world.storeRoot, '.tmp')).catch(() => []);
+}
+
 /** Every key the store holds for a module, its list and @latest included. */
 async function storedKeys(world: World, escapedPath: string): Promise<string[]> {
   return world.storage.list(escapedPath);
@@ -125,8 +131,9 @@ test('a miss goes to the origin once and is stored in the module cache layout; t
   assert.deepEqual(await bytesOf(info), await readFile(entry.infoFile));
   assert.match(info.etag ?? '', /^"sha256-[0-9a-f]{64}"$/);
 
+  // Fetched along with the .info, as go asks for it next: never twice.
   const provisional = await depot.mod(entry.modulePath, 'v1.0.0');
-  assert.equal(provisional.cache, 'miss');
+  assert.equal(upstream.countOf(entry.urls.mod), 1);
   assert.equal(provisional.contentType, 'text/plain; charset=UTF-8');
   assert.equal((await bytesOf(provisional)).toString(), entry.goMod);
   // No zip has confirmed it yet: not announced as immutable.
@@ -205,6 +212,35 @@ test('a zip miss stores the .info and .mod with it, and a hit on small files is 
   assert.equal(w.upstream.countOf(entry.urls.zip), 2);
 });
 
+test('the .mod comes with the .info: in the same commit when it arrives in time, else stored once it does', async () => {
+  const w = await makeWorld();
+  const prompt = await w.add('example.com/prompt', 'v1.0.0', { 'go.mod': goMod('example.com/prompt'), ...source('p') });
+  // A slow .info gives the .mod all the time it needs.
+  w.upstream.fault(prompt.urls.info, { delayMs: 150, times: 1 });
+  await w.depot.info(prompt.modulePath, 'v1.0.0');
+  assert.equal(await readFile(join(w.storeRoot, 'example.com', 'prompt', '@v', 'v1.0.0.mod'), 'utf8'), prompt.goMod);
+  const mod = await w.depot.mod(prompt.modulePath, 'v1.0.0');
+  assert.equal(mod.cache, 'hit');
+  assert.equal(mod.immutable, false);
+  assert.equal(w.upstream.countOf(prompt.urls.mod), 1);
+
+  // A slow .mod does not hold the .info up; the .mod request joins its fetch.
+  const late = await w.add('example.com/late', 'v1.0.0', { 'go.mod': goMod('example.com/late'), ...source('l') });
+  w.upstream.fault(late.urls.mod, { delayMs: 1000, times: 1 });
+  const started = Date.now();
+  await w.depot.info(late.modulePath, 'v1.0.0');
+  assert.ok(Date.now() - started < 700, 'the .info waited for the slow .mod');
+  assert.equal((await bytesOf(await w.depot.mod(late.modulePath, 'v1.0.0'))).toString(), late.goMod);
+  assert.equal(w.upstream.countOf(late.urls.mod), 1);
+  assert.equal(await counted(w.metrics, 'flightWaits', { kind: 'mod' }), 1);
+
+  // A .mod already stored is not asked for again.
+  const stored = await w.add('example.com/stored', 'v1.0.0', { 'go.mod': goMod('example.com/stored'), ...source('s') });
+  await w.depot.mod(stored.modulePath, 'v1.0.0');
+  await w.restart().info(stored.modulePath, 'v1.0.0');
+  assert.equal(w.upstream.countOf(stored.urls.mod), 1);
+});
+
 test('every module of the test graph comes through whole: v2+, upper case, pseudo-version, no go.mod, +incompatible', async () => {
   const w = await makeWorld();
   const graph = await buildModuleGraph(join(w.dir, 'graph'));
@@ -245,19 +281,52 @@ test('50 concurrent cold requests for one zip cause exactly one upstream request
   assert.equal(w.upstream.countOf(other.urls.mod), 1);
 });
 
-test('spools left by a crash are removed by the first zip fetch once they are old', async () => {
+test('zips are staged inside the storage; those a crash left there are removed by the first zip fetch once they are old', async () => {
   const w = await makeWorld();
   const entry = await w.add('example.com/sweep', 'v1.0.0', { 'go.mod': goMod('example.com/sweep'), ...source('s') });
-  const spool = join(w.dir, 'spool');
-  for (const name of ['godepot-zip-old', 'godepot-zip-young', 'someone-elses']) {
-    await mkdir(join(spool, name));
-    await writeFile(join(spool, name, 'module.zip'), 'partial');
-  }
+  const temp = join(w.storeRoot, '.tmp');
+  await mkdir(temp, { recursive: true });
+  for (const name of ['.staged.0123456789ab.tmp', '.staged.ba9876543210.tmp', 'someone-elses']) await writeFile(join(temp, name), 'partial');
   const longAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
-  await utimes(join(spool, 'godepot-zip-old'), longAgo, longAgo);
-  await utimes(join(spool, 'someone-elses'), longAgo, longAgo);
+  await utimes(join(temp, '.staged.0123456789ab.tmp'), longAgo, longAgo);
+  await utimes(join(temp, 'someone-elses'), longAgo, longAgo);
   await w.depot.zip(entry.modulePath, 'v1.0.0');
-  assert.deepEqual((await readdir(spool)).sort(), ['godepot-zip-young', 'someone-elses']);
+  assert.deepEqual((await readdir(temp)).sort(), ['.staged.ba9876543210.tmp', 'someone-elses']);
+  // The depot's own spool folder is for storages that cannot stage files; DiskStorage can.
+  assert.deepEqual(await readdir(join(w.dir, 'spool')), []);
+});
+
+test('with a storage that cannot stage files, zips are spooled in tempDir and stored with put()', async () => {
+  const w = await makeWorld();
+  const entry = await w.add('example.com/plain', 'v1.0.0', { 'go.mod': goMod('example.com/plain'), ...source('p') });
+  const bad = await w.add('example.com/plainbad', 'v1.0.0', { 'go.mod': goMod('example.com/plainbad'), ...source('p') });
+  await writeFile(bad.zipFile, 'not a zip');
+  // Only the Storage interface: no stage/commit/discard.
+  const { storage } = w;
+  const plain: Storage = {
+    get: (key, options) => storage.get(key, options),
+    stat: (key) => storage.stat(key),
+    put: (key, body, options) => storage.put(key, body, options),
+    list: (prefix) => storage.list(prefix),
+    delete: (key) => storage.delete(key),
+  };
+  const metrics = createMetrics();
+  const origin = new ProxyOrigin({ url: w.upstream.url, timeoutMs: 2000, retries: 0, metrics });
+  cleanups.push(() => origin.close());
+  const spool = join(w.dir, 'plain-spool');
+  const depot = new CachingDepot({ storage: plain, origin, logger: pino({ level: 'silent' }), metrics, listTtlMs: 60_000, tempDir: spool });
+  const zip = await depot.zip(entry.modulePath, 'v1.0.0');
+  assert.equal(zip.etag, `"${entry.zipH1}"`);
+  assert.deepEqual(await bytesOf(zip), await readFile(entry.zipFile));
+  assert.deepEqual(await storedKeys(w, 'example.com/plain'), [
+    'example.com/plain/@v/v1.0.0.info',
+    'example.com/plain/@v/v1.0.0.mod',
+    'example.com/plain/@v/v1.0.0.zip',
+    'example.com/plain/@v/v1.0.0.ziphash',
+  ]);
+  await assert.rejects(depot.zip(bad.modulePath, 'v1.0.0'), InvalidContentError);
+  assert.deepEqual(await storedKeys(w, 'example.com/plainbad'), []);
+  assert.deepEqual(await readdir(spool), []);
 });
 
 test('different files are fetched at the same time: one hanging upstream file does not hold up another', async () => {
@@ -308,7 +377,7 @@ async function assertZipRefused(w: World, entry: ProxyEntry, reason: RegExp, kep
   const escaped = proxyUrls(entry.modulePath, entry.version).list.slice(1, -'/@v/list'.length);
   const versionBase = proxyUrls(entry.modulePath, entry.version).zip.slice(1, -'.zip'.length);
   assert.deepEqual(await storedKeys(w, escaped), kept.map((ext) => versionBase + ext));
-  assert.deepEqual(await readdir(join(w.dir, 'spool')), []);
+  assert.deepEqual(await stagedFiles(w), []);
 }
 
 test('a corrupt zip is refused and nothing is stored', async () => {
@@ -619,5 +688,5 @@ test('storage failures are counted and reported, not mistaken for misses', async
   assert.equal(await counted(w.metrics, 'storageErrors', { operation: 'put' }), 1);
   await assert.rejects(w.depot.zip(entry.modulePath, 'v1.0.0'), (err) => !(err instanceof GodepotError));
   assert.equal(await counted(w.metrics, 'storageErrors', { operation: 'put' }), 2);
-  assert.deepEqual(await readdir(join(w.dir, 'spool')), []);
+  assert.deepEqual(await stagedFiles(w), []);
 });

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { Verifier } from '../checksum/verifier.js';
@@ -15,8 +14,9 @@ import { prerelease, sortVersions } from '../module/semver.js';
 import { isPseudoVersion } from '../module/version.js';
 import { MAX_ZIP_FILE } from '../module/zip.js';
 import type { Origin } from '../origin/origin.js';
-import { storageKey, versionOfKey, versionsPrefix, type VersionFile } from '../protocol/keys.js';
+import { storageKey, versionOfKey, versionsPrefix } from '../protocol/keys.js';
 import { ByteMeter } from '../storage/byte-meter.js';
+import { stagingFor, type FileStaging, type StagedObject } from '../storage/staging.js';
 import type { PutOptions, Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Artifact, Depot } from './depot.js';
@@ -34,9 +34,9 @@ export interface CachingDepotOptions {
   /** How long an origin's `@v/list` and `@latest` answers are used before the origin is asked again. */
   listTtlMs: number;
   /**
-   * Where a fetched zip (up to 500 MiB) is kept while it is checked, before it goes to storage: a disk
-   * folder, not a RAM file system. Created if missing; spools a crash left there are removed once an
-   * hour old. Default: the OS temp folder.
+   * Where a fetched zip (up to 500 MiB) is kept while it is checked, when the storage cannot stage files
+   * itself (DiskStorage stages them inside its root, so that storing the zip is a rename): a disk
+   * folder, not a RAM file system. Created if missing. Default: the OS temp folder.
    */
   tempDir?: string;
   /** Bytes of `.info`/`.mod` bodies (and list answers) kept in memory. Default 64 MiB. */
@@ -59,10 +59,6 @@ const TEXT_TYPE = 'text/plain; charset=UTF-8';
 const ZIP_TYPE = 'application/zip';
 // What one memory entry costs besides its body: the key, the artifact object, the map slot.
 const ENTRY_OVERHEAD = 256;
-const SPOOL_PREFIX = 'godepot-zip-';
-// Spools older than this at the first zip fetch are leftovers of a crash; younger ones may belong to
-// another server sharing the folder.
-const ORPHAN_SPOOL_AGE_MS = 60 * 60 * 1000;
 
 /**
  * The depot in front of an origin (STYLE's depot): storage first, with small immutable files answered
@@ -86,12 +82,11 @@ export class CachingDepot implements Depot {
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly listTtlMs: number;
-  private readonly tempDir: string;
+  private readonly staging: FileStaging;
   private readonly memory: MemoryCache<Remembered>;
   private readonly flight = new Flight<Artifact>();
   /** Held, per module version, while its `.mod` or zip is committed. */
   private readonly versionLock = new KeyedLock();
-  private spoolsSwept: Promise<void> | undefined;
   /** Counts `.info` commits, so that a list made while one happened is not remembered without it. */
   private infoCommits = 0;
   private readonly counters: Record<Route, Record<CacheResult, Counter.Internal>>;
@@ -103,7 +98,7 @@ export class CachingDepot implements Depot {
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.listTtlMs = options.listTtlMs;
-    this.tempDir = options.tempDir ?? tmpdir();
+    this.staging = stagingFor(options.storage, options.tempDir ?? tmpdir(), options.logger);
     this.memory = new MemoryCache(options.memoryBytes ?? 64 << 20);
     // Children made once: labels() costs a lookup by label values on every call.
     const results = (route: Route): Record<CacheResult, Counter.Internal> => ({
@@ -187,37 +182,74 @@ export class CachingDepot implements Depot {
 
   private async small(file: 'info' | 'mod', modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact> {
     const key = storageKey(modulePath, file, version);
+    if (file === 'mod') return this.answer(file, this.flight.run(key, () => this.fetchMod(modulePath, version, key), this.waitOptions(file, signal)));
     const stored = await this.readStored(key);
-    if (stored !== null) {
-      const immutable = file === 'info' || (await this.hasStoredZip(modulePath, version));
-      return this.answer(file, Promise.resolve(this.rememberSmall(file, modulePath, version, stored, immutable)));
-    }
-    const fetch = file === 'info' ? () => this.fetchInfo(modulePath, version, key) : () => this.fetchMod(modulePath, version, key);
-    return this.answer(file, this.flight.run(key, fetch, this.waitOptions(file, signal)));
+    if (stored !== null) return this.answer(file, Promise.resolve(this.rememberSmall(file, modulePath, version, stored, true)));
+    return this.answer(file, this.flight.run(key, () => this.fetchInfo(modulePath, version, key), this.waitOptions(file, signal)));
   }
 
+  /**
+   * go asks for the `.mod` right after the `.info` (go mod download, go get), so the `.mod` is fetched
+   * alongside: when it arrives soon enough (within as long again as the `.info` took), both go in one
+   * commit; else it is stored on its own once it arrives. Either way the `.mod` request that follows
+   * finds it in memory or joins its fetch. The `.mod` is stored only if the `.info` is good.
+   */
   private async fetchInfo(modulePath: string, version: string, key: string): Promise<Artifact> {
-    // Another fetch may have stored it between our look and the start of this one.
-    const stored = await this.readStored(key);
-    if (stored !== null) return this.rememberSmall('info', modulePath, version, stored, true);
+    const started = performance.now();
+    const modKey = storageKey(modulePath, 'mod', version);
+    const known = this.memory.get(memoryKey('mod', modulePath, version)) !== undefined || this.flight.has(modKey);
+    const mod = known ? null : watch(this.modToFetch(modulePath, version, modKey));
     const body = await this.origin.info(modulePath, version);
     verifyInfo(modulePath, version, body);
-    await this.put(key, body);
+    if (mod?.state === 'pending') await settledWithin(mod.promise, performance.now() - started);
+    const modCommitted = await this.versionLock.run(versionLockKey(modulePath, version), async () => {
+      const objects: StagedObject[] = [{ key, body }];
+      let modBody = mod?.value ?? null;
+      // Looked at again under the lock: a zip fetch may have stored the version's .mod since.
+      if (modBody !== null && (await this.modSettled(modulePath, version, modKey))) modBody = null;
+      // The .info last: its presence lists the version.
+      if (modBody !== null) objects.unshift({ key: modKey, body: modBody });
+      await this.counted('put', this.staging.commit(objects));
+      if (modBody !== null) this.rememberSmall('mod', modulePath, version, modBody, false);
+      return modBody !== null;
+    });
+    // Still on its way: the .mod is stored when it arrives, by a fetch a .mod request can join.
+    if (!modCommitted && mod?.state === 'pending' && !this.flight.has(modKey)) {
+      this.flight.run(modKey, () => this.fetchMod(modulePath, version, modKey, mod.promise)).catch((err: unknown) => {
+        this.logger.debug({ err, module: modulePath, version }, 'fetching the .mod along with the .info failed');
+      });
+    }
     this.forgetList(modulePath);
     return { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' };
   }
 
-  private async fetchMod(modulePath: string, version: string, key: string): Promise<Artifact> {
-    const fromOrigin = (await this.hasStoredZip(modulePath, version)) ? null : await this.originMod(modulePath, version);
+  /** The origin's `.mod`, or null without asking when storage has settled the `.mod` already. */
+  private async modToFetch(modulePath: string, version: string, modKey: string): Promise<Buffer | null> {
+    return (await this.modSettled(modulePath, version, modKey)) ? null : this.originMod(modulePath, version);
+  }
+
+  /** True when storage holds the version's `.mod`, or a zip whose go.mod it must be. */
+  private async modSettled(modulePath: string, version: string, modKey: string): Promise<boolean> {
+    const [stored, zipBeside] = await Promise.all([this.statStored(modKey), this.hasStoredZip(modulePath, version)]);
+    return stored !== null || zipBeside;
+  }
+
+  /**
+   * The `.mod` from storage, else from the origin (`fetching`, when a fetch is under way already),
+   * stored before it is answered.
+   */
+  private async fetchMod(modulePath: string, version: string, key: string, fetching?: Promise<Buffer | null>): Promise<Artifact> {
+    const [stored, zipBeside] = await Promise.all([this.readStored(key), this.hasStoredZip(modulePath, version)]);
+    if (stored !== null) return this.rememberSmall('mod', modulePath, version, stored, zipBeside);
+    // Beside a stored zip the .mod is the zip's go.mod, whatever the origin says: it is not asked.
+    const fromOrigin = zipBeside ? null : ((await fetching) ?? (await this.originMod(modulePath, version)));
     return this.versionLock.run(versionLockKey(modulePath, version), async () => {
       // A zip fetch may have committed the version since our look.
-      const stored = await this.readStored(key);
-      const zipBeside = await this.hasStoredZip(modulePath, version);
-      if (stored !== null) return this.rememberSmall('mod', modulePath, version, stored, zipBeside);
-      // Beside a stored zip the .mod is the zip's go.mod, whatever the origin says (or whether it answers).
-      const body = zipBeside ? await this.storedZipGoMod(modulePath, version) : (fromOrigin ?? (await this.originMod(modulePath, version)));
+      const [again, zipNow] = await Promise.all([this.readStored(key), this.hasStoredZip(modulePath, version)]);
+      if (again !== null) return this.rememberSmall('mod', modulePath, version, again, zipNow);
+      const body = zipNow ? await this.storedZipGoMod(modulePath, version) : (fromOrigin ?? (await this.originMod(modulePath, version)));
       await this.put(key, body);
-      return { ...this.rememberSmall('mod', modulePath, version, body, zipBeside), cache: 'miss' };
+      return { ...this.rememberSmall('mod', modulePath, version, body, zipNow), cache: 'miss' };
     });
   }
 
@@ -256,25 +288,16 @@ export class CachingDepot implements Depot {
     return zip !== null && ziphash !== null;
   }
 
-  /** The go.mod of the stored zip of the version, read from a copy in the spool folder. */
+  /** The go.mod of the stored zip of the version, read from a staged copy (zips are read at random, storage streams). */
   private async storedZipGoMod(modulePath: string, version: string): Promise<Buffer> {
-    const spool = await this.makeSpool();
+    const copy = await this.staging.stage();
     try {
-      const zipFile = join(spool, 'module.zip');
       const stored = await this.counted('get', this.storage.get(storageKey(modulePath, 'zip', version)));
-      await pipeline(stored, createWriteStream(zipFile, { flags: 'wx' }));
-      return await zipGoMod(modulePath, version, zipFile);
+      await pipeline(stored, createWriteStream(copy, { flags: 'wx' }));
+      return await zipGoMod(modulePath, version, copy);
     } finally {
-      await rm(spool, { recursive: true, force: true });
+      await this.staging.discard(copy);
     }
-  }
-
-  private async makeSpool(): Promise<string> {
-    await (this.spoolsSwept ??= this.removeOrphanSpools().catch((err: unknown) => {
-      this.spoolsSwept = undefined;
-      throw err;
-    }));
-    return mkdtemp(join(this.tempDir, SPOOL_PREFIX));
   }
 
   private async storedZip(modulePath: string, version: string): Promise<Artifact | null> {
@@ -314,10 +337,10 @@ export class CachingDepot implements Depot {
     if (again !== null) return again;
     const infoKey = storageKey(modulePath, 'info', version);
     const modKey = storageKey(modulePath, 'mod', version);
-    const spool = await this.makeSpool();
+    const zipFile = await this.staging.stage();
     try {
-      const zipFile = join(spool, 'module.zip');
-      const [info, mod, zip] = await settleAll([
+      // The .info and .mod come with the zip, unless stored already (as go's order of requests has it).
+      const [info, mod, size] = await settleAll([
         (signal) => this.storedOr(infoKey, () => this.origin.info(modulePath, version, signal)),
         (signal) => this.storedOr(modKey, () => this.origin.mod(modulePath, version, signal)),
         (signal) => this.spoolZip(modulePath, version, zipFile, signal),
@@ -329,29 +352,28 @@ export class CachingDepot implements Depot {
       await this.verifier?.verify(modulePath, version, { mod: hashGoMod(goMod), zip: h1 });
 
       return await this.versionLock.run(versionLockKey(modulePath, version), async () => {
-        // Read again: a .mod request may have stored one since our look.
-        const storedMod = await this.readStored(modKey);
+        // A .mod request may have stored a .mod since our look (only a zip fetch replaces a stored one).
+        const storedMod = mod.stored ? mod.body : await this.readStored(modKey);
         if (storedMod !== null && !storedMod.equals(goMod)) await this.replaceMod(modulePath, version, storedMod, goMod);
-        const zipKey = storageKey(modulePath, 'zip', version);
-        await this.put(zipKey, createReadStream(zipFile), { size: zip.size, sha256: zip.sha256 });
-        try {
-          await this.put(storageKey(modulePath, 'ziphash', version), Buffer.from(h1));
-        } catch (err) {
-          await this.storage.delete(zipKey).catch(() => undefined);
-          throw err;
-        }
-        if (storedMod === null) await this.put(modKey, goMod);
+        // The zip first, the .info last: a version whose .info is listed has the rest stored beside it,
+        // and a zip without its .ziphash is taken for an interrupted commit and fetched again.
+        const objects: StagedObject[] = [
+          { key: storageKey(modulePath, 'zip', version), file: zipFile },
+          { key: storageKey(modulePath, 'ziphash', version), body: Buffer.from(h1) },
+        ];
+        if (storedMod === null) objects.push({ key: modKey, body: goMod });
+        if (!info.stored) objects.push({ key: infoKey, body: info.body });
+        await this.counted('put', this.staging.commit(objects));
         this.rememberSmall('mod', modulePath, version, goMod, true);
         if (!info.stored) {
-          await this.put(infoKey, info.body);
           this.rememberSmall('info', modulePath, version, info.body, true);
           this.forgetList(modulePath);
         }
-        this.logger.info({ module: modulePath, version, bytes: zip.size, h1 }, 'stored module zip');
-        return this.zipArtifact(modulePath, version, zip.size, h1, 'miss');
+        this.logger.info({ module: modulePath, version, bytes: size, h1 }, 'stored module zip');
+        return this.zipArtifact(modulePath, version, size, h1, 'miss');
       });
     } finally {
-      await rm(spool, { recursive: true, force: true });
+      await this.staging.discard(zipFile);
     }
   }
 
@@ -376,31 +398,17 @@ export class CachingDepot implements Depot {
     this.logger.warn({ module: modulePath, version, storedModH1: hashes.storedModH1, modH1: hashes.zipModH1 }, 'replaced a stored .mod that disagreed with its zip');
   }
 
-  // Creates the temporary folder if need be. Cleaning is best effort: a failure here must not stop
-  // every later zip fetch.
-  private async removeOrphanSpools(): Promise<void> {
-    await mkdir(this.tempDir, { recursive: true });
-    const cutoff = Date.now() - ORPHAN_SPOOL_AGE_MS;
-    try {
-      for (const name of await readdir(this.tempDir)) {
-        if (!name.startsWith(SPOOL_PREFIX)) continue;
-        const path = join(this.tempDir, name);
-        const stats = await lstat(path).catch(() => null);
-        if (stats?.isDirectory() === true && stats.mtimeMs < cutoff) await rm(path, { recursive: true, force: true });
-      }
-    } catch (err) {
-      this.logger.warn({ err, tempDir: this.tempDir }, 'could not remove old zip spools');
-    }
-  }
-
-  private async spoolZip(modulePath: string, version: string, file: string, signal: AbortSignal): Promise<{ size: number; sha256: string }> {
+  /** Streams the origin's zip into `file`, refusing it as soon as it passes go's size limit; resolves with its size. */
+  private async spoolZip(modulePath: string, version: string, file: string, signal: AbortSignal): Promise<number> {
     const body = await this.origin.zip(modulePath, version, signal);
     const meter = new ByteMeter(
       MAX_ZIP_FILE,
       () => new InvalidContentError(`${modulePath}@${version}: zip from origin is larger than ${MAX_ZIP_FILE} bytes`),
+      // Nothing needs the zip's SHA-256: it is checked and hashed (h1) from the file.
+      { hash: false },
     );
     await pipeline(body, meter, createWriteStream(file, { flags: 'wx' }), { signal });
-    return { size: meter.size, sha256: meter.sha256() };
+    return meter.size;
   }
 
   private async storedOr(key: string, fetch: () => Promise<Buffer>): Promise<{ body: Buffer; stored: boolean }> {
@@ -568,6 +576,37 @@ export class CachingDepot implements Depot {
       throw err;
     }
   }
+}
+
+/** A promise whose state and value can be read at once (a rejection counts as handled). */
+interface Watched<T> {
+  promise: Promise<T>;
+  state: 'pending' | 'fulfilled' | 'rejected';
+  value?: T;
+}
+
+function watch<T>(promise: Promise<T>): Watched<T> {
+  const watched: Watched<T> = { promise, state: 'pending' };
+  promise.then(
+    (value) => {
+      watched.state = 'fulfilled';
+      watched.value = value;
+    },
+    () => (watched.state = 'rejected'),
+  );
+  return watched;
+}
+
+/** Resolves once `promise` has settled (however) or `ms` have passed, whichever is first. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  const timeout = new AbortController();
+  await Promise.race([
+    promise.then(
+      () => timeout.abort(),
+      () => timeout.abort(),
+    ),
+    sleep(ms, undefined, { signal: timeout.signal }).catch(() => undefined),
+  ]);
 }
 
 function versionLockKey(modulePath: string, version: string): string {

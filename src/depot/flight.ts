@@ -25,6 +25,11 @@ export class Flight<T> {
     return signal === undefined ? shared : abandonable(shared, signal);
   }
 
+  /** True while a run for `key` is under way. */
+  has(key: string): boolean {
+    return this.running.has(key);
+  }
+
   /** How many runs are under way. */
   get size(): number {
     return this.running.size;

@@ -79,6 +79,9 @@ test("inspectZip gives a good zip's h1 and go.mod (go's made-up one when it has 
   await writeRawZip(withMod, [
     { name: prefix + 'go.mod', data: goMod, deflate: true },
     { name: prefix + 'm.go', data: 'package m\n' },
+    // Directory entries count in go's HashZip too, a repeated one twice.
+    { name: prefix + 'sub/' },
+    { name: prefix + 'sub/' },
     { name: prefix + 'sub/b.go', data: 'package sub\n'.repeat(100), deflate: true },
   ]);
   const inspected = await inspectZip('example.com/m', 'v1.0.0', withMod);

@@ -5,9 +5,10 @@ import { autoQuote, parseGoModLax } from '../module/gomod.js';
 import { matchPathMajor, splitPathVersion } from '../module/path.js';
 import { isValid, sortVersions } from '../module/semver.js';
 import { canonicalVersion, checkModule, isPseudoVersion } from '../module/version.js';
-import { checkZip, MAX_GO_MOD, ZipError } from '../module/zip.js';
-import { hashZip } from '../module/hash.js';
-import { ZipReader } from '../module/zipreader.js';
+import { MAX_GO_MOD, ZipError } from '../module/zip.js';
+import { checkModuleVersion, classifyZip, zipFileSizeError } from '../module/zipcheck.js';
+import { hash1 } from '../module/hash.js';
+import { ZipReader, type ZipEntry } from '../module/zipreader.js';
 
 // RFC 3339, which is what go's time.Time accepts from JSON.
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -98,20 +99,47 @@ export interface InspectedZip {
 }
 
 /**
- * Checks a module zip on disk before it is stored: go's module zip rules (paths, sizes, no `../`, one
- * root go.mod). Returns its `h1:` and its go.mod. Throws InvalidContentError saying why (with the
- * ZipError as cause).
+ * Checks a module zip on disk before it is stored: go's module zip rules (checkZip: paths, sizes, no
+ * `../`, one root go.mod) and every entry's data (sizes, CRC-32). Returns its `h1:` (go's HashZip) and
+ * its go.mod. One opening of the zip and one read of each entry does all of it. Throws
+ * InvalidContentError saying why (with the ZipError as cause).
  */
 export async function inspectZip(modulePath: string, version: string, zipFile: string): Promise<InspectedZip> {
   try {
-    const checked = await checkZip(modulePath, version, zipFile);
-    if (checked.error !== null) throw zipRejected(modulePath, version, checked.error.message, checked.error);
-    const goMod = await zipGoMod(modulePath, version, zipFile);
-    return { h1: await hashZip(zipFile), goMod };
+    const tooLarge = await zipFileSizeError(zipFile);
+    if (tooLarge !== null) throw tooLarge;
+    const reader = await ZipReader.open(zipFile);
+    try {
+      const { checked, entries, prefix } = await classifyZip(reader, checkModuleVersion(modulePath, version), version);
+      if (checked.error !== null) throw checked.error;
+      // Every name passed checkZip's rules, which include valid UTF-8: hashed as strings, they hash as
+      // go's HashZip hashes the stored bytes. As there, a name stored twice is read from its last entry.
+      const names = entries.map((e) => e.name.toString('utf8'));
+      const byName = new Map<string, ZipEntry>(names.map((name, i) => [name, entries[i]!]));
+      const goModName = `${prefix}go.mod`;
+      let goMod: Buffer = legacyGoMod(modulePath);
+      const h1 = await hash1(names, (name) => {
+        const data = reader.read(byName.get(name)!);
+        return name === goModName ? kept(data, (whole) => (goMod = whole)) : data;
+      });
+      return { h1, goMod };
+    } finally {
+      await reader.close();
+    }
   } catch (err) {
     if (err instanceof ZipError) throw zipRejected(modulePath, version, err.message, err);
     throw err;
   }
+}
+
+// Passes `chunks` on and, once they have all passed, gives `keep` their concatenation.
+async function* kept(chunks: AsyncIterable<Buffer>, keep: (whole: Buffer) => void): AsyncGenerator<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) {
+    parts.push(Buffer.from(chunk));
+    yield chunk;
+  }
+  keep(Buffer.concat(parts));
 }
 
 /** The refusal of a zip whose go.mod is not the `.mod` the origin serves for it. */

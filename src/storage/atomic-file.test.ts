@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { isTemporaryName, writeFileAtomically } from './atomic-file.js';
+import { isTemporaryName, streamDurably, temporaryPath, writeDurably, writeFileAtomically } from './atomic-file.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -79,4 +79,26 @@ test('isTemporaryName knows the temporaries and nothing else', () => {
   for (const name of ['v1.0.0.zip', '.v1.0.0.zip.tmp', 'list', '.x.0123456789AB.tmp', 'x.0123456789ab.tmp']) {
     assert.ok(!isTemporaryName(name), name);
   }
+});
+
+test('writeDurably and streamDurably create a new file, refuse an existing one, and leave nothing when they fail', async () => {
+  const dir = await tempDir();
+  await writeDurably(join(dir, 'bytes'), Buffer.from('one'));
+  assert.equal(await readFile(join(dir, 'bytes'), 'utf8'), 'one');
+  await assert.rejects(writeDurably(join(dir, 'bytes'), Buffer.from('two')), { code: 'EEXIST' });
+  assert.equal(await readFile(join(dir, 'bytes'), 'utf8'), 'one');
+  assert.equal(await streamDurably(join(dir, 'stream'), async (out) => (out.end('three'), 3)), 3);
+  assert.equal(await readFile(join(dir, 'stream'), 'utf8'), 'three');
+  await assert.rejects(
+    streamDurably(join(dir, 'broken'), async (out) => {
+      out.write('half');
+      throw new Error('the source broke');
+    }),
+    /the source broke/,
+  );
+  await assert.rejects(writeDurably(join(dir, 'missing', 'x'), Buffer.from('x')), { code: 'ENOENT' });
+  assert.deepEqual((await readdir(dir)).sort(), ['bytes', 'stream']);
+  const temp = temporaryPath(dir, 'v1.0.0.zip');
+  assert.ok(isTemporaryName(temp.slice(dir.length + 1)), temp);
+  assert.notEqual(temp, temporaryPath(dir, 'v1.0.0.zip'));
 });

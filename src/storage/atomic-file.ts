@@ -14,9 +14,54 @@ export interface AtomicWriteOptions {
   tempDir?: string;
 }
 
-/** True for the names writeFileAtomically gives its temporary files (`.<name>.<12 hex digits>.tmp`). */
+/** True for the names temporaryPath gives (`.<name>.<12 hex digits>.tmp`). */
 export function isTemporaryName(name: string): boolean {
   return /^\..*\.[0-9a-f]{12}\.tmp$/s.test(name);
+}
+
+/** A new, unused temporary file name in `dir` for a file to be called `name`; isTemporaryName knows it. */
+export function temporaryPath(dir: string, name: string): string {
+  return join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Creates the file `path` (which must not exist) holding `bytes`, flushed to disk; on failure no file is left. */
+export async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx', 0o644);
+  try {
+    await handle.writeFile(bytes);
+    // Data and the size needed to read it back: what a rename of the file may rely on.
+    await handle.datasync();
+  } catch (err) {
+    await handle.close();
+    await rm(path, { force: true });
+    throw err;
+  }
+  await handle.close();
+}
+
+/**
+ * Creates the file `path` (which must not exist), fills it through `write` and flushes it to disk before
+ * resolving with what `write` returned; on failure no file is left. `write` must end the stream it is
+ * given (or let a pipeline end it).
+ */
+export async function streamDurably<T>(path: string, write: (out: Writable) => Promise<T>): Promise<T> {
+  // `flush`: the descriptor is fsynced before it is closed, so the file is on disk once the stream closes.
+  const out = createWriteStream(path, { flags: 'wx', mode: 0o644, flush: true });
+  try {
+    const result = await write(out);
+    if (!out.closed) await finished(out);
+    return result;
+  } catch (err) {
+    // The stream opens its file asynchronously: removing the file before the stream has closed could
+    // run before the open, which would then create the file again and leave it behind.
+    if (!out.closed) {
+      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+      out.destroy();
+      await closed;
+    }
+    await rm(path, { force: true });
+    throw err;
+  }
 }
 
 /**
@@ -31,31 +76,21 @@ export async function writeFileAtomically<T>(
   write: (out: Writable) => Promise<T>,
   options: AtomicWriteOptions = {},
 ): Promise<T> {
-  const temp = join(options.tempDir ?? dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
+  const temp = temporaryPath(options.tempDir ?? dirname(path), basename(path));
+  const result = await streamDurably(temp, write);
+  await publish(temp, path);
+  return result;
+}
+
+/** Renames the complete, flushed file `temp` to `path` and makes the new name durable; on failure `temp` is removed. */
+export async function publish(temp: string, path: string): Promise<void> {
   try {
-    const result = await write(out);
-    if (!out.writableFinished) await finished(out);
-    const handle = await open(temp, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     await rename(temp, path);
-    await syncDirectory(dirname(path));
-    return result;
   } catch (err) {
-    // The stream opens its file asynchronously: removing the file before the stream has closed could
-    // run before the open, which would then create the temporary again and leave it behind.
-    if (!out.closed) {
-      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
-      out.destroy();
-      await closed;
-    }
     await rm(temp, { force: true });
     throw err;
   }
+  await syncDirectory(dirname(path));
 }
 
 /** Makes a rename or a new entry in `dir` durable: without syncing the folder, a power loss can forget the name. */

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { after, test } from 'node:test';
 import { InvalidRequestError } from '../errors.js';
 import { DiskStorage } from './disk.js';
+import { stagesFiles } from './staging.js';
 import { invalidKeys, storageContract } from './storage.contract.js';
 
 const dirs: string[] = [];
@@ -136,4 +137,71 @@ test('kill -9 in the middle of replacing an object leaves the old object whole',
   const s = new DiskStorage({ root });
   assert.equal(await text(await s.get(key)), 'v1.0.0\n');
   assert.deepEqual(await s.list(''), [key]);
+});
+
+test('staging: a staged file is moved in by commit, not copied, with the other objects of the commit', async () => {
+  const root = await tempDir();
+  const s = new DiskStorage({ root });
+  assert.ok(stagesFiles(s));
+  const staged = await s.stage();
+  assert.equal(dirname(staged), join(root, '.tmp'));
+  await writeFile(staged, 'zip bytes', { flag: 'wx' });
+  const inode = (await stat(staged)).ino;
+  await s.commit([
+    { key: 'example.com/new/m/@v/v1.0.0.zip', file: staged },
+    { key: 'example.com/new/m/@v/v1.0.0.ziphash', body: Buffer.from('h1:x') },
+    { key: 'example.com/new/m/@v/v1.0.0.info', body: Buffer.from('{}') },
+  ]);
+  assert.equal((await stat(join(root, 'example.com', 'new', 'm', '@v', 'v1.0.0.zip'))).ino, inode, 'renamed, not copied');
+  assert.equal(await text(await s.get('example.com/new/m/@v/v1.0.0.zip')), 'zip bytes');
+  assert.equal(await text(await s.get('example.com/new/m/@v/v1.0.0.ziphash')), 'h1:x');
+  assert.deepEqual(await s.list('example.com'), [
+    'example.com/new/m/@v/v1.0.0.info',
+    'example.com/new/m/@v/v1.0.0.zip',
+    'example.com/new/m/@v/v1.0.0.ziphash',
+  ]);
+  assert.deepEqual(await readdir(join(root, '.tmp')), []);
+  // Discarding a committed file is nothing; discarding a staged one removes it.
+  await s.discard(staged);
+  const other = await s.stage();
+  await writeFile(other, 'x');
+  await s.discard(other);
+  assert.deepEqual(await readdir(join(root, '.tmp')), []);
+});
+
+test('staging: a bad key stores nothing, a failing commit leaves no temporary, foreign files are refused', async () => {
+  const parent = await tempDir();
+  const root = join(parent, 'store');
+  const s = new DiskStorage({ root });
+  const staged = await s.stage();
+  await writeFile(staged, 'zip bytes');
+  for (const key of invalidKeys) {
+    await assert.rejects(s.commit([{ key: 'a/ok', body: Buffer.from('x') }, { key, file: staged }]), InvalidRequestError, key);
+  }
+  assert.deepEqual(await s.list(''), []);
+  // Only files stage() named can be committed or discarded: nothing else can be moved in or removed.
+  await writeFile(join(parent, 'precious'), 'keep');
+  await assert.rejects(s.commit([{ key: 'a/b', file: join(parent, 'precious') }]), InvalidRequestError);
+  await assert.rejects(s.discard(join(parent, 'precious')), InvalidRequestError);
+  await assert.rejects(s.discard(join(root, '.tmp', '..', '..', 'precious')), InvalidRequestError);
+  assert.equal(await readFile(join(parent, 'precious'), 'utf8'), 'keep');
+  // A regular file where a folder should be: the commit fails, nothing of it is left but the staged file.
+  await s.put('a/file', Buffer.from('in the way'));
+  await assert.rejects(s.commit([{ key: 'a/file/x.ziphash', body: Buffer.from('h1:x') }, { key: 'a/file/x.zip', file: staged }]));
+  assert.deepEqual(await readdir(join(root, '.tmp')), [basename(staged)]);
+  assert.deepEqual(await s.list(''), ['a/file']);
+});
+
+test('put of bytes makes missing folders and needs no temporary folder made beforehand', async () => {
+  const root = await tempDir();
+  const s = new DiskStorage({ root });
+  await s.put('a/b/c', Buffer.from('1'));
+  await rm(join(root, '.tmp'), { recursive: true });
+  await rm(join(root, 'a'), { recursive: true });
+  await s.put('a/b/c', Buffer.from('2'));
+  assert.equal(await text(await s.get('a/b/c')), '2');
+  await assert.rejects(s.put('a/b/c', Buffer.from('3'), { size: 2 }), /body of 1 bytes, declared 2/);
+  await assert.rejects(s.put('a/b/c', Buffer.from('3'), { sha256: '0'.repeat(64) }), /SHA-256/);
+  assert.equal(await text(await s.get('a/b/c')), '2');
+  assert.deepEqual(await readdir(join(root, '.tmp')), []);
 });

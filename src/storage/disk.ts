@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
-import { isTemporaryName, syncDirectory, writeFileAtomically } from './atomic-file.js';
+import { isTemporaryName, streamDurably, syncDirectory, temporaryPath, writeDurably } from './atomic-file.js';
 import { ByteMeter } from './byte-meter.js';
+import type { FileStaging, StagedObject } from './staging.js';
 import type { PutOptions, Storage, StoredObject } from './storage.js';
 
 /** Temporaries older than this at the first put are taken for leftovers of a crash and removed. */
@@ -19,9 +21,10 @@ const MAX_SEGMENT_BYTES = 255;
  * Storage in a folder: key `a/b/c` is the file `<root>/a/b/c`, so with the module-cache keys of
  * protocol/keys.ts the root is a `GOPROXY=file://<root>` tree. Puts go through a temporary file in
  * `<root>/.tmp`, fsynced and renamed into place, so a reader or a crash never leaves or shows a partial
- * object. Top-level names starting with `.` belong to the driver and are never keys.
+ * object. Top-level names starting with `.` belong to the driver and are never keys. Files are staged
+ * in `<root>/.tmp` too (FileStaging), so that a commit moves them in without copying.
  */
-export class DiskStorage implements Storage {
+export class DiskStorage implements Storage, FileStaging {
   readonly root: string;
   private readonly rootPrefix: string;
   private readonly tempDir: string;
@@ -70,27 +73,87 @@ export class DiskStorage implements Storage {
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<StoredObject> {
     const path = this.pathOf(key);
     options.signal?.throwIfAborted();
-    await (this.swept ??= this.removeOrphans());
-    await makeFolders(this.tempDir);
-    await makeFolders(dirname(path));
-    const source = body instanceof Readable ? body : Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]);
+    await this.sweep();
+    const temp = temporaryPath(this.tempDir, basename(path));
     const declared = options.size;
-    const meter = new ByteMeter(declared ?? Infinity, () => new InvalidContentError(`${key}: body longer than the declared ${declared} bytes`));
-    await writeFileAtomically(
-      path,
-      async (out) => {
-        await pipeline(source, meter, out, options.signal === undefined ? {} : { signal: options.signal });
-        if (declared !== undefined && meter.size !== declared) {
-          throw new InvalidContentError(`${key}: body of ${meter.size} bytes, declared ${declared}`);
-        }
-        if (options.sha256 !== undefined) {
-          const actual = meter.sha256();
-          if (actual !== options.sha256) throw new InvalidContentError(`${key}: body has SHA-256 ${actual}, declared ${options.sha256}`);
-        }
-      },
-      { tempDir: this.tempDir },
-    );
-    return { size: meter.size, modified: (await stat(path)).mtime };
+    let size: number;
+    const changed = [dirname(path)];
+    if (body instanceof Readable) {
+      // A stream cannot be replayed, so its folders are made first.
+      await makeFolders(this.tempDir);
+      changed.push(...(await makeFolders(dirname(path))));
+      const meter = new ByteMeter(declared ?? Infinity, () => new InvalidContentError(`${key}: body longer than the declared ${declared} bytes`), {
+        hash: options.sha256 !== undefined,
+      });
+      await streamDurably(temp, async (out) => {
+        await pipeline(body, meter, out, options.signal === undefined ? {} : { signal: options.signal });
+        checkBody(key, meter.size, declared, options.sha256 === undefined ? undefined : [meter.sha256(), options.sha256]);
+      });
+      size = meter.size;
+    } else {
+      const digest = options.sha256 === undefined ? undefined : createHash('sha256').update(body).digest('hex');
+      checkBody(key, body.byteLength, declared, digest === undefined ? undefined : [digest, options.sha256!]);
+      await this.writeTemporary(temp, body);
+      size = body.byteLength;
+    }
+    try {
+      changed.push(...(await renameMaking(temp, path)));
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    const [modified] = await Promise.all([stat(path).then((s) => s.mtime), ...changed.map(syncDirectory)]);
+    return { size, modified };
+  }
+
+  async stage(): Promise<string> {
+    await this.sweep();
+    await makeFolders(this.tempDir);
+    return temporaryPath(this.tempDir, 'staged');
+  }
+
+  /**
+   * Every file is complete on disk (staged ones fsynced, bodies written to fsynced temporaries) before
+   * the first rename, and each changed folder is synced once after the last: a commit costs one fsync
+   * per file and one per folder, all of a kind at once, where a put per object costs one of each per
+   * object, one after the other. Staged files are renamed into place, never copied. Every key is checked
+   * before anything is touched.
+   */
+  async commit(objects: readonly StagedObject[]): Promise<void> {
+    const targets = objects.map((object) => {
+      if ('file' in object) this.checkStaged(object.file);
+      return { object, path: this.pathOf(object.key), temp: '' };
+    });
+    await this.sweep();
+    const changed = targets.map((t) => dirname(t.path));
+    try {
+      // Settled, not raced: a failure is thrown once no write is left running to leave a temporary behind.
+      const written = await Promise.allSettled(
+        targets.map(async (t) => {
+          if ('file' in t.object) {
+            await syncFile(t.object.file);
+            t.temp = t.object.file;
+          } else {
+            const temp = temporaryPath(this.tempDir, basename(t.path));
+            await this.writeTemporary(temp, t.object.body);
+            t.temp = temp;
+          }
+        }),
+      );
+      const failed = written.find((w) => w.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      for (const t of targets) changed.push(...(await renameMaking(t.temp, t.path)));
+    } catch (err) {
+      // Temporaries this commit made; staged files stay the caller's to discard.
+      await Promise.all(targets.filter((t) => t.temp !== '' && !('file' in t.object)).map((t) => rm(t.temp, { force: true })));
+      throw err;
+    }
+    await Promise.all([...new Set(changed)].map(syncDirectory));
+  }
+
+  async discard(file: string): Promise<void> {
+    this.checkStaged(file);
+    await rm(file, { force: true });
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -124,6 +187,33 @@ export class DiskStorage implements Storage {
       // A folder is not an object; unlink refuses it with EISDIR (EPERM on some systems).
       if (isAbsent(err) || (await isFolder(path))) return;
       throw err;
+    }
+  }
+
+  /** Removes old temporaries, once. */
+  private async sweep(): Promise<void> {
+    await (this.swept ??= this.removeOrphans().catch((err: unknown) => {
+      this.swept = undefined;
+      throw err;
+    }));
+  }
+
+  // Small bodies are written without making the temporary folder first: it exists but for the first
+  // write (or after someone removed it), and a failed open costs less than a mkdir every time.
+  private async writeTemporary(temp: string, body: Uint8Array): Promise<void> {
+    try {
+      await writeDurably(temp, body);
+    } catch (err) {
+      if (!isAbsent(err)) throw err;
+      await makeFolders(this.tempDir);
+      await writeDurably(temp, body);
+    }
+  }
+
+  // Only files stage() named may be moved in or removed: no caller can rename or delete other files.
+  private checkStaged(file: string): void {
+    if (dirname(file) !== this.tempDir || !isTemporaryName(basename(file))) {
+      throw new InvalidRequestError(`${JSON.stringify(file)} is not a file staged in this storage`);
     }
   }
 
@@ -170,6 +260,40 @@ function keyProblem(key: string): string | null {
   return null;
 }
 
+/** Checks a whole body's size and digest ([actual, declared]) against what the caller declared. */
+function checkBody(key: string, size: number, declared: number | undefined, digests: [string, string] | undefined): void {
+  if (declared !== undefined && size !== declared) throw new InvalidContentError(`${key}: body of ${size} bytes, declared ${declared}`);
+  if (digests !== undefined && digests[0] !== digests[1]) {
+    throw new InvalidContentError(`${key}: body has SHA-256 ${digests[0]}, declared ${digests[1]}`);
+  }
+}
+
+/**
+ * Renames `from` to `to`, making `to`'s missing folders when the first try finds none; returns the
+ * folders (besides `to`'s own) that must be synced for the new names to last.
+ */
+async function renameMaking(from: string, to: string): Promise<string[]> {
+  try {
+    await rename(from, to);
+    return [];
+  } catch (err) {
+    if (!isAbsent(err)) throw err;
+    const changed = await makeFolders(dirname(to));
+    await rename(from, to);
+    return changed;
+  }
+}
+
+/** Flushes a complete file to disk. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 function checkRange(start: number | undefined, end: number | undefined): void {
   const bad = (n: number | undefined): boolean => n !== undefined && !(Number.isSafeInteger(n) && n >= 0);
   if (bad(start) || bad(end) || (end !== undefined && end < (start ?? 0))) {
@@ -177,14 +301,19 @@ function checkRange(start: number | undefined, end: number | undefined): void {
   }
 }
 
-/** Creates `dir` and its missing parents, syncing each new folder's parent so that the new names survive a power loss. */
-async function makeFolders(dir: string): Promise<void> {
+/**
+ * Creates `dir` and its missing parents; returns the folders that gained an entry (the parent of each
+ * new folder), which the caller syncs, all at once, before it counts on the new names.
+ */
+async function makeFolders(dir: string): Promise<string[]> {
   const first = await mkdir(dir, { recursive: true });
-  if (first === undefined) return;
+  const changed: string[] = [];
+  if (first === undefined) return changed;
   for (let d = dir; ; d = dirname(d)) {
-    await syncDirectory(dirname(d));
+    changed.push(dirname(d));
     if (d === first) break;
   }
+  return changed;
 }
 
 function isAbsent(err: unknown): boolean {
