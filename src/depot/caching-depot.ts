@@ -338,6 +338,7 @@ export class CachingDepot implements Depot {
     const infoKey = storageKey(modulePath, 'info', version);
     const modKey = storageKey(modulePath, 'mod', version);
     const zipFile = await this.staging.stage();
+    let committed = false;
     try {
       // The .info and .mod come with the zip, unless stored already (as go's order of requests has it).
       const [info, mod, size] = await settleAll([
@@ -364,6 +365,7 @@ export class CachingDepot implements Depot {
         if (storedMod === null) objects.push({ key: modKey, body: goMod });
         if (!info.stored) objects.push({ key: infoKey, body: info.body });
         await this.counted('put', this.staging.commit(objects));
+        committed = true;
         this.rememberSmall('mod', modulePath, version, goMod, true);
         if (!info.stored) {
           this.rememberSmall('info', modulePath, version, info.body, true);
@@ -373,7 +375,7 @@ export class CachingDepot implements Depot {
         return this.zipArtifact(modulePath, version, size, h1, 'miss');
       });
     } finally {
-      await this.staging.discard(zipFile);
+      if (!committed) await this.staging.discard(zipFile);
     }
   }
 
