@@ -25,6 +25,7 @@ import {
   type TileReader,
   type Tree,
 } from './tlog.js';
+import { abortable } from '../abortable.js';
 
 /**
  * Fetches `path` (`latest`, `lookup/<module>@<version>`, `tile/...`) from the database or a proxy of
@@ -97,19 +98,6 @@ have intercepted the download attempt.
 For more information, see 'go help module-auth'.
 `;
 
-/**
- * `promise`, or the signal's abort if it comes first. Work shared by concurrent callers (a lookup, a
- * tile, a merge of heads) runs on without any one caller's signal; each caller stops waiting on its own.
- */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 /** Prefixes a verification failure's message with where it happened; other errors pass as they are. */
 function within(prefix: string, err: unknown): unknown {

@@ -14,6 +14,7 @@ import { UpstreamClient } from '../origin/proxy.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { PROXIED_SUMDB_NAME, type Gosumdb } from './gosumdb.js';
+import { abortable } from '../abortable.js';
 
 const MAX_NAME = 253;
 // tlog tile paths as go writes them: tile/H/L/NNN or tile/H/data/NNN, x-prefixed folders for large
@@ -298,13 +299,3 @@ export class SumdbPassthrough {
   }
 }
 
-/** `promise`, or the signal's abort if it comes first (the promise itself runs on). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
