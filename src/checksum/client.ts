@@ -3,6 +3,7 @@
 // head signed by the database's key, and every new head must extend the one remembered before it. The
 // remembered head and the verified lookups and tiles are kept in a small store, in go's own file names
 // (`<name>/latest`, `<name>/lookup/<module>@<version>`, `<name>/tile/8/...`).
+import { abortable } from '../abortable.js';
 import { NotFoundError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { escapePath, escapeVersion } from '../module/path.js';
@@ -25,7 +26,6 @@ import {
   type TileReader,
   type Tree,
 } from './tlog.js';
-import { abortable } from '../abortable.js';
 
 /**
  * Fetches `path` (`latest`, `lookup/<module>@<version>`, `tile/...`) from the database or a proxy of

@@ -6,6 +6,7 @@
 // place), which is what lets go verify stored modules while the database cannot be reached.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { abortable } from '../abortable.js';
 import type { Artifact } from '../depot/depot.js';
 import { GoneError, InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';
@@ -14,7 +15,6 @@ import { UpstreamClient } from '../origin/proxy.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { PROXIED_SUMDB_NAME, type Gosumdb } from './gosumdb.js';
-import { abortable } from '../abortable.js';
 
 const MAX_NAME = 253;
 // tlog tile paths as go writes them: tile/H/L/NNN or tile/H/data/NNN, x-prefixed folders for large
