@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { Command } from 'commander';
@@ -14,6 +15,7 @@ import { CachingDepot } from '../depot/caching-depot.js';
 import { ConfigError } from '../errors.js';
 import { createChain } from '../origin/chain.js';
 import { createServer, type GodepotServer } from '../server/app.js';
+import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
 import { DiskStorage } from '../storage/disk.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
@@ -35,6 +37,7 @@ interface ServeFlags {
   upstreamTimeout?: string;
   shutdownTimeout?: string;
   logLevel?: string;
+  workers?: string;
 }
 
 /** `godepot serve`: the GOPROXY server. */
@@ -54,6 +57,7 @@ export function serveCommand(): Command {
     .option('--upstream-timeout <seconds>', 'time limit of one upstream request (default 30)')
     .option('--shutdown-timeout <seconds>', 'how long a graceful shutdown may wait for requests in flight (default 30)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
+    .option('--workers <n>', 'processes serving side by side on the one socket, or auto for one per core (default 1); more than one cannot be used with --sumdb-host')
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file.')
     .action(async (flags: ServeFlags) => serve(flags));
 }
@@ -73,11 +77,19 @@ async function serve(flags: ServeFlags): Promise<void> {
     'upstream-timeout': flags.upstreamTimeout,
     'shutdown-timeout': flags.shutdownTimeout,
     'log-level': flags.logLevel,
+    workers: flags.workers,
   };
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
 
   const { logger, flushSync } = createLogger({ level: config.logLevel });
+  if (config.workers > 1 && cluster.isPrimary) {
+    await prepareStorageFolder(config.storage);
+    const leaseTimeoutMs = config.upstreamTimeout * 1000 * (upstreamRetries + 1) * 2;
+    process.exitCode = await runPrimary({ workers: config.workers, logger, leaseTimeoutMs });
+    return;
+  }
+  const member = cluster.isWorker ? joinCluster() : null;
   const metrics = createMetrics();
   await prepareStorageFolder(config.storage);
   const storage = new DiskStorage({ root: config.storage });
@@ -131,13 +143,16 @@ async function serve(flags: ServeFlags): Promise<void> {
     throw new ConfigError(`listen: cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
   }
   const hosted = database === null ? {} : { sumdbHost: database.name, sumdbVerifierKey: database.verifierKey, sumdbRecords: database.size };
-  logger.info({ url, storage: config.storage, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...hosted }, 'listening');
+  const fields = { url, storage: config.storage, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...hosted };
+  if (member === null) logger.info(fields, 'listening');
+  else member.reportListening(fields);
 
-  const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync);
+  const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync, member);
   await Promise.all([origin.close(), passthrough.close()]);
   // The last lines leave through the logger's asynchronous writes, in order, before the process ends.
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');
   if (forced) process.exitCode = 1;
+  member?.leave();
   // Nothing of ours is left running; should a library keep a handle open, it must not keep a stopped
   // server's process alive (the timer does not keep it alive itself).
   setTimeout(() => {
@@ -147,14 +162,15 @@ async function serve(flags: ServeFlags): Promise<void> {
 }
 
 /**
- * Resolves after SIGTERM or SIGINT and the graceful close that follows; true when the close had to be
- * forced, by the deadline or a second signal.
+ * Resolves after SIGTERM or SIGINT (or, in a worker, the primary's stop request) and the graceful close
+ * that follows; true when the close had to be forced, by the deadline or a second signal.
  */
 function untilStopped(
   server: GodepotServer,
   deadlineMs: number,
   logger: Logger,
   flushSync: () => void,
+  member: ClusterMember | null,
 ): Promise<boolean> {
   return new Promise((resolve) => {
     let forced = false;
@@ -181,7 +197,11 @@ function untilStopped(
       });
     };
     process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    // A worker's SIGINT is the primary's to relay (see joinCluster).
+    if (member === null) process.on('SIGINT', onSignal);
+    member?.onStopRequest(() => {
+      if (!stopping) onSignal('SIGTERM');
+    });
   });
 }
 

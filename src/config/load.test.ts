@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ConfigError } from '../errors.js';
@@ -46,6 +46,7 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     upstreamTimeout: 30,
     shutdownTimeout: 30,
     logLevel: 'info',
+    workers: 1,
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listen));
@@ -91,6 +92,19 @@ test('a hosted database needs its key, a valid host name, and a name other than 
   );
   assert.equal(await configError(sources({ flags: { nosumdb: 'example.com/[' } })), '--nosumdb: malformed pattern "example.com/[": syntax error in pattern');
   assert.equal((await loadConfig(sources({ flags: { 'sumdb-host': 'sum.golang.org', 'sumdb-key': 'k', sumdb: 'off' } }))).sumdbHost, 'sum.golang.org');
+});
+
+test('workers: a count from 1 to 256 or auto (the cores available); more than one cannot host a checksum database', async () => {
+  assert.equal((await loadConfig(sources({ flags: { workers: '4' } }))).workers, 4);
+  assert.equal((await loadConfig(sources({ env: { GODEPOT_WORKERS: 'auto' } }))).workers, availableParallelism());
+  for (const bad of ['0', '-1', '1.5', 'two', '257']) {
+    assert.match(await configError(sources({ flags: { workers: bad } })), /^--workers: must be auto or a whole number from 1 to 256/, bad);
+  }
+  assert.equal(
+    await configError(sources({ flags: { 'sumdb-host': 'sumdb.example', 'sumdb-key': 'k' }, env: { GODEPOT_WORKERS: '2' } })),
+    'GODEPOT_WORKERS: 2 workers cannot host a checksum database (--sumdb-host); only one process may append its records, so serve it with workers 1',
+  );
+  assert.equal((await loadConfig(sources({ flags: { 'sumdb-host': 'sumdb.example', 'sumdb-key': 'k', workers: '1' } }))).workers, 1);
 });
 
 test('precedence: defaults < config file < GODEPOT_* < flags, key by key', async () => {
@@ -158,7 +172,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, upstream-timeout, shutdown-timeout, log-level)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, upstream-timeout, shutdown-timeout, log-level, workers)'],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],

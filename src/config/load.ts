@@ -85,12 +85,14 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     upstreamTimeout: p['upstream-timeout'],
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,
+    workers: p.workers,
   });
 }
 
 /**
  * A hosted database needs both its name and its key, and must not share its name with the database
  * godepot trusts: one `/sumdb/<name>/` cannot be both the passthrough's and godepot's own.
+ * Only one process may host it.
  */
 function checkHosting(p: Parsed, layers: ReadonlyArray<Partial<Record<ConfigKey, Given>>>): void {
   const source = (key: ConfigKey): string => layers.findLast((layer) => layer[key] !== undefined)?.[key]?.source ?? key;
@@ -101,6 +103,10 @@ function checkHosting(p: Parsed, layers: ReadonlyArray<Partial<Record<ConfigKey,
   if (host === null && p['sumdb-key'] !== null) throw new ConfigError(`${source('sumdb-key')}: needs sumdb-host too, the name of the database it signs for`);
   if (host !== null && parseGosumdb(p.sumdb)?.name === host) {
     throw new ConfigError(`${source('sumdb-host')}: ${host} is also the checksum database godepot trusts (${source('sumdb')}); a database cannot vouch for itself`);
+  }
+  // Records are appended by one process only: several would each extend the log from their own view of it.
+  if (host !== null && p.workers > 1) {
+    throw new ConfigError(`${source('workers')}: ${p.workers} workers cannot host a checksum database (${source('sumdb-host')}); only one process may append its records, so serve it with workers 1`);
   }
 }
 

@@ -2,6 +2,7 @@
 // setting, shared by the flag, the GODEPOT_<NAME> variable and the config file key, so a value means
 // the same wherever it comes from. Values are checked here with the parsers the parts that use them
 // have (GOPROXY lists, GOPRIVATE patterns, GOSUMDB), so a bad value stops the start, never a request.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkHostedName, DEFAULT_GOSUMDB, parseGosumdb } from '../checksum/gosumdb.js';
 import { parseGoproxyList } from '../origin/chain.js';
@@ -22,6 +23,7 @@ export const configKeys = [
   'upstream-timeout',
   'shutdown-timeout',
   'log-level',
+  'workers',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -49,6 +51,8 @@ export interface ServeConfig {
   /** Seconds a graceful shutdown may take before the remaining connections are cut. */
   shutdownTimeout: number;
   logLevel: LogLevel;
+  /** How many processes serve, side by side on the one listening socket; `auto` became the core count. */
+  workers: number;
 }
 
 /** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
@@ -118,6 +122,19 @@ function seconds(min: number, inclusive: boolean) {
     .pipe(bound.finite());
 }
 
+// A count of processes, or `auto` for one per core this process may use.
+const workers = z
+  .union([z.number(), z.string().trim()], { error: 'must be a whole number or auto' })
+  .transform((value, ctx) => {
+    if (value === 'auto') return availableParallelism();
+    const count = typeof value === 'number' ? value : /^[0-9]+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(count) || count < 1 || count > 256) {
+      ctx.addIssue({ code: 'custom', message: `must be auto or a whole number from 1 to 256, not ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return count;
+  });
+
 /** The schema of each setting, reading a string (flag, variable) or a YAML/JSON value (config file). */
 export const settingSchemas = {
   listen,
@@ -134,6 +151,7 @@ export const settingSchemas = {
   'upstream-timeout': seconds(0, false),
   'shutdown-timeout': seconds(0, true),
   'log-level': z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
+  workers,
 } satisfies Record<ConfigKey, z.ZodType>;
 
 /** A config file: a mapping of setting names to values, nothing else. */
@@ -153,4 +171,5 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'upstream-timeout': '30',
   'shutdown-timeout': '30',
   'log-level': 'info',
+  workers: '1',
 };

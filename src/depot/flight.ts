@@ -5,6 +5,13 @@
  * cache, so a client that goes away never cancels a download another client needs.
  */
 export class Flight<T> {
+  /**
+   * What every new run of this process goes through before it starts: by default nothing. Several
+   * processes serving one storage set it (once, at start) to a lease shared between them, so that a run
+   * for a key waits while another process runs one and then finds its result stored.
+   */
+  static beyondProcess: <R>(key: string, fetch: () => Promise<R>) => Promise<R> = (_key, fetch) => fetch();
+
   private readonly running = new Map<string, Promise<T>>();
 
   /**
@@ -16,7 +23,7 @@ export class Flight<T> {
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     let shared = this.running.get(key);
     if (shared === undefined) {
-      const started = (async () => fetch())();
+      const started = Flight.beyondProcess(key, async () => fetch());
       shared = started.finally(() => this.running.delete(key));
       this.running.set(key, shared);
     } else {

@@ -1,0 +1,146 @@
+// `godepot serve --workers N`: the primary process forks N workers, each running the whole server on the
+// one listening socket, and serves nothing itself. It holds the cross-process single-flight leases
+// (depot/cross-process-flight.ts), prints the one `listening` line once every worker listens, replaces
+// a worker that dies, and on SIGTERM or SIGINT has every worker finish its requests and stop.
+import cluster, { type Worker } from 'node:cluster';
+import { Flight } from '../depot/flight.js';
+import { LeaseClient, LeaseTable } from '../depot/cross-process-flight.js';
+import type { Logger } from '../telemetry/logger.js';
+
+/** Worker → primary: the worker listens; the fields of its `listening` line. */
+interface ListeningMessage {
+  godepotListening: Record<string, unknown>;
+}
+/** Primary → worker: finish the requests in flight and stop. */
+interface StopMessage {
+  godepotStop: true;
+}
+
+function isListening(message: unknown): message is ListeningMessage {
+  return typeof message === 'object' && message !== null && 'godepotListening' in message;
+}
+
+export interface PrimaryOptions {
+  workers: number;
+  logger: Logger;
+  /** How long a worker may hold a single-flight lease before the next one gets it anyway. */
+  leaseTimeoutMs: number;
+}
+
+/**
+ * Runs the primary until every worker has stopped after SIGTERM or SIGINT; resolves with the exit code:
+ * 0 when every worker stopped cleanly, 1 otherwise (a forced shutdown, or a worker that failed to start,
+ * which stops the others: a worker that cannot listen would fail again if replaced).
+ */
+export function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { workers, logger } = options;
+  // Workers accept from the shared socket themselves, as nginx's do, instead of the primary accepting
+  // every connection and passing it on over IPC.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const leases = new LeaseTable({
+    grant: (owner, id) => cluster.workers?.[owner]?.send({ godepotLease: 'granted', id }),
+    timeoutMs: options.leaseTimeoutMs,
+    onTimeout: (key, owner) => logger.warn({ key, pid: cluster.workers?.[owner]?.process.pid }, 'single-flight lease held too long: passed on'),
+  });
+  const listening = new Set<number>();
+  let started = false;
+  let stopping = false;
+  let failed = false;
+
+  return new Promise((resolve) => {
+    const fork = (): void => {
+      const worker = cluster.fork();
+      worker.on('message', (message: unknown) => {
+        if (leases.receive(worker.id, message) || !isListening(message)) return;
+        listening.add(worker.id);
+        if (started) {
+          logger.info({ pid: worker.process.pid }, 'worker replaced');
+        } else if (listening.size === workers) {
+          started = true;
+          logger.info({ ...message.godepotListening, workers }, 'listening');
+        }
+      });
+    };
+
+    const stopAll = (): void => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.send({ godepotStop: true } satisfies StopMessage);
+    };
+
+    cluster.on('exit', (worker: Worker, code: number | null, signal: NodeJS.Signals | null) => {
+      leases.dropOwner(worker.id);
+      const wasListening = listening.delete(worker.id);
+      if (!stopping) {
+        if (wasListening) {
+          logger.error({ pid: worker.process.pid, code, signal }, 'worker died: starting another');
+          fork();
+          return;
+        }
+        logger.error({ pid: worker.process.pid, code, signal }, 'worker exited before listening: stopping');
+        stopping = true;
+        failed = true;
+        stopAll();
+      } else if (code !== 0) {
+        failed = true;
+      }
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        logger.info('stopped');
+        resolve(failed ? 1 : 0);
+      }
+    });
+
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        // Each worker takes a second signal as "exit now".
+        logger.warn({ signal }, 'second signal: workers exit now');
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down: workers finish requests in flight');
+      stopAll();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+
+    for (let i = 0; i < workers; i++) fork();
+  });
+}
+
+/** A worker's part in the cluster: its single-flight runs take the primary's leases from now on. */
+export interface ClusterMember {
+  /** Has the primary print the `listening` line, once every worker listens. */
+  reportListening(fields: Record<string, unknown>): void;
+  /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
+  onStopRequest(stop: () => void): void;
+  /** Lets the worker exit: the IPC channel would keep it alive. */
+  leave(): void;
+}
+
+/** Joins the cluster as a worker (only call in one). */
+export function joinCluster(): ClusterMember {
+  const client = new LeaseClient({
+    get connected() {
+      return process.connected;
+    },
+    send: (message) => process.send!(message),
+    onMessage: (listener) => process.on('message', listener),
+  });
+  Flight.beyondProcess = (key, fetch) => client.hold(key, fetch);
+  // Ctrl-C reaches the whole process group: the primary relays it, once, as a stop request.
+  process.on('SIGINT', () => undefined);
+  return {
+    reportListening: (fields) => process.send!({ godepotListening: fields } satisfies ListeningMessage),
+    onStopRequest(stop) {
+      process.on('message', (message: unknown) => {
+        if (typeof message === 'object' && message !== null && 'godepotStop' in message) stop();
+      });
+    },
+    // Through the cluster, so that the disconnect is taken as expected and the worker ends once its last
+    // log lines are written, not at once.
+    leave: () => {
+      if (process.connected) cluster.worker?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// `godepot serve --workers 2`: two processes on one socket behave as one proxy. go builds through it,
+// concurrent cold requests spread over both workers still cause one upstream fetch, a worker that dies
+// is replaced while the other keeps serving, and SIGTERM lets an in-flight download finish, exit 0.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Agent, request } from 'undici';
+import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { makeGoWorld } from '../support/go.js';
+import { addBigModule, buildModuleGraph, consumerOutput, writeConsumer, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
+
+const execFileAsync = promisify(execFile);
+
+let work: string;
+let graph: ModuleGraph;
+let big: ProxyEntry;
+let slow: ProxyEntry;
+let upstream: Upstream;
+let godepot: GodepotServer;
+// One connection per client, as 50 separate go commands would open.
+const agent = new Agent({ connections: 100, pipelining: 0 });
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'godepot-e2e-workers-'));
+  graph = await buildModuleGraph(work);
+  big = await addBigModule(graph.tree, work, 'example.com/big', 'v1.0.0', 4 << 20);
+  slow = await addBigModule(graph.tree, work, 'example.com/slow', 'v1.0.0', 8 << 20);
+  upstream = await startUpstream({ root: graph.tree });
+  godepot = await startGodepot({ upstream: upstream.url, args: ['--workers', '2'] });
+});
+
+after(async () => {
+  await agent.close();
+  await godepot?.dispose();
+  await upstream?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+async function get(path: string): Promise<{ status: number; digest: string }> {
+  const res = await request(godepot.url + path, { dispatcher: agent });
+  const body = Buffer.from(await res.body.arrayBuffer());
+  return { status: res.statusCode, digest: sha256(body) };
+}
+
+/** The pids of the primary's workers. */
+async function workerPids(): Promise<number[]> {
+  const { stdout } = await execFileAsync('ps', ['--ppid', String(godepot.pid), '-o', 'pid=']);
+  return stdout.split('\n').filter((line) => line.trim() !== '').map(Number);
+}
+
+/** Each worker numbers its requests after a prefix of its own (`<prefix>-<n>`): the processes that answered for the zip of `modulePath`. */
+function answeringProcesses(modulePath: string): Set<string> {
+  return new Set(
+    godepot.logs
+      .filter((entry) => entry.msg === 'request' && entry.route === 'zip' && entry.module === modulePath)
+      .map((entry) => String(entry.reqId).replace(/-[0-9a-z]+$/, '')),
+  );
+}
+
+test('one listening line, printed by the primary, naming two workers', async () => {
+  const lines = godepot.logs.filter((entry) => entry.msg === 'listening');
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]?.workers, 2);
+  assert.equal(lines[0]?.url, godepot.url);
+  assert.equal((await workerPids()).length, 2);
+});
+
+test('go builds the 12-module consumer through two workers', async () => {
+  const w = await makeGoWorld(godepot.url);
+  try {
+    const dir = join(work, 'consumer');
+    await writeConsumer(dir);
+    await w.go(['mod', 'tidy'], { cwd: dir });
+    await w.go(['build', '-o', join(dir, 'consumer.bin'), '.'], { cwd: dir });
+    const { stdout } = await execFileAsync(join(dir, 'consumer.bin'));
+    assert.deepEqual(stdout.trim().split('\n'), consumerOutput);
+  } finally {
+    await w.dispose();
+  }
+});
+
+test('50 concurrent cold requests for one zip, answered by both workers: one upstream fetch, 50 identical answers', async () => {
+  // The upstream answers late, so every request arrives while the first fetch is still under way.
+  upstream.fault(big.urls.zip, { delayMs: 800 });
+  const answers = await Promise.all(Array.from({ length: 50 }, () => get(big.urls.zip)));
+  const expected = sha256(await readFile(big.zipFile));
+  for (const [i, answer] of answers.entries()) {
+    assert.equal(answer.status, 200, `request ${i}`);
+    assert.equal(answer.digest, expected, `request ${i} got the upstream zip`);
+  }
+  assert.equal(upstream.countOf(big.urls.zip), 1, 'the upstream saw exactly one request for the zip');
+  await sleep(200);
+  assert.equal(answeringProcesses(big.modulePath).size, 2, 'both workers answered some of the requests');
+});
+
+test('a killed worker is logged and replaced; serving goes on', async () => {
+  const [victim, survivor] = await workerPids();
+  assert.ok(victim !== undefined && survivor !== undefined);
+  process.kill(victim, 'SIGKILL');
+  for (let i = 0; i < 200 && !godepot.logs.some((entry) => entry.msg === 'worker replaced'); i++) await sleep(25);
+  const died = godepot.logs.find((entry) => entry.msg === 'worker died: starting another');
+  assert.equal(died?.pid, victim);
+  assert.equal(died?.signal, 'SIGKILL');
+  assert.ok(godepot.logs.some((entry) => entry.msg === 'worker replaced'), 'a new worker listens');
+  const now = await workerPids();
+  assert.equal(now.length, 2);
+  assert.ok(now.includes(survivor) && !now.includes(victim));
+  const answers = await Promise.all(Array.from({ length: 20 }, () => get(graph.entries[0]!.urls.info)));
+  for (const answer of answers) assert.equal(answer.status, 200);
+});
+
+test('SIGTERM: the in-flight zip download completes intact, every worker stops, exit code 0', async () => {
+  upstream.fault(slow.urls.zip, { delayMs: 2000 });
+  const download = request(godepot.url + slow.urls.zip, { dispatcher: agent }).then(async (res) => ({
+    status: res.statusCode,
+    body: Buffer.from(await res.body.arrayBuffer()),
+  }));
+  for (let i = 0; i < 200 && upstream.countOf(slow.urls.zip) === 0; i++) await sleep(25);
+  assert.equal(upstream.countOf(slow.urls.zip), 1, 'the download is under way');
+  const workers = await workerPids();
+  const exit = await godepot.stop();
+  const { status, body } = await download;
+  assert.equal(status, 200);
+  assert.equal(sha256(body), sha256(await readFile(slow.zipFile)), 'the in-flight download got the whole zip');
+  assert.deepEqual(exit, { code: 0, signal: null });
+  for (const pid of workers) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `worker ${pid} is gone`);
+});
