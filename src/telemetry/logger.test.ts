@@ -38,17 +38,17 @@ test('rawLineWriter honours the level, and declines loggers it did not make', ()
   assert.equal(rawLineWriter(handle.logger.child({ component: 'x' })), undefined);
 });
 
-test('stdout logging loses no line, in order, whether the process ends by itself or by process.exit after flushSync', async () => {
+test('stdout logging loses no line, in order, whether the process ends by itself or by process.exit after flush', async () => {
   const logger = fileURLToPath(new URL('./logger.js', import.meta.url));
   const script = (exit: boolean): string => `
     const { createLogger, rawLineWriter } = await import(${JSON.stringify(logger)});
-    const { logger, flushSync } = createLogger({ level: 'info' });
+    const { logger, flush } = createLogger({ level: 'info' });
     const write = rawLineWriter(logger);
     for (let i = 0; i < 20000; i++) {
       if (i % 2) logger.info({ i }, 'line'); else write('info', ',"i":' + i, 'line');
       if (i % 5000 === 0) await new Promise((r) => setTimeout(r, 1));
     }
-    ${exit ? 'flushSync(); process.exit(3);' : ''}
+    ${exit ? 'await flush(); process.exit(3);' : ''}
   `;
   for (const exit of [false, true]) {
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(exit)], { maxBuffer: 64 << 20 }).catch(

@@ -6,10 +6,15 @@ export type { Logger };
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-/** A logger and the way to get its last lines out before the process exits. */
+/** A logger and the ways to get its last lines out before the process exits. */
 export interface LoggerHandle {
   logger: Logger;
-  /** Writes whatever is still buffered, synchronously: call it before process.exit. */
+  /** Resolves once every line logged so far is written, in order: await it before a planned exit. */
+  flush(): Promise<void>;
+  /**
+   * Writes what is still buffered, synchronously: for exits that cannot wait (a crash). Best effort:
+   * a batch whose asynchronous write is still under way may end up after the lines written here.
+   */
   flushSync(): void;
 }
 
@@ -31,7 +36,9 @@ class BatchingDestination implements DestinationStream {
   private bytes = 0;
   private scheduled = false;
   private lastWrite = 0;
-  private readonly sonic = pino.destination({ dest: 1, sync: false, maxLength: maxPendingBytes });
+  // minLength 1 still writes at once, but makes sonic-boom's flush() wait for the write under way
+  // (with 0 it calls back at once, and an exit right after cuts the last lines short).
+  private readonly sonic = pino.destination({ dest: 1, sync: false, minLength: 1, maxLength: maxPendingBytes });
 
   write(line: string): void {
     this.lines.push(line);
@@ -87,12 +94,17 @@ export function createLogger(options: { level: LogLevel; destination?: Destinati
   if (options.destination !== undefined) {
     const logger = pino(opts, options.destination);
     plainLoggers.add(logger);
-    return { logger, flushSync: () => undefined };
+    return { logger, flush: async () => undefined, flushSync: () => undefined };
   }
   const stdout = new BatchingDestination();
   const logger = pino(opts, stdout);
   plainLoggers.add(logger);
-  return { logger, flushSync: () => stdout.flushSync() };
+  return {
+    logger,
+    // sonic-boom calls back once its in-flight write and everything queued behind it are written.
+    flush: () => new Promise<void>((resolve) => stdout.flush(() => resolve())),
+    flushSync: () => stdout.flushSync(),
+  };
 }
 
 /** Writes one log line whose fields the caller serialized; see rawLineWriter. */
