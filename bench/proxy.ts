@@ -2,7 +2,8 @@
 // requests/s and p99 latency for a cached .info, MB/s for a cached ≥50 MB .zip, godepot's peak RSS while
 // 64 clients download that zip at once, and the cold fill of the test module graph through godepot
 // against `go mod download` straight from the same upstream. Installs nginx and wrk with apt-get when
-// they are missing. Usage: npm run bench:proxy [-- --seconds N] [-- --cpu-prof DIR] [-- --cold-fill-only]
+// they are missing. godepot is measured with each worker count of --workers (default 1,2; `serve --workers`).
+// Usage: npm run bench:proxy [-- --seconds N] [-- --workers 1,2] [-- --cpu-prof DIR] [-- --cold-fill-only]
 // (--cold-fill-only measures the cold fill alone, without nginx, wrk or the 64 MB module).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startGodepot, type GodepotServer } from '../test/support/godepot-server.js';
+import { freePort } from '../test/support/gitdaemon.js';
 import { makeGoWorld } from '../test/support/go.js';
 import { addBigModule, buildModuleGraph, type ProxyEntry } from '../test/support/modgraph.js';
 import { startUpstream } from '../test/support/upstream.js';
@@ -25,6 +27,7 @@ const cpuProfDir = arg('--cpu-prof');
 const bigMegabytes = 64;
 const coldRuns = 5;
 const coldFillOnly = process.argv.includes('--cold-fill-only');
+const workerCounts = (arg('--workers') ?? '1,2').split(',').map(Number);
 
 async function has(command: string): Promise<boolean> {
   return execFileAsync('sh', ['-c', `command -v ${command}`]).then(
@@ -122,11 +125,18 @@ async function wrk(url: string, connections: number, duration: number): Promise<
 }
 
 /** Peak resident set size of `pid` in MB, as the kernel kept it (VmHWM). */
+/** The peak RSS of `pid` plus that of each of its children (a `--workers` primary's workers): a bound on the peak of the whole. */
 async function peakRssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmHWM:\s+(\d+) kB/.exec(status);
-  if (kb === null) throw new Error(`no VmHWM for ${pid}`);
-  return Number(kb[1]) / 1024;
+  const { stdout } = await execFileAsync('ps', ['--ppid', String(pid), '-o', 'pid=']).catch(() => ({ stdout: '' }));
+  const pids = [pid, ...stdout.split('\n').filter((line) => line.trim() !== '').map(Number)];
+  let total = 0;
+  for (const one of pids) {
+    const status = await readFile(`/proc/${one}/status`, 'utf8');
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status);
+    if (kb === null) throw new Error(`no VmHWM for ${one}`);
+    total += Number(kb[1]) / 1024;
+  }
+  return total;
 }
 
 async function median(runs: number, fn: () => Promise<number>): Promise<number> {
@@ -145,16 +155,6 @@ async function coldDownload(goproxy: string, entries: ProxyEntry[]): Promise<num
   } finally {
     await world.dispose();
   }
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** The cold-fill row: `go mod download` of the graph through godepot against straight from the upstream. */
@@ -214,28 +214,35 @@ async function main(): Promise<void> {
     const nginxUrl = `http://127.0.0.1:${nginxPort}`;
 
     console.log(`measuring (wrk -t2, ${seconds} s per run)...`);
-    await wrk(godepot.url + info, 64, 2);
+    await godepot.stop();
     await wrk(nginxUrl + info, 64, 2);
-    const infoGodepot = await wrk(godepot.url + info, 64, seconds);
     const infoNginx = await wrk(nginxUrl + info, 64, seconds);
     const zipNginx = await wrk(nginxUrl + big.urls.zip, 64, seconds);
-    // A fresh process for the zip run, so its peak RSS is that of 64 clients downloading the zip.
-    await godepot.stop();
-    godepot = await startGodepot({ upstream: upstream.url, storage, nodeArgs, discardLogs: true });
-    const zipGodepot = await wrk(godepot.url + big.urls.zip, 64, seconds);
-    const rss = await peakRssMb(godepot.pid);
-    await godepot.stop();
-
     const bigMb = (await readFile(big.zipFile)).length / 2 ** 20;
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    printTable([
-      header,
-      ['.info requests/s (64 conns)', infoGodepot.requestsPerSecond.toFixed(0), `${infoNginx.requestsPerSecond.toFixed(0)} nginx`, ratio(infoGodepot.requestsPerSecond, infoNginx.requestsPerSecond), '>= 0.4x nginx', infoGodepot.requestsPerSecond >= 0.4 * infoNginx.requestsPerSecond ? 'yes' : 'NO'],
-      ['.info p99 latency ms', infoGodepot.p99Ms.toFixed(2), `${infoNginx.p99Ms.toFixed(2)} nginx`, ratio(infoGodepot.p99Ms, infoNginx.p99Ms), '', ''],
-      [`.zip MB/s (${bigMb.toFixed(0)} MB, 64 conns)`, zipGodepot.megabytesPerSecond.toFixed(0), `${zipNginx.megabytesPerSecond.toFixed(0)} nginx`, ratio(zipGodepot.megabytesPerSecond, zipNginx.megabytesPerSecond), '>= 1.0x nginx', zipGodepot.megabytesPerSecond >= zipNginx.megabytesPerSecond ? 'yes' : 'NO'],
-      ['peak RSS MB, 64 zip clients', rss.toFixed(0), '', '', '< 150 MB', rss < 150 ? 'yes' : 'NO'],
-      coldFillRow(graph.entries.length, through, direct),
-    ]);
+    const rows = [header];
+    for (const workers of workerCounts) {
+      const serve = { upstream: upstream.url, storage, nodeArgs, discardLogs: true, args: ['--workers', String(workers)] };
+      godepot = await startGodepot(serve);
+      await wrk(godepot.url + info, 64, 2);
+      const infoGodepot = await wrk(godepot.url + info, 64, seconds);
+      // A fresh process for the zip run, so its peak RSS is that of 64 clients downloading the zip.
+      await godepot.stop();
+      godepot = await startGodepot(serve);
+      const zipGodepot = await wrk(godepot.url + big.urls.zip, 64, seconds);
+      const rss = await peakRssMb(godepot.pid);
+      await godepot.stop();
+      const w = `${workers} worker${workers === 1 ? '' : 's'}`;
+      rows.push(
+        [`.info requests/s (64 conns, ${w})`, infoGodepot.requestsPerSecond.toFixed(0), `${infoNginx.requestsPerSecond.toFixed(0)} nginx`, ratio(infoGodepot.requestsPerSecond, infoNginx.requestsPerSecond), '>= 0.4x nginx', infoGodepot.requestsPerSecond >= 0.4 * infoNginx.requestsPerSecond ? 'yes' : 'NO'],
+        [`.info p99 latency ms (${w})`, infoGodepot.p99Ms.toFixed(2), `${infoNginx.p99Ms.toFixed(2)} nginx`, ratio(infoGodepot.p99Ms, infoNginx.p99Ms), '', ''],
+        [`.zip MB/s (${bigMb.toFixed(0)} MB, 64 conns, ${w})`, zipGodepot.megabytesPerSecond.toFixed(0), `${zipNginx.megabytesPerSecond.toFixed(0)} nginx`, ratio(zipGodepot.megabytesPerSecond, zipNginx.megabytesPerSecond), '>= 1.0x nginx', zipGodepot.megabytesPerSecond >= zipNginx.megabytesPerSecond ? 'yes' : 'NO'],
+        // Summed over the primary and its workers, each at its own peak.
+        [`peak RSS MB, 64 zip clients (${w})`, rss.toFixed(0), '', '', '< 150 MB', rss < 150 ? 'yes' : 'NO'],
+      );
+    }
+    rows.push(coldFillRow(graph.entries.length, through, direct));
+    printTable(rows);
     if (cpuProfDir !== undefined) console.log(`CPU profiles of godepot in ${cpuProfDir}`);
   } finally {
     if (nginx !== undefined && nginx.exitCode === null) {
