@@ -1,3 +1,5 @@
+import { abortable } from '../abortable.js';
+
 /**
  * Single-flight: at most one run of a fetch per key at a time. Callers that arrive while a run is under
  * way wait for it and share its outcome instead of fetching again (Athens' with_singleflight). A
@@ -29,7 +31,7 @@ export class Flight<T> {
     } else {
       options.onJoin?.();
     }
-    return signal === undefined ? shared : abandonable(shared, signal);
+    return abortable(shared, signal);
   }
 
   /** True while a run for `key` is under way. */
@@ -41,22 +43,4 @@ export class Flight<T> {
   get size(): number {
     return this.running.size;
   }
-}
-
-// Settles with `shared`, or rejects when `signal` aborts first; `shared` itself is left running.
-function abandonable<T>(shared: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    shared.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
