@@ -124,7 +124,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     database = await ChecksumDatabase.open({ storage, signerKey, logger });
     verifier = new RecordingVerifier(verifier, database);
   }
-  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: config.listTtl * 1000, verifier });
+  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: config.listTtl * 1000, verifier, lease: member?.lease });
   const sumdb = database === null ? passthrough : new HostedSumdb({ database, others: passthrough, depot, storage, verifier, logger });
   const server = createServer({
     depot,

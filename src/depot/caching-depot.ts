@@ -20,7 +20,7 @@ import { stagingFor, type FileStaging, type StagedObject } from '../storage/stag
 import type { PutOptions, Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Artifact, Depot } from './depot.js';
-import { Flight } from './flight.js';
+import { Flight, type RunLease } from './flight.js';
 import { KeyedLock } from './keyed-lock.js';
 import { MemoryCache } from './memory-cache.js';
 import { goModMismatch, infoVersion, inspectZip, isStorableVersion, listedVersions, verifyInfo, verifyMod, zipGoMod } from './verify.js';
@@ -43,6 +43,11 @@ export interface CachingDepotOptions {
   memoryBytes?: number;
   /** Checks the hashes of what the origin sent before anything of it is stored (the checksum database). */
   verifier?: Verifier;
+  /**
+   * Held around every fetch of a key, when other processes serve the same storage (cluster workers: a
+   * LeaseClient), so that one process fetches a key while the others wait and then find it stored.
+   */
+  lease?: RunLease;
 }
 
 type Route = 'list' | 'latest' | 'info' | 'mod' | 'zip';
@@ -84,7 +89,7 @@ export class CachingDepot implements Depot {
   private readonly listTtlMs: number;
   private readonly staging: FileStaging;
   private readonly memory: MemoryCache<Remembered>;
-  private readonly flight = new Flight<Artifact>();
+  private readonly flight: Flight<Artifact>;
   /** Held, per module version, while its `.mod` or zip is committed. */
   private readonly versionLock = new KeyedLock();
   /** Counts `.info` commits, so that a list made while one happened is not remembered without it. */
@@ -100,6 +105,7 @@ export class CachingDepot implements Depot {
     this.listTtlMs = options.listTtlMs;
     this.staging = stagingFor(options.storage, options.tempDir ?? tmpdir(), options.logger);
     this.memory = new MemoryCache(options.memoryBytes ?? 64 << 20);
+    this.flight = new Flight(options.lease);
     // Children made once: labels() costs a lookup by label values on every call.
     const results = (route: Route): Record<CacheResult, Counter.Internal> => ({
       hit: options.metrics.cache.labels({ route, result: 'hit' }),

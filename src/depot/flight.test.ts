@@ -79,3 +79,22 @@ test("a caller's abort ends its own wait only: the run goes on for the others", 
   await assert.rejects(flight.run('y', async () => 'never', { signal: AbortSignal.abort() }), { name: 'AbortError' });
   assert.equal(flight.size, 0);
 });
+
+test('a lease given to the flight is held around each new run, not around joins', async () => {
+  const held: string[] = [];
+  const lease = {
+    async hold<R>(key: string, fetch: () => Promise<R>): Promise<R> {
+      held.push(key);
+      return fetch();
+    },
+  };
+  const flight = new Flight<string>(lease);
+  const gate = deferred<string>();
+  const both = [flight.run('k', () => gate.promise), flight.run('k', () => gate.promise)];
+  gate.resolve('v');
+  assert.deepEqual(await Promise.all(both), ['v', 'v']);
+  assert.equal(await flight.run('other', async () => 'w'), 'w');
+  assert.deepEqual(held, ['k', 'other']);
+  // Without a lease, runs start at once.
+  assert.equal(await new Flight<string>().run('k', async () => 'x'), 'x');
+});

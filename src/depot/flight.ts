@@ -1,20 +1,26 @@
 import { abortable } from '../abortable.js';
 
 /**
+ * What every new run of a Flight goes through before it starts, such as a lease shared by several
+ * processes serving one storage (LeaseClient in cross-process-flight.ts): a run for a key then waits
+ * while another process runs one, and finds its result stored.
+ */
+export interface RunLease {
+  /** The outcome of `fetch`, run once the lease on `key` is held. */
+  hold<R>(key: string, fetch: () => Promise<R>): Promise<R>;
+}
+
+/**
  * Single-flight: at most one run of a fetch per key at a time. Callers that arrive while a run is under
  * way wait for it and share its outcome instead of fetching again (Athens' with_singleflight). A
  * caller's signal ends only that caller's wait: the shared run goes on for the others and for the
  * cache, so a client that goes away never cancels a download another client needs.
  */
 export class Flight<T> {
-  /**
-   * What every new run of this process goes through before it starts: by default nothing. Several
-   * processes serving one storage set it (once, at start) to a lease shared between them, so that a run
-   * for a key waits while another process runs one and then finds its result stored.
-   */
-  static beyondProcess: <R>(key: string, fetch: () => Promise<R>) => Promise<R> = (_key, fetch) => fetch();
-
   private readonly running = new Map<string, Promise<T>>();
+
+  /** `lease`, when given, is held around every new run (beyond this process); by default runs start at once. */
+  constructor(private readonly lease?: RunLease) {}
 
   /**
    * The outcome of `fetch` for `key`: a new run, or the one under way (then `onJoin` is called first).
@@ -25,7 +31,8 @@ export class Flight<T> {
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     let shared = this.running.get(key);
     if (shared === undefined) {
-      const started = Flight.beyondProcess(key, async () => fetch());
+      // A fetch that throws at once is a failed run like any other.
+      const started = this.lease === undefined ? (async () => fetch())() : this.lease.hold(key, async () => fetch());
       shared = started.finally(() => this.running.delete(key));
       this.running.set(key, shared);
     } else {

@@ -3,8 +3,8 @@
 // (depot/cross-process-flight.ts), prints the one `listening` line once every worker listens, replaces
 // a worker that dies, and on SIGTERM or SIGINT has every worker finish its requests and stop.
 import cluster, { type Worker } from 'node:cluster';
-import { Flight } from '../depot/flight.js';
 import { LeaseClient, LeaseTable } from '../depot/cross-process-flight.js';
+import type { RunLease } from '../depot/flight.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /** Worker → primary: the worker listens; the fields of its `listening` line. */
@@ -108,8 +108,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   });
 }
 
-/** A worker's part in the cluster: its single-flight runs take the primary's leases from now on. */
+/** A worker's part in the cluster. */
 export interface ClusterMember {
+  /** The primary's per-key leases: the worker's depot holds one around each fetch (CachingDepot's `lease`). */
+  lease: RunLease;
   /** Has the primary print the `listening` line, once every worker listens. */
   reportListening(fields: Record<string, unknown>): void;
   /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
@@ -127,10 +129,10 @@ export function joinCluster(): ClusterMember {
     send: (message) => process.send!(message),
     onMessage: (listener) => process.on('message', listener),
   });
-  Flight.beyondProcess = (key, fetch) => client.hold(key, fetch);
   // Ctrl-C reaches the whole process group: the primary relays it, once, as a stop request.
   process.on('SIGINT', () => undefined);
   return {
+    lease: client,
     reportListening: (fields) => process.send!({ godepotListening: fields } satisfies ListeningMessage),
     onStopRequest(stop) {
       process.on('message', (message: unknown) => {
