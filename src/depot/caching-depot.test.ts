@@ -16,6 +16,8 @@ import type { Storage } from '../storage/storage.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { CachingDepot } from './caching-depot.js';
 import type { Artifact } from './depot.js';
+import type { RunLease } from './flight.js';
+import { KeyedLock } from './keyed-lock.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -34,11 +36,11 @@ interface World {
   /** JSON log lines of every depot made in this world. */
   logs: Array<Record<string, unknown>>;
   /** Another depot on the same storage and upstream, as after a restart. */
-  restart(options?: { listTtlMs?: number }): CachingDepot;
+  restart(options?: { listTtlMs?: number; lease?: RunLease }): CachingDepot;
   add(modulePath: string, version: string, files: Record<string, string | Buffer>): Promise<ProxyEntry>;
 }
 
-async function makeWorld(options: { listTtlMs?: number; zipLimit?: number } = {}): Promise<World> {
+async function makeWorld(options: { listTtlMs?: number; zipLimit?: number; lease?: RunLease } = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'godepot-depot-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const tree = join(dir, 'tree');
@@ -53,7 +55,7 @@ async function makeWorld(options: { listTtlMs?: number; zipLimit?: number } = {}
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const storage = new DiskStorage({ root: storeRoot });
   let metrics = createMetrics();
-  const make = (listTtlMs = options.listTtlMs ?? 60_000): CachingDepot => {
+  const make = (listTtlMs = options.listTtlMs ?? 60_000, lease = options.lease): CachingDepot => {
     metrics = createMetrics();
     const origin = new ProxyOrigin({
       url: upstream.url,
@@ -64,7 +66,7 @@ async function makeWorld(options: { listTtlMs?: number; zipLimit?: number } = {}
       ...(options.zipLimit === undefined ? {} : { limits: { zip: options.zipLimit } }),
     });
     cleanups.push(() => origin.close());
-    return new CachingDepot({ storage, origin, logger, metrics, listTtlMs, tempDir: spool });
+    return new CachingDepot({ storage, origin, logger, metrics, listTtlMs, tempDir: spool, lease });
   };
   const world: World = {
     dir,
@@ -77,7 +79,7 @@ async function makeWorld(options: { listTtlMs?: number; zipLimit?: number } = {}
     depot: make(),
     logs,
     restart(o = {}) {
-      const depot = make(o.listTtlMs);
+      const depot = make(o.listTtlMs, o.lease);
       world.metrics = metrics;
       return depot;
     },
@@ -258,6 +260,21 @@ test('every module of the test graph comes through whole: v2+, upper case, pseud
     assert.equal((await bytesOf(await depot.mod(e.modulePath, e.version))).toString(), e.goMod);
     assert.deepEqual(await bytesOf(await depot.info(e.modulePath, e.version)), await readFile(e.infoFile));
   }
+});
+
+test('two depots on one storage sharing a lease (two workers): a cold .info is fetched upstream once', async () => {
+  // The lease table of the cluster's primary, in one process: one holder per key at a time.
+  const lock = new KeyedLock();
+  const lease: RunLease = { hold: (key, fetch) => lock.run(key, fetch) };
+  const w = await makeWorld({ lease });
+  const other = w.restart({ lease });
+  const entry = await w.add('example.com/twice', 'v1.0.0', { 'go.mod': goMod('example.com/twice'), ...source('twice') });
+  w.upstream.fault(entry.urls.info, { delayMs: 200 });
+  const answers = await Promise.all([w.depot.info(entry.modulePath, 'v1.0.0'), other.info(entry.modulePath, 'v1.0.0')]);
+  assert.equal(w.upstream.countOf(entry.urls.info), 1, 'the depot that waited for the lease found the .info stored');
+  const infoBytes = await readFile(entry.infoFile);
+  for (const a of answers) assert.deepEqual(await bytesOf(a), infoBytes);
+  assert.deepEqual(answers.map((a) => a.cache).sort(), ['hit', 'miss']);
 });
 
 test('50 concurrent cold requests for one zip cause exactly one upstream request; the others wait', async () => {

@@ -201,6 +201,9 @@ export class CachingDepot implements Depot {
    * finds it in memory or joins its fetch. The `.mod` is stored only if the `.info` is good.
    */
   private async fetchInfo(modulePath: string, version: string, key: string): Promise<Artifact> {
+    // Looked at again under the flight: another process holding the lease before us may have stored it.
+    const again = await this.readStored(key);
+    if (again !== null) return this.rememberSmall('info', modulePath, version, again, true);
     const started = performance.now();
     const modKey = storageKey(modulePath, 'mod', version);
     const known = this.memory.get(memoryKey('mod', modulePath, version)) !== undefined || this.flight.has(modKey);
