@@ -82,11 +82,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
 
-  const { logger, flushSync } = createLogger({ level: config.logLevel });
+  const { logger, flush, flushSync } = createLogger({ level: config.logLevel });
   if (config.workers > 1 && cluster.isPrimary) {
     await prepareStorageFolder(config.storage);
     const leaseTimeoutMs = config.upstreamTimeout * 1000 * (upstreamRetries + 1) * 2;
     process.exitCode = await runPrimary({ workers: config.workers, logger, leaseTimeoutMs });
+    await flush();
     return;
   }
   const member = cluster.isWorker ? joinCluster() : null;
@@ -149,16 +150,18 @@ async function serve(flags: ServeFlags): Promise<void> {
 
   const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync, member);
   await Promise.all([origin.close(), passthrough.close()]);
-  // The last lines leave through the logger's asynchronous writes, in order, before the process ends.
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');
   if (forced) process.exitCode = 1;
-  member?.leave();
-  // Nothing of ours is left running; should a library keep a handle open, it must not keep a stopped
-  // server's process alive (the timer does not keep it alive itself).
+  // Nothing of ours is left running; should a library keep a handle open, or stdout not drain, it must
+  // not keep a stopped server's process alive (the timer does not keep it alive itself). Only then is
+  // the log's tail written the best-effort way.
   setTimeout(() => {
     flushSync();
     process.exit();
   }, 2000).unref();
+  // Every line written, in order, before a worker lets go of the primary, which logs after it is gone.
+  await flush();
+  member?.leave();
 }
 
 /**
