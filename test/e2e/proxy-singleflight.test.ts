@@ -1,13 +1,12 @@
 // Single-flight seen from outside: many clients asking for the same uncached zip at once cause exactly one
 // upstream fetch and all get the same bytes; different zips are fetched side by side, each once.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Agent, request } from 'undici';
-import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { Agent } from 'undici';
+import { getDigest, sha256, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { addBigModule, buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
@@ -34,13 +33,7 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-async function get(path: string): Promise<{ status: number; digest: string }> {
-  const res = await request(godepot.url + path, { dispatcher: agent });
-  const body = Buffer.from(await res.body.arrayBuffer());
-  return { status: res.statusCode, digest: sha256(body) };
-}
+const get = (path: string) => getDigest(godepot.url + path, agent);
 
 test('50 concurrent cold requests for one zip: one upstream fetch, 50 identical answers', async () => {
   // The upstream answers late, so every request arrives while the first fetch is still under way.

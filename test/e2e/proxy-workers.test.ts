@@ -3,7 +3,6 @@
 // is replaced while the other keeps serving, and SIGTERM lets an in-flight download finish, exit 0.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
-import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { getDigest, sha256, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { makeGoWorld } from '../support/go.js';
 import { addBigModule, buildModuleGraph, consumerOutput, writeConsumer, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -43,13 +42,7 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-async function get(path: string): Promise<{ status: number; digest: string }> {
-  const res = await request(godepot.url + path, { dispatcher: agent });
-  const body = Buffer.from(await res.body.arrayBuffer());
-  return { status: res.statusCode, digest: sha256(body) };
-}
+const get = (path: string) => getDigest(godepot.url + path, agent);
 
 /** The pids of the primary's workers. */
 async function workerPids(): Promise<number[]> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // Runs the compiled `godepot serve` as a child process, the way an operator runs it, for end-to-end tests
 // and benchmarks: its own storage folder, a free loopback port, its JSON log lines collected.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -5,6 +6,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
+import { request, type Dispatcher } from 'undici';
 import { godepotBin } from './cli.js';
 
 /** How to start `godepot serve`; every field maps to a flag (none means the flag is left out). */
@@ -162,4 +164,13 @@ export async function filesUnder(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)).split(sep).join('/'))
     .sort();
+}
+
+/** SHA-256 of bytes as lower-case hex: how the e2e tests compare whole answers. */
+export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** GETs `url` over `dispatcher` and returns its status and the SHA-256 of its whole body. */
+export async function getDigest(url: string, dispatcher: Dispatcher): Promise<{ status: number; digest: string }> {
+  const res = await request(url, { dispatcher });
+  return { status: res.statusCode, digest: sha256(Buffer.from(await res.body.arrayBuffer())) };
 }
