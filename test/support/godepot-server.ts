@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 // Runs the compiled `godepot serve` as a child process, the way an operator runs it, for end-to-end tests
 // and benchmarks: its own storage folder, a free loopback port, its JSON log lines collected.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
