@@ -9,6 +9,7 @@ import { Agent } from 'undici';
 import { getDigest, sha256, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { addBigModule, buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
+import { fiftyColdRequests } from './cold-requests.js';
 
 let work: string;
 let graph: ModuleGraph;
@@ -36,15 +37,7 @@ after(async () => {
 const get = (path: string) => getDigest(godepot.url + path, agent);
 
 test('50 concurrent cold requests for one zip: one upstream fetch, 50 identical answers', async () => {
-  // The upstream answers late, so every request arrives while the first fetch is still under way.
-  upstream.fault(big.urls.zip, { delayMs: 500 });
-  const answers = await Promise.all(Array.from({ length: 50 }, () => get(big.urls.zip)));
-  const expected = sha256(await readFile(big.zipFile));
-  for (const [i, answer] of answers.entries()) {
-    assert.equal(answer.status, 200, `request ${i}`);
-    assert.equal(answer.digest, expected, `request ${i} got the upstream zip`);
-  }
-  assert.equal(upstream.countOf(big.urls.zip), 1, 'the upstream saw exactly one request for the zip');
+  await fiftyColdRequests(godepot, upstream, big, agent, 500);
 });
 
 test('different zips requested in parallel are each fetched once', async () => {

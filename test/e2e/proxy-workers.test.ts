@@ -14,6 +14,7 @@ import { getDigest, sha256, startGodepot, type GodepotServer } from '../support/
 import { makeGoWorld } from '../support/go.js';
 import { addBigModule, buildModuleGraph, consumerOutput, writeConsumer, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
+import { fiftyColdRequests } from './cold-requests.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -82,15 +83,7 @@ test('go builds the 12-module consumer through two workers', async () => {
 });
 
 test('50 concurrent cold requests for one zip, answered by both workers: one upstream fetch, 50 identical answers', async () => {
-  // The upstream answers late, so every request arrives while the first fetch is still under way.
-  upstream.fault(big.urls.zip, { delayMs: 800 });
-  const answers = await Promise.all(Array.from({ length: 50 }, () => get(big.urls.zip)));
-  const expected = sha256(await readFile(big.zipFile));
-  for (const [i, answer] of answers.entries()) {
-    assert.equal(answer.status, 200, `request ${i}`);
-    assert.equal(answer.digest, expected, `request ${i} got the upstream zip`);
-  }
-  assert.equal(upstream.countOf(big.urls.zip), 1, 'the upstream saw exactly one request for the zip');
+  await fiftyColdRequests(godepot, upstream, big, agent, 800);
   await sleep(200);
   assert.equal(answeringProcesses(big.modulePath).size, 2, 'both workers answered some of the requests');
 });
