@@ -1,21 +1,10 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isGodepotError } from '../errors.js';
 import { modCommand } from './mod.js';
 import { serveCommand } from './serve.js';
 import { sumdbCommand } from './sumdb.js';
-
-/** godepot's own package.json: the nearest one above this file, wherever the build was written. */
-function packageVersion(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-  }
-  return 'unknown';
-}
+import { packageVersion } from './version.js';
 
 /** Builds the `godepot` command tree; each subcommand lives in its own file under cli/. */
 export function buildProgram(): Command {
