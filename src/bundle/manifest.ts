@@ -1,0 +1,305 @@
+// manifest.json, the table of contents of a bundle and the one thing its signature covers: what went in
+// (inputs), every file with its size and sha256, every module's `h1:` hashes, and the checksum-database
+// proofs that travel along. Written in one canonical form; read through a zod schema and the same
+// semantic checks that guard writing, so that no bundle path can escape the folder it is unpacked into.
+
+import { z } from 'zod';
+import { PROXIED_SUMDB_NAME } from '../checksum/gosumdb.js';
+import { newVerifier } from '../checksum/note.js';
+import { parseTilePath } from '../checksum/tlog.js';
+import { parseGoSum } from '../module/gosum.js';
+import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../module/path.js';
+import { compare as compareSemver } from '../module/semver.js';
+import { canonicalVersion, checkModule } from '../module/version.js';
+import { BundleFormatError } from './format-error.js';
+
+/** The bundle format this code writes and reads. */
+export const BUNDLE_FORMAT = 1;
+/** The first entry of every bundle. */
+export const MANIFEST_NAME = 'manifest.json';
+/** The second entry of a signed bundle: the raw Ed25519 signature of manifest.json's bytes. */
+export const SIGNATURE_NAME = 'manifest.sig';
+
+/** One file in the bundle; `name` is its path inside the bundle. */
+export interface ManifestFile {
+  name: string;
+  size: number;
+  /** Lower-case hex SHA-256 of the file's bytes. */
+  sha256: string;
+}
+
+/** One module version and its files in the module-cache download layout. */
+export interface ManifestModule {
+  path: string;
+  version: string;
+  /**
+   * `<escaped path>/@v/<escaped version>` + `.info`, `.mod`, `.zip`, in that order; a module whose go.mod
+   * alone is needed carries only its `.mod`.
+   */
+  files: ManifestFile[];
+  /** The `h1:` of the .mod (go.sum's `<path> <version>/go.mod` line). */
+  modHash: string;
+  /** The `h1:` of the zip, when the zip is in the bundle. */
+  zipHash?: string;
+}
+
+/** One INPUT of `bundle create` and what it said about its modules. */
+export interface ManifestInput {
+  /** The INPUT as given (a go.mod, go.work, folder, or module@version). */
+  spec: string;
+  kind: 'gomod' | 'gowork' | 'module';
+  /** The main modules of the input (several for a workspace). */
+  mainModules: string[];
+  /** The input's go.sum lines, `<path> <version>[/go.mod] <hash>`; verify holds the modules to them. */
+  goSum: string[];
+}
+
+/** One checksum database whose proofs travel, as files under `sumdb/<name>/`. */
+export interface ManifestSumdb {
+  name: string;
+  /** `name+hash+key`, the GOSUMDB value that trusts the database. */
+  verifierKey: string;
+  /** The size of the tree `latest` signs. */
+  treeSize: number;
+  /** `sumdb/<name>/latest`, `.../lookup/<escaped path>@<escaped version>`, `.../tile/...`, sorted by name. */
+  files: ManifestFile[];
+}
+
+/** The contents of manifest.json. */
+export interface Manifest {
+  format: 1;
+  /** `godepot <version>`. */
+  createdBy: string;
+  inputs: ManifestInput[];
+  /** For an incremental bundle: the sha256 of the older bundle's manifest.json, and how many modules it had. */
+  since?: { sha256: string; modules: number };
+  /** Sorted by path, then by version in semver order. */
+  modules: ManifestModule[];
+  /** One per checksum database whose proofs travel, sorted by name. */
+  sumdb: ManifestSumdb[];
+}
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'want 64 lower-case hex digits');
+const h1 = z.string().regex(/^h1:[A-Za-z0-9+/]{43}=$/, 'want an h1: hash');
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const file = z.strictObject({ name: z.string().min(1), size: count, sha256: sha256Hex });
+
+const manifestSchema = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT),
+  createdBy: z.string().min(1),
+  inputs: z.array(
+    z.strictObject({
+      spec: z.string().min(1),
+      kind: z.enum(['gomod', 'gowork', 'module']),
+      mainModules: z.array(z.string().min(1)),
+      goSum: z.array(z.string()),
+    }),
+  ),
+  since: z.strictObject({ sha256: sha256Hex, modules: count }).optional(),
+  modules: z.array(
+    z.strictObject({
+      path: z.string().min(1),
+      version: z.string().min(1),
+      files: z.array(file).min(1),
+      modHash: h1,
+      zipHash: h1.optional(),
+    }),
+  ),
+  sumdb: z.array(
+    z.strictObject({
+      name: z.string().min(1),
+      verifierKey: z.string().min(1),
+      treeSize: count,
+      files: z.array(file).min(1),
+    }),
+  ),
+});
+
+/**
+ * Why `name` is unsafe as a path inside a bundle, or null when it is safe: a relative slash path of
+ * non-empty segments other than `.` and `..`, without backslash or NUL.
+ */
+export function bundlePathProblem(name: string): string | null {
+  if (name === '') return 'empty name';
+  if (name.startsWith('/')) return 'absolute path';
+  if (name.includes('\\')) return 'backslash in path';
+  if (name.includes('\0')) return 'NUL in path';
+  for (const segment of name.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') return `path segment ${JSON.stringify(segment)}`;
+  }
+  return null;
+}
+
+/** The bundle paths of a module version's files: `<escaped path>/@v/<escaped version>` plus the extension. */
+export function moduleFileName(modulePath: string, version: string, ext: '.info' | '.mod' | '.zip'): string {
+  return `${escapePath(modulePath)}/@v/${escapeVersion(version)}${ext}`;
+}
+
+/** Every file of the manifest in bundle order: each module's files, then each database's. */
+export function manifestFiles(manifest: Manifest): ManifestFile[] {
+  return [...manifest.modules.flatMap((m) => m.files), ...manifest.sumdb.flatMap((s) => s.files)];
+}
+
+/** The manifest in its canonical form: fixed key order, two-space indent, a final newline. */
+export function formatManifest(manifest: Manifest): Buffer {
+  const fileJson = (f: ManifestFile): ManifestFile => ({ name: f.name, size: f.size, sha256: f.sha256 });
+  const canonical = {
+    format: manifest.format,
+    createdBy: manifest.createdBy,
+    inputs: manifest.inputs.map((i) => ({ spec: i.spec, kind: i.kind, mainModules: [...i.mainModules], goSum: [...i.goSum] })),
+    ...(manifest.since === undefined ? {} : { since: { sha256: manifest.since.sha256, modules: manifest.since.modules } }),
+    modules: manifest.modules.map((m) => ({
+      path: m.path,
+      version: m.version,
+      files: m.files.map(fileJson),
+      modHash: m.modHash,
+      ...(m.zipHash === undefined ? {} : { zipHash: m.zipHash }),
+    })),
+    sumdb: manifest.sumdb.map((s) => ({ name: s.name, verifierKey: s.verifierKey, treeSize: s.treeSize, files: s.files.map(fileJson) })),
+  };
+  return Buffer.from(`${JSON.stringify(canonical, null, 2)}\n`, 'utf8');
+}
+
+/**
+ * Parses manifest.json: JSON, the schema, then checkManifest's rules. Throws BundleFormatError naming
+ * the field or file at fault; a newer format number is reported as such.
+ */
+export function parseManifest(bytes: Uint8Array): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new BundleFormatError(`${MANIFEST_NAME} is not valid JSON: ${(err as Error).message}`, MANIFEST_NAME, { cause: err });
+  }
+  const format = (json as { format?: unknown } | null)?.format;
+  if (typeof format === 'number' && format !== BUNDLE_FORMAT) {
+    throw new BundleFormatError(`${MANIFEST_NAME}: bundle format ${format}; this godepot reads format ${BUNDLE_FORMAT}`, MANIFEST_NAME);
+  }
+  const result = manifestSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    throw new BundleFormatError(`${MANIFEST_NAME}: ${where.replace(/^\./, '') || 'the top level'}: ${issue.message}`, MANIFEST_NAME);
+  }
+  const manifest = result.data as Manifest;
+  checkManifest(manifest);
+  return manifest;
+}
+
+// Go compares strings bytewise; JavaScript's < compares UTF-16 units.
+function compareBytes(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function compareModules(a: ManifestModule, b: ManifestModule): number {
+  return compareBytes(a.path, b.path) || compareSemver(a.version, b.version) || compareBytes(a.version, b.version);
+}
+
+const EXTENSIONS = ['.info', '.mod', '.zip'] as const;
+
+function checkModuleEntry(m: ManifestModule, fail: (message: string, entry?: string) => never): void {
+  const id = `${m.path}@${m.version}`;
+  try {
+    checkModule(m.path, m.version);
+  } catch (err) {
+    fail(`module ${id}: ${(err as Error).message}`);
+  }
+  if (canonicalVersion(m.version) !== m.version) fail(`module ${id}: version is not canonical`);
+  let next = 0;
+  for (const f of m.files) {
+    const at = EXTENSIONS.findIndex((ext, i) => i >= next && f.name === moduleFileName(m.path, m.version, ext));
+    if (at < 0) {
+      fail(`module ${id}: file ${JSON.stringify(f.name)} is not one of ${EXTENSIONS.map((e) => moduleFileName(m.path, m.version, e)).join(', ')} (in that order, each once)`, f.name);
+    }
+    next = at + 1;
+  }
+  const hasZip = m.files.some((f) => f.name.endsWith('.zip'));
+  if (hasZip !== (m.zipHash !== undefined)) fail(`module ${id}: zipHash must be given exactly when the zip is in the bundle`);
+}
+
+// `latest`, `lookup/<escaped path>@<escaped version>` or a tile path, as go names them in its sumdb cache.
+function sumdbFileProblem(rest: string): string | null {
+  if (rest === 'latest') return null;
+  if (rest.startsWith('lookup/')) {
+    const target = rest.slice('lookup/'.length);
+    const at = target.indexOf('@');
+    if (at <= 0) return 'malformed lookup';
+    try {
+      const modulePath = unescapePath(target.slice(0, at));
+      const version = unescapeVersion(target.slice(at + 1));
+      checkModule(modulePath, version);
+      if (escapePath(modulePath) !== target.slice(0, at) || escapeVersion(version) !== target.slice(at + 1)) return 'lookup not in canonical escaping';
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  if (rest.startsWith('tile/')) {
+    try {
+      parseTilePath(rest);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return 'not latest, lookup/... or tile/...';
+}
+
+function checkSumdbEntry(s: ManifestSumdb, fail: (message: string, entry?: string) => never): void {
+  if (!PROXIED_SUMDB_NAME.test(s.name) || s.name.length > 253) fail(`checksum database name ${JSON.stringify(s.name)} is not a lower-case host[:port]`);
+  let keyName: string;
+  try {
+    keyName = newVerifier(s.verifierKey).name;
+  } catch (err) {
+    fail(`checksum database ${s.name}: ${(err as Error).message}`);
+  }
+  if (keyName !== s.name) fail(`checksum database ${s.name}: verifier key is for ${JSON.stringify(keyName)}`);
+  const prefix = `sumdb/${s.name}/`;
+  let previous = '';
+  for (const f of s.files) {
+    const problem = f.name.startsWith(prefix) ? sumdbFileProblem(f.name.slice(prefix.length)) : `not under ${prefix}`;
+    if (problem !== null) fail(`checksum database file ${JSON.stringify(f.name)}: ${problem}`, f.name);
+    if (compareBytes(previous, f.name) >= 0) fail(`checksum database ${s.name}: files not sorted by name at ${JSON.stringify(f.name)}`, f.name);
+    previous = f.name;
+  }
+  if (!s.files.some((f) => f.name === `${prefix}latest`)) fail(`checksum database ${s.name}: no ${prefix}latest (the signed tree head)`);
+}
+
+/**
+ * Checks what the schema cannot: modules sorted and unique, each file path exactly what escapePath and
+ * escapeVersion give, zipHash present exactly with a zip, checksum-database files in go's syntax under
+ * `sumdb/<name>/` with a `latest`, every path safe, no name twice, go.sum lines of three fields.
+ * Throws BundleFormatError naming the first problem.
+ */
+export function checkManifest(manifest: Manifest): void {
+  const fail = (message: string, entry: string = MANIFEST_NAME): never => {
+    throw new BundleFormatError(`${MANIFEST_NAME}: ${message}`, entry);
+  };
+  if (manifest.format !== BUNDLE_FORMAT) fail(`bundle format ${String(manifest.format)}; this godepot writes format ${BUNDLE_FORMAT}`);
+  const seen = new Set<string>([MANIFEST_NAME, SIGNATURE_NAME]);
+  for (const f of manifestFiles(manifest)) {
+    const problem = bundlePathProblem(f.name);
+    if (problem !== null) fail(`unsafe file name ${JSON.stringify(f.name)}: ${problem}`, f.name);
+    if (seen.has(f.name)) fail(`file ${JSON.stringify(f.name)} is listed twice`, f.name);
+    seen.add(f.name);
+  }
+  for (const input of manifest.inputs) {
+    try {
+      parseGoSum(input.goSum.join('\n'), `go.sum of ${input.spec}`);
+    } catch (err) {
+      fail(`input ${input.spec}: ${(err as Error).message}`);
+    }
+  }
+  manifest.modules.forEach((m, i) => {
+    checkModuleEntry(m, fail);
+    const before = manifest.modules[i - 1];
+    if (before !== undefined && compareModules(before, m) >= 0) {
+      fail(`modules are not sorted by path and version, or listed twice, at ${m.path}@${m.version}`);
+    }
+  });
+  manifest.sumdb.forEach((s, i) => {
+    checkSumdbEntry(s, fail);
+    const before = manifest.sumdb[i - 1];
+    if (before !== undefined && compareBytes(before.name, s.name) >= 0) fail(`checksum databases are not sorted by name, or listed twice, at ${s.name}`);
+  });
+}
