@@ -1,0 +1,99 @@
+// The module graph of a project as go 1.19 resolves it, without a go binary: what `godepot bundle
+// create` and `godepot mirror` must fetch so that go can build the project offline.
+import { ConfigError } from '../errors.js';
+import type { ModuleVersion } from '../module/gomod.js';
+import { loadGraph, sortModules } from './load.js';
+import { readMainModules, type Pruning } from './main-modules.js';
+import { GoModSummaries } from './summaries.js';
+
+export type { ModuleVersion } from '../module/gomod.js';
+export type { Pruning } from './main-modules.js';
+export { GraphLoadError } from './errors.js';
+
+/** Where go.mod files come from: an Origin or a CachingDepot adapter satisfies it. */
+export interface GoModSource {
+  mod(path: string, version: string, signal?: AbortSignal): Promise<Buffer>;
+  /** `.info` JSON ({"Version": ...}) for a query such as `latest`, `v1.2.3`, `master`. */
+  info(path: string, query: string, signal?: AbortSignal): Promise<Buffer>;
+}
+
+/** One input as resolveGraph read it. */
+export interface ResolvedInput {
+  /** As given on the command line. */
+  spec: string;
+  kind: 'gomod' | 'gowork' | 'module';
+  /** Module paths of the main module(s); for kind 'module', the module itself. */
+  mainModules: string[];
+  /** go.sum lines of the input project(s) (`path version[/go.mod] h1:...`), sorted as go writes them; empty when none. */
+  goSum: string[];
+  /** How its graph was loaded: 'pruned' (main module at go >= 1.17), 'unpruned' (older, or a module@version input) or 'workspace'. */
+  pruning: Pruning;
+  /** What this input alone needs, in the same form as ModuleGraph's fields. */
+  goMods: ModuleVersion[];
+  buildList: ModuleVersion[];
+}
+
+/** What the inputs need, together. */
+export interface ModuleGraph {
+  inputs: ResolvedInput[];
+  /**
+   * Every module version whose go.mod go reads while loading the graph (after replacement: the
+   * replacement's path@version), sorted by path then semver; never main modules or local-dir
+   * replacements. Includes every buildList entry: `go list -m all` and `go mod download` read those too.
+   */
+  goMods: ModuleVersion[];
+  /**
+   * The build list (`go list -m all` minus main modules and local-dir replacements), after
+   * replacement, sorted: the modules whose .info/.mod/.zip go needs.
+   */
+  buildList: ModuleVersion[];
+}
+
+/**
+ * Resolves each input (a go.mod or go.work file, a folder holding one, or `module@query`) separately
+ * and returns the union of what they need. go.mod files are fetched from `source` in parallel, at
+ * most `concurrency` (default 16) at a time, each once. Throws ConfigError, InvalidRequestError or
+ * GoModSyntaxError for an unusable input, and GraphLoadError (its `cause` the source's error) when a
+ * go.mod the graph needs cannot be fetched or read.
+ */
+export async function resolveGraph(
+  specs: string[],
+  source: GoModSource,
+  options: { cwd: string; concurrency?: number; signal?: AbortSignal },
+): Promise<ModuleGraph> {
+  const concurrency = options.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`concurrency must be a whole number of at least 1, not ${concurrency}`);
+  const summaries = new GoModSummaries(source, concurrency, options.signal);
+  const inputs: ResolvedInput[] = [];
+  // One input after the other: the first bad one is the one reported, and what they share is fetched once.
+  for (const spec of specs) {
+    const mains = await readMainModules(spec, options.cwd, source, options.signal);
+    const loaded = await loadGraph(spec, mains, summaries, options.signal);
+    const buildList: ModuleVersion[] = [];
+    for (const m of loaded.selected) {
+      const location = mains.replacement(m);
+      if (location === null) buildList.push(m);
+      else if (location.kind === 'module') buildList.push({ path: location.path, version: location.version });
+    }
+    inputs.push({
+      spec,
+      kind: mains.kind,
+      mainModules: mains.reported,
+      goSum: mains.goSum,
+      pruning: mains.pruning,
+      goMods: union([loaded.goModsRead, buildList]),
+      buildList: union([buildList]),
+    });
+  }
+  return {
+    inputs,
+    goMods: union(inputs.map((i) => i.goMods)),
+    buildList: union(inputs.map((i) => i.buildList)),
+  };
+}
+
+function union(lists: ModuleVersion[][]): ModuleVersion[] {
+  const byKey = new Map<string, ModuleVersion>();
+  for (const list of lists) for (const m of list) byKey.set(`${m.path}@${m.version}`, { path: m.path, version: m.version });
+  return sortModules([...byKey.values()]);
+}
