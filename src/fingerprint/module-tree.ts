@@ -26,8 +26,10 @@ interface VersionFolder {
   dir: string;
 }
 
-// Module zips are hashed a few at a time: each hash already reads several entries at once.
-const CONCURRENCY = 4;
+// Module zips are hashed a few at a time: each hash already reads several entries at once. The small
+// files of many @v folders are read many at a time, so that the thread pool always has work.
+const ZIP_CONCURRENCY = 4;
+const FOLDER_CONCURRENCY = 16;
 
 const H1 = /^h1:[A-Za-z0-9+/]{43}=$/;
 
@@ -40,15 +42,16 @@ async function findVersionFolders(root: string): Promise<VersionFolder[]> {
   const found: VersionFolder[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     const children = await readdir(dir, { withFileTypes: true });
+    const below: Array<Promise<void>> = [];
     for (const child of children) {
       if (!child.isDirectory() || child.name.startsWith('.')) continue;
       if (child.name === '@v') {
-        if (rel === '') continue;
-        found.push({ modulePath: moduleOfFolder(root, rel), dir: join(dir, child.name) });
+        if (rel !== '') found.push({ modulePath: moduleOfFolder(root, rel), dir: join(dir, child.name) });
       } else if (rel !== '' || child.name.includes('.')) {
-        await walk(join(dir, child.name), rel === '' ? child.name : `${rel}/${child.name}`);
+        below.push(walk(join(dir, child.name), rel === '' ? child.name : `${rel}/${child.name}`));
       }
     }
+    await Promise.all(below);
   };
   await walk(root, '');
   return found;
@@ -90,11 +93,11 @@ export async function hashZipFile(file: string): Promise<string> {
   }
 }
 
-async function zipEntryHash(zipFile: string, hasZipHash: boolean, rehash: boolean): Promise<string> {
-  if (!hasZipHash) return hashZipFile(zipFile);
-  const recorded = await readZipHash(`${zipFile}hash`);
-  if (!rehash) return recorded;
+// The h1 of a zip computed from its files, held to the .ziphash beside it when there is one.
+async function zipEntryHash(zipFile: string, hasZipHash: boolean): Promise<string> {
   const actual = await hashZipFile(zipFile);
+  if (!hasZipHash) return actual;
+  const recorded = await readZipHash(`${zipFile}hash`);
   if (actual !== recorded) {
     throw new InvalidContentError(`${zipFile}: the zip hashes to ${actual} but ${zipFile}hash says ${recorded}`);
   }
@@ -110,9 +113,10 @@ async function zipEntryHash(zipFile: string, hasZipHash: boolean, rehash: boolea
 export async function readModuleTree(root: string, options: ModuleTreeOptions = {}): Promise<ModuleSet | null> {
   const folders = await findVersionFolders(root);
   if (folders.length === 0) return null;
+  const rehash = options.rehash === true;
   const entries: ModuleSetEntry[] = [];
-  const zips: Array<{ path: string; version: string; file: string; hasZipHash: boolean }> = [];
-  for (const folder of folders) {
+  const toHash: Array<{ path: string; version: string; file: string; hasZipHash: boolean }> = [];
+  await eachConcurrently(folders, FOLDER_CONCURRENCY, async (folder) => {
     const files: Dirent[] = await readdir(folder.dir, { withFileTypes: true });
     const names = new Set(files.filter((f) => f.isFile()).map((f) => f.name));
     for (const name of names) {
@@ -122,14 +126,14 @@ export async function readModuleTree(root: string, options: ModuleTreeOptions = 
         entries.push({ path: folder.modulePath, version: modVersion, file: 'go.mod', hash });
       }
       const zipVersion = versionOfFile(name, '.zip');
-      if (zipVersion !== null) {
-        zips.push({ path: folder.modulePath, version: zipVersion, file: join(folder.dir, name), hasZipHash: names.has(`${name}hash`) });
-      }
+      if (zipVersion === null) continue;
+      const zip = { path: folder.modulePath, version: zipVersion, file: join(folder.dir, name), hasZipHash: names.has(`${name}hash`) };
+      if (zip.hasZipHash && !rehash) entries.push({ path: zip.path, version: zip.version, file: 'zip', hash: await readZipHash(`${zip.file}hash`) });
+      else toHash.push(zip);
     }
-  }
-  const rehash = options.rehash === true;
-  await eachConcurrently(zips, CONCURRENCY, async (zip) => {
-    entries.push({ path: zip.path, version: zip.version, file: 'zip', hash: await zipEntryHash(zip.file, zip.hasZipHash, rehash) });
+  });
+  await eachConcurrently(toHash, ZIP_CONCURRENCY, async (zip) => {
+    entries.push({ path: zip.path, version: zip.version, file: 'zip', hash: await zipEntryHash(zip.file, zip.hasZipHash) });
   });
   return new ModuleSet(entries);
 }
