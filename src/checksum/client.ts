@@ -80,10 +80,24 @@ export interface SignedTree extends Tree {
   note: Buffer;
 }
 
+/** A record proven to be in the database's log: its position and its text (go.sum lines, each ending in a newline). */
+export interface ProvenRecord {
+  id: number;
+  text: Buffer;
+}
+
+/** Records proven in one signed head, with the tiles go reads to prove them: each tile's data exactly as go asks for it. */
+export interface RecordsProof {
+  tree: SignedTree;
+  tiles: Array<{ tile: Tile; data: Buffer }>;
+}
+
 type When = 'past' | 'now' | 'future';
 
 // How many proven records a client keeps in memory (a few hundred bytes each).
 const PROVEN_RECORDS = 10_000;
+// How many records proveRecords proves with one tile read (up to a few tiles each, fetched at once).
+const PROOF_BATCH = 64;
 
 const indent = (b: Buffer): string => b.toString('utf8').replaceAll('\n', '\n\t');
 
@@ -112,19 +126,21 @@ function within(prefix: string, err: unknown): unknown {
  */
 export class SumdbClient {
   readonly name: string;
+  /** The database's verifier key `name+hash+key`, as the client was given it. */
+  readonly verifierKey: string;
   private readonly verifier: NoteVerifier;
   private readonly options: SumdbClientOptions;
   private readonly height: number;
   private latestTree: SignedTree = { n: 0, hash: EMPTY_TREE_HASH, note: Buffer.alloc(0) };
   private ready: Promise<void> | null = null;
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly lookups = new Map<string, Promise<Buffer>>();
+  private readonly lookups = new Map<string, Promise<ProvenRecord>>();
   /**
-   * Record texts proven in this process, newest last, as go's client keeps them for its process: a
+   * Records proven in this process, newest last, as go's client keeps them for its process: a
    * record in a signed tree never changes, and proving it again from the store costs a few tile reads
    * and hundreds of hashes.
    */
-  private readonly proven = new Map<string, Buffer>();
+  private readonly proven = new Map<string, ProvenRecord>();
   private readonly tiles = new Map<string, Promise<Buffer>>();
   /** Tile data fetched from the database and not yet proven: saved once a tile hash reader accepts it. */
   private readonly unsaved = new WeakSet<Buffer>();
@@ -134,6 +150,7 @@ export class SumdbClient {
     this.options = options;
     this.verifier = newVerifier(options.verifierKey);
     this.name = this.verifier.name;
+    this.verifierKey = options.verifierKey;
     this.height = options.tileHeight ?? 8;
   }
 
@@ -162,28 +179,74 @@ export class SumdbClient {
    * database has no such module).
    */
   async lookup(modulePath: string, version: string, signal?: AbortSignal): Promise<string[]> {
-    const escaped = `${escapePath(modulePath)}@${escapeVersion(version.replace(/\/go\.mod$/, ''))}`;
-    const key = `${this.name}/lookup/${escaped}`;
-    let text = this.proven.get(key);
-    if (text === undefined) {
-      let record = this.lookups.get(key);
-      if (record === undefined) {
-        record = this.verifiedRecord(key, `lookup/${escaped}`).finally(() => this.lookups.delete(key));
-        this.lookups.set(key, record);
-      }
-      try {
-        text = await abortable(record, signal);
-      } catch (err) {
-        throw within(`${modulePath}@${version}`, err);
-      }
-      this.proven.set(key, text);
-      if (this.proven.size > PROVEN_RECORDS) this.proven.delete(this.proven.keys().next().value!);
+    let text: Buffer;
+    try {
+      ({ text } = await this.provenRecord(modulePath, version.replace(/\/go\.mod$/, ''), signal));
+    } catch (err) {
+      throw within(`${modulePath}@${version}`, err);
     }
     const prefix = `${modulePath} ${version} `;
     return text
       .toString('utf8')
       .split('\n')
       .filter((line) => line.startsWith(prefix));
+  }
+
+  /**
+   * The database's record of `modulePath@version`, proven in a signed tree the client verified: the
+   * record lookup() reads its lines from. Throws as lookup() does.
+   */
+  async record(modulePath: string, version: string, signal?: AbortSignal): Promise<ProvenRecord> {
+    try {
+      return await this.provenRecord(modulePath, version, signal);
+    } catch (err) {
+      throw within(`${modulePath}@${version}`, err);
+    }
+  }
+
+  /**
+   * Proves `records` again, all in the newest head the client verified, and returns that head with the
+   * tiles the proofs read: the tiles that add up to the head's hash, and below them the full tiles down
+   * to each record's hash, each with the width go asks for. `olderHeads` are signed heads of this
+   * database that a reader of the proofs may remember (go checks that a new head extends the one it
+   * remembers): each is merged into the client's timeline first, and the tiles go reads to check that
+   * the head extends it are returned too. Tiles come from the store or the database and are checked as
+   * every lookup's are. Throws SumdbVerificationError when a record is not in the head or does not
+   * hash to it, SumdbForkError for an older head the timeline does not extend, and fetch errors.
+   */
+  async proveRecords(records: readonly ProvenRecord[], options: { olderHeads?: readonly Uint8Array[]; signal?: AbortSignal } = {}): Promise<RecordsProof> {
+    const { signal } = options;
+    await abortable(this.init(), signal);
+    const older: Tree[] = [];
+    for (const note of options.olderHeads ?? []) {
+      const msg = Buffer.from(note);
+      await abortable(this.mergeLatest(msg), signal);
+      older.push(this.openTree(msg));
+    }
+    const tree = this.latestTree;
+    for (const r of records) {
+      if (r.id >= tree.n) throw new SumdbVerificationError(`cannot validate record ${r.id} in tree of size ${tree.n}`);
+    }
+    if (tree.n === 0) return { tree, tiles: [] };
+    const read = new Map<string, { tile: Tile; data: Buffer }>();
+    const reader = this.hashReader(tree, (tiles, data) => tiles.forEach((tile, i) => read.set(tilePath(tile), { tile, data: data[i]! })));
+    for (const old of older) {
+      if (old.n === 0 || old.n === tree.n) continue;
+      if (!(await abortable(treeHash(old.n, reader), signal)).equals(old.hash)) {
+        throw new SumdbVerificationError(`tree#${tree.n} does not extend tree#${old.n}`);
+      }
+    }
+    // A batch at a time: each batch reads its tiles all at once.
+    for (let start = 0; start < records.length; start += PROOF_BATCH) {
+      const batch = records.slice(start, start + PROOF_BATCH);
+      const hashes = await abortable(Promise.resolve(reader.readHashes(batch.map((r) => storedHashIndex(0, r.id)))), signal);
+      batch.forEach((r, i) => {
+        if (!hashes[i]!.equals(recordHash(r.text))) throw new SumdbVerificationError(`record ${r.id} does not hash to its place in tree#${tree.n}`);
+      });
+    }
+    // The right-edge tiles prove the head itself: carried with no records too, so a head always comes with them.
+    if (records.length === 0) await abortable(Promise.resolve(reader.readHashes([])), signal);
+    return { tree, tiles: [...read.values()] };
   }
 
   /**
@@ -211,8 +274,25 @@ export class SumdbClient {
     });
   }
 
-  /** The record text of a lookup, from the store or the database, proven before it is kept or used. */
-  private async verifiedRecord(key: string, remotePath: string): Promise<Buffer> {
+  private async provenRecord(modulePath: string, version: string, signal: AbortSignal | undefined): Promise<ProvenRecord> {
+    const escaped = `${escapePath(modulePath)}@${escapeVersion(version)}`;
+    const key = `${this.name}/lookup/${escaped}`;
+    let record = this.proven.get(key);
+    if (record === undefined) {
+      let proving = this.lookups.get(key);
+      if (proving === undefined) {
+        proving = this.verifiedRecord(key, `lookup/${escaped}`).finally(() => this.lookups.delete(key));
+        this.lookups.set(key, proving);
+      }
+      record = await abortable(proving, signal);
+      this.proven.set(key, record);
+      if (this.proven.size > PROVEN_RECORDS) this.proven.delete(this.proven.keys().next().value!);
+    }
+    return record;
+  }
+
+  /** The record of a lookup, from the store or the database, proven before it is kept or used. */
+  private async verifiedRecord(key: string, remotePath: string): Promise<ProvenRecord> {
     await this.init();
     const stored = await this.recall(key);
     if (stored !== null) {
@@ -224,17 +304,17 @@ export class SumdbClient {
       }
     }
     const data = Buffer.from(await this.options.fetch(remotePath));
-    const text = await this.checkLookup(data);
+    const record = await this.checkLookup(data);
     await this.keep(key, data);
-    return text;
+    return record;
   }
 
-  /** The record text of a lookup answer, once its head is merged and the record proven in the latest tree. */
-  private async checkLookup(data: Buffer): Promise<Buffer> {
+  /** The record of a lookup answer, once its head is merged and the record proven in the latest tree. */
+  private async checkLookup(data: Buffer): Promise<ProvenRecord> {
     const { id, text, rest } = parseRecord(data);
     await this.mergeLatest(rest);
     await this.checkRecord(id, text);
-    return text;
+    return { id, text };
   }
 
   private init(): Promise<void> {
@@ -339,27 +419,28 @@ export class SumdbClient {
   /**
    * Hashes of `tree`, read from tiles. Stored tiles are preferred; if what they give does not add up
    * (a store poisoned with unproven tiles), the tiles are read again from the database alone, and the
-   * good ones replace the bad.
+   * good ones replace the bad. `proven` is told every tile that was checked against the tree.
    */
-  private hashReader(tree: Tree): HashReader {
+  private hashReader(tree: Tree, proven?: (tiles: readonly Tile[], data: readonly Buffer[]) => void): HashReader {
     return {
       readHashes: async (indexes) => {
         const cached = { used: false };
         try {
-          return await tileHashReader(tree, this.tileReader(true, cached)).readHashes(indexes);
+          return await tileHashReader(tree, this.tileReader(true, cached, proven)).readHashes(indexes);
         } catch (err) {
           if (!(err instanceof SumdbVerificationError && err.message === 'downloaded inconsistent tile' && cached.used)) throw err;
-          return tileHashReader(tree, this.tileReader(false, cached)).readHashes(indexes);
+          return tileHashReader(tree, this.tileReader(false, cached, proven)).readHashes(indexes);
         }
       },
     };
   }
 
-  private tileReader(useStore: boolean, cached: { used: boolean }): TileReader {
+  private tileReader(useStore: boolean, cached: { used: boolean }, proven?: (tiles: readonly Tile[], data: readonly Buffer[]) => void): TileReader {
     return {
       height: this.height,
       readTiles: (tiles) => Promise.all(tiles.map((t) => this.readTile(t, useStore, cached))),
       saveTiles: async (tiles, data) => {
+        proven?.(tiles, data);
         await Promise.all(
           tiles.map(async (t, i) => {
             const d = data[i]!;
