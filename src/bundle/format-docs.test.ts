@@ -6,24 +6,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { generateSigningKeyPair } from './signing.js';
-import { makeFixture, opener } from './format-fixtures.js';
+import { makeFixture, opener, tarParts, writeGzippedTar } from './format-fixtures.js';
 import { openBundle, writeBundle } from './format.js';
-import { StoredGzipWriter, compressedOffset } from './gzip.js';
-import { END_OF_ARCHIVE, encodeHeaders, padding } from './tar.js';
+import { compressedOffset } from './gzip.js';
 
 const exec = promisify(execFile);
 
-// A tar stream assembled entry by entry in the bundle's gzip layout, for bundles writeBundle refuses to write.
-async function writeTar(file: string, entries: [string, Buffer][]): Promise<void> {
-  const parts = entries.flatMap(([name, data]) => [encodeHeaders(name, data.length), data, padding(data.length)]);
-  await writeFile(file, await buffer(Readable.from([...parts, END_OF_ARCHIVE], { objectMode: false }).pipe(new StoredGzipWriter())));
-}
 
 function repositoryRoot(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
@@ -89,11 +81,11 @@ describe('docs/bundle-format.md, section 6', () => {
     // A rebuilt gzip with a changed zip and the original signed manifest: sha256sum names the file.
     const zip = Buffer.from(contents.get(zipName)!);
     zip[100]! ^= 1;
-    await writeTar(bundle, [...signedHead, ...[...contents].map(([name, data]): [string, Buffer] => [name, name === zipName ? zip : data])]);
+    await writeGzippedTar(bundle, tarParts([...signedHead, ...[...contents].map(([name, data]): [string, Buffer] => [name, name === zipName ? zip : data])]));
     await assert.rejects(run(script), (err: { stdout?: string; stderr?: string }) => /example.com\/!upper\/@v\/v1.0.0.zip: FAILED/.test(`${err.stdout ?? ''}${err.stderr ?? ''}`));
 
     // A file added: diff shows it.
-    await writeTar(bundle, [...signedHead, ...contents, ['example.com/evil/@v/v1.0.0.zip', Buffer.from('evil')]]);
+    await writeGzippedTar(bundle, tarParts([...signedHead, ...contents, ['example.com/evil/@v/v1.0.0.zip', Buffer.from('evil')]]));
     await assert.rejects(run(script), (err: { stdout?: string }) => /^< example.com\/evil\/@v\/v1.0.0.zip$/m.test(err.stdout ?? ''));
   });
 });

@@ -1,13 +1,18 @@
 // Manifests and file contents for the bundle tests: modules with made-up files whose sizes and sha256
 // are right, so that writeBundle accepts them, and an opener that hands the contents out in chunks of
-// any size (to show that chunking never changes the output).
+// any size (to show that chunking never changes the output), and raw tar streams for bundles writeBundle
+// would refuse to write.
 
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { generateKey } from '../checksum/note.js';
 import { hashGoMod } from '../module/hash.js';
 import { escapePath, escapeVersion } from '../module/path.js';
+import { StoredGzipWriter } from './gzip.js';
 import { BUNDLE_FORMAT, moduleFileName, type Manifest, type ManifestFile, type ManifestModule, type ManifestSumdb } from './manifest.js';
+import { END_OF_ARCHIVE, encodeHeaders, padding } from './tar.js';
 
 /** One module version of a fixture; a module without `zip` carries only its .mod (and .info when given). */
 export interface FixtureModule {
@@ -80,4 +85,14 @@ export function opener(contents: ReadonlyMap<string, Buffer>, chunk: (i: number)
     }
     return Promise.resolve(Readable.from(pieces, { objectMode: false }));
   };
+}
+
+/** A tar stream of `entries` as writeBundle lays them out, ending with the end-of-archive blocks, whatever the names and order. */
+export function tarParts(entries: Iterable<[string, Buffer]>): Buffer[] {
+  return [...[...entries].flatMap(([name, data]) => [encodeHeaders(name, data.length), data, padding(data.length)]), END_OF_ARCHIVE];
+}
+
+/** Writes the tar stream `parts` to `file` in the bundle's gzip layout. */
+export async function writeGzippedTar(file: string, parts: readonly Buffer[]): Promise<void> {
+  await writeFile(file, await buffer(Readable.from(parts, { objectMode: false }).pipe(new StoredGzipWriter())));
 }

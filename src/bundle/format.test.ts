@@ -10,11 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { zeros } from '../../test/support/streams.js';
 import { InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
-import { makeFixture, opener, sha256Hex, type Fixture } from './format-fixtures.js';
+import { makeFixture, opener, sha256Hex, writeGzippedTar, type Fixture } from './format-fixtures.js';
 import { BundleFormatError, openBundle, writeBundle, type Bundle } from './format.js';
-import { StoredGzipWriter, compressedOffset, STORED_BLOCK } from './gzip.js';
+import { compressedOffset, STORED_BLOCK } from './gzip.js';
 import { MANIFEST_NAME, formatManifest, manifestFiles, moduleFileName, type Manifest } from './manifest.js';
-import { END_OF_ARCHIVE, encodeHeaders, padding } from './tar.js';
+import { END_OF_ARCHIVE, padding } from './tar.js';
 
 const run = promisify(execFile);
 
@@ -43,10 +43,6 @@ async function readAllEntries(bundle: Bundle): Promise<Map<string, Buffer>> {
   return out;
 }
 
-// A tar stream put through our gzip writer, for bundles no writeBundle would make.
-async function writeRawBundle(file: string, parts: Buffer[]): Promise<void> {
-  await writeFile(file, await buffer(Readable.from(parts, { objectMode: false }).pipe(new StoredGzipWriter())));
-}
 
 // A ustar header written field by field, independently of tar.ts, with a given name, type and mode.
 function handHeader(name: string, size: number, options: { type?: string; mode?: string } = {}): Buffer {
@@ -221,7 +217,7 @@ describe('bundle format', () => {
     for (const [what, parts, message, name] of cases) {
       it(what, async () => {
         const file = join(dir, `hand-${what.replaceAll(' ', '-')}.gz`);
-        await writeRawBundle(file, parts());
+        await writeGzippedTar(file, parts());
         await assert.rejects(openBundle(file), (err) => {
           assert.ok(err instanceof BundleFormatError, String(err));
           assert.match(err.message, message);
@@ -233,7 +229,7 @@ describe('bundle format', () => {
 
     it('the same hand-made tar with safe names opens (the cases above fail for their reason alone)', async () => {
       const file = join(dir, 'hand-good.gz');
-      await writeRawBundle(file, [...entry(handHeader(MANIFEST_NAME, manifestBytes(good()).length), manifestBytes(good())), ...entry(handHeader(modName, mod.length), mod), END_OF_ARCHIVE]);
+      await writeGzippedTar(file, [...entry(handHeader(MANIFEST_NAME, manifestBytes(good()).length), manifestBytes(good())), ...entry(handHeader(modName, mod.length), mod), END_OF_ARCHIVE]);
       const bundle = await openBundle(file);
       try {
         assert.deepEqual(await readAllEntries(bundle), new Map([[modName, mod]]));

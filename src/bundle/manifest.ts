@@ -130,8 +130,8 @@ export function bundlePathProblem(name: string): string | null {
   return null;
 }
 
-/** The bundle paths of a module version's files: `<escaped path>/@v/<escaped version>` plus the extension. */
-export function moduleFileName(modulePath: string, version: string, ext: '.info' | '.mod' | '.zip'): string {
+/** The bundle path of a module version's file: `<escaped path>/@v/<escaped version>` plus the extension. */
+export function moduleFileName(modulePath: string, version: string, ext: '.info' | '.mod' | '.zip' | ''): string {
   return `${escapePath(modulePath)}/@v/${escapeVersion(version)}${ext}`;
 }
 
@@ -205,12 +205,11 @@ function checkModuleEntry(m: ManifestModule, fail: (message: string, entry?: str
     fail(`module ${id}: ${(err as Error).message}`);
   }
   if (canonicalVersion(m.version) !== m.version) fail(`module ${id}: version is not canonical`);
+  const base = moduleFileName(m.path, m.version, '');
   let next = 0;
   for (const f of m.files) {
-    const at = EXTENSIONS.findIndex((ext, i) => i >= next && f.name === moduleFileName(m.path, m.version, ext));
-    if (at < 0) {
-      fail(`module ${id}: file ${JSON.stringify(f.name)} is not one of ${EXTENSIONS.map((e) => moduleFileName(m.path, m.version, e)).join(', ')} (in that order, each once)`, f.name);
-    }
+    const at = EXTENSIONS.findIndex((ext, i) => i >= next && f.name === base + ext);
+    if (at < 0) fail(`module ${id}: file ${JSON.stringify(f.name)} is not one of ${EXTENSIONS.map((e) => base + e).join(', ')} (in that order, each once)`, f.name);
     next = at + 1;
   }
   const hasZip = m.files.some((f) => f.name.endsWith('.zip'));

@@ -7,6 +7,7 @@
 export const TAR_BLOCK = 512;
 /** Two zero blocks end an archive. */
 export const END_OF_ARCHIVE: Readonly<Buffer> = Buffer.alloc(2 * TAR_BLOCK);
+const ZERO_BLOCK = Buffer.alloc(TAR_BLOCK);
 
 const NAME_FIELD = 100;
 // 11 octal digits, the most a ustar size field holds.
@@ -83,7 +84,7 @@ export interface RawHeader {
  * of ours (bad checksum, not ustar, another entry type).
  */
 export function decodeHeader(block: Buffer): RawHeader | null | string {
-  if (block.every((b) => b === 0)) return null;
+  if (block.equals(ZERO_BLOCK)) return null;
   if (block.toString('latin1', 257, 265) !== 'ustar\u000000') return 'not a POSIX ustar header';
   let sum = 0;
   for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;

@@ -4,16 +4,14 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { hashGoMod, hashZip } from '../module/hash.js';
 import { createZipFromDir } from '../module/zip.js';
-import { makeFixture, opener, type Fixture } from './format-fixtures.js';
+import { makeFixture, opener, tarParts, writeGzippedTar, type Fixture } from './format-fixtures.js';
 import { openBundle, writeBundle } from './format.js';
-import { StoredGzipWriter, compressedOffset } from './gzip.js';
+import { compressedOffset } from './gzip.js';
 import { formatManifest, manifestFiles, type Manifest } from './manifest.js';
-import { END_OF_ARCHIVE, encodeHeaders, padding } from './tar.js';
+import { padding } from './tar.js';
 import { BundleVerificationError, verifyBundle, type VerifyOptions, type VerifyReport } from './verify.js';
 
 const LIB = 'example.com/Lib';
@@ -31,11 +29,6 @@ async function moduleZip(work: string, modulePath: string, version: string, file
   return { zip: await readFile(file), h1: await hashZip(file) };
 }
 
-// A tar stream assembled entry by entry, for bundles writeBundle would never write.
-async function writeTar(file: string, entries: [string, Buffer][]): Promise<void> {
-  const parts = entries.flatMap(([name, data]) => [encodeHeaders(name, data.length), data, padding(data.length)]);
-  await writeFile(file, await buffer(Readable.from([...parts, END_OF_ARCHIVE], { objectMode: false }).pipe(new StoredGzipWriter())));
-}
 
 describe('verifyBundle', () => {
   let dir: string;
@@ -134,30 +127,30 @@ describe('verifyBundle', () => {
     m.modules[1]!.files.shift();
     const entries: [string, Buffer][] = [['manifest.json', formatManifest(m)], ...[...fixture.contents]];
     const file = join(dir, 'manifest-entry-removed.gz');
-    await writeTar(file, entries);
+    await writeGzippedTar(file, tarParts(entries));
     await rejectsAt(file, 'example.com/dep/@v/v0.1.0.info', /file added: the bundle holds it, its manifest does not list it/);
   });
 
   it('a file removed from the tar that the manifest lists: entry removed', async () => {
     const entries: [string, Buffer][] = [['manifest.json', formatManifest(fixture.manifest)], ...[...fixture.contents].filter(([name]) => name !== depMod)];
     const file = join(dir, 'entry-removed.gz');
-    await writeTar(file, entries);
+    await writeGzippedTar(file, tarParts(entries));
     await rejectsAt(file, depMod, /entry removed: the manifest lists it, the bundle does not hold it/);
     const last = manifestFiles(fixture.manifest).at(-1)!.name;
-    await writeTar(file, [['manifest.json', formatManifest(fixture.manifest)], ...[...fixture.contents].filter(([name]) => name !== last)]);
+    await writeGzippedTar(file, tarParts([['manifest.json', formatManifest(fixture.manifest)], ...[...fixture.contents].filter(([name]) => name !== last)]));
     await rejectsAt(file, last, /entry removed/);
   });
 
   it('a file added to the tar: file added', async () => {
     const file = join(dir, 'file-added.gz');
-    await writeTar(file, [['manifest.json', formatManifest(fixture.manifest)], ...fixture.contents, ['example.com/evil/@v/v1.0.0.zip', Buffer.from('evil')]]);
+    await writeGzippedTar(file, tarParts([['manifest.json', formatManifest(fixture.manifest)], ...fixture.contents, ['example.com/evil/@v/v1.0.0.zip', Buffer.from('evil')]]));
     await rejectsAt(file, 'example.com/evil/@v/v1.0.0.zip', /file added/);
   });
 
   it('files out of manifest order', async () => {
     const file = join(dir, 'reordered.gz');
     const [first, second, ...rest] = fixture.contents;
-    await writeTar(file, [['manifest.json', formatManifest(fixture.manifest)], second!, first!, ...rest]);
+    await writeGzippedTar(file, tarParts([['manifest.json', formatManifest(fixture.manifest)], second!, first!, ...rest]));
     await rejectsAt(file, second![0], /out of manifest order/);
   });
 

@@ -3,13 +3,12 @@
 // with the go.sum of every input it was made for. One sequential pass reads the whole file, which also
 // checks every gzip block header, the tar headers and padding, and the gzip CRC.
 
-import type { KeyObject } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { GodepotError } from '../errors.js';
 import { parseGoSum } from '../module/gosum.js';
@@ -149,11 +148,13 @@ class ZipChecks {
     return { path, out: createWriteStream(path) };
   }
 
-  async add(check: Promise<void>): Promise<void> {
-    // Nobody awaits it yet: keep its failure from counting as unhandled until drain() reports it.
-    check.catch(() => undefined);
-    this.pending.push(check);
-    if (this.pending.length > 2) await this.pending.shift();
+  /** Starts `check` once fewer than two run; the earliest failure surfaces here or in drain(). */
+  async add(check: () => Promise<void>): Promise<void> {
+    while (this.pending.length >= 2) await this.pending.shift();
+    const running = check();
+    // Nobody awaits it yet: keep its failure from counting as unhandled until it is awaited in order.
+    running.catch(() => undefined);
+    this.pending.push(running);
   }
 
   async drain(): Promise<void> {
@@ -241,7 +242,7 @@ class Pass {
       this.spool = null;
       out.end();
       await finished(out);
-      await this.zips.add(checkSpooledZip(module!, file, path));
+      await this.zips.add(() => checkSpooledZip(module!, file, path));
     }
   }
 
