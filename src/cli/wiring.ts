@@ -1,0 +1,91 @@
+// The parts every online command assembles the same way (serve, bundle create, mirror): the upstream
+// chain, the checksum-database route and godepot's verifying client of the trusted database, and a
+// depot that fetches, checks, verifies and stores into a storage.
+import type { Logger } from 'pino';
+import { StorageClientStore, SumdbClient } from '../checksum/client.js';
+import { parseGosumdb } from '../checksum/gosumdb.js';
+import { SumdbPassthrough } from '../checksum/passthrough.js';
+import { SumdbVerifier, type Verifier } from '../checksum/verifier.js';
+import { CachingDepot } from '../depot/caching-depot.js';
+import type { RunLease } from '../depot/flight.js';
+import { createChain, type Chain } from '../origin/chain.js';
+import type { Storage } from '../storage/storage.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+// Upstream requests that fail on the network or with a 5xx are tried this many more times.
+export const upstreamRetries = 2;
+
+/** What the upstream side is made of; the same names and meanings as `godepot serve`'s settings. */
+export interface UpstreamSettings {
+  /** GOPROXY syntax. */
+  upstream: string;
+  private: readonly string[];
+  /** GOSUMDB syntax, or `off`. */
+  sumdb: string;
+  noSumdb: readonly string[];
+  timeoutMs: number;
+}
+
+/** The assembled upstream side; close() releases its connections. */
+export interface Upstream {
+  chain: Chain;
+  passthrough: SumdbPassthrough;
+  /** godepot's client of the trusted checksum database, or null for `off`. */
+  client: SumdbClient | null;
+  verifier: Verifier;
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles the chain, the `/sumdb/` route and the verifying client over `storage`. The client reaches
+ * the trusted database the way go clients reach it through godepot, and keeps what it verified where the
+ * passthrough serves it from when the database is down.
+ */
+export function assembleUpstream(settings: UpstreamSettings, storage: Storage, logger: Logger, metrics: Metrics): Upstream {
+  const chain = createChain({ upstream: settings.upstream, private: settings.private, timeoutMs: settings.timeoutMs, retries: upstreamRetries, logger, metrics });
+  const trusted = parseGosumdb(settings.sumdb);
+  const passthrough = new SumdbPassthrough({
+    upstreams: chain.entries.filter((entry) => entry.kind === 'proxy').map((entry) => entry.url),
+    sumdb: trusted,
+    storage,
+    private: settings.private,
+    logger,
+    metrics,
+    timeoutMs: settings.timeoutMs,
+    retries: upstreamRetries,
+  });
+  const client =
+    trusted === null
+      ? null
+      : new SumdbClient({
+          verifierKey: trusted.verifierKey,
+          fetch: async (path, signal) => (await passthrough.get(trusted.name, path, signal)).body!,
+          store: new StorageClientStore(storage),
+          onStoreError: (key, err) => logger.warn({ key, err: (err as Error).message }, 'verified checksum database answer not kept'),
+        });
+  const verifier = new SumdbVerifier({ client, noSumdb: [...settings.private, ...settings.noSumdb] });
+  return {
+    chain,
+    passthrough,
+    client,
+    verifier,
+    close: async () => void (await Promise.all([chain.close(), passthrough.close()])),
+  };
+}
+
+/** A depot filling `storage` from the assembled upstream side, checking every module with `verifier`. */
+export function upstreamDepot(
+  upstream: Upstream,
+  storage: Storage,
+  options: { logger: Logger; metrics: Metrics; listTtlMs: number; verifier?: Verifier; lease?: RunLease },
+): CachingDepot {
+  return new CachingDepot({
+    storage,
+    origin: upstream.chain,
+    logger: options.logger,
+    metrics: options.metrics,
+    listTtlMs: options.listTtlMs,
+    verifier: options.verifier ?? upstream.verifier,
+    lease: options.lease,
+  });
+}
