@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isGodepotError } from '../errors.js';
+import { bundleCommand } from './bundle.js';
+import { compareCommand, fingerprintCommand } from './fingerprint.js';
+import { keyCommand } from './key.js';
+import { mirrorCommand } from './mirror.js';
 import { modCommand } from './mod.js';
 import { serveCommand } from './serve.js';
 import { sumdbCommand } from './sumdb.js';
@@ -16,6 +20,11 @@ export function buildProgram(): Command {
   program.addCommand(modCommand());
   program.addCommand(serveCommand());
   program.addCommand(sumdbCommand());
+  program.addCommand(bundleCommand());
+  program.addCommand(keyCommand());
+  program.addCommand(mirrorCommand());
+  program.addCommand(fingerprintCommand());
+  program.addCommand(compareCommand());
   // Errors are reported by main(), once; commander must not exit the process from inside a subcommand.
   const overrideExits = (command: Command): void => {
     command.exitOverride();

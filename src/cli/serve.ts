@@ -2,26 +2,27 @@ import cluster from 'node:cluster';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { Command } from 'commander';
-import { StorageClientStore, SumdbClient } from '../checksum/client.js';
 import { ChecksumDatabase } from '../checksum/database.js';
-import { parseGosumdb } from '../checksum/gosumdb.js';
 import { HostedSumdb } from '../checksum/hosted-sumdb.js';
-import { SumdbPassthrough } from '../checksum/passthrough.js';
 import { readSignerKey } from '../checksum/signer-key.js';
-import { RecordingVerifier, SumdbVerifier, type Verifier } from '../checksum/verifier.js';
+import { RecordingVerifier, type Verifier } from '../checksum/verifier.js';
 import { loadConfig } from '../config/load.js';
-import type { ConfigKey } from '../config/schema.js';
-import { CachingDepot } from '../depot/caching-depot.js';
+import type { ConfigKey, ServeConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
-import { createChain } from '../origin/chain.js';
 import { createServer, type GodepotServer } from '../server/app.js';
 import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
 import { DiskStorage } from '../storage/disk.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
-
-// Upstream requests that fail on the network or with a 5xx are tried this many more times.
-const upstreamRetries = 2;
+import { BundleStorage } from '../bundle/bundle-storage.js';
+import { checkBundle } from '../bundle/check.js';
+import { openBundle, type Bundle } from '../bundle/format.js';
+import { receiveBundle } from '../bundle/receive.js';
+import { readPublicKey } from '../bundle/signing.js';
+import type { BundleImport } from '../server/routes/bundle-import.js';
+import { LayeredStorage } from '../storage/layered.js';
+import type { Storage } from '../storage/storage.js';
+import { assembleUpstream, upstreamDepot, upstreamRetries } from './wiring.js';
 
 interface ServeFlags {
   listen?: string;
@@ -38,6 +39,9 @@ interface ServeFlags {
   shutdownTimeout?: string;
   logLevel?: string;
   workers?: string;
+  bundle?: string[];
+  bundleKey?: string;
+  importToken?: string;
 }
 
 /** `godepot serve`: the GOPROXY server. */
@@ -57,6 +61,9 @@ export function serveCommand(): Command {
     .option('--upstream-timeout <seconds>', 'time limit of one upstream request (default 30)')
     .option('--shutdown-timeout <seconds>', 'how long a graceful shutdown may wait for requests in flight (default 30)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
+    .option('--bundle <file>', 'serve this bundle read-only in front of storage, without importing it (repeat for several; first wins)', (file: string, files: string[] = []) => [...files, file])
+    .option('--bundle-key <keyfile>', 'the Ed25519 public key every served or uploaded bundle must be signed with')
+    .option('--import-token <token>', 'accept bundle uploads (godepot bundle import --server) bearing this token (at least 16 characters)')
     .option('--workers <n>', 'processes serving side by side on the one socket, or auto for one per core (default 1); more than one cannot be used with --sumdb-host')
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file.')
     .action(async (flags: ServeFlags) => serve(flags));
@@ -78,6 +85,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     'shutdown-timeout': flags.shutdownTimeout,
     'log-level': flags.logLevel,
     workers: flags.workers,
+    bundle: flags.bundle?.join(','),
+    'bundle-key': flags.bundleKey,
+    'import-token': flags.importToken,
   };
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
@@ -93,39 +103,23 @@ async function serve(flags: ServeFlags): Promise<void> {
   const member = cluster.isWorker ? joinCluster() : null;
   const metrics = createMetrics();
   await prepareStorageFolder(config.storage);
-  const storage = new DiskStorage({ root: config.storage });
-  const timeoutMs = config.upstreamTimeout * 1000;
-  const origin = createChain({ upstream: config.upstream, private: config.private, timeoutMs, retries: upstreamRetries, logger, metrics });
-  const trusted = parseGosumdb(config.sumdb);
-  const passthrough = new SumdbPassthrough({
-    upstreams: origin.entries.filter((entry) => entry.kind === 'proxy').map((entry) => entry.url),
-    sumdb: trusted,
+  const disk = new DiskStorage({ root: config.storage });
+  const storage = await servedStorage(config, disk);
+  const upstream = assembleUpstream(
+    { upstream: config.upstream, private: config.private, sumdb: config.sumdb, noSumdb: config.noSumdb, timeoutMs: config.upstreamTimeout * 1000 },
     storage,
-    private: config.private,
     logger,
     metrics,
-    timeoutMs,
-    retries: upstreamRetries,
-  });
-  // godepot's own client reaches the trusted database the way go clients reach it through godepot, and
-  // keeps what it verified where the passthrough serves it from when the database is down.
-  const client =
-    trusted === null
-      ? null
-      : new SumdbClient({
-          verifierKey: trusted.verifierKey,
-          fetch: async (path, signal) => (await passthrough.get(trusted.name, path, signal)).body!,
-          store: new StorageClientStore(storage),
-          onStoreError: (key, err) => logger.warn({ key, err: (err as Error).message }, 'verified checksum database answer not kept'),
-        });
-  let verifier: Verifier = new SumdbVerifier({ client, noSumdb: [...config.private, ...config.noSumdb] });
+  );
+  const { passthrough } = upstream;
+  let verifier: Verifier = upstream.verifier;
   let database: ChecksumDatabase | null = null;
   if (config.sumdbHost !== null && config.sumdbKey !== null) {
     const signerKey = await readSignerKey(config.sumdbKey, config.sumdbHost);
     database = await ChecksumDatabase.open({ storage, signerKey, logger });
     verifier = new RecordingVerifier(verifier, database);
   }
-  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: config.listTtl * 1000, verifier, lease: member?.lease });
+  const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: config.listTtl * 1000, verifier, lease: member?.lease });
   const sumdb = database === null ? passthrough : new HostedSumdb({ database, others: passthrough, depot, storage, verifier, logger });
   const server = createServer({
     depot,
@@ -133,7 +127,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     metrics,
     logger,
     // A key no module can have: its stat answers "absent" while the folder can be read, and fails when it cannot.
-    storageProbe: async () => void (await storage.stat('readyz')),
+    storageProbe: async () => void (await disk.stat('readyz')),
+    bundleImport: await bundleImport(config, disk),
   });
 
   const { host, port } = config.listen;
@@ -144,12 +139,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     throw new ConfigError(`listen: cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
   }
   const hosted = database === null ? {} : { sumdbHost: database.name, sumdbVerifierKey: database.verifierKey, sumdbRecords: database.size };
-  const fields = { url, storage: config.storage, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...hosted };
+  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...hosted };
   if (member === null) logger.info(fields, 'listening');
   else member.reportListening(fields);
 
   const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync, member);
-  await Promise.all([origin.close(), passthrough.close()]);
+  await upstream.close();
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');
   if (forced) process.exitCode = 1;
   // Nothing of ours is left running; should a library keep a handle open, or stdout not drain, it must
@@ -206,6 +201,33 @@ function untilStopped(
       if (!stopping) onSignal('SIGTERM');
     });
   });
+}
+
+/**
+ * The storage the depot reads and fills: the folder, behind the bundles to serve when there are any.
+ * Each bundle is verified whole (and its signature, when a key is configured) before it is served.
+ */
+async function servedStorage(config: ServeConfig, disk: DiskStorage): Promise<Storage> {
+  if (config.bundles.length === 0) return disk;
+  const publicKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
+  const bundles: Bundle[] = [];
+  for (const file of config.bundles) {
+    const bundle = await openBundle(file);
+    bundles.push(bundle);
+    try {
+      await checkBundle(bundle, { publicKey });
+    } catch (err) {
+      throw new ConfigError(`bundle: ${file} cannot be served: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return new LayeredStorage([await BundleStorage.over(bundles)], disk);
+}
+
+/** Bundle uploads, when an import token is configured: verified, then imported into the storage folder. */
+async function bundleImport(config: ServeConfig, disk: DiskStorage): Promise<BundleImport | undefined> {
+  if (config.importToken === null) return undefined;
+  const publicKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
+  return { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey, signal }) };
 }
 
 // The storage folder is made at start, and must be writable: a wrong --storage is reported now, not as

@@ -47,10 +47,21 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     shutdownTimeout: 30,
     logLevel: 'info',
     workers: 1,
+    bundles: [],
+    bundleKey: null,
+    importToken: null,
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listen));
   assert.ok(Object.isFrozen(config.private));
+});
+
+test('bundles: a list from a flag or file resolved against its source, a key path, and an import token of at least 16 characters', async () => {
+  const config = await loadConfig(sources({ flags: { bundle: 'a.tar.gz, /abs/b.tar.gz', 'bundle-key': 'k.pub', 'import-token': 'x'.repeat(16) } }));
+  assert.deepEqual(config.bundles, ['/srv/work/a.tar.gz', '/abs/b.tar.gz']);
+  assert.equal(config.bundleKey, '/srv/work/k.pub');
+  assert.equal(config.importToken, 'x'.repeat(16));
+  assert.equal(await configError(sources({ env: { GODEPOT_IMPORT_TOKEN: 'short' } })), 'GODEPOT_IMPORT_TOKEN: must be at least 16 characters');
 });
 
 test('GOSUMDB is the default checksum database; GODEPOT_SUMDB and --sumdb override it', async () => {
@@ -172,7 +183,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, upstream-timeout, shutdown-timeout, log-level, workers)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, upstream-timeout, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token)'],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],

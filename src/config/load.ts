@@ -86,6 +86,9 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,
     workers: p.workers,
+    bundles: p.bundle.map((file) => resolve(bases.bundle ?? cwd, file)),
+    bundleKey: p['bundle-key'] === null ? null : resolve(bases['bundle-key'] ?? cwd, p['bundle-key']),
+    importToken: p['import-token'],
   });
 }
 

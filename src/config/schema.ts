@@ -24,6 +24,9 @@ export const configKeys = [
   'shutdown-timeout',
   'log-level',
   'workers',
+  'bundle',
+  'bundle-key',
+  'import-token',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -53,6 +56,12 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** How many processes serve, side by side on the one listening socket; `auto` became the core count. */
   workers: number;
+  /** Absolute paths of bundles served read-only in front of storage. */
+  bundles: readonly string[];
+  /** Absolute path of the Ed25519 public key every served or uploaded bundle must be signed with, or null. */
+  bundleKey: string | null;
+  /** The bearer token that authorises bundle uploads (POST /admin/bundles), or null when uploads are off. */
+  importToken: string | null;
 }
 
 /** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
@@ -109,6 +118,11 @@ function patterns(key: ConfigKey) {
     .superRefine((globs, ctx) => checkedBy(key, (value) => checkPrefixPatterns(value, key))(globs.join(','), ctx));
 }
 
+// File paths: comma-separated (flag, variable, file) or a list (file).
+const files = z
+  .union([z.string(), z.array(z.string({ error: 'must be a string' }))], { error: 'must be a string or a list of strings' })
+  .transform((value) => (typeof value === 'string' ? value.split(',') : value).map((item) => item.trim()).filter((item) => item !== ''));
+
 // A setting that may be left unset: empty means unset, anywhere.
 const optionalText = z
   .string({ error: 'must be a string' })
@@ -152,6 +166,9 @@ export const settingSchemas = {
   'shutdown-timeout': seconds(0, true),
   'log-level': z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
   workers,
+  bundle: files,
+  'bundle-key': optionalText,
+  'import-token': optionalText.refine((value) => value === null || value.length >= 16, { error: 'must be at least 16 characters' }),
 } satisfies Record<ConfigKey, z.ZodType>;
 
 /** A config file: a mapping of setting names to values, nothing else. */
@@ -172,4 +189,7 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'shutdown-timeout': '30',
   'log-level': 'info',
   workers: '1',
+  bundle: '',
+  'bundle-key': '',
+  'import-token': '',
 };

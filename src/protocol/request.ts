@@ -20,7 +20,13 @@ export type ProxyRequest =
   | { route: 'info' | 'mod' | 'zip'; head: boolean; modulePath: string; version: string }
   /** `name` is the checksum database; `path` follows `/sumdb/<name>/` (`supported`, `latest`, `lookup/…`, `tile/…`). */
   | { route: 'sumdb'; head: boolean; name: string; path: string }
-  | { route: 'healthz' | 'readyz' | 'metrics'; head: boolean };
+  | { route: 'healthz' | 'readyz' | 'metrics'; head: boolean }
+  /** A bundle upload (`godepot bundle import --server`): POST with the bundle as the body. */
+  | { route: 'import'; head: false };
+
+/** Where a server takes bundle uploads. */
+export const bundleImportPath = '/admin/bundles';
+const importRequest: Readonly<ProxyRequest> = Object.freeze({ route: 'import', head: false });
 
 /** The route names of ProxyRequest. */
 export type Route = ProxyRequest['route'];
@@ -57,6 +63,7 @@ export function parseRequest(method: string | undefined, rawUrl: string | undefi
     cache.set(url, request);
     return request;
   }
+  if (method === 'POST' && url === bundleImportPath) return importRequest;
   route(decodeTarget(url), false);
   throw new MethodNotAllowedError(`method ${String(method)} not allowed; use GET or HEAD`);
 }

@@ -13,6 +13,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { errorAnswer, type ErrorAnswer } from './errors.js';
 import { HotAnswers } from './hot-answers.js';
 import { moduleArtifact } from './routes/module.js';
+import { importAnswer, type BundleImport } from './routes/bundle-import.js';
 import { healthz, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
 import { sendArtifact, type Sent } from './send.js';
 
@@ -53,6 +54,8 @@ export interface ServerOptions {
   /** Throws when storage cannot be used; `/readyz` answers 503 then. Default: storage is always usable. */
   storageProbe?: () => Promise<void>;
   limits?: Partial<ServerLimits>;
+  /** Bundle uploads (POST /admin/bundles); refused as an unknown endpoint when absent. */
+  bundleImport?: BundleImport;
 }
 
 /** A godepot HTTP server, created stopped. */
@@ -305,7 +308,7 @@ export function createServer(options: ServerOptions): GodepotServer {
     try {
       request = parseRequest(req.method, req.url);
       // GOPROXY requests have no body; one would have to be read and thrown away, so it is refused.
-      if (hasBody(req)) {
+      if (request.route !== 'import' && hasBody(req)) {
         res.shouldKeepAlive = false;
         throw new InvalidRequestError('request body not allowed');
       }
@@ -344,6 +347,17 @@ export function createServer(options: ServerOptions): GodepotServer {
       case 'sumdb':
         entry.sumdb = request.name + '/' + request.path;
         serveArtifact(req, res, request, entry, started, (signal) => sumdb.get(request.name, request.path, signal));
+        return;
+      case 'import':
+        // A refused upload's body is never read: the connection cannot be reused after it.
+        res.shouldKeepAlive = false;
+        importAnswer(req, options.bundleImport, connectionSignal(req.socket)).then(
+          (a) => {
+            const sent = sendPlain(res, false, requestId, a);
+            finish(entry, started, sent.status, sent.bytes, false);
+          },
+          (err: unknown) => fail(res, false, entry, started, err),
+        );
         return;
       case 'healthz': {
         const sent = sendPlain(res, request.head, requestId, healthz());

@@ -1,0 +1,186 @@
+// `godepot bundle`: carry a project's module world across an air gap in one verified file.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { checkBundle } from '../bundle/check.js';
+import { createBundle } from '../bundle/create.js';
+import { diffManifests, formatDiff } from '../bundle/diff.js';
+import { exportVerifiedBundle } from '../bundle/export.js';
+import { openBundle, type Bundle } from '../bundle/format.js';
+import { importVerifiedBundle, type ImportReport } from '../bundle/import.js';
+import { listBundle } from '../bundle/list.js';
+import { uploadBundle } from '../bundle/upload.js';
+import { readPublicKey, readSigningKey } from '../bundle/signing.js';
+import { loadConfig } from '../config/load.js';
+import { ConfigError, GodepotError } from '../errors.js';
+import { DiskStorage } from '../storage/disk.js';
+import { createLogger } from '../telemetry/logger.js';
+import { silentProgress, streamProgress } from '../telemetry/progress.js';
+import { packageVersion } from './version.js';
+
+/** Import or export finished, but storage held other content for some of what the bundle has. */
+export class ImportConflictError extends GodepotError {
+  readonly code = 'IMPORT_CONFLICT';
+}
+
+interface UpstreamFlags {
+  upstream?: string;
+  private?: string;
+  sumdb?: string;
+  nosumdb?: string;
+  config?: string;
+}
+
+/** The upstream settings of `godepot serve` (flags, GODEPOT_* variables, config file, GOSUMDB), for the commands that fetch. */
+export async function upstreamSettings(flags: UpstreamFlags) {
+  const given: Record<string, string> = {};
+  for (const key of ['upstream', 'private', 'sumdb', 'nosumdb', 'config'] as const) if (flags[key] !== undefined) given[key] = flags[key];
+  const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
+  return { upstream: config.upstream, private: config.private, sumdb: config.sumdb, noSumdb: config.noSumdb, timeoutMs: config.upstreamTimeout * 1000 };
+}
+
+/** Adds the options of the upstream side, with serve's names and defaults. */
+export function withUpstreamOptions(command: Command): Command {
+  return command
+    .option('--upstream <list>', 'upstreams in GOPROXY syntax (default $GODEPOT_UPSTREAM, else https://proxy.golang.org,direct)')
+    .option('--sumdb <gosumdb>', 'checksum database to verify against, in GOSUMDB syntax, or off (default $GOSUMDB, else sum.golang.org)')
+    .option('--private <patterns>', 'GOPRIVATE-style globs of modules never sent to an upstream proxy or checksum database')
+    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules not verified against the checksum database')
+    .option('--config <file>', 'YAML or JSON file of godepot settings (also GODEPOT_CONFIG)');
+}
+
+async function withBundle<T>(file: string, use: (bundle: Bundle) => Promise<T>): Promise<T> {
+  const bundle = await openBundle(file);
+  try {
+    return await use(bundle);
+  } finally {
+    await bundle.close();
+  }
+}
+
+async function openVerified<T>(file: string, pubkey: string | undefined, use: (bundle: Bundle) => Promise<T>): Promise<T> {
+  const publicKey = pubkey === undefined ? undefined : await readPublicKey(pubkey);
+  return withBundle(file, async (bundle) => {
+    await checkBundle(bundle, { publicKey });
+    return use(bundle);
+  });
+}
+
+function printReport(report: ImportReport, where: string): void {
+  const lines = [`${where}: ${report.added.length} module versions added, ${report.unchanged} already there, ${report.sumdbWritten} checksum-database files written`];
+  lines.push(...report.notes);
+  for (const conflict of report.conflicts) lines.push(`conflict: ${conflict.subject}: ${conflict.reason} (not overwritten)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (report.conflicts.length > 0) throw new ImportConflictError(`${report.conflicts.length} conflicts: storage keeps its own content for them`);
+}
+
+export function bundleCommand(): Command {
+  const bundle = new Command('bundle').description('offline bundles: a project\'s whole module graph in one verified, signed file');
+
+  withUpstreamOptions(
+    bundle
+      .command('create')
+      .description('resolve the module graph of each INPUT as go does and write every file go needs offline into one bundle')
+      .argument('<input...>', 'go.mod, go.work, a folder holding one, or module@version (also @latest)')
+      .requiredOption('--output <file>', 'the bundle to write (.tar.gz)')
+      .option('--since <bundle>', 'an older bundle: write only what it lacks')
+      .option('--sign <keyfile>', 'sign the manifest with this Ed25519 private key (godepot key generate)')
+      .option('--cache <dir>', 'keep fetched files in this folder, so a later create fetches only what is new (default: a temporary folder)')
+      .option('--concurrency <n>', 'module versions fetched at once', '16')
+      .option('--quiet', 'no progress output'),
+  ).action(async (inputs: string[], flags: UpstreamFlags & { output: string; since?: string; sign?: string; cache?: string; concurrency: string; quiet?: boolean }) => {
+    const concurrency = Number(flags.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new ConfigError(`--concurrency: must be a whole number from 1 to 256, not ${flags.concurrency}`);
+    const upstream = await upstreamSettings(flags);
+    const signingKey = flags.sign === undefined ? undefined : await readSigningKey(flags.sign);
+    const { logger, flush } = createLogger({ level: 'warn' });
+    const workDir = flags.cache === undefined ? await mkdtemp(join(tmpdir(), 'godepot-bundle-')) : resolve(flags.cache);
+    try {
+      const result = await createBundle({
+        inputs,
+        output: resolve(flags.output),
+        cwd: process.cwd(),
+        upstream,
+        since: flags.since === undefined ? undefined : resolve(flags.since),
+        signingKey,
+        workDir,
+        createdBy: `godepot ${packageVersion()}`,
+        concurrency,
+        progress: flags.quiet ? silentProgress : streamProgress(process.stderr, 'fetching'),
+        logger,
+      });
+      const since = flags.since === undefined ? '' : `, ${result.alreadyInSince} left to ${flags.since}`;
+      process.stdout.write(`${flags.output}: ${result.modules} module versions${since}, ${result.size} bytes, sha256 ${result.sha256}${signingKey ? ', signed' : ''}\n`);
+    } finally {
+      if (flags.cache === undefined) await rm(workDir, { recursive: true, force: true });
+      await flush();
+    }
+  });
+
+  bundle
+    .command('verify')
+    .description('check the signature, every file\'s sha256, every zip\'s and go.mod\'s h1 and the checksum-database proofs; exits non-zero naming the first bad entry')
+    .argument('<file>')
+    .option('--pubkey <keyfile>', 'require a signature by this Ed25519 public key')
+    .action(async (file: string, flags: { pubkey?: string }) => {
+      await openVerified(file, flags.pubkey, async (b) => {
+        const signed = b.signature === null ? 'not signed' : flags.pubkey === undefined ? 'signed (signature not checked: no --pubkey)' : 'signature good';
+        process.stdout.write(`${file}: ok: ${b.manifest.modules.length} module versions, ${signed}\n`);
+      });
+    });
+
+  bundle
+    .command('list')
+    .description('print what a bundle holds')
+    .argument('<file>')
+    .action(async (file: string) => withBundle(file, async (b) => void process.stdout.write(listBundle(b))));
+
+  bundle
+    .command('diff')
+    .description('print the module versions added, removed or changed from OLD to NEW')
+    .argument('<old>')
+    .argument('<new>')
+    .action(async (oldFile: string, newFile: string) =>
+      withBundle(oldFile, (a) => withBundle(newFile, async (b) => void process.stdout.write(formatDiff(diffManifests(a.manifest, b.manifest))))),
+    );
+
+  bundle
+    .command('import')
+    .description('verify a bundle, then add it to a proxy\'s storage (idempotent; content that differs from what storage holds is reported, never overwritten)')
+    .argument('<file>')
+    .option('--storage <dir>', 'the storage folder of a godepot proxy')
+    .option('--server <url>', 'a running godepot to upload it to (it verifies and imports it itself)')
+    .option('--token <token>', 'the import token of that server (default $GODEPOT_IMPORT_TOKEN)')
+    .option('--pubkey <keyfile>', 'require a signature by this Ed25519 public key')
+    .action(async (file: string, flags: { storage?: string; server?: string; token?: string; pubkey?: string }) => {
+      if ((flags.storage === undefined) === (flags.server === undefined)) throw new ConfigError('bundle import: give exactly one of --storage and --server');
+      if (flags.server !== undefined) {
+        const token = flags.token ?? process.env.GODEPOT_IMPORT_TOKEN;
+        if (token === undefined || token === '') throw new ConfigError('bundle import --server: an import token is needed (--token or GODEPOT_IMPORT_TOKEN)');
+        // The server verifies it too; checking here first spares uploading a bad file.
+        await openVerified(file, flags.pubkey, async () => undefined);
+        printReport(await uploadBundle(file, flags.server, token), flags.server);
+        return;
+      }
+      const storage = new DiskStorage({ root: resolve(flags.storage!) });
+      const report = await openVerified(file, flags.pubkey, (b) => importVerifiedBundle(b, storage));
+      printReport(report, flags.storage!);
+    });
+
+  bundle
+    .command('export')
+    .description('verify a bundle, then write it as a GOPROXY=file:// tree (--dir) or into a module cache (--gomodcache)')
+    .argument('<file>')
+    .option('--dir <dir>', 'write a GOPROXY=file://DIR tree')
+    .option('--gomodcache <dir>', 'fill a module cache (GOMODCACHE), for GOPROXY=off builds')
+    .option('--pubkey <keyfile>', 'require a signature by this Ed25519 public key')
+    .action(async (file: string, flags: { dir?: string; gomodcache?: string; pubkey?: string }) => {
+      if ((flags.dir === undefined) === (flags.gomodcache === undefined)) throw new ConfigError('bundle export: give exactly one of --dir and --gomodcache');
+      const target = flags.dir !== undefined ? { dir: resolve(flags.dir) } : { gomodcache: resolve(flags.gomodcache!) };
+      const report = await openVerified(file, flags.pubkey, (b) => exportVerifiedBundle(b, target));
+      printReport(report, flags.dir ?? flags.gomodcache!);
+    });
+
+  return bundle;
+}

@@ -1,0 +1,75 @@
+// `godepot mirror`: pre-fill a proxy with listed modules and their whole graphs — the "preload the
+// popular modules" job. Rerunnable: what the proxy has is not fetched again; `@latest` lines pick up
+// new releases.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { depotFetcher, depotGoModSource, fetchModules, neededModules, originFetcher, protocolGoModSource, type FileFetcher } from '../bundle/fetch-modules.js';
+import { ConfigError } from '../errors.js';
+import { resolveGraph, type GoModSource } from '../modgraph/graph.js';
+import { ProxyOrigin } from '../origin/proxy.js';
+import { DiskStorage } from '../storage/disk.js';
+import { createLogger } from '../telemetry/logger.js';
+import { createMetrics } from '../telemetry/metrics.js';
+import { silentProgress, streamProgress } from '../telemetry/progress.js';
+import { upstreamSettings, withUpstreamOptions } from './bundle.js';
+import { assembleUpstream, upstreamDepot } from './wiring.js';
+
+/** The `module@version` / `module@latest` lines of a list file; blank lines and `#` comments are skipped. */
+export function parseMirrorList(text: string, file: string): string[] {
+  const specs: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') return;
+    if (!/^[^@\s]+@[^@\s]+$/.test(line)) throw new ConfigError(`${file}:${i + 1}: want module@version or module@latest, not ${JSON.stringify(line)}`);
+    specs.push(line);
+  });
+  if (specs.length === 0) throw new ConfigError(`${file}: lists no modules`);
+  return specs;
+}
+
+export function mirrorCommand(): Command {
+  return withUpstreamOptions(
+    new Command('mirror')
+      .description('pre-fill a proxy with each listed module@version (or @latest) and its whole module graph')
+      .argument('<listfile>', 'one module@version or module@latest per line; # starts a comment')
+      .option('--storage <dir>', 'fill this storage folder, fetching from the upstream chain')
+      .option('--server <url>', 'fill a running godepot by asking it for every file')
+      .option('--concurrency <n>', 'module versions fetched at once', '16')
+      .option('--quiet', 'no progress output'),
+  ).action(async (listFile: string, flags: { storage?: string; server?: string; concurrency: string; quiet?: boolean; upstream?: string; private?: string; sumdb?: string; nosumdb?: string; config?: string }) => {
+    if ((flags.storage === undefined) === (flags.server === undefined)) throw new ConfigError('mirror: give exactly one of --storage and --server');
+    const concurrency = Number(flags.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new ConfigError(`--concurrency: must be a whole number from 1 to 256, not ${flags.concurrency}`);
+    const specs = parseMirrorList(await readFile(listFile, 'utf8'), listFile);
+    const progress = flags.quiet ? silentProgress : streamProgress(process.stderr, 'mirroring');
+    const { logger, flush } = createLogger({ level: 'warn' });
+    let source: GoModSource;
+    let fetcher: FileFetcher;
+    let close: () => Promise<void>;
+    if (flags.server !== undefined) {
+      const origin = new ProxyOrigin({ url: flags.server, logger });
+      source = protocolGoModSource(origin);
+      fetcher = originFetcher(origin);
+      close = () => origin.close();
+    } else {
+      const storage = new DiskStorage({ root: resolve(flags.storage!) });
+      const metrics = createMetrics();
+      const upstream = assembleUpstream(await upstreamSettings(flags), storage, logger, metrics);
+      const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: 0 });
+      source = depotGoModSource(depot);
+      fetcher = depotFetcher(depot);
+      close = () => upstream.close();
+    }
+    try {
+      const graph = await resolveGraph(specs, source, { cwd: process.cwd() });
+      const needed = neededModules(graph);
+      await fetchModules(needed, fetcher, { progress, concurrency });
+      progress.finish();
+      process.stdout.write(`${flags.storage ?? flags.server}: ${needed.length} module versions present (${specs.length} listed)\n`);
+    } finally {
+      await close();
+      await flush();
+    }
+  });
+}
