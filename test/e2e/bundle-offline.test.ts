@@ -1,0 +1,259 @@
+// Offline bundles end to end: a bundle made online for a real project (v2+ module, upper-case path,
+// pseudo-version, replace, exclude, a module only a test dependency needs) carries everything the go
+// command needs on the far side of an air gap, where go builds, tests and verifies every module against
+// the checksum database from the bundle's proofs alone: through a file:// tree, a module cache with
+// GOPROXY=off, a proxy the bundle was imported into, and a proxy serving the bundle in place.
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { request } from 'undici';
+import { compressedOffset } from '../../src/bundle/gzip.js';
+import { openBundle } from '../../src/bundle/format.js';
+import { runGodepot } from '../support/cli.js';
+import { filesUnder, startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { makeGoWorld, type GoWorld } from '../support/go.js';
+import { addProjectModules, writeProject } from '../support/projects.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
+
+const NAME = 'sum.bundle.test';
+
+/** go.sum lines, as a sorted set, ignoring blank lines. */
+async function goSumLines(file: string): Promise<string[]> {
+  return [...new Set((await readFile(file, 'utf8')).split('\n').filter((l) => l !== ''))].sort();
+}
+
+async function godepot(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const result = await runGodepot(args, { env: { GOSUMDB: '', GODEPOT_UPSTREAM: '' } });
+  if (result.code !== 0) assert.fail(`godepot ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result;
+}
+
+describe('an offline bundle carries a project across an air gap', { concurrency: false }, () => {
+  let work: string;
+  let upstream: Upstream;
+  let online: GodepotServer;
+  let project: string;
+  let verifierKey: string;
+  let bundle: string;
+  let sinceOld: string;
+  let sinceNew: string;
+  let expectedSums: string[];
+  const worlds: GoWorld[] = [];
+  const servers: GodepotServer[] = [];
+
+  /** A fresh go world (empty module cache) checking every module against the tests' database. */
+  async function offlineWorld(goproxy: string, env: NodeJS.ProcessEnv = {}): Promise<GoWorld> {
+    const world = await makeGoWorld(goproxy, { GOSUMDB: verifierKey, GOFLAGS: '-modcacherw -mod=mod', ...env });
+    worlds.push(world);
+    return world;
+  }
+
+  /** A copy of the project without go.sum, so that go must verify each module with the checksum database. */
+  async function projectCopy(): Promise<string> {
+    const dir = await mkdtemp(join(work, 'copy-'));
+    await cp(project, dir, { recursive: true });
+    await rm(join(dir, 'go.sum'));
+    return dir;
+  }
+
+  /** Builds, tests and verifies the project copy; its new go.sum must hold exactly the project's lines. */
+  async function buildOffline(world: GoWorld): Promise<void> {
+    const dir = await projectCopy();
+    await world.go(['build', './...'], { cwd: dir });
+    await world.go(['test', './...'], { cwd: dir });
+    await world.go(['mod', 'verify'], { cwd: dir });
+    const got = await goSumLines(join(dir, 'go.sum'));
+    for (const line of got) assert.ok(expectedSums.includes(line), `go.sum line not in the project's: ${line}`);
+  }
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'godepot-bundle-e2e-'));
+    const tree = join(work, 'goproxy');
+    await addProjectModules(tree, work);
+    upstream = await startUpstream({ root: tree });
+
+    const keyFile = join(work, 'sumdb.key');
+    verifierKey = (await godepot(['sumdb', 'key', 'generate', NAME, '--output', keyFile])).stdout.trim();
+    online = await startGodepot({ upstream: upstream.url, args: ['--sumdb-host', NAME, '--sumdb-key', keyFile] });
+    servers.push(online);
+    // The tests' checksum database records a module when godepot first stores its zip: every module of
+    // the tree goes through once, as the world's downloads would have made it.
+    for (const file of (await filesUnder(tree)).filter((f) => f.endsWith('.zip'))) {
+      const res = await request(`${online.url}/${file}`);
+      await res.body.dump();
+      assert.equal(res.statusCode, 200, file);
+    }
+
+    project = join(work, 'project');
+    await writeProject(project);
+    const tidy = await makeGoWorld(upstream.url, { GOFLAGS: '-modcacherw -mod=mod' });
+    worlds.push(tidy);
+    await tidy.go(['mod', 'tidy'], { cwd: project });
+    expectedSums = await goSumLines(join(project, 'go.sum'));
+
+    bundle = join(work, 'project.tar.gz');
+    await godepot(['bundle', 'create', '--quiet', '--upstream', online.url, '--sumdb', verifierKey, '--output', bundle, project]);
+    sinceOld = join(work, 'since-old.tar.gz');
+    sinceNew = join(work, 'since-new.tar.gz');
+    await godepot(['bundle', 'create', '--quiet', '--upstream', online.url, '--sumdb', verifierKey, '--output', sinceOld, 'example.com/proj/testdep@v1.0.0']);
+    await godepot(['bundle', 'create', '--quiet', '--upstream', online.url, '--sumdb', verifierKey, '--since', sinceOld, '--output', sinceNew, project]);
+  });
+
+  after(async () => {
+    await Promise.all(servers.map((s) => s.dispose()));
+    await upstream?.stop();
+    await Promise.all(worlds.map((w) => w.dispose()));
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('is byte-for-byte the same when created again from the same inputs', async () => {
+    const again = join(work, 'again.tar.gz');
+    await godepot(['bundle', 'create', '--quiet', '--upstream', online.url, '--sumdb', verifierKey, '--output', again, project]);
+    assert.ok((await readFile(again)).equals(await readFile(bundle)));
+  });
+
+  it('passes verify, and holds every module of the project\'s go.sum with the same hashes', async () => {
+    const verified = await godepot(['bundle', 'verify', bundle]);
+    assert.match(verified.stdout, /ok: \d+ module versions/);
+    const listed = (await godepot(['bundle', 'list', bundle])).stdout;
+    for (const line of expectedSums) {
+      const [path, version] = line.split(' ');
+      assert.match(listed, new RegExp(`^${path!.replaceAll('.', '\\.')} +${version!.replace('/go.mod', '').replaceAll('.', '\\.')} `, 'm'));
+    }
+    // The fingerprint tool's view: the bundle covers every go.sum line of the project.
+    const compared = await runGodepot(['compare', project, bundle]);
+    assert.equal(compared.code, 0, compared.stdout + compared.stderr);
+  });
+
+  it('is signed with --sign and refused by verify and import under another public key', async () => {
+    const keys = join(work, 'keys');
+    await godepot(['key', 'generate', '--output', join(work, 'signer')]);
+    await godepot(['key', 'generate', '--output', join(work, 'other')]);
+    const signed = join(work, 'signed.tar.gz');
+    await godepot(['bundle', 'create', '--quiet', '--upstream', online.url, '--sumdb', verifierKey, '--sign', join(work, 'signer'), '--output', signed, project]);
+    assert.match((await godepot(['bundle', 'verify', signed, '--pubkey', join(work, 'signer.pub')])).stdout, /signature good/);
+    const refused = await runGodepot(['bundle', 'verify', signed, '--pubkey', join(work, 'other.pub')]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /signature/);
+    const imported = await runGodepot(['bundle', 'import', signed, '--storage', keys, '--pubkey', join(work, 'other.pub')]);
+    assert.equal(imported.code, 1);
+    assert.deepEqual(await filesUnder(keys).catch(() => []), [], 'import changed nothing');
+  });
+
+  it('fails verify and import naming the zip when one of its bytes is flipped, and import changes nothing', async () => {
+    const opened = await openBundle(bundle);
+    const name = opened.manifest.modules.find((m) => m.path.endsWith('/Upper'))!.files.find((f) => f.name.endsWith('.zip'))!.name;
+    const at = compressedOffset(opened.entries.get(name)!.offset + 10);
+    await opened.close();
+    const bad = join(work, 'flipped.tar.gz');
+    const bytes = await readFile(bundle);
+    bytes[at]! ^= 0x20;
+    await writeFile(bad, bytes);
+    const verified = await runGodepot(['bundle', 'verify', bad]);
+    assert.equal(verified.code, 1);
+    assert.ok(verified.stderr.includes(name), verified.stderr);
+    const storage = join(work, 'flipped-storage');
+    const imported = await runGodepot(['bundle', 'import', bad, '--storage', storage]);
+    assert.equal(imported.code, 1);
+    assert.ok(imported.stderr.includes(name), imported.stderr);
+    assert.deepEqual(await filesUnder(storage).catch(() => []), []);
+  });
+
+  it('--since writes only the modules the older bundle lacks', async () => {
+    const older = await openBundle(sinceOld);
+    const newer = await openBundle(sinceNew);
+    const whole = (b: typeof older) => new Set(b.manifest.modules.filter((m) => m.zipHash !== undefined).map((m) => `${m.path}@${m.version}`));
+    const inBoth = [...whole(newer)].filter((m) => whole(older).has(m));
+    assert.deepEqual(inBoth, []);
+    assert.ok(whole(older).size > 0 && whole(newer).size > 0);
+    assert.equal(newer.manifest.since?.modules, older.manifest.modules.length);
+    await Promise.all([older.close(), newer.close()]);
+  });
+
+  it('mirror pre-fills a storage with a listed module and its graph, and a second run fetches nothing new', async () => {
+    const list = join(work, 'mirror.txt');
+    await writeFile(list, '# popular modules\nexample.com/proj/wantsnew@latest\n');
+    const storage = join(work, 'mirrored');
+    const args = ['mirror', list, '--storage', storage, '--quiet', '--upstream', online.url, '--sumdb', verifierKey];
+    await godepot(args);
+    const files = await filesUnder(storage);
+    assert.ok(files.includes('example.com/proj/wantsnew/@v/v1.0.0.zip'), files.join('\n'));
+    assert.ok(files.some((f) => f.startsWith('example.com/proj/leaf/@v/') && f.endsWith('.zip')));
+    await godepot(args);
+    assert.deepEqual(await filesUnder(storage), files);
+  });
+
+  describe('with the upstream and the online proxy gone', () => {
+    before(async () => {
+      await online.stop();
+      await upstream.stop();
+    });
+
+    it('exports a GOPROXY=file:// tree go builds, tests and verifies from, with the checksum database on', async () => {
+      const dir = join(work, 'export-dir');
+      await godepot(['bundle', 'export', bundle, '--dir', dir]);
+      await buildOffline(await offlineWorld(pathToFileURL(dir).href));
+    });
+
+    it('fills a module cache that builds with GOPROXY=off', async () => {
+      const world = await offlineWorld('off');
+      await godepot(['bundle', 'export', bundle, '--gomodcache', world.env.GOMODCACHE!]);
+      await buildOffline(world);
+    });
+
+    it('imports into a fresh proxy that go builds through', async () => {
+      const storage = join(work, 'imported');
+      const first = await godepot(['bundle', 'import', bundle, '--storage', storage]);
+      assert.match(first.stdout, /[1-9][0-9]* module versions added/);
+      const second = await godepot(['bundle', 'import', bundle, '--storage', storage]);
+      assert.match(second.stdout, / 0 module versions added/);
+      const proxy = await startGodepot({ storage, upstream: 'off' });
+      servers.push(proxy);
+      await buildOffline(await offlineWorld(proxy.url));
+    });
+
+    it('uploads to a running proxy holding its import token, which go then builds through', async () => {
+      const token = 'import-token-of-the-e2e-test';
+      const proxy = await startGodepot({ upstream: 'off', args: ['--import-token', token] });
+      servers.push(proxy);
+      const refused = await runGodepot(['bundle', 'import', bundle, '--server', proxy.url, '--token', 'not-the-import-token']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /401/);
+      assert.deepEqual((await filesUnder(proxy.storage)).filter((f) => !f.startsWith('.')), []);
+      const uploaded = await godepot(['bundle', 'import', bundle, '--server', proxy.url, '--token', token]);
+      assert.match(uploaded.stdout, /[1-9][0-9]* module versions added/);
+      await buildOffline(await offlineWorld(proxy.url));
+    });
+
+    it('is served in place by serve --bundle, nothing imported', async () => {
+      const proxy = await startGodepot({ upstream: 'off', args: ['--bundle', bundle] });
+      servers.push(proxy);
+      await buildOffline(await offlineWorld(proxy.url));
+      assert.deepEqual((await filesUnder(proxy.storage)).filter((f) => !f.startsWith('.')), [], 'the storage folder gained nothing');
+    });
+
+    it('builds from an older bundle and an incremental one exported together', async () => {
+      const dir = join(work, 'export-since');
+      await godepot(['bundle', 'export', sinceOld, '--dir', dir]);
+      await godepot(['bundle', 'export', sinceNew, '--dir', dir]);
+      await buildOffline(await offlineWorld(pathToFileURL(dir).href));
+    });
+
+    it('makes go fail with its own verification error when one proof was altered', async () => {
+      const dir = join(work, 'export-tampered');
+      await godepot(['bundle', 'export', bundle, '--dir', dir]);
+      const lookups = (await filesUnder(join(dir, 'sumdb', NAME))).filter((f) => f.startsWith('lookup/') && f.includes('!upper'));
+      assert.ok(lookups.length > 0);
+      const lookup = join(dir, 'sumdb', NAME, lookups[0]!);
+      const body = await readFile(lookup, 'utf8');
+      // Another hash for the zip: the record no longer proves into the signed tree.
+      await writeFile(lookup, body.replace(/ h1:[A-Za-z0-9+/]{43}=\n/, ` h1:${'A'.repeat(43)}=\n`));
+      const world = await offlineWorld(pathToFileURL(dir).href);
+      const dirCopy = await projectCopy();
+      await assert.rejects(world.go(['build', './...'], { cwd: dirCopy }), /verifying|SECURITY ERROR|checksum mismatch/);
+    });
+  });
+});
