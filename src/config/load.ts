@@ -3,7 +3,6 @@
 // a higher source overrides, and an error names the setting and where the bad value came from.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { parseGosumdb } from '../checksum/gosumdb.js';
 import { ConfigError } from '../errors.js';
@@ -137,7 +136,9 @@ async function readConfigFile(file: string, cwd: string): Promise<Partial<Record
   }
   let document: unknown;
   try {
-    document = parseYaml(text);
+    // Loaded only when a config file is given: the YAML parser is a good part of a command's start-up time.
+    const { parse } = await import('yaml');
+    document = parse(text);
   } catch (err) {
     throw new ConfigError(`${label}: not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
   }

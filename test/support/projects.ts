@@ -153,9 +153,12 @@ exclude ${edge('excluded')} v1.0.0
   return [unpruned, pruned];
 }
 
-/** Adds the project graph's modules to the GOPROXY tree at `tree` (sources under `work`). */
-export async function addProjectModules(tree: string, work: string): Promise<void> {
-  for (const spec of [...projectSpecs, ...edgeSpecs]) await addModule(tree, work, spec.path, spec.version, moduleFiles(spec));
+/**
+ * Adds the project graph's modules to the GOPROXY tree at `tree` (sources under `work`); `extraFiles`
+ * gives more files for each module (bench/bundle makes the modules as large as real ones with it).
+ */
+export async function addProjectModules(tree: string, work: string, extraFiles: (modulePath: string) => Record<string, string> = () => ({})): Promise<void> {
+  for (const spec of [...projectSpecs, ...edgeSpecs]) await addModule(tree, work, spec.path, spec.version, { ...extraFiles(spec.path), ...moduleFiles(spec) });
 }
 
 /**
