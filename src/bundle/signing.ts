@@ -2,11 +2,10 @@
 // and other standard tools can check a bundle too; manifest.sig is the raw 64-byte signature of the
 // exact bytes of manifest.json, which in turn holds the sha256 of every other file.
 
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { readFile, unlink } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
-import { syncDirectory } from '../storage/atomic-file.js';
+import { writeNewFile } from '../storage/atomic-file.js';
 
 /** Bytes of an Ed25519 signature. */
 export const SIGNATURE_SIZE = 64;
@@ -71,27 +70,15 @@ export function keyFingerprint(key: KeyObject): string {
   return `SHA256:${createHash('sha256').update(der).digest('base64').replace(/=+$/, '')}`;
 }
 
-// Creates `path` holding `data` with `mode`, whole or not at all, and never over an existing file: a key
-// replaced by mistake signs bundles nobody can check any more.
-async function writeNewFile(path: string, data: string, mode: number): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', mode);
-  try {
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    // link, unlike rename, refuses to replace an existing file.
-    await link(temp, path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST') throw new ConfigError(`${path} already exists; godepot never overwrites a key file`);
-      throw err;
-    });
-    await syncDirectory(dirname(path));
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
+/**
+ * Writes a new key file with `mode`, whole or not at all. A key replaced by mistake signs what nobody can
+ * check any more: an existing file is never overwritten (ConfigError).
+ */
+export async function writeNewKeyFile(path: string, data: string, mode: number): Promise<void> {
+  await writeNewFile(path, data, mode).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') throw new ConfigError(`${path} already exists; godepot never overwrites a key file`);
+    throw err;
+  });
 }
 
 /**
@@ -99,9 +86,9 @@ async function writeNewFile(path: string, data: string, mode: number): Promise<v
  * Neither may exist; when the second cannot be written, the first is removed again.
  */
 export async function writeSigningKeyPair(privateFile: string, publicFile: string, pair: { privateKey: string; publicKey: string }): Promise<void> {
-  await writeNewFile(privateFile, pair.privateKey, 0o600);
+  await writeNewKeyFile(privateFile, pair.privateKey, 0o600);
   try {
-    await writeNewFile(publicFile, pair.publicKey, 0o644);
+    await writeNewKeyFile(publicFile, pair.publicKey, 0o644);
   } catch (err) {
     await unlink(privateFile);
     throw err;

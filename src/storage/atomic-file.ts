@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { link, open, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -100,5 +100,28 @@ export async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Creates `path` holding `data` with `mode`, whole or not at all, and never over an existing file (for
+ * keys: one replaced by mistake signs what nobody can check any more). Throws EEXIST's error when the
+ * file exists.
+ */
+export async function writeNewFile(path: string, data: string, mode: number): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', mode);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // link, unlike rename, refuses to replace an existing file.
+    await link(temp, path);
+    await syncDirectory(dirname(path));
+  } finally {
+    await unlink(temp).catch(() => undefined);
   }
 }

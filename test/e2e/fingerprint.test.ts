@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import type { Command } from 'commander';
 import { makeFixture, opener, type FixtureModule } from '../../src/bundle/format-fixtures.js';
 import { writeBundle } from '../../src/bundle/format.js';
-import { compareCommand, fingerprintCommand, type CommandStreams } from '../../src/cli/fingerprint.js';
 import { compare as semverCompare } from '../../src/module/semver.js';
+import { runGodepot, type CliResult } from '../support/cli.js';
 import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { makeGoWorld, type GoWorld } from '../support/go.js';
 import { buildModuleGraph, writeConsumer, type ModuleGraph } from '../support/modgraph.js';
@@ -27,33 +26,13 @@ let upstream: Upstream | undefined;
 let godepot: GodepotServer | undefined;
 const worlds: GoWorld[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `godepot fingerprint` or `godepot compare` in this process and collects its output and exit code. */
-async function runCommand(make: (streams: CommandStreams) => Command, args: string[]): Promise<Run> {
-  const out = { stdout: '', stderr: '' };
-  const command = make({ stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } });
-  command.exitOverride();
-  const saved = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await command.parseAsync(args, { from: 'user' });
-    return { code: Number(process.exitCode ?? 0), ...out };
-  } finally {
-    process.exitCode = saved;
-  }
-}
 
 const fingerprint = async (...args: string[]): Promise<string> => {
-  const result = await runCommand(fingerprintCommand, args);
+  const result = await runGodepot(['fingerprint', ...args]);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout.split(' ')[0]!;
 };
-const compare = (...args: string[]): Promise<Run> => runCommand(compareCommand, args);
+const compare = (...args: string[]): Promise<CliResult> => runGodepot(['compare', ...args]);
 
 async function world(goproxy: string): Promise<GoWorld> {
   const w = await makeGoWorld(goproxy);
@@ -89,7 +68,7 @@ after(async () => {
 
 test("a project's entries are the go.sum go wrote, with the hashes of the modules the tree served", async () => {
   const goSum = (await readFile(join(project, 'go.sum'), 'utf8')).trim().split('\n');
-  const canonical = await runCommand(fingerprintCommand, ['--canonical', project]);
+  const canonical = await runGodepot(['fingerprint', '--canonical', project]);
   const lines = canonical.stdout.trim().split('\n');
   assert.deepEqual([...lines].sort(), [...goSum].sort());
   assert.equal(lines.length, 24);
@@ -98,7 +77,7 @@ test("a project's entries are the go.sum go wrote, with the hashes of the module
     assert.equal(h1, graph.expectedSum(modulePath!, versionField!), line);
   }
   assert.equal(await fingerprint(join(project, 'go.sum')), await fingerprint(project));
-  const described = await runCommand(fingerprintCommand, [project]);
+  const described = await runGodepot(['fingerprint', project]);
   assert.match(described.stdout, / {2}12 modules, 13 versions, 24 entries \(project /);
 });
 
@@ -227,7 +206,7 @@ test('a godepot storage folder a build went through covers the project, and hold
 
 test("a bundle of exactly the modules the go.sum lists has the project's fingerprint, and --rehash checks its zips", async () => {
   // The manifest wants modules sorted by path, then version: the canonical lines' order is close, so sort.
-  const canonical = (await runCommand(fingerprintCommand, ['--canonical', project])).stdout.trim().split('\n');
+  const canonical = (await runGodepot(['fingerprint', '--canonical', project])).stdout.trim().split('\n');
   const versions = new Map<string, FixtureModule>();
   for (const line of canonical) {
     const [modulePath, versionField] = line.split(' ') as [string, string];
