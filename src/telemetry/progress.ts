@@ -37,7 +37,7 @@ export function streamProgress(stream: NodeJS.WriteStream, label: string, now: (
   let total = 0;
   let done = 0;
   let bytes = 0;
-  let lastDraw = 0;
+  let lastDraw = -Infinity;
   let finished = false;
 
   const line = (): string => {
