@@ -7,13 +7,12 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { isTemporaryName, streamDurably, syncDirectory, temporaryPath, writeDurably } from './atomic-file.js';
 import { ByteMeter } from './byte-meter.js';
+import { FileStream } from './file-stream.js';
 import type { FileStaging, StagedObject } from './staging.js';
 import type { PutOptions, Storage, StoredObject } from './storage.js';
 
 /** Temporaries older than this at the first put are taken for leftovers of a crash and removed. */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
-/** Larger reads than fs's 64 KiB default: fewer system calls per zip served. */
-const READ_CHUNK = 256 * 1024;
 /** Most file systems refuse longer names (ENAMETOOLONG); refusing them here keeps that a bad request. */
 const MAX_SEGMENT_BYTES = 255;
 
@@ -22,7 +21,8 @@ const MAX_SEGMENT_BYTES = 255;
  * protocol/keys.ts the root is a `GOPROXY=file://<root>` tree. Puts go through a temporary file in
  * `<root>/.tmp`, fsynced and renamed into place, so a reader or a crash never leaves or shows a partial
  * object. Top-level names starting with `.` belong to the driver and are never keys. Files are staged
- * in `<root>/.tmp` too (FileStaging), so that a commit moves them in without copying.
+ * in `<root>/.tmp` too (FileStaging), so that a commit moves them in without copying. Objects are read as
+ * FileStreams, which a server may read into buffers of its own.
  */
 export class DiskStorage implements Storage, FileStaging {
   readonly root: string;
@@ -36,7 +36,7 @@ export class DiskStorage implements Storage, FileStaging {
     this.tempDir = join(this.root, '.tmp');
   }
 
-  async get(key: string, options: { signal?: AbortSignal; start?: number; end?: number } = {}): Promise<Readable> {
+  async get(key: string, options: { signal?: AbortSignal; start?: number; end?: number } = {}): Promise<FileStream> {
     const path = this.pathOf(key);
     const { start, end } = options;
     checkRange(start, end);
@@ -48,14 +48,17 @@ export class DiskStorage implements Storage, FileStaging {
       if (isAbsent(err)) throw new NotFoundError(`${key}: not found in storage`, { cause: err });
       throw err;
     }
+    let size: number;
     try {
+      const stats = await handle.stat();
       // Opening a folder succeeds; only reading it fails.
-      if (!(await handle.stat()).isFile()) throw new NotFoundError(`${key}: not found in storage`);
+      if (!stats.isFile()) throw new NotFoundError(`${key}: not found in storage`);
+      size = stats.size;
     } catch (err) {
       await handle.close();
       throw err;
     }
-    const stream = handle.createReadStream({ start, end, highWaterMark: READ_CHUNK });
+    const stream = new FileStream(handle, start ?? 0, end === undefined ? size : Math.min(end + 1, size));
     return options.signal === undefined ? stream : addAbortSignal(options.signal, stream);
   }
 
