@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { pino } from 'pino';
 import { checkBundle } from '../bundle/check.js';
 import { createBundle } from '../bundle/create.js';
 import { diffManifests, formatDiff } from '../bundle/diff.js';
@@ -94,7 +95,8 @@ export function bundleCommand(): Command {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new ConfigError(`--concurrency: must be a whole number from 1 to 256, not ${flags.concurrency}`);
     const upstream = await upstreamSettings(flags);
     const signingKey = flags.sign === undefined ? undefined : await readSigningKey(flags.sign);
-    const { logger, flush } = createLogger({ level: 'warn' });
+    // Command output goes to stdout; what the fetch has to say (retries, stale answers) goes to stderr.
+    const { logger, flush } = createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: true }) });
     const workDir = flags.cache === undefined ? await mkdtemp(join(tmpdir(), 'godepot-bundle-')) : resolve(flags.cache);
     try {
       const result = await createBundle({

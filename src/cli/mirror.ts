@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { pino } from 'pino';
 import { depotFetcher, depotGoModSource, fetchModules, neededModules, originFetcher, protocolGoModSource, type FileFetcher } from '../bundle/fetch-modules.js';
 import { ConfigError } from '../errors.js';
 import { resolveGraph, type GoModSource } from '../modgraph/graph.js';
@@ -43,7 +44,8 @@ export function mirrorCommand(): Command {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new ConfigError(`--concurrency: must be a whole number from 1 to 256, not ${flags.concurrency}`);
     const specs = parseMirrorList(await readFile(listFile, 'utf8'), listFile);
     const progress = flags.quiet ? silentProgress : streamProgress(process.stderr, 'mirroring');
-    const { logger, flush } = createLogger({ level: 'warn' });
+    // Command output goes to stdout; what the fetch has to say (retries, stale answers) goes to stderr.
+    const { logger, flush } = createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: true }) });
     let source: GoModSource;
     let fetcher: FileFetcher;
     let close: () => Promise<void>;

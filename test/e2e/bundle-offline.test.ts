@@ -186,6 +186,18 @@ describe('an offline bundle carries a project across an air gap', { concurrency:
     assert.deepEqual(await filesUnder(storage), files);
   });
 
+  it('mirror --server fills a running proxy by asking it for every file of the graph', async () => {
+    const proxy = await startGodepot({ upstream: upstream.url });
+    servers.push(proxy);
+    const list = join(work, 'mirror-server.txt');
+    await writeFile(list, 'example.com/proj/wantsnew@v1.0.0\n');
+    await godepot(['mirror', list, '--server', proxy.url, '--quiet']);
+    const files = await filesUnder(proxy.storage);
+    for (const f of ['example.com/proj/wantsnew/@v/v1.0.0.zip', 'example.com/proj/wantsnew/@v/v1.0.0.info', 'example.com/proj/wantsnew/@v/v1.0.0.mod']) {
+      assert.ok(files.includes(f), `${f} not in the proxy's storage:\n${files.join('\n')}`);
+    }
+  });
+
   describe('with the upstream and the online proxy gone', () => {
     before(async () => {
       await online.stop();
