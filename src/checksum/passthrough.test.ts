@@ -227,6 +227,30 @@ describe('SumdbPassthrough', () => {
     await assert.rejects(offline.get('sum.other.example', 'supported'), NotFoundError);
   });
 
+  it('after its route failed, answers from storage for a while without asking the route again', async () => {
+    const tcp = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const database = `http://127.0.0.1:${(tcp.address() as { port: number }).port}`;
+    let connections = 0;
+    tcp.on('connection', () => connections++);
+    try {
+      const storage = new DiskStorage({ root: join(root, 'unreachable') });
+      const head = Buffer.from('go.sum database tree\n7\nhash\n\n— sig\n');
+      await storage.put(`sumdb/${DB}/latest`, head);
+      const p = passthrough({ storage, sumdb: parseGosumdb(`${verifierKey(DB)} ${database}`) });
+      assert.equal((await p.get(DB, 'latest')).cache, 'stale');
+      const tried = connections;
+      assert.ok(tried > 0);
+      assert.deepEqual((await p.get(DB, 'latest')).body, head);
+      assert.equal(connections, tried, 'the failed route was not asked again');
+      // What storage lacks is still asked for.
+      await assert.rejects(p.get(DB, 'lookup/example.com/other@v1.0.0'), UpstreamError);
+      assert.ok(connections > tried);
+    } finally {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    }
+  });
+
   it('goes to https://<name> for the trusted database when no proxy supports it, as go does', async () => {
     let connections = 0;
     const tcp = createServer((socket) => {

@@ -38,7 +38,7 @@ export interface SumdbPassthroughOptions {
   retries?: number;
   /** How long a found route is trusted before it is probed again. Default 10 minutes. */
   routeTtlMs?: number;
-  /** How long "no proxy supports this database" is remembered. Default 1 minute. */
+  /** How long "no proxy supports this database", or "its route just failed", is remembered. Default 1 minute. */
   missTtlMs?: number;
 }
 
@@ -120,6 +120,8 @@ export class SumdbPassthrough {
   private readonly direct: UpstreamClient | null;
   private readonly routes = new Map<string, RouteEntry>();
   private readonly probes = new Map<string, Promise<Route | null>>();
+  /** Until when a database whose route just failed is answered from storage first. */
+  private readonly unreachable = new Map<string, number>();
 
   constructor(options: SumdbPassthroughOptions) {
     this.options = options;
@@ -140,6 +142,13 @@ export class SumdbPassthrough {
       const stored = await this.fromStorage(key, signal);
       if (stored !== null) return artifact(stored, parsed, 'hit');
     }
+    // A database that just failed (an air gap that drops packets: each try costs the whole timeout) is
+    // not asked again for a while when storage can answer.
+    const down = this.unreachable.get(name);
+    if (down !== undefined && down > Date.now()) {
+      const stored = await this.storedInstead(name, path, parsed, new UpstreamError(`checksum database ${name} unreachable`), signal).catch(() => null);
+      if (stored !== null) return stored;
+    }
     let found: { route: Route | null; remembered: boolean };
     try {
       found = await this.route(name, signal);
@@ -156,8 +165,10 @@ export class SumdbPassthrough {
       body = await route.client.getBytes(route.prefix + path, 'sumdb', signal);
     } catch (err) {
       if (err instanceof NotFoundError || err instanceof GoneError) throw err;
+      if (!signal?.aborted) this.unreachable.set(name, Date.now() + (this.options.missTtlMs ?? 60_000));
       return this.storedInstead(name, path, parsed, err, signal);
     }
+    this.unreachable.delete(name);
     if (parsed.kind === 'tile' && parsed.full) {
       const want = HASH_SIZE * 2 ** parsed.height;
       if (!parsed.data && body.length !== want) {
