@@ -195,7 +195,7 @@ function sendFile(res: ServerResponse, file: FileStream, status: number, length:
       resolve({ status, bytes, aborted: !res.writableFinished || bytes !== length });
     };
     const next = (): void => {
-      file.readInto(buffer.subarray(0, Math.min(FILE_CHUNK, length - bytes))).then((read) => {
+      file.readInto(buffer, Math.min(FILE_CHUNK, length - bytes)).then((read) => {
         if (done) {
           release();
           return;
@@ -206,7 +206,7 @@ function sendFile(res: ServerResponse, file: FileStream, status: number, length:
           return;
         }
         bytes += read;
-        const chunk = buffer.subarray(0, read);
+        const chunk = read === FILE_CHUNK ? buffer : buffer.subarray(0, read);
         if (bytes < length) {
           res.write(chunk, (err) => {
             if (err !== null && err !== undefined) return;

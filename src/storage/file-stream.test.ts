@@ -58,3 +58,17 @@ test('a stream is read one way only: readInto after stream reads is refused, and
   await taken.readInto(Buffer.alloc(10));
   await assert.rejects(buffer(taken), /already read by readInto/);
 });
+
+test('a destroy during a read closes the file only once the read is over', async () => {
+  const { path, bytes } = await fileOf(300_000);
+  const handle = await open(path);
+  const stream = new FileStream(handle, 0, bytes.length);
+  const into = Buffer.alloc(bytes.length);
+  const reading = stream.readInto(into);
+  stream.destroy();
+  assert.equal(await reading, bytes.length);
+  assert.deepEqual(into, bytes);
+  await once(stream, 'close');
+  await assert.rejects(handle.stat(), /closed|EBADF/);
+  await assert.rejects(stream.readInto(into), /after destroy/);
+});

@@ -1,3 +1,4 @@
+import { read } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
@@ -16,6 +17,9 @@ export class FileStream extends Readable {
   /** One past the last byte of the range. */
   private readonly limit: number;
   private takenBy: 'stream' | 'readInto' | undefined;
+  private reading = false;
+  /** The close a destroy() during a read left for the read's end. */
+  private afterRead: (() => void) | undefined;
 
   /** The bytes [start, end) of the file open as `handle`; the stream owns the handle from now on. */
   constructor(
@@ -34,16 +38,16 @@ export class FileStream extends Readable {
   }
 
   /**
-   * Reads the next bytes of the range into `buffer` (as many as fit); resolves with how many were read,
-   * 0 at the end of the range or of the file.
+   * Reads the next bytes of the range into the first `length` bytes of `buffer` (all of it by default);
+   * resolves with how many were read, 0 at the end of the range or of the file. One read at a time.
    */
-  async readInto(buffer: Uint8Array): Promise<number> {
-    this.claim('readInto');
-    const length = Math.min(buffer.byteLength, this.limit - this.position);
-    if (length === 0) return 0;
-    const { bytesRead } = await this.handle.read(buffer, 0, length, this.position);
-    this.position += bytesRead;
-    return bytesRead;
+  readInto(buffer: Uint8Array, length = buffer.byteLength): Promise<number> {
+    try {
+      this.claim('readInto');
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.readAt(buffer, Math.min(length, buffer.byteLength, this.limit - this.position));
   }
 
   override _read(): void {
@@ -54,28 +58,45 @@ export class FileStream extends Readable {
       return;
     }
     const length = Math.min(STREAM_CHUNK, this.limit - this.position);
-    if (length === 0) {
-      this.push(null);
-      return;
-    }
     const buffer = Buffer.allocUnsafeSlow(length);
-    this.handle.read(buffer, 0, length, this.position).then(
-      ({ bytesRead }) => {
+    this.readAt(buffer, length).then(
+      (read) => {
         if (this.destroyed) return;
-        this.position += bytesRead;
         // A file shorter than the range ends the stream where the file ends, as fs.ReadStream does.
-        this.push(bytesRead === 0 ? null : bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+        this.push(read === 0 ? null : read === length ? buffer : buffer.subarray(0, read));
       },
       (err: Error) => this.destroy(err),
     );
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    // FileHandle.close() waits for a read still under way.
-    this.handle.close().then(
-      () => callback(err),
-      (closeErr: Error) => callback(err ?? closeErr),
-    );
+    const close = (): void => {
+      this.handle.close().then(
+        () => callback(err),
+        (closeErr: Error) => callback(err ?? closeErr),
+      );
+    };
+    // The descriptor must outlive a read still using it: closed, its number could be another file's.
+    if (this.reading) this.afterRead = close;
+    else close();
+  }
+
+  // fs.read with a callback on the handle's descriptor: FileHandle.read costs a few promises and objects
+  // per call, which at thousands of chunks a second is most of what a send allocates.
+  private readAt(buffer: Uint8Array, length: number): Promise<number> {
+    if (this.destroyed) return Promise.reject(new Error('FileStream: read after destroy'));
+    if (this.reading) return Promise.reject(new Error('FileStream: one read at a time'));
+    if (length <= 0) return Promise.resolve(0);
+    this.reading = true;
+    return new Promise((resolve, reject) => {
+      read(this.handle.fd, buffer, 0, length, this.position, (err, bytesRead) => {
+        this.reading = false;
+        if (err === null) this.position += bytesRead;
+        this.afterRead?.();
+        if (err !== null) reject(err);
+        else resolve(bytesRead);
+      });
+    });
   }
 
   private claim(by: 'stream' | 'readInto'): void {
