@@ -48,6 +48,10 @@ export interface CachingDepotOptions {
    * LeaseClient), so that one process fetches a key while the others wait and then find it stored.
    */
   lease?: RunLease;
+  /**
+   * Zips fetched at once, at most, ahead of their request after a `.info` miss (0: none are). Default 4.
+   */
+  prefetchZips?: number;
 }
 
 type Route = 'list' | 'latest' | 'info' | 'mod' | 'zip';
@@ -64,6 +68,8 @@ const TEXT_TYPE = 'text/plain; charset=UTF-8';
 const ZIP_TYPE = 'application/zip';
 // What one memory entry costs besides its body: the key, the artifact object, the map slot.
 const ENTRY_OVERHEAD = 256;
+// Zips waiting for a prefetch turn, at most; a zip left out is fetched when it is asked for, as ever.
+const MAX_PREFETCH_QUEUE = 1024;
 
 /**
  * The depot in front of an origin (STYLE's depot): storage first, with small immutable files answered
@@ -90,11 +96,16 @@ export class CachingDepot implements Depot {
   private readonly staging: FileStaging;
   private readonly memory: MemoryCache<Remembered>;
   private readonly flight: Flight<Artifact>;
+  /** Other processes serve the same storage (a lease is held around every fetch). */
+  private readonly shared: boolean;
   /** Held, per module version, while its `.mod` or zip is committed. */
   private readonly versionLock = new KeyedLock();
   /** Counts `.info` commits, so that a list made while one happened is not remembered without it. */
   private infoCommits = 0;
   private readonly counters: Record<Route, Record<CacheResult, Counter.Internal>>;
+  private readonly prefetchLimit: number;
+  private prefetching = 0;
+  private readonly prefetchQueue: Array<{ modulePath: string; version: string }> = [];
 
   constructor(options: CachingDepotOptions) {
     this.storage = options.storage;
@@ -106,6 +117,8 @@ export class CachingDepot implements Depot {
     this.staging = stagingFor(options.storage, options.tempDir ?? tmpdir(), options.logger);
     this.memory = new MemoryCache(options.memoryBytes ?? 64 << 20);
     this.flight = new Flight(options.lease);
+    this.shared = options.lease !== undefined;
+    this.prefetchLimit = options.prefetchZips ?? 4;
     // Children made once: labels() costs a lookup by label values on every call.
     const results = (route: Route): Record<CacheResult, Counter.Internal> => ({
       hit: options.metrics.cache.labels({ route, result: 'hit' }),
@@ -201,9 +214,12 @@ export class CachingDepot implements Depot {
    * finds it in memory or joins its fetch. The `.mod` is stored only if the `.info` is good.
    */
   private async fetchInfo(modulePath: string, version: string, key: string): Promise<Artifact> {
-    // Looked at again under the flight: another process holding the lease before us may have stored it.
-    const again = await this.readStored(key);
-    if (again !== null) return this.rememberSmall('info', modulePath, version, again, true);
+    // Looked at again under the flight when other processes share the storage: one holding the lease
+    // before us may have stored it. Alone, the look small() just took is the last word.
+    if (this.shared) {
+      const again = await this.readStored(key);
+      if (again !== null) return this.rememberSmall('info', modulePath, version, again, true);
+    }
     const started = performance.now();
     const modKey = storageKey(modulePath, 'mod', version);
     const known = this.memory.get(memoryKey('mod', modulePath, version)) !== undefined || this.flight.has(modKey);
@@ -222,14 +238,51 @@ export class CachingDepot implements Depot {
       if (modBody !== null) this.rememberSmall('mod', modulePath, version, modBody, false);
       return modBody !== null;
     });
-    // Still on its way: the .mod is stored when it arrives, by a fetch a .mod request can join.
-    if (!modCommitted && mod?.state === 'pending' && !this.flight.has(modKey)) {
+    // Still on its way (or arrived during the commit): the .mod is stored when it is there, by a fetch
+    // a .mod request can join.
+    const modLeft = mod !== null && (mod.state === 'pending' || (mod.state === 'fulfilled' && mod.value !== null));
+    if (!modCommitted && modLeft && !this.flight.has(modKey)) {
       this.flight.run(modKey, () => this.fetchMod(modulePath, version, modKey, mod.promise)).catch((err: unknown) => {
         this.logger.debug({ err, module: modulePath, version }, 'fetching the .mod along with the .info failed');
       });
     }
+    // The zip fetch takes a stored .mod as it is: it starts once a .mod fetch under way is over, so that
+    // the .mod is not asked of the origin twice.
+    const modFetch = modCommitted ? undefined : this.flight.current(modKey);
+    const prefetch = (): void => this.prefetchZip(modulePath, version);
+    if (modFetch === undefined) prefetch();
+    else modFetch.then(prefetch, prefetch);
     this.forgetList(modulePath);
     return { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' };
+  }
+
+  /**
+   * go asks for the zip right after the `.info` and `.mod` (go mod download, go build), so after a
+   * `.info` miss the zip is fetched ahead, as Athens does: when that request comes, the zip is stored
+   * (a hit) or on its way (the request joins the fetch). At most prefetchLimit zips at a time; the
+   * others wait their turn, and one that a request has fetched meanwhile costs nothing more. A failure
+   * is the request's to meet again, and is only logged here.
+   */
+  private prefetchZip(modulePath: string, version: string): void {
+    if (this.prefetchLimit === 0) return;
+    if (this.prefetching >= this.prefetchLimit) {
+      if (this.prefetchQueue.length < MAX_PREFETCH_QUEUE) this.prefetchQueue.push({ modulePath, version });
+      return;
+    }
+    const key = storageKey(modulePath, 'zip', version);
+    if (this.flight.has(key) || this.memory.get(memoryKey('zip', modulePath, version)) !== undefined) return;
+    this.prefetching++;
+    this.flight
+      .run(key, () => this.fetchZip(modulePath, version))
+      .catch((err: unknown) => this.logger.debug({ err, module: modulePath, version }, 'fetching the zip ahead of its request failed'))
+      .finally(() => {
+        this.prefetching--;
+        // Queued zips a request has fetched meanwhile start nothing: the next one is tried then.
+        while (this.prefetching < this.prefetchLimit && this.prefetchQueue.length > 0) {
+          const next = this.prefetchQueue.shift()!;
+          this.prefetchZip(next.modulePath, next.version);
+        }
+      });
   }
 
   /** The origin's `.mod`, or null without asking when storage has settled the `.mod` already. */
@@ -351,8 +404,8 @@ export class CachingDepot implements Depot {
     try {
       // The .info and .mod come with the zip, unless stored already (as go's order of requests has it).
       const [info, mod, size] = await settleAll([
-        (signal) => this.storedOr(infoKey, () => this.origin.info(modulePath, version, signal)),
-        (signal) => this.storedOr(modKey, () => this.origin.mod(modulePath, version, signal)),
+        (signal) => this.storedOr('info', modulePath, version, () => this.origin.info(modulePath, version, signal)),
+        (signal) => this.storedOr('mod', modulePath, version, () => this.origin.mod(modulePath, version, signal)),
         (signal) => this.spoolZip(modulePath, version, zipFile, signal),
       ]);
       if (!info.stored) verifyInfo(modulePath, version, info.body);
@@ -422,8 +475,11 @@ export class CachingDepot implements Depot {
     return meter.size;
   }
 
-  private async storedOr(key: string, fetch: () => Promise<Buffer>): Promise<{ body: Buffer; stored: boolean }> {
-    const stored = await this.readStored(key);
+  /** The stored `.info` or `.mod` (from memory when it is there: remembered bodies are stored ones), else `fetch()`'s. */
+  private async storedOr(file: 'info' | 'mod', modulePath: string, version: string, fetch: () => Promise<Buffer>): Promise<{ body: Buffer; stored: boolean }> {
+    const remembered = this.memory.get(memoryKey(file, modulePath, version))?.artifact.body;
+    if (remembered !== undefined) return { body: remembered, stored: true };
+    const stored = await this.readStored(storageKey(modulePath, file, version));
     return stored !== null ? { body: stored, stored: true } : { body: await fetch(), stored: false };
   }
 

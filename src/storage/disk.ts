@@ -287,11 +287,11 @@ async function renameMaking(from: string, to: string): Promise<string[]> {
   }
 }
 
-/** Flushes a complete file to disk. */
+/** Flushes a complete file's bytes, and what reading them back needs, to disk. */
 async function syncFile(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
-    await handle.sync();
+    await handle.datasync();
   } finally {
     await handle.close();
   }
