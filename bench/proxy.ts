@@ -3,7 +3,10 @@
 // 64 clients download that zip at once, and the cold fill of the test module graph through godepot
 // against `go mod download` straight from the same upstream. Installs nginx and wrk with apt-get when
 // they are missing. godepot is measured with each worker count of --workers (default 1,2; `serve --workers`).
-// Usage: npm run bench:proxy [-- --seconds N] [-- --workers 1,2] [-- --cpu-prof DIR] [-- --cold-fill-only]
+// The machines this runs on are shared and swing by a third from one run to the next, so every figure
+// is measured --rounds times (default 3), nginx and godepot taking turns within each round, and the
+// median is printed (peak RSS: the highest of the rounds).
+// Usage: npm run bench:proxy [-- --seconds N] [-- --rounds N] [-- --workers 1,2] [-- --cpu-prof DIR] [-- --cold-fill-only]
 // (--cold-fill-only measures the cold fill alone, without nginx, wrk or the 64 MB module).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +17,7 @@ import { promisify } from 'node:util';
 import { startGodepot, type GodepotServer } from '../test/support/godepot-server.js';
 import { freePort } from '../test/support/gitdaemon.js';
 import { makeGoWorld } from '../test/support/go.js';
-import { addBigModule, buildModuleGraph, type ProxyEntry } from '../test/support/modgraph.js';
+import { addBigModule, addModule, buildModuleGraph, type ProxyEntry } from '../test/support/modgraph.js';
 import { startUpstream } from '../test/support/upstream.js';
 
 const execFileAsync = promisify(execFile);
@@ -22,10 +25,11 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i === -1 ? undefined : process.argv[i + 1];
 };
-const seconds = Number(arg('--seconds')) || 10;
+const seconds = Number(arg('--seconds')) || 5;
+const rounds = Number(arg('--rounds')) || 3;
 const cpuProfDir = arg('--cpu-prof');
 const bigMegabytes = 64;
-const coldRuns = 5;
+const coldRuns = 7;
 const coldFillOnly = process.argv.includes('--cold-fill-only');
 const workerCounts = (arg('--workers') ?? '1,2').split(',').map(Number);
 
@@ -124,7 +128,6 @@ async function wrk(url: string, connections: number, duration: number): Promise<
   };
 }
 
-/** Peak resident set size of `pid` in MB, as the kernel kept it (VmHWM). */
 /** The peak RSS of `pid` plus that of each of its children (a `--workers` primary's workers): a bound on the peak of the whole. */
 async function peakRssMb(pid: number): Promise<number> {
   const { stdout } = await execFileAsync('ps', ['--ppid', String(pid), '-o', 'pid=']).catch(() => ({ stdout: '' }));
@@ -139,27 +142,69 @@ async function peakRssMb(pid: number): Promise<number> {
   return total;
 }
 
-async function median(runs: number, fn: () => Promise<number>): Promise<number> {
-  const values: number[] = [];
-  for (let i = 0; i < runs; i++) values.push(await fn());
-  return values.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+/** The middle value (the upper one of the two middle values for an even count). */
+function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
-/** Seconds `go mod download` of every version in `entries` takes from an empty module cache through `goproxy`. */
-async function coldDownload(goproxy: string, entries: ProxyEntry[]): Promise<number> {
+/** Seconds `go mod download` of `modules` (module@version) takes from an empty module cache through `goproxy`. */
+async function coldDownload(goproxy: string, modules: string[]): Promise<number> {
   const world = await makeGoWorld(goproxy);
   try {
     const start = process.hrtime.bigint();
-    await world.go(['mod', 'download', ...entries.map((e) => `${e.modulePath}@${e.version}`)]);
+    await world.go(['mod', 'download', ...modules]);
     return Number(process.hrtime.bigint() - start) / 1e9;
   } finally {
     await world.dispose();
   }
 }
 
-/** The cold-fill row: `go mod download` of the graph through godepot against straight from the upstream. */
-function coldFillRow(versions: number, through: number, direct: number): string[] {
-  return [`cold fill s (${versions} versions)`, through.toFixed(2), `${direct.toFixed(2)} direct`, `${(through / direct).toFixed(2)}x`, '<= 1.2x direct', through <= 1.2 * direct ? 'yes' : 'NO'];
+/** A cold-fill row: `go mod download` of the graph through godepot against straight from the upstream. */
+function coldFillRow(what: string, versions: number, through: number, direct: number): string[] {
+  return [`cold fill s (${versions} versions, ${what})`, through.toFixed(2), `${direct.toFixed(2)} direct`, `${(through / direct).toFixed(2)}x`, '<= 1.2x direct', through <= 1.2 * direct ? 'yes' : 'NO'];
+}
+
+/**
+ * The cold fill, `coldRuns` rounds, each: straight from the upstream, through a godepot just started,
+ * and through a godepot that has already filled itself with `warmUp[round]` (other modules of the same
+ * upstream), as one that has been serving for a while would be. Every godepot starts with empty storage.
+ */
+async function coldFills(upstreamUrl: string, graph: string[], warmUp: string[][]): Promise<{ direct: number; fresh: number; serving: number }> {
+  const direct: number[] = [];
+  const fresh: number[] = [];
+  const serving: number[] = [];
+  for (let round = 0; round < coldRuns; round++) {
+    direct.push(await coldDownload(upstreamUrl, graph));
+    const started = await startGodepot({ upstream: upstreamUrl, discardLogs: true });
+    try {
+      fresh.push(await coldDownload(started.url, graph));
+    } finally {
+      await started.dispose();
+    }
+    const warm = await startGodepot({ upstream: upstreamUrl, discardLogs: true });
+    try {
+      await coldDownload(warm.url, warmUp[round]!);
+      serving.push(await coldDownload(warm.url, graph));
+    } finally {
+      await warm.dispose();
+    }
+  }
+  return { direct: median(direct), fresh: median(fresh), serving: median(serving) };
+}
+
+/** `coldRuns` sets of `count` small modules for godepot to fill itself with before the measured fill. */
+async function addWarmUpModules(tree: string, work: string, count: number): Promise<string[][]> {
+  const sets: string[][] = [];
+  for (let round = 0; round < coldRuns; round++) {
+    const set: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const modulePath = `example.org/warmup${round}/m${i}`;
+      await addModule(tree, work, modulePath, 'v1.0.0', { 'go.mod': `module ${modulePath}\n\ngo 1.17\n`, 'm.go': 'package m\n' });
+      set.push(`${modulePath}@v1.0.0`);
+    }
+    sets.push(set);
+  }
+  return sets;
 }
 
 function printTable(rows: string[][]): void {
@@ -182,18 +227,16 @@ async function main(): Promise<void> {
     const upstream = await startUpstream({ root: graph.tree });
     stops.push(() => upstream.stop());
 
-    console.log(`cold fill: go mod download of ${graph.entries.length} versions, median of ${coldRuns} runs each way...`);
-    const direct = await median(coldRuns, () => coldDownload(upstream.url, graph.entries));
-    const through = await median(coldRuns, async () => {
-      const cold = await startGodepot({ upstream: upstream.url, discardLogs: true });
-      try {
-        return await coldDownload(cold.url, graph.entries);
-      } finally {
-        await cold.dispose();
-      }
-    });
+    const modules = graph.entries.map((e) => `${e.modulePath}@${e.version}`);
+    const warmUp = await addWarmUpModules(graph.tree, join(work, 'warmup'), modules.length);
+    console.log(`cold fill: go mod download of ${modules.length} versions, ${coldRuns} rounds of direct / fresh godepot / serving godepot...`);
+    const cold = await coldFills(upstream.url, modules, warmUp);
+    const coldRows = [
+      coldFillRow('godepot just started', modules.length, cold.fresh, cold.direct),
+      coldFillRow('godepot already serving', modules.length, cold.serving, cold.direct),
+    ];
     if (big === undefined) {
-      printTable([header, coldFillRow(graph.entries.length, through, direct)]);
+      printTable([header, ...coldRows]);
       return;
     }
 
@@ -213,35 +256,50 @@ async function main(): Promise<void> {
     nginx = await startNginx(storage, nginxPort, join(work, 'nginx'));
     const nginxUrl = `http://127.0.0.1:${nginxPort}`;
 
-    console.log(`measuring (wrk -t2, ${seconds} s per run)...`);
+    console.log(`measuring (wrk -t2, ${seconds} s per run, ${rounds} rounds)...`);
     await godepot.stop();
-    await wrk(nginxUrl + info, 64, 2);
-    const infoNginx = await wrk(nginxUrl + info, 64, seconds);
-    const zipNginx = await wrk(nginxUrl + big.urls.zip, 64, seconds);
     const bigMb = (await readFile(big.zipFile)).length / 2 ** 20;
+    const nginxInfo: WrkResult[] = [];
+    const nginxZip: number[] = [];
+    const byWorkers = new Map(workerCounts.map((w) => [w, { info: [] as WrkResult[], zip: [] as number[], rss: [] as number[] }]));
+    for (let round = 0; round < rounds; round++) {
+      await wrk(nginxUrl + info, 64, 2);
+      nginxInfo.push(await wrk(nginxUrl + info, 64, seconds));
+      nginxZip.push((await wrk(nginxUrl + big.urls.zip, 64, seconds)).megabytesPerSecond);
+      for (const workers of workerCounts) {
+        const measured = byWorkers.get(workers)!;
+        const serve = { upstream: upstream.url, storage, nodeArgs, discardLogs: true, args: ['--workers', String(workers)] };
+        godepot = await startGodepot(serve);
+        await wrk(godepot.url + info, 64, 2);
+        measured.info.push(await wrk(godepot.url + info, 64, seconds));
+        // A fresh process for the zip run, so its peak RSS is that of 64 clients downloading the zip.
+        await godepot.stop();
+        godepot = await startGodepot(serve);
+        measured.zip.push((await wrk(godepot.url + big.urls.zip, 64, seconds)).megabytesPerSecond);
+        measured.rss.push(await peakRssMb(godepot.pid));
+        await godepot.stop();
+      }
+    }
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    const infoNginx = median(nginxInfo.map((r) => r.requestsPerSecond));
+    const p99Nginx = median(nginxInfo.map((r) => r.p99Ms));
+    const zipNginx = median(nginxZip);
     const rows = [header];
-    for (const workers of workerCounts) {
-      const serve = { upstream: upstream.url, storage, nodeArgs, discardLogs: true, args: ['--workers', String(workers)] };
-      godepot = await startGodepot(serve);
-      await wrk(godepot.url + info, 64, 2);
-      const infoGodepot = await wrk(godepot.url + info, 64, seconds);
-      // A fresh process for the zip run, so its peak RSS is that of 64 clients downloading the zip.
-      await godepot.stop();
-      godepot = await startGodepot(serve);
-      const zipGodepot = await wrk(godepot.url + big.urls.zip, 64, seconds);
-      const rss = await peakRssMb(godepot.pid);
-      await godepot.stop();
+    for (const [workers, measured] of byWorkers) {
       const w = `${workers} worker${workers === 1 ? '' : 's'}`;
+      const infoGodepot = median(measured.info.map((r) => r.requestsPerSecond));
+      const p99Godepot = median(measured.info.map((r) => r.p99Ms));
+      const zipGodepot = median(measured.zip);
+      // Summed over the primary and its workers, each at its own peak; the highest of the rounds.
+      const rss = Math.max(...measured.rss);
       rows.push(
-        [`.info requests/s (64 conns, ${w})`, infoGodepot.requestsPerSecond.toFixed(0), `${infoNginx.requestsPerSecond.toFixed(0)} nginx`, ratio(infoGodepot.requestsPerSecond, infoNginx.requestsPerSecond), '>= 0.4x nginx', infoGodepot.requestsPerSecond >= 0.4 * infoNginx.requestsPerSecond ? 'yes' : 'NO'],
-        [`.info p99 latency ms (${w})`, infoGodepot.p99Ms.toFixed(2), `${infoNginx.p99Ms.toFixed(2)} nginx`, ratio(infoGodepot.p99Ms, infoNginx.p99Ms), '', ''],
-        [`.zip MB/s (${bigMb.toFixed(0)} MB, 64 conns, ${w})`, zipGodepot.megabytesPerSecond.toFixed(0), `${zipNginx.megabytesPerSecond.toFixed(0)} nginx`, ratio(zipGodepot.megabytesPerSecond, zipNginx.megabytesPerSecond), '>= 1.0x nginx', zipGodepot.megabytesPerSecond >= zipNginx.megabytesPerSecond ? 'yes' : 'NO'],
-        // Summed over the primary and its workers, each at its own peak.
+        [`.info requests/s (64 conns, ${w})`, infoGodepot.toFixed(0), `${infoNginx.toFixed(0)} nginx`, ratio(infoGodepot, infoNginx), '>= 0.4x nginx', infoGodepot >= 0.4 * infoNginx ? 'yes' : 'NO'],
+        [`.info p99 latency ms (${w})`, p99Godepot.toFixed(2), `${p99Nginx.toFixed(2)} nginx`, ratio(p99Godepot, p99Nginx), '', ''],
+        [`.zip MB/s (${bigMb.toFixed(0)} MB, 64 conns, ${w})`, zipGodepot.toFixed(0), `${zipNginx.toFixed(0)} nginx`, ratio(zipGodepot, zipNginx), '>= 1.0x nginx', zipGodepot >= zipNginx ? 'yes' : 'NO'],
         [`peak RSS MB, 64 zip clients (${w})`, rss.toFixed(0), '', '', '< 150 MB', rss < 150 ? 'yes' : 'NO'],
       );
     }
-    rows.push(coldFillRow(graph.entries.length, through, direct));
+    rows.push(...coldRows);
     printTable(rows);
     if (cpuProfDir !== undefined) console.log(`CPU profiles of godepot in ${cpuProfDir}`);
   } finally {
