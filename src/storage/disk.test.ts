@@ -79,6 +79,8 @@ const body = new Readable({
     if (++sent === 64) setTimeout(() => process.stdout.write('halfway\\n'), 100);
   },
 });
+// A stalled body holds no handle of its own: without this the process could end on its own before the kill.
+setInterval(() => {}, 1000);
 await storage.put(process.env.KEY, body, { size: 200 << 20 });
 process.stdout.write('finished\\n');
 `;
