@@ -40,11 +40,7 @@ interface World {
   add(modulePath: string, version: string, files: Record<string, string | Buffer>): Promise<ProxyEntry>;
 }
 
-/**
- * A depot over a fresh storage and upstream. Zips are not fetched ahead of their request unless
- * `prefetchZips` says so, so that every other test sees one request's doing only.
- */
-async function makeWorld(options: { listTtlMs?: number; zipLimit?: number; lease?: RunLease; prefetchZips?: number; storage?: (root: string) => DiskStorage } = {}): Promise<World> {
+async function makeWorld(options: { listTtlMs?: number; zipLimit?: number; lease?: RunLease; storage?: (root: string) => DiskStorage } = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'godepot-depot-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const tree = join(dir, 'tree');
@@ -70,7 +66,7 @@ async function makeWorld(options: { listTtlMs?: number; zipLimit?: number; lease
       ...(options.zipLimit === undefined ? {} : { limits: { zip: options.zipLimit } }),
     });
     cleanups.push(() => origin.close());
-    return new CachingDepot({ storage, origin, logger, metrics, listTtlMs, tempDir: spool, lease, prefetchZips: options.prefetchZips ?? 0 });
+    return new CachingDepot({ storage, origin, logger, metrics, listTtlMs, tempDir: spool, lease });
   };
   const world: World = {
     dir,
@@ -263,70 +259,6 @@ test('a .mod that arrives while the .info is being committed is stored, not aske
   assert.equal((await bytesOf(await w.depot.mod(entry.modulePath, 'v1.0.0'))).toString(), entry.goMod);
   assert.equal(await readFile(join(w.storeRoot, 'example.com', 'during', '@v', 'v1.0.0.mod'), 'utf8'), entry.goMod);
   assert.equal(w.upstream.countOf(entry.urls.mod), 1);
-});
-
-/** Resolves once `file` exists in the world's storage (a background fetch committed it). */
-async function storedSoon(w: World, key: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if ((await w.storage.stat(key)) !== null) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`${key} was never stored`);
-}
-
-test('after a .info miss the zip is fetched ahead: the zip request then is a hit, or joins the fetch under way', async () => {
-  const w = await makeWorld({ prefetchZips: 4 });
-  const ahead = await w.add('example.com/ahead', 'v1.0.0', { 'go.mod': goMod('example.com/ahead'), ...source('a') });
-  await w.depot.info(ahead.modulePath, 'v1.0.0');
-  await storedSoon(w, 'example.com/ahead/@v/v1.0.0.ziphash');
-  assert.equal((await w.depot.mod(ahead.modulePath, 'v1.0.0')).cache, 'hit');
-  const zip = await w.depot.zip(ahead.modulePath, 'v1.0.0');
-  assert.equal(zip.cache, 'hit');
-  assert.equal(zip.etag, `"${ahead.zipH1}"`);
-  assert.deepEqual(await bytesOf(zip), await readFile(ahead.zipFile));
-  for (const url of [ahead.urls.info, ahead.urls.mod, ahead.urls.zip]) assert.equal(w.upstream.countOf(url), 1, url);
-
-  const slow = await w.add('example.com/slowzip', 'v1.0.0', { 'go.mod': goMod('example.com/slowzip'), ...source('s') });
-  w.upstream.fault(slow.urls.zip, { delayMs: 300, times: 1 });
-  await w.depot.info(slow.modulePath, 'v1.0.0');
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const joined = await w.depot.zip(slow.modulePath, 'v1.0.0');
-  assert.deepEqual(await bytesOf(joined), await readFile(slow.zipFile));
-  assert.equal(w.upstream.countOf(slow.urls.zip), 1);
-  assert.equal(await counted(w.metrics, 'flightWaits', { kind: 'zip' }), 1);
-
-  // Queries and stored .info files fetch nothing ahead.
-  const query = await w.add('example.com/query', 'v1.0.0', { 'go.mod': goMod('example.com/query'), ...source('q') });
-  await w.depot.info(query.modulePath, 'master').catch(() => undefined);
-  await w.restart().info(ahead.modulePath, 'v1.0.0');
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(w.upstream.countOf(query.urls.zip), 0);
-  assert.equal(w.upstream.countOf(ahead.urls.zip), 1);
-});
-
-test('zips are fetched ahead a few at a time; a failed one is only logged, and its request fetches it again', async () => {
-  const w = await makeWorld({ prefetchZips: 2 });
-  const entries = [];
-  for (let i = 0; i < 5; i++) {
-    const entry = await w.add(`example.com/many${i}`, 'v1.0.0', { 'go.mod': goMod(`example.com/many${i}`), ...source('m') });
-    w.upstream.fault(entry.urls.zip, { delayMs: 200, times: 1 });
-    entries.push(entry);
-  }
-  for (const e of entries) await w.depot.info(e.modulePath, 'v1.0.0');
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(w.upstream.requests.filter((r) => r.endsWith('.zip')).length, 2, 'two zips are fetched at a time');
-  for (const e of entries) await storedSoon(w, `example.com/many${entries.indexOf(e)}/@v/v1.0.0.ziphash`);
-  for (const e of entries) assert.equal(w.upstream.countOf(e.urls.zip), 1);
-
-  const broken = await w.add('example.com/broken', 'v1.0.0', { 'go.mod': goMod('example.com/broken'), ...source('b') });
-  w.upstream.fault(broken.urls.zip, { status: 500, times: 1 });
-  await w.depot.info(broken.modulePath, 'v1.0.0');
-  for (let i = 0; i < 100 && w.upstream.countOf(broken.urls.zip) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const zip = await w.depot.zip(broken.modulePath, 'v1.0.0');
-  assert.equal(zip.cache, 'miss');
-  assert.deepEqual(await bytesOf(zip), await readFile(broken.zipFile));
-  assert.equal(w.upstream.countOf(broken.urls.zip), 2);
 });
 
 test('every module of the test graph comes through whole: v2+, upper case, pseudo-version, no go.mod, +incompatible', async () => {

@@ -48,10 +48,6 @@ export interface CachingDepotOptions {
    * LeaseClient), so that one process fetches a key while the others wait and then find it stored.
    */
   lease?: RunLease;
-  /**
-   * Zips fetched at once, at most, ahead of their request after a `.info` miss (0: none are). Default 4.
-   */
-  prefetchZips?: number;
 }
 
 type Route = 'list' | 'latest' | 'info' | 'mod' | 'zip';
@@ -68,8 +64,6 @@ const TEXT_TYPE = 'text/plain; charset=UTF-8';
 const ZIP_TYPE = 'application/zip';
 // What one memory entry costs besides its body: the key, the artifact object, the map slot.
 const ENTRY_OVERHEAD = 256;
-// Zips waiting for a prefetch turn, at most; a zip left out is fetched when it is asked for, as ever.
-const MAX_PREFETCH_QUEUE = 1024;
 
 /**
  * The depot in front of an origin (STYLE's depot): storage first, with small immutable files answered
@@ -103,9 +97,6 @@ export class CachingDepot implements Depot {
   /** Counts `.info` commits, so that a list made while one happened is not remembered without it. */
   private infoCommits = 0;
   private readonly counters: Record<Route, Record<CacheResult, Counter.Internal>>;
-  private readonly prefetchLimit: number;
-  private prefetching = 0;
-  private readonly prefetchQueue: Array<{ modulePath: string; version: string }> = [];
 
   constructor(options: CachingDepotOptions) {
     this.storage = options.storage;
@@ -118,7 +109,6 @@ export class CachingDepot implements Depot {
     this.memory = new MemoryCache(options.memoryBytes ?? 64 << 20);
     this.flight = new Flight(options.lease);
     this.shared = options.lease !== undefined;
-    this.prefetchLimit = options.prefetchZips ?? 4;
     // Children made once: labels() costs a lookup by label values on every call.
     const results = (route: Route): Record<CacheResult, Counter.Internal> => ({
       hit: options.metrics.cache.labels({ route, result: 'hit' }),
@@ -246,43 +236,8 @@ export class CachingDepot implements Depot {
         this.logger.debug({ err, module: modulePath, version }, 'fetching the .mod along with the .info failed');
       });
     }
-    // The zip fetch takes a stored .mod as it is: it starts once a .mod fetch under way is over, so that
-    // the .mod is not asked of the origin twice.
-    const modFetch = modCommitted ? undefined : this.flight.current(modKey);
-    const prefetch = (): void => this.prefetchZip(modulePath, version);
-    if (modFetch === undefined) prefetch();
-    else modFetch.then(prefetch, prefetch);
     this.forgetList(modulePath);
     return { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' };
-  }
-
-  /**
-   * go asks for the zip right after the `.info` and `.mod` (go mod download, go build), so after a
-   * `.info` miss the zip is fetched ahead, as Athens does: when that request comes, the zip is stored
-   * (a hit) or on its way (the request joins the fetch). At most prefetchLimit zips at a time; the
-   * others wait their turn, and one that a request has fetched meanwhile costs nothing more. A failure
-   * is the request's to meet again, and is only logged here.
-   */
-  private prefetchZip(modulePath: string, version: string): void {
-    if (this.prefetchLimit === 0) return;
-    if (this.prefetching >= this.prefetchLimit) {
-      if (this.prefetchQueue.length < MAX_PREFETCH_QUEUE) this.prefetchQueue.push({ modulePath, version });
-      return;
-    }
-    const key = storageKey(modulePath, 'zip', version);
-    if (this.flight.has(key) || this.memory.get(memoryKey('zip', modulePath, version)) !== undefined) return;
-    this.prefetching++;
-    this.flight
-      .run(key, () => this.fetchZip(modulePath, version))
-      .catch((err: unknown) => this.logger.debug({ err, module: modulePath, version }, 'fetching the zip ahead of its request failed'))
-      .finally(() => {
-        this.prefetching--;
-        // Queued zips a request has fetched meanwhile start nothing: the next one is tried then.
-        while (this.prefetching < this.prefetchLimit && this.prefetchQueue.length > 0) {
-          const next = this.prefetchQueue.shift()!;
-          this.prefetchZip(next.modulePath, next.version);
-        }
-      });
   }
 
   /** The origin's `.mod`, or null without asking when storage has settled the `.mod` already. */

@@ -41,11 +41,6 @@ export class Flight<T> {
     return abortable(shared, signal);
   }
 
-  /** The outcome of the run under way for `key`, without joining it (no onJoin, no signal); undefined when none is. */
-  current(key: string): Promise<T> | undefined {
-    return this.running.get(key);
-  }
-
   /** True while a run for `key` is under way. */
   has(key: string): boolean {
     return this.running.has(key);

@@ -414,6 +414,25 @@ test('graceful close: a zip download in flight finishes whole, new connections a
   keepAlive.destroy();
 });
 
+test('a .info miss fetches its zip ahead; close() lets that fetch finish, closeNow() stops waiting for it', async () => {
+  const w = await startWorld();
+  w.upstream.fault(w.small.urls.zip, { delayMs: 300, times: 1 });
+  assert.equal((await fetchRaw(w.url, w.small.urls.info)).status, 200);
+  await w.server.close();
+  assert.equal(await readFile(join(w.storeRoot, 'example.com', 'small', '@v', 'v1.0.0.ziphash'), 'utf8'), w.small.zipH1);
+  assert.equal(w.upstream.countOf(w.small.urls.zip), 1);
+
+  const stuck = await startWorld();
+  stuck.upstream.fault(stuck.small.urls.zip, { hang: true });
+  assert.equal((await fetchRaw(stuck.url, stuck.small.urls.info)).status, 200);
+  let closed = false;
+  const closing = stuck.server.close().then(() => (closed = true));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(closed, false, 'close() waits for the zip fetched ahead');
+  stuck.server.closeNow();
+  await closing;
+});
+
 test('a client that goes away mid-zip stops only its own send; the server and other clients go on', async () => {
   const w = await startWorld();
   await fetchRaw(w.url, w.big.urls.zip);

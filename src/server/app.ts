@@ -6,6 +6,7 @@ import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, t
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Artifact, Depot } from '../depot/depot.js';
+import { PrefetchingDepot } from '../depot/prefetching-depot.js';
 import { InvalidRequestError } from '../errors.js';
 import { parseRequest, type ProxyRequest, type Route } from '../protocol/request.js';
 import { rawLineWriter, type Logger } from '../telemetry/logger.js';
@@ -56,6 +57,11 @@ export interface ServerOptions {
   limits?: Partial<ServerLimits>;
   /** Bundle uploads (POST /admin/bundles); refused as an unknown endpoint when absent. */
   bundleImport?: BundleImport;
+  /**
+   * Zips fetched ahead, at most at a time, once their `.info` had to be fetched, since go asks for them
+   * next (PrefetchingDepot); 0 fetches none ahead. Default 4.
+   */
+  prefetchZips?: number;
 }
 
 /** A godepot HTTP server, created stopped. */
@@ -64,10 +70,11 @@ export interface GodepotServer {
   listen(host: string, port: number): Promise<{ url: string }>;
   /**
    * Graceful stop: no new connections, `/readyz` answers 503, idle connections are closed, requests in
-   * flight (a slow zip download included) finish; resolves once every connection is gone.
+   * flight (a slow zip download included) finish, and so do zips being fetched ahead; resolves once
+   * every connection is gone and no zip is being fetched ahead.
    */
   close(): Promise<void>;
-  /** Cuts every connection at once: the forced end of a shutdown that took too long. */
+  /** Cuts every connection at once, and close() stops waiting for zips fetched ahead: the forced end of a shutdown that took too long. */
   closeNow(): void;
 }
 
@@ -135,7 +142,12 @@ const textPlain = 'text/plain; charset=utf-8';
 
 /** Creates the server; nothing listens until listen(). */
 export function createServer(options: ServerOptions): GodepotServer {
-  const { depot, sumdb, metrics, logger } = options;
+  const { sumdb, metrics, logger } = options;
+  const prefetchZips = options.prefetchZips ?? 4;
+  const prefetching = prefetchZips > 0 ? new PrefetchingDepot(options.depot, { limit: prefetchZips, logger }) : null;
+  const depot = prefetching ?? options.depot;
+  let forceStop = (): void => undefined;
+  const forced = new Promise<void>((resolve) => (forceStop = resolve));
   const limits = { ...defaultLimits, ...options.limits };
   const storageProbe = options.storageProbe ?? (() => Promise.resolve());
   const writeLine = rawLineWriter(logger);
@@ -453,7 +465,8 @@ export function createServer(options: ServerOptions): GodepotServer {
         server.close(() => {
           clearInterval(sweep);
           listening = false;
-          resolve();
+          // Once no request waits for them: the zips being fetched ahead finish, as downloads in flight do.
+          void Promise.race([prefetching?.close(), forced]).then(() => resolve());
         });
         server.closeIdleConnections();
       });
@@ -461,6 +474,7 @@ export function createServer(options: ServerOptions): GodepotServer {
 
     closeNow() {
       closing = true;
+      forceStop();
       server.closeAllConnections();
     },
   };
