@@ -5,11 +5,10 @@
 // database's `supported`.
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buffer } from 'node:stream/consumers';
-import { NotFoundError } from '../errors.js';
 import { sortVersions } from '../module/semver.js';
 import { storageKey } from '../protocol/keys.js';
 import { DiskStorage } from '../storage/disk.js';
+import { readStored } from '../storage/read-stored.js';
 import type { Bundle } from './format.js';
 import { importVerifiedBundle, type ImportReport } from './import.js';
 
@@ -29,7 +28,7 @@ export async function exportVerifiedBundle(bundle: Bundle, target: ExportTarget,
   }
   for (const [modulePath, bundled] of versions) {
     const key = storageKey(modulePath, 'list');
-    const held = await readText(storage, key);
+    const held = (await readStored(storage, key))?.toString('utf8') ?? '';
     const all = sortVersions([...new Set([...held.split('\n').filter((v) => v !== ''), ...bundled])]);
     const body = Buffer.from(all.map((v) => `${v}\n`).join(''));
     if (held !== body.toString('utf8')) await storage.put(key, body, { signal });
@@ -43,13 +42,4 @@ export async function exportVerifiedBundle(bundle: Bundle, target: ExportTarget,
   // The storage's scratch folder has no place in a tree go reads; it is empty once every put is done.
   await rmdir(join(root, '.tmp')).catch(() => undefined);
   return report;
-}
-
-async function readText(storage: DiskStorage, key: string): Promise<string> {
-  try {
-    return (await buffer(await storage.get(key))).toString('utf8');
-  } catch (err) {
-    if (err instanceof NotFoundError) return '';
-    throw err;
-  }
 }

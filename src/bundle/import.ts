@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { parseRecord, parseTree } from '../checksum/tlog.js';
-import { NotFoundError } from '../errors.js';
 import { storageKey } from '../protocol/keys.js';
+import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
 import type { Bundle } from './format.js';
 import type { ManifestFile, ManifestModule } from './manifest.js';
@@ -82,15 +82,6 @@ export async function importVerifiedBundle(bundle: Bundle, storage: Storage, sig
 }
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-
-async function readStored(storage: Storage, key: string): Promise<Buffer | null> {
-  try {
-    return await buffer(await storage.get(key));
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
-}
 
 /** 'absent', null when storage holds the same content, or why it differs. */
 async function storedDifference(bundle: Bundle, storage: Storage, module: ManifestModule, file: ManifestFile): Promise<'absent' | string | null> {

@@ -7,6 +7,7 @@ import { abortable } from '../abortable.js';
 import { NotFoundError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { escapePath, escapeVersion } from '../module/path.js';
+import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
 import { SumdbForkError, SumdbVerificationError } from './errors.js';
 import { newVerifier, openNote, type NoteVerifier } from './note.js';
@@ -47,15 +48,8 @@ export class StorageClientStore implements SumdbClientStore {
     private readonly prefix = 'sumdb',
   ) {}
 
-  async read(key: string): Promise<Buffer | null> {
-    try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await this.storage.get(`${this.prefix}/${key}`)) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    } catch (err) {
-      if (err instanceof NotFoundError) return null;
-      throw err;
-    }
+  read(key: string): Promise<Buffer | null> {
+    return readStored(this.storage, `${this.prefix}/${key}`);
   }
 
   async write(key: string, data: Buffer): Promise<void> {

@@ -11,6 +11,7 @@ import { GodepotError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';
 import { canonicalVersion, checkModule } from '../module/version.js';
+import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
 import { SumdbStateError, SumdbVerificationError } from './errors.js';
 import { newSigner, newVerifier, openNote, signerVerifierKey, signNote, type NoteSigner, type NoteVerifier } from './note.js';
@@ -116,15 +117,6 @@ async function readAll(storage: Storage, key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of await storage.get(key)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-async function readOptional(storage: Storage, key: string): Promise<Buffer | null> {
-  try {
-    return await readAll(storage, key);
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
 }
 
 /** The records of a data tile: each record's text followed by a blank line. */
@@ -467,7 +459,7 @@ export class ChecksumDatabase {
 
   /** Refuses records that do not extend the last head this database signed and stored. */
   private async checkSignedHead(state: LogState): Promise<void> {
-    const stored = await readOptional(this.storage, `${this.prefix}/latest`);
+    const stored = await readStored(this.storage, `${this.prefix}/latest`);
     if (stored === null) return;
     let tree;
     try {

@@ -9,6 +9,7 @@ import { GoneError, InvalidRequestError, NotFoundError, OriginUnavailableError }
 import { hashGoMod } from '../module/hash.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';
 import { storageKey } from '../protocol/keys.js';
+import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
 import type { ChecksumDatabase } from './database.js';
 import type { SumdbPassthrough } from './passthrough.js';
@@ -76,21 +77,10 @@ export class HostedSumdb {
     }
     if (database.record(modulePath, version) !== null) return;
     // Stored before this database recorded as the depot stores (or before it existed): recorded now.
-    const zip = await readText(storage, storageKey(modulePath, 'ziphash', version), signal);
+    const zip = (await readStored(storage, storageKey(modulePath, 'ziphash', version), signal))?.toString('utf8').trim() ?? null;
     if (zip === null) throw notFound('its zip is not stored');
     await verifier.verify(modulePath, version, { zip, mod: hashGoMod(mod) }, signal);
     if (database.record(modulePath, version) === null) throw notFound('the checksum database godepot trusts vouches for it');
     logger?.info({ sumdb: this.name, module: modulePath, version }, 'recorded a stored module on lookup');
-  }
-}
-
-async function readText(storage: Storage, key: string, signal: AbortSignal | undefined): Promise<string | null> {
-  try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await storage.get(key, { signal })) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8').trim();
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
   }
 }
