@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { collectProofs, type ProofFiles } from '../checksum/proofs.js';
 import { assembleUpstream, upstreamDepot, type UpstreamSettings } from '../cli/wiring.js';
 import { hashGoMod } from '../module/hash.js';
-import { ChecksumMismatchError } from '../module/gosum.js';
+import { ChecksumMismatchError, parseGoSum } from '../module/gosum.js';
 import { matchPrefixPatterns } from '../origin/patterns.js';
 import { resolveGraph } from '../modgraph/graph.js';
 import { storageKey } from '../protocol/keys.js';
@@ -182,22 +182,14 @@ async function digestStored(storage: Storage, key: string, keep: boolean): Promi
 /** go refuses a module whose hash disagrees with the project's go.sum; so does a bundle made for it. */
 function checkAgainstGoSums(modules: readonly ManifestModule[], inputs: readonly ManifestInput[]): void {
   for (const input of inputs) {
-    const sums = new Map<string, string>();
-    for (const line of input.goSum) {
-      const [path, version, hash] = line.split(' ');
-      if (path !== undefined && version !== undefined && hash !== undefined) sums.set(`${path} ${version}`, hash);
-    }
+    const sums = parseGoSum(input.goSum.join('\n'), `${input.spec} go.sum`);
     for (const m of modules) {
-      for (const [suffix, have] of [['/go.mod', m.modHash], ['', m.zipHash]] as const) {
-        const want = sums.get(`${m.path} ${m.version}${suffix}`);
-        if (have === undefined || want === undefined || want === have) continue;
-        throw new ChecksumMismatchError({
-          path: m.path,
-          version: `${m.version}${suffix}`,
-          downloaded: have,
-          recorded: want,
-          message: `${m.path}@${m.version}${suffix === '' ? '' : ': verifying go.mod'}: checksum mismatch\n\tdownloaded: ${have}\n\t${input.spec} go.sum: ${want}`,
-        });
+      try {
+        sums.verifyGoMod(m.path, m.version, m.modHash);
+        if (m.zipHash !== undefined) sums.verifyZip(m.path, m.version, m.zipHash);
+      } catch (err) {
+        if (!(err instanceof ChecksumMismatchError)) throw err;
+        throw new ChecksumMismatchError({ ...err, message: `${input.spec}: ${err.message}` });
       }
     }
   }

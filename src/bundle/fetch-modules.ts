@@ -8,6 +8,7 @@ import type { Origin } from '../origin/origin.js';
 import { compare, isValid, prerelease } from '../module/semver.js';
 import { isPseudoVersion } from '../module/version.js';
 import type { Progress } from '../telemetry/progress.js';
+import { compareModules } from './manifest.js';
 
 /** The files of a module version the GOPROXY protocol has. */
 export type ModuleFile = 'info' | 'mod' | 'zip';
@@ -41,7 +42,7 @@ export function neededModules(graph: ModuleGraph): NeededModule[] {
 }
 
 export function sortModules<T extends ModuleVersion>(modules: T[]): T[] {
-  return modules.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : compare(a.version, b.version)));
+  return modules.sort(compareModules);
 }
 
 /** The GOPROXY answers a GoModSource is made from: an Origin has them, a Depot's are adapted by depotGoModSource. */

@@ -191,7 +191,8 @@ function compareBytes(a: string, b: string): number {
   return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-function compareModules(a: ManifestModule, b: ManifestModule): number {
+/** The manifest's order of module versions: path bytewise, then semver, then version bytewise. */
+export function compareModules(a: { path: string; version: string }, b: { path: string; version: string }): number {
   return compareBytes(a.path, b.path) || compareSemver(a.version, b.version) || compareBytes(a.version, b.version);
 }
 
