@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { pino } from 'pino';
 import { checkBundle } from '../bundle/check.js';
 import { createBundle } from '../bundle/create.js';
 import { diffManifests, formatDiff } from '../bundle/diff.js';
@@ -13,42 +12,14 @@ import { importVerifiedBundle, type ImportReport } from '../bundle/import.js';
 import { listBundle } from '../bundle/list.js';
 import { uploadBundle } from '../bundle/upload.js';
 import { readPublicKey, readSigningKey } from '../bundle/signing.js';
-import { loadConfig } from '../config/load.js';
 import { ConfigError, GodepotError } from '../errors.js';
 import { DiskStorage } from '../storage/disk.js';
-import { createLogger } from '../telemetry/logger.js';
-import { silentProgress, streamProgress } from '../telemetry/progress.js';
+import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
 import { packageVersion } from './version.js';
 
 /** Import or export finished, but storage held other content for some of what the bundle has. */
 export class ImportConflictError extends GodepotError {
   readonly code = 'IMPORT_CONFLICT';
-}
-
-interface UpstreamFlags {
-  upstream?: string;
-  private?: string;
-  sumdb?: string;
-  nosumdb?: string;
-  config?: string;
-}
-
-/** The upstream settings of `godepot serve` (flags, GODEPOT_* variables, config file, GOSUMDB), for the commands that fetch. */
-export async function upstreamSettings(flags: UpstreamFlags) {
-  const given: Record<string, string> = {};
-  for (const key of ['upstream', 'private', 'sumdb', 'nosumdb', 'config'] as const) if (flags[key] !== undefined) given[key] = flags[key];
-  const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
-  return { upstream: config.upstream, private: config.private, sumdb: config.sumdb, noSumdb: config.noSumdb, timeoutMs: config.upstreamTimeout * 1000 };
-}
-
-/** Adds the options of the upstream side, with serve's names and defaults. */
-export function withUpstreamOptions(command: Command): Command {
-  return command
-    .option('--upstream <list>', 'upstreams in GOPROXY syntax (default $GODEPOT_UPSTREAM, else https://proxy.golang.org,direct)')
-    .option('--sumdb <gosumdb>', 'checksum database to verify against, in GOSUMDB syntax, or off (default $GOSUMDB, else sum.golang.org)')
-    .option('--private <patterns>', 'GOPRIVATE-style globs of modules never sent to an upstream proxy or checksum database')
-    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules not verified against the checksum database')
-    .option('--config <file>', 'YAML or JSON file of godepot settings (also GODEPOT_CONFIG)');
 }
 
 async function withBundle<T>(file: string, use: (bundle: Bundle) => Promise<T>): Promise<T> {
@@ -79,7 +50,7 @@ function printReport(report: ImportReport, where: string): void {
 export function bundleCommand(): Command {
   const bundle = new Command('bundle').description('offline bundles: a project\'s whole module graph in one verified, signed file');
 
-  withUpstreamOptions(
+  withFetchOptions(
     bundle
       .command('create')
       .description('resolve the module graph of each INPUT as go does and write every file go needs offline into one bundle')
@@ -87,16 +58,11 @@ export function bundleCommand(): Command {
       .requiredOption('--output <file>', 'the bundle to write (.tar.gz)')
       .option('--since <bundle>', 'an older bundle: write only what it lacks')
       .option('--sign <keyfile>', 'sign the manifest with this Ed25519 private key (godepot key generate)')
-      .option('--cache <dir>', 'keep fetched files in this folder, so a later create fetches only what is new (default: a temporary folder)')
-      .option('--concurrency <n>', 'module versions fetched at once', '16')
-      .option('--quiet', 'no progress output'),
-  ).action(async (inputs: string[], flags: UpstreamFlags & { output: string; since?: string; sign?: string; cache?: string; concurrency: string; quiet?: boolean }) => {
-    const concurrency = Number(flags.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new ConfigError(`--concurrency: must be a whole number from 1 to 256, not ${flags.concurrency}`);
+      .option('--cache <dir>', 'keep fetched files in this folder, so a later create fetches only what is new (default: a temporary folder)'),
+  ).action(async (inputs: string[], flags: FetchFlags & { output: string; since?: string; sign?: string; cache?: string }) => {
+    const { concurrency, progress, logger, flush } = fetchRun(flags, 'fetching');
     const upstream = await upstreamSettings(flags);
     const signingKey = flags.sign === undefined ? undefined : await readSigningKey(flags.sign);
-    // Command output goes to stdout; what the fetch has to say (retries, stale answers) goes to stderr.
-    const { logger, flush } = createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: true }) });
     const workDir = flags.cache === undefined ? await mkdtemp(join(tmpdir(), 'godepot-bundle-')) : resolve(flags.cache);
     try {
       const result = await createBundle({
@@ -109,7 +75,7 @@ export function bundleCommand(): Command {
         workDir,
         createdBy: `godepot ${packageVersion()}`,
         concurrency,
-        progress: flags.quiet ? silentProgress : streamProgress(process.stderr, 'fetching'),
+        progress,
         logger,
       });
       const since = flags.since === undefined ? '' : `, ${result.alreadyInSince} left to ${flags.since}`;

@@ -4,16 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { pino } from 'pino';
 import { depotFetcher, depotGoModSource, fetchModules, neededModules, originFetcher, protocolGoModSource, type FileFetcher } from '../bundle/fetch-modules.js';
 import { ConfigError } from '../errors.js';
 import { resolveGraph, type GoModSource } from '../modgraph/graph.js';
 import { ProxyOrigin } from '../origin/proxy.js';
 import { DiskStorage } from '../storage/disk.js';
-import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
-import { silentProgress, streamProgress } from '../telemetry/progress.js';
-import { upstreamSettings, withUpstreamOptions } from './bundle.js';
+import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
 import { assembleUpstream, upstreamDepot } from './wiring.js';
 
 /** The `module@version` / `module@latest` lines of a list file; blank lines and `#` comments are skipped. */
@@ -30,22 +27,16 @@ export function parseMirrorList(text: string, file: string): string[] {
 }
 
 export function mirrorCommand(): Command {
-  return withUpstreamOptions(
+  return withFetchOptions(
     new Command('mirror')
       .description('pre-fill a proxy with each listed module@version (or @latest) and its whole module graph')
       .argument('<listfile>', 'one module@version or module@latest per line; # starts a comment')
       .option('--storage <dir>', 'fill this storage folder, fetching from the upstream chain')
-      .option('--server <url>', 'fill a running godepot by asking it for every file')
-      .option('--concurrency <n>', 'module versions fetched at once', '16')
-      .option('--quiet', 'no progress output'),
-  ).action(async (listFile: string, flags: { storage?: string; server?: string; concurrency: string; quiet?: boolean; upstream?: string; private?: string; sumdb?: string; nosumdb?: string; config?: string }) => {
+      .option('--server <url>', 'fill a running godepot by asking it for every file'),
+  ).action(async (listFile: string, flags: FetchFlags & { storage?: string; server?: string }) => {
     if ((flags.storage === undefined) === (flags.server === undefined)) throw new ConfigError('mirror: give exactly one of --storage and --server');
-    const concurrency = Number(flags.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new ConfigError(`--concurrency: must be a whole number from 1 to 256, not ${flags.concurrency}`);
     const specs = parseMirrorList(await readFile(listFile, 'utf8'), listFile);
-    const progress = flags.quiet ? silentProgress : streamProgress(process.stderr, 'mirroring');
-    // Command output goes to stdout; what the fetch has to say (retries, stale answers) goes to stderr.
-    const { logger, flush } = createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: true }) });
+    const { concurrency, progress, logger, flush } = fetchRun(flags, 'mirroring');
     let source: GoModSource;
     let fetcher: FileFetcher;
     let close: () => Promise<void>;

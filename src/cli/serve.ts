@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { KeyObject } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { Command } from 'commander';
@@ -7,7 +8,7 @@ import { HostedSumdb } from '../checksum/hosted-sumdb.js';
 import { readSignerKey } from '../checksum/signer-key.js';
 import { RecordingVerifier, type Verifier } from '../checksum/verifier.js';
 import { loadConfig } from '../config/load.js';
-import type { ConfigKey, ServeConfig } from '../config/schema.js';
+import type { ConfigKey } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { createServer, type GodepotServer } from '../server/app.js';
 import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
@@ -19,7 +20,6 @@ import { checkBundle } from '../bundle/check.js';
 import { openBundle, type Bundle } from '../bundle/format.js';
 import { receiveBundle } from '../bundle/receive.js';
 import { readPublicKey } from '../bundle/signing.js';
-import type { BundleImport } from '../server/routes/bundle-import.js';
 import { LayeredStorage } from '../storage/layered.js';
 import type { Storage } from '../storage/storage.js';
 import { assembleUpstream, upstreamDepot, upstreamRetries } from './wiring.js';
@@ -104,7 +104,9 @@ async function serve(flags: ServeFlags): Promise<void> {
   const metrics = createMetrics();
   await prepareStorageFolder(config.storage);
   const disk = new DiskStorage({ root: config.storage });
-  const storage = await servedStorage(config, disk);
+  // The key every served or uploaded bundle must be signed with.
+  const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
+  const storage = await servedStorage(config.bundles, bundleKey, disk);
   const upstream = assembleUpstream(
     { upstream: config.upstream, private: config.private, sumdb: config.sumdb, noSumdb: config.noSumdb, timeoutMs: config.upstreamTimeout * 1000 },
     storage,
@@ -128,7 +130,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     logger,
     // A key no module can have: its stat answers "absent" while the folder can be read, and fails when it cannot.
     storageProbe: async () => void (await disk.stat('readyz')),
-    bundleImport: await bundleImport(config, disk),
+    bundleImport: config.importToken === null ? undefined : { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal }) },
   });
 
   const { host, port } = config.listen;
@@ -207,11 +209,10 @@ function untilStopped(
  * The storage the depot reads and fills: the folder, behind the bundles to serve when there are any.
  * Each bundle is verified whole (and its signature, when a key is configured) before it is served.
  */
-async function servedStorage(config: ServeConfig, disk: DiskStorage): Promise<Storage> {
-  if (config.bundles.length === 0) return disk;
-  const publicKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
+async function servedStorage(files: readonly string[], publicKey: KeyObject | undefined, disk: DiskStorage): Promise<Storage> {
+  if (files.length === 0) return disk;
   const bundles: Bundle[] = [];
-  for (const file of config.bundles) {
+  for (const file of files) {
     const bundle = await openBundle(file);
     bundles.push(bundle);
     try {
@@ -221,13 +222,6 @@ async function servedStorage(config: ServeConfig, disk: DiskStorage): Promise<St
     }
   }
   return new LayeredStorage([await BundleStorage.over(bundles)], disk);
-}
-
-/** Bundle uploads, when an import token is configured: verified, then imported into the storage folder. */
-async function bundleImport(config: ServeConfig, disk: DiskStorage): Promise<BundleImport | undefined> {
-  if (config.importToken === null) return undefined;
-  const publicKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
-  return { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey, signal }) };
 }
 
 // The storage folder is made at start, and must be writable: a wrong --storage is reported now, not as

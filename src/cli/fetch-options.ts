@@ -1,0 +1,48 @@
+// What the commands that fetch modules (bundle create, mirror) share: serve's upstream settings under
+// the same names and sources, how many fetches run at once, progress on stderr, and a log that stays
+// off stdout, which holds only the command's result.
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { createLogger, type LoggerHandle } from '../telemetry/logger.js';
+import { silentProgress, streamProgress, type Progress } from '../telemetry/progress.js';
+import type { UpstreamSettings } from './wiring.js';
+
+export interface FetchFlags {
+  upstream?: string;
+  private?: string;
+  sumdb?: string;
+  nosumdb?: string;
+  config?: string;
+  concurrency: string;
+  quiet?: boolean;
+}
+
+/** Adds the upstream options (serve's names and defaults), --concurrency and --quiet. */
+export function withFetchOptions(command: Command): Command {
+  return command
+    .option('--upstream <list>', 'upstreams in GOPROXY syntax (default $GODEPOT_UPSTREAM, else https://proxy.golang.org,direct)')
+    .option('--sumdb <gosumdb>', 'checksum database to verify against, in GOSUMDB syntax, or off (default $GOSUMDB, else sum.golang.org)')
+    .option('--private <patterns>', 'GOPRIVATE-style globs of modules never sent to an upstream proxy or checksum database')
+    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules not verified against the checksum database')
+    .option('--config <file>', 'YAML or JSON file of godepot settings (also GODEPOT_CONFIG)')
+    .option('--concurrency <n>', 'module versions fetched at once', '16')
+    .option('--quiet', 'no progress output');
+}
+
+/** The upstream settings of `godepot serve` (flags, GODEPOT_* variables, config file, GOSUMDB). */
+export async function upstreamSettings(flags: FetchFlags): Promise<UpstreamSettings> {
+  const given: Record<string, string> = {};
+  for (const key of ['upstream', 'private', 'sumdb', 'nosumdb', 'config'] as const) if (flags[key] !== undefined) given[key] = flags[key];
+  const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
+  return { upstream: config.upstream, private: config.private, sumdb: config.sumdb, noSumdb: config.noSumdb, timeoutMs: config.upstreamTimeout * 1000 };
+}
+
+/** The checked --concurrency, progress reporting as `label` unless --quiet, and a warn-level log on stderr. */
+export function fetchRun(flags: FetchFlags, label: string): { concurrency: number; progress: Progress } & LoggerHandle {
+  const concurrency = Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new ConfigError(`--concurrency: must be a whole number from 1 to 256, not ${flags.concurrency}`);
+  const progress = flags.quiet ? silentProgress : streamProgress(process.stderr, label);
+  return { concurrency, progress, ...createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: true }) }) };
+}
