@@ -92,6 +92,20 @@ export function sendArtifact(
   return sendStream(res, artifact.open.bind(artifact), range, status, headers, length);
 }
 
+/**
+ * A body that failed while being sent: before any byte left, the error is the caller's to answer (the
+ * headers set for the body are dropped); after, the connection is cut and the send counts as aborted.
+ */
+function failSend(res: ServerResponse, err: Error, aborted: Sent, resolve: (sent: Sent) => void, reject: (err: Error) => void): void {
+  if (!res.headersSent && !res.destroyed) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    reject(err);
+    return;
+  }
+  res.destroy(err);
+  resolve(aborted);
+}
+
 async function sendStream(
   res: ServerResponse,
   open: (range?: ByteRange) => Promise<Readable>,
@@ -121,13 +135,7 @@ async function sendStream(
       cleanup();
       stream.unpipe(res);
       stream.destroy();
-      if (!res.headersSent && !res.destroyed) {
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-        reject(err);
-        return;
-      }
-      res.destroy(err);
-      resolve({ status, bytes, aborted: true });
+      failSend(res, err, { status, bytes, aborted: true }, resolve, reject);
     };
     const onClose = (): void => {
       cleanup();
@@ -180,13 +188,7 @@ function sendFile(res: ServerResponse, file: FileStream, status: number, length:
       if (done) return;
       stop();
       release();
-      if (!res.headersSent && !res.destroyed) {
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-        reject(err);
-        return;
-      }
-      res.destroy(err);
-      resolve({ status, bytes, aborted: true });
+      failSend(res, err, { status, bytes, aborted: true }, resolve, reject);
     };
     const onClose = (): void => {
       if (done) return;
