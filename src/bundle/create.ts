@@ -67,7 +67,12 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
         const had = new Map(since.manifest.modules.map((m) => [`${m.path}@${m.version}`, m]));
         fresh = needed.filter((m) => !covers(had.get(`${m.path}@${m.version}`), m));
       }
-      await fetchModules(fresh, depotFetcher(depot), { progress: options.progress, signal, concurrency: options.concurrency });
+      try {
+        await fetchModules(fresh, depotFetcher(depot), { progress: options.progress, signal, concurrency: options.concurrency });
+      } finally {
+        // Every fetched file in the work folder before it is read back (or removed).
+        await depot.close();
+      }
       options.progress.finish();
 
       const modules = await Promise.all(fresh.map((m) => describeModule(storage, m)));

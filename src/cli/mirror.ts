@@ -52,7 +52,10 @@ export function mirrorCommand(): Command {
       const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: 0 });
       source = depotGoModSource(depot);
       fetcher = depotFetcher(depot);
-      close = () => upstream.close();
+      close = async () => {
+        await depot.close();
+        await upstream.close();
+      };
     }
     try {
       const graph = await resolveGraph(specs, source, { cwd: process.cwd() });

@@ -214,51 +214,62 @@ test('a zip miss stores the .info and .mod with it, and a hit on small files is 
   assert.equal(w.upstream.countOf(entry.urls.zip), 2);
 });
 
-test('the .mod comes with the .info: in the same commit when it arrives in time, else stored once it does', async () => {
+test('the .mod comes with the .info, and both are stored behind their answers', async () => {
   const w = await makeWorld();
   const prompt = await w.add('example.com/prompt', 'v1.0.0', { 'go.mod': goMod('example.com/prompt'), ...source('p') });
-  // A slow .info gives the .mod all the time it needs.
-  w.upstream.fault(prompt.urls.info, { delayMs: 150, times: 1 });
   await w.depot.info(prompt.modulePath, 'v1.0.0');
-  assert.equal(await readFile(join(w.storeRoot, 'example.com', 'prompt', '@v', 'v1.0.0.mod'), 'utf8'), prompt.goMod);
   const mod = await w.depot.mod(prompt.modulePath, 'v1.0.0');
-  assert.equal(mod.cache, 'hit');
+  assert.equal((await bytesOf(mod)).toString(), prompt.goMod);
   assert.equal(mod.immutable, false);
   assert.equal(w.upstream.countOf(prompt.urls.mod), 1);
+  await w.depot.close();
+  const base = join(w.storeRoot, 'example.com', 'prompt', '@v');
+  assert.equal(await readFile(join(base, 'v1.0.0.mod'), 'utf8'), prompt.goMod);
+  assert.deepEqual(await readFile(join(base, 'v1.0.0.info')), await readFile(prompt.infoFile));
 
   // A slow .mod does not hold the .info up; the .mod request joins its fetch.
   const late = await w.add('example.com/late', 'v1.0.0', { 'go.mod': goMod('example.com/late'), ...source('l') });
   w.upstream.fault(late.urls.mod, { delayMs: 1000, times: 1 });
+  const waits = await counted(w.metrics, 'flightWaits', { kind: 'mod' });
   const started = Date.now();
   await w.depot.info(late.modulePath, 'v1.0.0');
   assert.ok(Date.now() - started < 700, 'the .info waited for the slow .mod');
   assert.equal((await bytesOf(await w.depot.mod(late.modulePath, 'v1.0.0'))).toString(), late.goMod);
   assert.equal(w.upstream.countOf(late.urls.mod), 1);
-  assert.equal(await counted(w.metrics, 'flightWaits', { kind: 'mod' }), 1);
+  assert.equal(await counted(w.metrics, 'flightWaits', { kind: 'mod' }), waits + 1);
 
   // A .mod already stored is not asked for again.
   const stored = await w.add('example.com/stored', 'v1.0.0', { 'go.mod': goMod('example.com/stored'), ...source('s') });
   await w.depot.mod(stored.modulePath, 'v1.0.0');
+  await w.depot.close();
   await w.restart().info(stored.modulePath, 'v1.0.0');
   assert.equal(w.upstream.countOf(stored.urls.mod), 1);
 });
 
-test('a .mod that arrives while the .info is being committed is stored, not asked of the origin again', async () => {
-  // Commits slow enough that the .mod, late for the .info's commit, arrives while it is under way.
-  class SlowCommits extends DiskStorage {
-    override async commit(objects: Parameters<DiskStorage['commit']>[0]): Promise<void> {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      return super.commit(objects);
+test('a slow storage holds up neither the .info nor the .mod; close() waits for their stores', async () => {
+  class SlowPuts extends DiskStorage {
+    override async put(...args: Parameters<DiskStorage['put']>): ReturnType<DiskStorage['put']> {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      return super.put(...args);
     }
   }
-  const w = await makeWorld({ storage: (root) => new SlowCommits({ root }) });
-  const entry = await w.add('example.com/during', 'v1.0.0', { 'go.mod': goMod('example.com/during'), ...source('d') });
-  w.upstream.fault(entry.urls.info, { delayMs: 50, times: 1 });
-  w.upstream.fault(entry.urls.mod, { delayMs: 150, times: 1 });
-  await w.depot.info(entry.modulePath, 'v1.0.0');
-  assert.equal((await bytesOf(await w.depot.mod(entry.modulePath, 'v1.0.0'))).toString(), entry.goMod);
-  assert.equal(await readFile(join(w.storeRoot, 'example.com', 'during', '@v', 'v1.0.0.mod'), 'utf8'), entry.goMod);
-  assert.equal(w.upstream.countOf(entry.urls.mod), 1);
+  const w = await makeWorld({ storage: (root) => new SlowPuts({ root }) });
+  const entry = await w.add('example.com/behind', 'v1.0.0', { 'go.mod': goMod('example.com/behind'), ...source('b') });
+  const started = Date.now();
+  const info = await w.depot.info(entry.modulePath, 'v1.0.0');
+  const mod = await w.depot.mod(entry.modulePath, 'v1.0.0');
+  assert.ok(Date.now() - started < 350, 'an answer waited for its store');
+  assert.deepEqual(await bytesOf(info), await readFile(entry.infoFile));
+  assert.equal((await bytesOf(mod)).toString(), entry.goMod);
+  assert.deepEqual(await storedKeys(w, 'example.com/behind'), []);
+  await w.depot.close();
+  assert.deepEqual(await storedKeys(w, 'example.com/behind'), ['example.com/behind/@v/v1.0.0.info', 'example.com/behind/@v/v1.0.0.mod']);
+  // What was answered is there after a restart, without a word to the origin.
+  const before = w.upstream.requests.length;
+  const restarted = w.restart();
+  assert.equal((await restarted.info(entry.modulePath, 'v1.0.0')).cache, 'hit');
+  assert.equal((await restarted.mod(entry.modulePath, 'v1.0.0')).cache, 'hit');
+  assert.equal(w.upstream.requests.length, before);
 });
 
 test('every module of the test graph comes through whole: v2+, upper case, pseudo-version, no go.mod, +incompatible', async () => {
@@ -719,9 +730,18 @@ test('storage failures are counted and reported, not mistaken for misses', async
   // A regular file where the module's folder should be: every put under it fails.
   await mkdir(join(w.storeRoot, 'example.com'), { recursive: true });
   await writeFile(join(w.storeRoot, 'example.com', 'disk'), 'in the way');
-  await assert.rejects(w.depot.mod(entry.modulePath, 'v1.0.0'), (err) => !(err instanceof GodepotError));
+  // The .mod is answered (it passed its checks) while its store fails behind the answer: counted and
+  // logged, and the .mod forgotten, so that the next request fetches it and tries to store it again.
+  assert.equal((await bytesOf(await w.depot.mod(entry.modulePath, 'v1.0.0'))).toString(), entry.goMod);
+  await w.depot.close();
   assert.equal(await counted(w.metrics, 'storageErrors', { operation: 'put' }), 1);
-  await assert.rejects(w.depot.zip(entry.modulePath, 'v1.0.0'), (err) => !(err instanceof GodepotError));
+  assert.ok(w.logs.some((line) => line.level === 50 && line.file === 'mod' && line.module === entry.modulePath));
+  await w.depot.mod(entry.modulePath, 'v1.0.0');
+  await w.depot.close();
+  assert.equal(w.upstream.countOf(entry.urls.mod), 2);
   assert.equal(await counted(w.metrics, 'storageErrors', { operation: 'put' }), 2);
+  // A zip is stored before it is answered: its failed commit is the request's error.
+  await assert.rejects(w.depot.zip(entry.modulePath, 'v1.0.0'), (err) => !(err instanceof GodepotError));
+  assert.equal(await counted(w.metrics, 'storageErrors', { operation: 'put' }), 3);
   assert.deepEqual(await stagedFiles(w), []);
 });

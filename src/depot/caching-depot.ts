@@ -3,7 +3,6 @@ import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { Verifier } from '../checksum/verifier.js';
@@ -69,7 +68,10 @@ const ENTRY_OVERHEAD = 256;
  * The depot in front of an origin (STYLE's depot): storage first, with small immutable files answered
  * from memory; on a miss the origin, then the checks of verify.ts, then an all-or-nothing commit to
  * storage (for a zip: zip, `.ziphash`, `.mod`, and the `.info` last as the marker that the version is
- * whole), then the answer. One fetch per file at a time (Flight). `list` and `@latest` are the origin's
+ * whole), then the answer. A missed `.info` or `.mod` is answered from memory once checked and stored
+ * behind its answer: go asks for them one after the other, and a disk commit before each answer would
+ * be most of the time a cold fill takes (close() waits for those stores). One fetch per file at a time
+ * (Flight). `list` and `@latest` are the origin's
  * answers at most listTtlMs old, merged with what storage holds; when the origin fails they come from
  * storage (cache `stale`, logged).
  *
@@ -94,6 +96,8 @@ export class CachingDepot implements Depot {
   private readonly shared: boolean;
   /** Held, per module version, while its `.mod` or zip is committed. */
   private readonly versionLock = new KeyedLock();
+  /** Stores of `.info`/`.mod` files under way behind their answers (storeBehind). */
+  private readonly storing = new Set<Promise<void>>();
   /** Counts `.info` commits, so that a list made while one happened is not remembered without it. */
   private infoCommits = 0;
   private readonly counters: Record<Route, Record<CacheResult, Counter.Internal>>;
@@ -163,6 +167,11 @@ export class CachingDepot implements Depot {
     return this.answer('zip', this.flight.run(key, () => this.fetchZip(modulePath, version), this.waitOptions('zip', signal)));
   }
 
+  /** Resolves once every store begun behind an answer has ended; fetches ahead are the caller's. */
+  async close(): Promise<void> {
+    while (this.storing.size > 0) await Promise.all(this.storing);
+  }
+
   // The hit path: a map lookup, a clock read for mutable answers, a counter. Keys are only ever stored
   // for validated inputs, so an entry found here needs no validation.
   private remembered(route: Route, modulePath: string, version: string): Artifact | undefined {
@@ -199,9 +208,8 @@ export class CachingDepot implements Depot {
 
   /**
    * go asks for the `.mod` right after the `.info` (go mod download, go get), so the `.mod` is fetched
-   * alongside: when it arrives soon enough (within as long again as the `.info` took), both go in one
-   * commit; else it is stored on its own once it arrives. Either way the `.mod` request that follows
-   * finds it in memory or joins its fetch. The `.mod` is stored only if the `.info` is good.
+   * alongside, by a fetch the `.mod` request joins; it is kept only if the `.info` is good. The `.info`
+   * is answered as soon as it is checked and stored behind the answer (storeBehind).
    */
   private async fetchInfo(modulePath: string, version: string, key: string): Promise<Artifact> {
     // Looked at again under the flight when other processes share the storage: one holding the lease
@@ -210,34 +218,24 @@ export class CachingDepot implements Depot {
       const again = await this.readStored(key);
       if (again !== null) return this.rememberSmall('info', modulePath, version, again, true);
     }
-    const started = performance.now();
     const modKey = storageKey(modulePath, 'mod', version);
     const known = this.memory.get(memoryKey('mod', modulePath, version)) !== undefined || this.flight.has(modKey);
-    const mod = known ? null : watch(this.modToFetch(modulePath, version, modKey));
+    const mod = known ? null : this.modToFetch(modulePath, version, modKey);
+    // Settled here when the .info fails: nobody else awaits it then.
+    mod?.catch(() => undefined);
     const body = await this.origin.info(modulePath, version);
     verifyInfo(modulePath, version, body);
-    if (mod?.state === 'pending') await settledWithin(mod.promise, performance.now() - started);
-    const modCommitted = await this.versionLock.run(versionLockKey(modulePath, version), async () => {
-      const objects: StagedObject[] = [{ key, body }];
-      let modBody = mod?.value ?? null;
-      // Looked at again under the lock: a zip fetch may have stored the version's .mod since.
-      if (modBody !== null && (await this.modSettled(modulePath, version, modKey))) modBody = null;
-      // The .info last: its presence lists the version.
-      if (modBody !== null) objects.unshift({ key: modKey, body: modBody });
-      await this.counted('put', this.staging.commit(objects));
-      if (modBody !== null) this.rememberSmall('mod', modulePath, version, modBody, false);
-      return modBody !== null;
-    });
-    // Still on its way (or arrived during the commit): the .mod is stored when it is there, by a fetch
-    // a .mod request can join.
-    const modLeft = mod !== null && (mod.state === 'pending' || (mod.state === 'fulfilled' && mod.value !== null));
-    if (!modCommitted && modLeft && !this.flight.has(modKey)) {
-      this.flight.run(modKey, () => this.fetchMod(modulePath, version, modKey, mod.promise)).catch((err: unknown) => {
+    if (mod !== null && !this.flight.has(modKey)) {
+      this.flight.run(modKey, () => this.fetchMod(modulePath, version, modKey, mod)).catch((err: unknown) => {
         this.logger.debug({ err, module: modulePath, version }, 'fetching the .mod along with the .info failed');
       });
     }
-    this.forgetList(modulePath);
-    return { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' };
+    const artifact = { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' as const };
+    await this.storeBehind('info', modulePath, version, async () => {
+      await this.versionLock.run(versionLockKey(modulePath, version), () => this.put(key, body));
+      this.forgetList(modulePath);
+    });
+    return artifact;
   }
 
   /** The origin's `.mod`, or null without asking when storage has settled the `.mod` already. */
@@ -252,22 +250,51 @@ export class CachingDepot implements Depot {
   }
 
   /**
-   * The `.mod` from storage, else from the origin (`fetching`, when a fetch is under way already),
-   * stored before it is answered.
+   * The origin's `.mod` (`fetching`, when a fetch is under way already), answered once checked and
+   * stored behind the answer; or, when storage has settled it, the stored `.mod` or the stored zip's
+   * go.mod.
    */
   private async fetchMod(modulePath: string, version: string, key: string, fetching?: Promise<Buffer | null>): Promise<Artifact> {
-    const [stored, zipBeside] = await Promise.all([this.readStored(key), this.hasStoredZip(modulePath, version)]);
-    if (stored !== null) return this.rememberSmall('mod', modulePath, version, stored, zipBeside);
-    // Beside a stored zip the .mod is the zip's go.mod, whatever the origin says: it is not asked.
-    const fromOrigin = zipBeside ? null : ((await fetching) ?? (await this.originMod(modulePath, version)));
+    const fromOrigin = await (fetching ?? this.modToFetch(modulePath, version, key));
+    if (fromOrigin === null) return this.settledMod(modulePath, version, key);
+    // A zip fetch may have committed the version meanwhile: the zip's go.mod is the answer then.
+    const confirmed = this.memory.get(memoryKey('mod', modulePath, version))?.artifact;
+    if (confirmed?.immutable === true) return confirmed;
+    const artifact = { ...this.rememberSmall('mod', modulePath, version, fromOrigin, false), cache: 'miss' as const };
+    await this.storeBehind('mod', modulePath, version, () =>
+      this.versionLock.run(versionLockKey(modulePath, version), async () => {
+        // A zip fetch may have stored the .mod since our look: that one stands.
+        if ((await this.statStored(key)) === null) await this.put(key, fromOrigin);
+      }),
+    );
+    return artifact;
+  }
+
+  /** The stored `.mod`, else the stored zip's go.mod (stored as the `.mod`), else the origin's. */
+  private settledMod(modulePath: string, version: string, key: string): Promise<Artifact> {
     return this.versionLock.run(versionLockKey(modulePath, version), async () => {
-      // A zip fetch may have committed the version since our look.
-      const [again, zipNow] = await Promise.all([this.readStored(key), this.hasStoredZip(modulePath, version)]);
-      if (again !== null) return this.rememberSmall('mod', modulePath, version, again, zipNow);
-      const body = zipNow ? await this.storedZipGoMod(modulePath, version) : (fromOrigin ?? (await this.originMod(modulePath, version)));
+      const [stored, zipBeside] = await Promise.all([this.readStored(key), this.hasStoredZip(modulePath, version)]);
+      if (stored !== null) return this.rememberSmall('mod', modulePath, version, stored, zipBeside);
+      const body = zipBeside ? await this.storedZipGoMod(modulePath, version) : await this.originMod(modulePath, version);
       await this.put(key, body);
-      return { ...this.rememberSmall('mod', modulePath, version, body, zipNow), cache: 'miss' };
+      return { ...this.rememberSmall('mod', modulePath, version, body, zipBeside), cache: 'miss' };
     });
+  }
+
+  /**
+   * Stores a small file just remembered (checked, and answered from memory from now on): the answer
+   * waits for no disk. Should the store fail, the file is forgotten, so that the next request fetches
+   * and stores it again. With other processes sharing the storage the store is awaited, since they look
+   * only at storage once the lease this fetch holds is released.
+   */
+  private async storeBehind(file: 'info' | 'mod', modulePath: string, version: string, store: () => Promise<void>): Promise<void> {
+    if (this.shared) return store();
+    const storing = store().catch((err: unknown) => {
+      this.memory.delete(memoryKey(file, modulePath, version));
+      this.logger.error({ err, module: modulePath, version, file }, 'could not store an answered file; it is fetched again when asked for');
+    });
+    this.storing.add(storing);
+    void storing.then(() => this.storing.delete(storing));
   }
 
   private async originMod(modulePath: string, version: string, signal?: AbortSignal): Promise<Buffer> {
@@ -350,7 +377,9 @@ export class CachingDepot implements Depot {
   }
 
   private async fetchZip(modulePath: string, version: string): Promise<Artifact> {
-    const again = await this.storedZip(modulePath, version);
+    // A fetch that ended between zip()'s look and this one has left the zip in memory; only another
+    // process sharing the storage can have stored it unseen.
+    const again = this.shared ? await this.storedZip(modulePath, version) : (this.memory.get(memoryKey('zip', modulePath, version))?.artifact ?? null);
     if (again !== null) return again;
     const infoKey = storageKey(modulePath, 'info', version);
     const modKey = storageKey(modulePath, 'mod', version);
@@ -430,7 +459,7 @@ export class CachingDepot implements Depot {
     return meter.size;
   }
 
-  /** The stored `.info` or `.mod` (from memory when it is there: remembered bodies are stored ones), else `fetch()`'s. */
+  /** The stored `.info` or `.mod` (from memory when it is there: remembered bodies are stored, or being stored behind their answer), else `fetch()`'s. */
   private async storedOr(file: 'info' | 'mod', modulePath: string, version: string, fetch: () => Promise<Buffer>): Promise<{ body: Buffer; stored: boolean }> {
     const remembered = this.memory.get(memoryKey(file, modulePath, version))?.artifact.body;
     if (remembered !== undefined) return { body: remembered, stored: true };
@@ -598,37 +627,6 @@ export class CachingDepot implements Depot {
       throw err;
     }
   }
-}
-
-/** A promise whose state and value can be read at once (a rejection counts as handled). */
-interface Watched<T> {
-  promise: Promise<T>;
-  state: 'pending' | 'fulfilled' | 'rejected';
-  value?: T;
-}
-
-function watch<T>(promise: Promise<T>): Watched<T> {
-  const watched: Watched<T> = { promise, state: 'pending' };
-  promise.then(
-    (value) => {
-      watched.state = 'fulfilled';
-      watched.value = value;
-    },
-    () => (watched.state = 'rejected'),
-  );
-  return watched;
-}
-
-/** Resolves once `promise` has settled (however) or `ms` have passed, whichever is first. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  const timeout = new AbortController();
-  await Promise.race([
-    promise.then(
-      () => timeout.abort(),
-      () => timeout.abort(),
-    ),
-    sleep(ms, undefined, { signal: timeout.signal }).catch(() => undefined),
-  ]);
 }
 
 function versionLockKey(modulePath: string, version: string): string {

@@ -49,12 +49,14 @@ export class PrefetchingDepot implements Depot {
 
   /**
    * Fetches nothing more ahead: the zips waiting for a turn are dropped and those under way finished
-   * (a graceful stop finishes the downloads in flight); resolves once they are.
+   * (a graceful stop finishes the downloads in flight); resolves once they are, and the inner depot
+   * has closed.
    */
   async close(): Promise<void> {
     this.closed = true;
     for (const { modulePath, version } of this.queue.splice(0)) this.pending.delete(`${modulePath}@${version}`);
     while (this.running.size > 0) await Promise.all(this.running);
+    await this.inner.close();
   }
 
   private prefetch(modulePath: string, version: string): void {

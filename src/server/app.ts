@@ -70,11 +70,12 @@ export interface GodepotServer {
   listen(host: string, port: number): Promise<{ url: string }>;
   /**
    * Graceful stop: no new connections, `/readyz` answers 503, idle connections are closed, requests in
-   * flight (a slow zip download included) finish, and so do zips being fetched ahead; resolves once
-   * every connection is gone and no zip is being fetched ahead.
+   * flight (a slow zip download included) finish, and so does what the depot began on its own (zips
+   * fetched ahead, files stored behind their answers); resolves once every connection is gone and the
+   * depot has closed.
    */
   close(): Promise<void>;
-  /** Cuts every connection at once, and close() stops waiting for zips fetched ahead: the forced end of a shutdown that took too long. */
+  /** Cuts every connection at once, and close() stops waiting for the depot: the forced end of a shutdown that took too long. */
   closeNow(): void;
 }
 
@@ -144,8 +145,7 @@ const textPlain = 'text/plain; charset=utf-8';
 export function createServer(options: ServerOptions): GodepotServer {
   const { sumdb, metrics, logger } = options;
   const prefetchZips = options.prefetchZips ?? 4;
-  const prefetching = prefetchZips > 0 ? new PrefetchingDepot(options.depot, { limit: prefetchZips, logger }) : null;
-  const depot = prefetching ?? options.depot;
+  const depot = prefetchZips > 0 ? new PrefetchingDepot(options.depot, { limit: prefetchZips, logger }) : options.depot;
   let forceStop = (): void => undefined;
   const forced = new Promise<void>((resolve) => (forceStop = resolve));
   const limits = { ...defaultLimits, ...options.limits };
@@ -465,8 +465,9 @@ export function createServer(options: ServerOptions): GodepotServer {
         server.close(() => {
           clearInterval(sweep);
           listening = false;
-          // Once no request waits for them: the zips being fetched ahead finish, as downloads in flight do.
-          void Promise.race([prefetching?.close(), forced]).then(() => resolve());
+          // Once no request waits for them: the zips being fetched ahead and the files being stored
+          // behind their answers finish, as downloads in flight do.
+          void Promise.race([depot.close(), forced]).then(() => resolve());
         });
         server.closeIdleConnections();
       });
