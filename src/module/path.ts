@@ -118,7 +118,22 @@ function firstElementCharOK(ch: string): boolean {
   return ch === '-' || ch === '.' || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z');
 }
 
+// Module paths found valid. One request checks its path many times over (parsing, storage keys, origin
+// URLs), so that after the first check each costs a look-up; the set is emptied when full.
+const validModulePaths = new Set<string>();
+const MAX_VALID_MODULE_PATHS = 4096;
+
 function modulePathProblem(modulePath: string): string | undefined {
+  if (validModulePaths.has(modulePath)) return undefined;
+  const problem = uncachedModulePathProblem(modulePath);
+  if (problem === undefined) {
+    if (validModulePaths.size >= MAX_VALID_MODULE_PATHS) validModulePaths.clear();
+    validModulePaths.add(modulePath);
+  }
+  return problem;
+}
+
+function uncachedModulePathProblem(modulePath: string): string | undefined {
   const problem = pathProblem(modulePath, 'module');
   if (problem !== undefined) return problem;
   const slash = modulePath.indexOf('/');
