@@ -7,7 +7,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { crc32, createInflateRaw, inflateRaw } from 'node:zlib';
+import { crc32, createInflateRaw, inflateRaw, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import { GodepotError } from '../errors.js';
 import { ZipError } from './ziperror.js';
@@ -57,10 +57,21 @@ function formatError(detail: string): ZipError {
   return new ZipError('INVALID_ZIP', `zip: not a valid zip file: ${detail}`);
 }
 
+// Entries this small are inflated on the main thread: for them a trip through the thread pool costs
+// more than the inflating.
+const INLINE_INFLATE = 64 << 10;
+
 // One inflate call sized to the output: zlib's default 16 KiB chunks would cost one trip through the
 // thread pool per chunk.
 function inflateWhole(compressed: Buffer, maxOutputLength: number): Promise<Buffer> {
   const chunkSize = Math.max(64, maxOutputLength);
+  if (compressed.length <= INLINE_INFLATE && maxOutputLength <= INLINE_INFLATE + 1) {
+    try {
+      return Promise.resolve(inflateRawSync(compressed, { maxOutputLength, chunkSize }));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
   return new Promise((resolve, reject) => {
     inflateRaw(compressed, { maxOutputLength, chunkSize }, (err, out) => (err === null ? resolve(out) : reject(err)));
   });
