@@ -96,7 +96,8 @@ async function spawnGodepot(options: GodepotOptions, storage: string, ownStorage
   });
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': by then its output has been read to the end, so `logs` holds every line.
+  const exited = new Promise<Exit>((resolve) => child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })));
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => (stderr += text));
 
