@@ -1,18 +1,21 @@
 // bench/proxy: godepot serve beside nginx serving the very same storage folder from disk, in one run:
 // requests/s and p99 latency for a cached .info, MB/s for a cached ≥50 MB .zip, godepot's peak RSS while
 // 64 clients download that zip at once, and the cold fill of the test module graph through godepot
-// against `go mod download` straight from the same upstream. Installs nginx and wrk with apt-get when
-// they are missing. godepot is measured with each worker count of --workers (default 1,2; `serve --workers`).
+// against `go mod download` straight from the same upstream (beside a bare forwarding proxy, the floor
+// of what any proxy written in Node adds here, and again with the upstream 20 ms away, as across a
+// network). Installs nginx and wrk with apt-get when they are missing. godepot is measured with each worker count of --workers (default 1,2; `serve --workers`).
 // The machines this runs on are shared and swing by a third from one run to the next, so every figure
 // is measured --rounds times (default 3), nginx and godepot taking turns within each round, and the
 // median is printed (peak RSS: the highest of the rounds).
 // Usage: npm run bench:proxy [-- --seconds N] [-- --rounds N] [-- --workers 1,2] [-- --cpu-prof DIR] [-- --cold-fill-only]
 // (--cold-fill-only measures the cold fill alone, without nginx, wrk or the 64 MB module).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startGodepot, type GodepotServer } from '../test/support/godepot-server.js';
 import { freePort } from '../test/support/gitdaemon.js';
@@ -30,6 +33,9 @@ const rounds = Number(arg('--rounds')) || 3;
 const cpuProfDir = arg('--cpu-prof');
 const bigMegabytes = 64;
 const coldRuns = 7;
+// The cold fill is measured again with every upstream answer this much delayed, fewer times (each takes seconds).
+const remoteLatencyMs = 20;
+const remoteRuns = 3;
 const coldFillOnly = process.argv.includes('--cold-fill-only');
 const workerCounts = (arg('--workers') ?? '1,2').split(',').map(Number);
 
@@ -159,37 +165,108 @@ async function coldDownload(goproxy: string, modules: string[]): Promise<number>
   }
 }
 
+/** Milliseconds of CPU the process `pid` has used so far, all its threads (libuv's pool included). */
+async function cpuMs(pid: number): Promise<number> {
+  let ns = 0;
+  for (const task of await readdir(`/proc/${pid}/task`)) {
+    const schedstat = await readFile(`/proc/${pid}/task/${task}/schedstat`, 'utf8').catch(() => '0');
+    ns += Number(schedstat.split(' ')[0]);
+  }
+  return ns / 1e6;
+}
+
+/** `coldDownload` through the server of `pid`, with the CPU milliseconds that server spent meanwhile. */
+async function measuredFill(url: string, pid: number, modules: string[]): Promise<{ seconds: number; cpu: number }> {
+  const before = await cpuMs(pid);
+  const seconds = await coldDownload(url, modules);
+  return { seconds, cpu: (await cpuMs(pid)) - before };
+}
+
+/** The bare forwarding proxy of bench/pass-through, started in front of `upstreamUrl`. */
+async function startPassThrough(upstreamUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./pass-through.js', import.meta.url)), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`pass-through exited with ${code}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
 /** A cold-fill row: `go mod download` of the graph through godepot against straight from the upstream. */
 function coldFillRow(what: string, versions: number, through: number, direct: number): string[] {
   return [`cold fill s (${versions} versions, ${what})`, through.toFixed(2), `${direct.toFixed(2)} direct`, `${(through / direct).toFixed(2)}x`, '<= 1.2x direct', through <= 1.2 * direct ? 'yes' : 'NO'];
 }
 
+interface ColdFills {
+  direct: number;
+  /** Through the bare forwarding proxy, and the CPU milliseconds it spent per fill. */
+  passThrough: number;
+  passThroughCpu: number;
+  fresh: number;
+  serving: number;
+  servingCpu: number;
+}
+
 /**
- * The cold fill, `coldRuns` rounds, each: straight from the upstream, through a godepot just started,
- * and through a godepot that has already filled itself with `warmUp[round]` (other modules of the same
- * upstream), as one that has been serving for a while would be. Every godepot starts with empty storage.
+ * The cold fill, `runs` rounds, each: straight from the upstream, through the bare forwarding proxy,
+ * through a godepot just started, and through a godepot that has already filled itself with
+ * `warmUp[round]` (other modules of the same upstream), as one that has been serving for a while would
+ * be. Every godepot starts with empty storage. Medians of the rounds.
  */
-async function coldFills(upstreamUrl: string, graph: string[], warmUp: string[][]): Promise<{ direct: number; fresh: number; serving: number }> {
+async function coldFills(upstreamUrl: string, graph: string[], warmUp: string[][], runs: number): Promise<ColdFills> {
   const direct: number[] = [];
+  const passThrough: Array<{ seconds: number; cpu: number }> = [];
   const fresh: number[] = [];
-  const serving: number[] = [];
-  for (let round = 0; round < coldRuns; round++) {
-    direct.push(await coldDownload(upstreamUrl, graph));
-    const started = await startGodepot({ upstream: upstreamUrl, discardLogs: true });
-    try {
-      fresh.push(await coldDownload(started.url, graph));
-    } finally {
-      await started.dispose();
+  const serving: Array<{ seconds: number; cpu: number }> = [];
+  const forwarding = await startPassThrough(upstreamUrl);
+  try {
+    // Its first requests open connections and compile its code: not part of any round.
+    await coldDownload(forwarding.url, warmUp[0]!);
+    for (let round = 0; round < runs; round++) {
+      direct.push(await coldDownload(upstreamUrl, graph));
+      passThrough.push(await measuredFill(forwarding.url, forwarding.pid, graph));
+      const started = await startGodepot({ upstream: upstreamUrl, discardLogs: true });
+      try {
+        fresh.push(await coldDownload(started.url, graph));
+      } finally {
+        await started.dispose();
+      }
+      const warm = await startGodepot({ upstream: upstreamUrl, discardLogs: true });
+      try {
+        await coldDownload(warm.url, warmUp[round]!);
+        serving.push(await measuredFill(warm.url, warm.pid, graph));
+      } finally {
+        await warm.dispose();
+      }
     }
-    const warm = await startGodepot({ upstream: upstreamUrl, discardLogs: true });
-    try {
-      await coldDownload(warm.url, warmUp[round]!);
-      serving.push(await coldDownload(warm.url, graph));
-    } finally {
-      await warm.dispose();
-    }
+  } finally {
+    await forwarding.stop();
   }
-  return { direct: median(direct), fresh: median(fresh), serving: median(serving) };
+  return {
+    direct: median(direct),
+    passThrough: median(passThrough.map((f) => f.seconds)),
+    passThroughCpu: median(passThrough.map((f) => f.cpu)),
+    fresh: median(fresh),
+    serving: median(serving.map((f) => f.seconds)),
+    servingCpu: median(serving.map((f) => f.cpu)),
+  };
+}
+
+/** The table rows of a coldFills() result; `where` says how far away the upstream is. */
+function coldFillRows(cold: ColdFills, versions: number, where: string): string[][] {
+  return [
+    coldFillRow(`godepot just started${where}`, versions, cold.fresh, cold.direct),
+    coldFillRow(`godepot already serving${where}`, versions, cold.serving, cold.direct),
+    [`  bare forwarding proxy, for reference${where}`, cold.passThrough.toFixed(2), `${cold.direct.toFixed(2)} direct`, `${(cold.passThrough / cold.direct).toFixed(2)}x`, '', ''],
+    [`  CPU ms per fill: godepot serving / forwarding proxy${where}`, cold.servingCpu.toFixed(0), `${cold.passThroughCpu.toFixed(0)} fwd`, `${(cold.servingCpu / cold.passThroughCpu).toFixed(2)}x`, '', ''],
+  ];
 }
 
 /** `coldRuns` sets of `count` small modules for godepot to fill itself with before the measured fill. */
@@ -229,12 +306,13 @@ async function main(): Promise<void> {
 
     const modules = graph.entries.map((e) => `${e.modulePath}@${e.version}`);
     const warmUp = await addWarmUpModules(graph.tree, join(work, 'warmup'), modules.length);
-    console.log(`cold fill: go mod download of ${modules.length} versions, ${coldRuns} rounds of direct / fresh godepot / serving godepot...`);
-    const cold = await coldFills(upstream.url, modules, warmUp);
-    const coldRows = [
-      coldFillRow('godepot just started', modules.length, cold.fresh, cold.direct),
-      coldFillRow('godepot already serving', modules.length, cold.serving, cold.direct),
-    ];
+    console.log(`cold fill: go mod download of ${modules.length} versions, ${coldRuns} rounds of direct / forwarding proxy / fresh godepot / serving godepot...`);
+    const coldRows = coldFillRows(await coldFills(upstream.url, modules, warmUp, coldRuns), modules.length, '');
+    // What a team sees when the upstream is across a network: every upstream answer delayed.
+    console.log(`cold fill again with the upstream ${remoteLatencyMs} ms away, ${remoteRuns} rounds...`);
+    upstream.fault('*', { delayMs: remoteLatencyMs });
+    coldRows.push(...coldFillRows(await coldFills(upstream.url, modules, warmUp, remoteRuns), modules.length, `, upstream ${remoteLatencyMs} ms away`));
+    upstream.clearFaults();
     if (big === undefined) {
       printTable([header, ...coldRows]);
       return;
