@@ -96,8 +96,8 @@ export class CachingDepot implements Depot {
   private readonly shared: boolean;
   /** Held, per module version, while its `.mod` or zip is committed. */
   private readonly versionLock = new KeyedLock();
-  /** Stores of `.info`/`.mod` files under way behind their answers (storeBehind). */
-  private readonly storing = new Set<Promise<void>>();
+  /** What the depot began on its own and close() waits for: stores behind answers, `.mod` fetches along with a `.info`. */
+  private readonly background = new Set<Promise<void>>();
   /** Counts `.info` commits, so that a list made while one happened is not remembered without it. */
   private infoCommits = 0;
   private readonly counters: Record<Route, Record<CacheResult, Counter.Internal>>;
@@ -167,9 +167,9 @@ export class CachingDepot implements Depot {
     return this.answer('zip', this.flight.run(key, () => this.fetchZip(modulePath, version), this.waitOptions('zip', signal)));
   }
 
-  /** Resolves once every store begun behind an answer has ended; fetches ahead are the caller's. */
+  /** Resolves once the stores behind answers and the `.mod` fetches along with a `.info` have ended; fetches ahead are the caller's. */
   async close(): Promise<void> {
-    while (this.storing.size > 0) await Promise.all(this.storing);
+    while (this.background.size > 0) await Promise.all(this.background);
   }
 
   // The hit path: a map lookup, a clock read for mutable answers, a counter. Keys are only ever stored
@@ -226,9 +226,12 @@ export class CachingDepot implements Depot {
     const body = await this.origin.info(modulePath, version);
     verifyInfo(modulePath, version, body);
     if (mod !== null && !this.flight.has(modKey)) {
-      this.flight.run(modKey, () => this.fetchMod(modulePath, version, modKey, mod)).catch((err: unknown) => {
-        this.logger.debug({ err, module: modulePath, version }, 'fetching the .mod along with the .info failed');
-      });
+      this.inBackground(
+        this.flight.run(modKey, () => this.fetchMod(modulePath, version, modKey, mod)).then(
+          () => undefined,
+          (err: unknown) => this.logger.debug({ err, module: modulePath, version }, 'fetching the .mod along with the .info failed'),
+        ),
+      );
     }
     const artifact = { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' as const };
     await this.storeBehind('info', modulePath, version, async () => {
@@ -289,12 +292,18 @@ export class CachingDepot implements Depot {
    */
   private async storeBehind(file: 'info' | 'mod', modulePath: string, version: string, store: () => Promise<void>): Promise<void> {
     if (this.shared) return store();
-    const storing = store().catch((err: unknown) => {
-      this.memory.delete(memoryKey(file, modulePath, version));
-      this.logger.error({ err, module: modulePath, version, file }, 'could not store an answered file; it is fetched again when asked for');
-    });
-    this.storing.add(storing);
-    void storing.then(() => this.storing.delete(storing));
+    this.inBackground(
+      store().catch((err: unknown) => {
+        this.memory.delete(memoryKey(file, modulePath, version));
+        this.logger.error({ err, module: modulePath, version, file }, 'could not store an answered file; it is fetched again when asked for');
+      }),
+    );
+  }
+
+  /** Tracks `task`, which never rejects, until it ends: close() waits for it. */
+  private inBackground(task: Promise<void>): void {
+    this.background.add(task);
+    void task.then(() => this.background.delete(task));
   }
 
   private async originMod(modulePath: string, version: string, signal?: AbortSignal): Promise<Buffer> {

@@ -149,6 +149,9 @@ test('close() drops the zips waiting for a turn, finishes those under way, and f
   await sleep(50);
   await w.depot.close();
   assert.notEqual(await w.storage.stat('example.com/first/@v/v1.0.0.ziphash'), null, 'the zip under way was finished');
+  // The inner depot closed too: what it answered and stores behind the answers is stored.
+  assert.notEqual(await w.storage.stat('example.com/second/@v/v1.0.0.info'), null, 'the .info answered was stored');
+  assert.notEqual(await w.storage.stat('example.com/second/@v/v1.0.0.mod'), null, 'the .mod fetched along was stored');
   const third = await w.add('example.com/third');
   await w.depot.info(third.modulePath, 'v1.0.0');
   await sleep(100);
