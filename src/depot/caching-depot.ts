@@ -71,9 +71,8 @@ const ENTRY_OVERHEAD = 256;
  * whole), then the answer. A missed `.info` or `.mod` is answered from memory once checked and stored
  * behind its answer: go asks for them one after the other, and a disk commit before each answer would
  * be most of the time a cold fill takes (close() waits for those stores). One fetch per file at a time
- * (Flight). `list` and `@latest` are the origin's
- * answers at most listTtlMs old, merged with what storage holds; when the origin fails they come from
- * storage (cache `stale`, logged).
+ * (Flight). `list` and `@latest` are the origin's answers at most listTtlMs old, merged with what
+ * storage holds; when the origin fails they come from storage (cache `stale`, logged).
  *
  * The zip is the module's content, so its go.mod is the truth for the `.mod`: a `.mod` is answered as
  * immutable only once a zip beside it has shown the same go.mod. A `.mod` fetched alone is stored and
@@ -253,12 +252,19 @@ export class CachingDepot implements Depot {
   }
 
   /**
-   * The origin's `.mod` (`fetching`, when a fetch is under way already), answered once checked and
-   * stored behind the answer; or, when storage has settled it, the stored `.mod` or the stored zip's
-   * go.mod.
+   * The stored `.mod`, else the origin's (`fetching`, when a fetch is under way already), answered once
+   * checked and stored behind the answer; beside a stored zip, the zip's go.mod.
    */
   private async fetchMod(modulePath: string, version: string, key: string, fetching?: Promise<Buffer | null>): Promise<Artifact> {
-    const fromOrigin = await (fetching ?? this.modToFetch(modulePath, version, key));
+    let fromOrigin: Buffer | null;
+    if (fetching !== undefined) {
+      fromOrigin = await fetching;
+    } else {
+      const [stored, zipBeside] = await Promise.all([this.readStored(key), this.hasStoredZip(modulePath, version)]);
+      if (stored !== null) return this.rememberSmall('mod', modulePath, version, stored, zipBeside);
+      // Beside a stored zip the .mod is the zip's go.mod, whatever the origin says: it is not asked.
+      fromOrigin = zipBeside ? null : await this.originMod(modulePath, version);
+    }
     if (fromOrigin === null) return this.settledMod(modulePath, version, key);
     // A zip fetch may have committed the version meanwhile: the zip's go.mod is the answer then.
     const confirmed = this.memory.get(memoryKey('mod', modulePath, version))?.artifact;
