@@ -35,6 +35,7 @@ interface ServeFlags {
   sumdbKey?: string;
   config?: string;
   listTtl?: string;
+  prefetch?: string;
   upstreamTimeout?: string;
   shutdownTimeout?: string;
   logLevel?: string;
@@ -58,6 +59,7 @@ export function serveCommand(): Command {
     .option('--sumdb-key <keyfile>', 'the signer key of that database, as `godepot sumdb key generate <name> --output <keyfile>` writes it')
     .option('--config <file>', 'YAML or JSON file of these settings (also GODEPOT_CONFIG)')
     .option('--list-ttl <seconds>', 'how long an upstream list or @latest answer is reused (default 60)')
+    .option('--prefetch <n>', 'zips fetched ahead at a time once their .info had to be fetched, since go asks for them next; 0 for none (default 4)')
     .option('--upstream-timeout <seconds>', 'time limit of one upstream request (default 30)')
     .option('--shutdown-timeout <seconds>', 'how long a graceful shutdown may wait for requests in flight (default 30)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
@@ -81,6 +83,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     'sumdb-key': flags.sumdbKey,
     config: flags.config,
     'list-ttl': flags.listTtl,
+    prefetch: flags.prefetch,
     'upstream-timeout': flags.upstreamTimeout,
     'shutdown-timeout': flags.shutdownTimeout,
     'log-level': flags.logLevel,
@@ -131,6 +134,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     // A key no module can have: its stat answers "absent" while the folder can be read, and fails when it cannot.
     storageProbe: async () => void (await disk.stat('readyz')),
     bundleImport: config.importToken === null ? undefined : { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal }) },
+    prefetchZips: config.prefetch,
   });
 
   const { host, port } = config.listen;

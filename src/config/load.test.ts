@@ -43,6 +43,7 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     sumdbHost: null,
     sumdbKey: null,
     listTtl: 60,
+    prefetch: 4,
     upstreamTimeout: 30,
     shutdownTimeout: 30,
     logLevel: 'info',
@@ -144,9 +145,10 @@ test('precedence: defaults < config file < GODEPOT_* < flags, key by key', async
   assert.deepEqual(fromEnv.private, ['*.corp.example.com', 'example.com/priv']);
   assert.equal(fromEnv.upstream, 'http://file.example');
 
-  const fromFlags = await loadConfig(sources({ env, flags: { listen: ':6000', 'list-ttl': '0', private: '', 'upstream-timeout': '2.5' } }));
+  const fromFlags = await loadConfig(sources({ env, flags: { listen: ':6000', 'list-ttl': '0', private: '', 'upstream-timeout': '2.5', prefetch: '0' } }));
   assert.deepEqual(fromFlags.listen, { host: '0.0.0.0', port: 6000 });
   assert.equal(fromFlags.listTtl, 0);
+  assert.equal(fromFlags.prefetch, 0);
   // an empty flag is a value: no private patterns
   assert.deepEqual(fromFlags.private, []);
   assert.equal(fromFlags.upstreamTimeout, 2.5);
@@ -179,11 +181,14 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { sumdb: 'sum.example.org' } }), '--sumdb: invalid GOSUMDB "sum.example.org": malformed verifier id'],
     [sources({ flags: { 'list-ttl': 'soon' } }), '--list-ttl: must be a number of seconds'],
     [sources({ env: { GODEPOT_UPSTREAM_TIMEOUT: '0' } }), 'GODEPOT_UPSTREAM_TIMEOUT: must be more than 0'],
+    [sources({ flags: { prefetch: 'many' } }), '--prefetch: must be a whole number'],
+    [sources({ env: { GODEPOT_PREFETCH: '65' } }), 'GODEPOT_PREFETCH: must be at most 64'],
+    [sources({ cwd, flags: { config: await write('prefetch.yaml', 'prefetch: 1.5\n') } }), 'config file prefetch.yaml: prefetch: must be a whole number'],
     [sources({ flags: { 'log-level': 'loud' } }), '--log-level: must be one of trace, debug, info, warn, error, fatal, silent'],
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, upstream-timeout, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token)'],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],

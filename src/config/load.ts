@@ -81,6 +81,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     sumdbHost: p['sumdb-host'],
     sumdbKey: p['sumdb-key'] === null ? null : resolve(bases['sumdb-key'] ?? cwd, p['sumdb-key']),
     listTtl: p['list-ttl'],
+    prefetch: p.prefetch,
     upstreamTimeout: p['upstream-timeout'],
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,

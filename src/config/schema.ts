@@ -20,6 +20,7 @@ export const configKeys = [
   'sumdb-host',
   'sumdb-key',
   'list-ttl',
+  'prefetch',
   'upstream-timeout',
   'shutdown-timeout',
   'log-level',
@@ -49,6 +50,8 @@ export interface ServeConfig {
   sumdbKey: string | null;
   /** Seconds an upstream `list`/`@latest` answer is reused. */
   listTtl: number;
+  /** Zips fetched ahead at a time once their `.info` had to be fetched; 0 fetches none ahead. */
+  prefetch: number;
   /** Seconds an upstream request may take. */
   upstreamTimeout: number;
   /** Seconds a graceful shutdown may take before the remaining connections are cut. */
@@ -136,6 +139,13 @@ function seconds(min: number, inclusive: boolean) {
     .pipe(bound.finite());
 }
 
+// A whole number from `min` to `max`, as a number (file) or digits (flag, variable, file).
+function count(min: number, max: number) {
+  return z
+    .union([z.number(), z.string().regex(/^\s*[0-9]+\s*$/).transform(Number)], { error: 'must be a whole number' })
+    .pipe(z.number().int({ error: 'must be a whole number' }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
+}
+
 // A count of processes, or `auto` for one per core this process may use.
 const workers = z
   .union([z.number(), z.string().trim()], { error: 'must be a whole number or auto' })
@@ -162,6 +172,7 @@ export const settingSchemas = {
   }),
   'sumdb-key': optionalText,
   'list-ttl': seconds(0, true),
+  prefetch: count(0, 64),
   'upstream-timeout': seconds(0, false),
   'shutdown-timeout': seconds(0, true),
   'log-level': z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
@@ -185,6 +196,7 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'sumdb-host': '',
   'sumdb-key': '',
   'list-ttl': '60',
+  prefetch: '4',
   'upstream-timeout': '30',
   'shutdown-timeout': '30',
   'log-level': 'info',

@@ -1,11 +1,11 @@
 // What operators and HTTP caches see: /healthz, /readyz and /metrics counting requests, hits and misses,
-// and immutable files served with a strong ETag, 304 on If-None-Match and byte ranges.
+// immutable files served with a strong ETag, 304 on If-None-Match and byte ranges, and --prefetch.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { filesUnder, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
@@ -108,4 +108,22 @@ test('list is not cached as immutable', async () => {
   assert.deepEqual(versions.sort(), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0-beta.1']);
   assert.equal(list.headers.get('etag'), null);
   assert.doesNotMatch(list.headers.get('cache-control') ?? '', /immutable|max-age=\d{6,}/);
+});
+
+test('--prefetch: after a .info miss the zip is fetched ahead by default, and not at all with --prefetch 0', async () => {
+  const ahead = graph.entry('example.com/deep/a', 'v1.0.0');
+  const notAhead = graph.entry('example.com/deep/b', 'v1.0.0');
+  const quiet = await startGodepot({ upstream: upstream.url, args: ['--prefetch', '0'] });
+  try {
+    assert.equal((await fetch(godepot.url + ahead.urls.info)).status, 200);
+    assert.equal((await fetch(quiet.url + notAhead.urls.info)).status, 200);
+    // Stopped gracefully: its stores are done, and a fetch ahead would have been too.
+    await quiet.stop();
+    for (let i = 0; i < 100 && upstream.countOf(ahead.urls.zip) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(upstream.countOf(ahead.urls.zip), 1, 'the default fetched the zip ahead');
+    assert.equal(upstream.countOf(notAhead.urls.zip), 0, '--prefetch 0 fetched no zip');
+    assert.ok((await filesUnder(quiet.storage)).includes(notAhead.urls.info.slice(1)), 'the .info answered was stored');
+  } finally {
+    await quiet.dispose();
+  }
 });
