@@ -105,6 +105,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   const member = cluster.isWorker ? joinCluster() : null;
   const metrics = createMetrics();
+  // Each scrape, whichever worker it reaches, counts every worker.
+  const clusterMetrics = member?.shareMetrics(metrics.registry);
   await prepareStorageFolder(config.storage);
   const disk = new DiskStorage({ root: config.storage });
   // The key every served or uploaded bundle must be signed with.
@@ -135,6 +137,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     storageProbe: async () => void (await disk.stat('readyz')),
     bundleImport: config.importToken === null ? undefined : { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal }) },
     prefetchZips: config.prefetch,
+    metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),
   });
 
   const { host, port } = config.listen;

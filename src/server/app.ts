@@ -57,6 +57,8 @@ export interface ServerOptions {
   limits?: Partial<ServerLimits>;
   /** Bundle uploads (POST /admin/bundles); refused as an unknown endpoint when absent. */
   bundleImport?: BundleImport;
+  /** The body of `/metrics`; by default this process's metrics (a cluster worker's answers for every worker). */
+  metricsExposition?: () => Promise<string>;
   /**
    * Zips fetched ahead, at most at a time, once their `.info` had to be fetched, since go asks for them
    * next (PrefetchingDepot); 0 fetches none ahead. Default 4.
@@ -378,7 +380,7 @@ export function createServer(options: ServerOptions): GodepotServer {
       }
       case 'readyz':
       case 'metrics': {
-        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe }) : metricsText(metrics);
+        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe }) : metricsText(metrics, options.metricsExposition);
         answer.then(
           (a) => {
             const sent = sendPlain(res, request.head, requestId, a);

@@ -1,11 +1,14 @@
 // `godepot serve --workers N`: the primary process forks N workers, each running the whole server on the
 // one listening socket, and serves nothing itself. It holds the cross-process single-flight leases
-// (depot/cross-process-flight.ts), prints the one `listening` line once every worker listens, replaces
-// a worker that dies, and on SIGTERM or SIGINT has every worker finish its requests and stop.
+// (depot/cross-process-flight.ts), gathers every worker's metrics for a scrape (cluster-metrics.ts),
+// prints the one `listening` line once every worker listens, replaces a worker that dies, and on SIGTERM
+// or SIGINT has every worker finish its requests and stop.
 import cluster, { type Worker } from 'node:cluster';
+import type { Registry } from 'prom-client';
 import { LeaseClient, LeaseTable } from '../depot/cross-process-flight.js';
 import type { RunLease } from '../depot/flight.js';
 import type { Logger } from '../telemetry/logger.js';
+import { MetricsGatherer, WorkerMetrics, type MetricsMessage } from './cluster-metrics.js';
 
 /** Worker → primary: the worker listens; the fields of its `listening` line. */
 interface ListeningMessage {
@@ -19,6 +22,9 @@ interface StopMessage {
 function isListening(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && 'godepotListening' in message;
 }
+
+// How long a scrape of /metrics waits for every worker's part.
+const metricsTimeoutMs = 5000;
 
 export interface PrimaryOptions {
   workers: number;
@@ -42,6 +48,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     timeoutMs: options.leaseTimeoutMs,
     onTimeout: (key, owner) => logger.warn({ key, pid: cluster.workers?.[owner]?.process.pid }, 'single-flight lease held too long: passed on'),
   });
+  const gatherer = new MetricsGatherer({
+    workers: () => Object.values(cluster.workers ?? {}).flatMap((worker) => (worker?.isConnected() === true ? [worker.id] : [])),
+    send: (id, message: MetricsMessage) => {
+      const worker = cluster.workers?.[id];
+      if (worker?.isConnected() === true) worker.send(message);
+    },
+    timeoutMs: metricsTimeoutMs,
+  });
   const listening = new Set<number>();
   let started = false;
   let stopping = false;
@@ -51,7 +65,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     const fork = (): void => {
       const worker = cluster.fork();
       worker.on('message', (message: unknown) => {
-        if (leases.receive(worker.id, message) || !isListening(message)) return;
+        if (leases.receive(worker.id, message) || gatherer.receive(worker.id, message) || !isListening(message)) return;
         listening.add(worker.id);
         if (started) {
           logger.info({ pid: worker.process.pid }, 'worker replaced');
@@ -68,6 +82,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
 
     cluster.on('exit', (worker: Worker, code: number | null, signal: NodeJS.Signals | null) => {
       leases.dropOwner(worker.id);
+      gatherer.dropWorker(worker.id);
       const wasListening = listening.delete(worker.id);
       if (!stopping) {
         if (wasListening) {
@@ -114,6 +129,8 @@ export interface ClusterMember {
   lease: RunLease;
   /** Has the primary print the `listening` line, once every worker listens. */
   reportListening(fields: Record<string, unknown>): void;
+  /** Gives the primary this worker's metrics for every scrape; the result asks it for every worker's. */
+  shareMetrics(registry: Registry): WorkerMetrics;
   /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
   onStopRequest(stop: () => void): void;
   /** Lets the worker exit: the IPC channel would keep it alive. */
@@ -122,18 +139,20 @@ export interface ClusterMember {
 
 /** Joins the cluster as a worker (only call in one). */
 export function joinCluster(): ClusterMember {
-  const client = new LeaseClient({
+  const channel = {
     get connected() {
       return process.connected;
     },
-    send: (message) => process.send!(message),
-    onMessage: (listener) => process.on('message', listener),
-  });
+    send: (message: unknown) => void process.send!(message),
+    onMessage: (listener: (message: unknown) => void) => void process.on('message', listener),
+  };
+  const client = new LeaseClient(channel);
   // Ctrl-C reaches the whole process group: the primary relays it, once, as a stop request.
   process.on('SIGINT', () => undefined);
   return {
     lease: client,
     reportListening: (fields) => process.send!({ godepotListening: fields } satisfies ListeningMessage),
+    shareMetrics: (registry) => new WorkerMetrics(channel, registry),
     onStopRequest(stop) {
       process.on('message', (message: unknown) => {
         if (typeof message === 'object' && message !== null && 'godepotStop' in message) stop();

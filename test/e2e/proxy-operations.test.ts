@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { filesUnder, startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { sample } from '../support/metrics.js';
 import { buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
@@ -28,18 +29,6 @@ after(async () => {
   await upstream?.stop();
   await rm(work, { recursive: true, force: true });
 });
-
-/** The value of the sample `name{labels}` in a Prometheus text exposition (labels in any order), or 0. */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match?.[1] !== name) continue;
-    const have = new Map([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) total += Number(match[3]);
-  }
-  return total;
-}
 
 test('/healthz and /readyz answer 200', async () => {
   assert.equal((await fetch(godepot.url + '/healthz')).status, 200);

@@ -1,6 +1,7 @@
 // `godepot serve --workers 2`: two processes on one socket behave as one proxy. go builds through it,
 // concurrent cold requests spread over both workers still cause one upstream fetch, a worker that dies
-// is replaced while the other keeps serving, and SIGTERM lets an in-flight download finish, exit 0.
+// is replaced while the other keeps serving, /metrics counts both, and SIGTERM lets an in-flight
+// download finish, exit 0.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { getDigest, sha256, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { makeGoWorld } from '../support/go.js';
+import { sample } from '../support/metrics.js';
 import { addBigModule, buildModuleGraph, consumerOutput, writeConsumer, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { fiftyColdRequests } from './cold-requests.js';
@@ -86,6 +88,37 @@ test('50 concurrent cold requests for one zip, answered by both workers: one ups
   await fiftyColdRequests(godepot, upstream, big, agent, 800);
   await sleep(200);
   assert.equal(answeringProcesses(big.modulePath).size, 2, 'both workers answered some of the requests');
+});
+
+test('/metrics counts every worker, whichever one answers the scrape', async () => {
+  const mod = graph.entries[1]!.urls.mod;
+  const served = (text: string): number => sample(text, 'godepot_requests_total', { route: 'mod', status: '200' });
+  // Each scrape on a connection of its own, all at once, so that the kernel spreads them over the
+  // workers; each says which process answered in its request id.
+  const scrapes = async (count: number): Promise<Array<{ process: string; text: string }>> =>
+    Promise.all(
+      Array.from({ length: count }, async () => {
+        const own = new Agent({ connections: 1 });
+        try {
+          const res = await request(godepot.url + '/metrics', { dispatcher: own });
+          assert.equal(res.statusCode, 200);
+          return { process: String(res.headers['x-request-id']).replace(/-[0-9a-z]+$/, ''), text: await res.body.text() };
+        } finally {
+          await own.close();
+        }
+      }),
+    );
+  const before = served((await scrapes(1))[0]!.text);
+  const answers = await Promise.all(Array.from({ length: 50 }, () => get(mod)));
+  for (const answer of answers) assert.equal(answer.status, 200);
+  const answeredBy = new Set<string>();
+  for (let burst = 0; burst < 10 && answeredBy.size < 2; burst++) {
+    for (const scrape of await scrapes(12)) {
+      assert.equal(served(scrape.text), before + 50, `the scrape answered by ${scrape.process} counts all 50 requests`);
+      answeredBy.add(scrape.process);
+    }
+  }
+  assert.equal(answeredBy.size, 2, 'both workers answered scrapes');
 });
 
 test('a killed worker is logged and replaced; serving goes on', async () => {

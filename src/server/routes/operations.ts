@@ -29,7 +29,7 @@ export async function readyz(state: { listening: boolean; closing: boolean; prob
   return { status: 200, contentType: textPlain, body: 'ready\n' };
 }
 
-/** `/metrics`: the Prometheus text exposition of every godepot metric. */
-export async function metricsText(metrics: Metrics): Promise<OperationsAnswer> {
-  return { status: 200, contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+/** `/metrics`: the Prometheus text exposition of every godepot metric (of every worker, through `exposition`, in a cluster). */
+export async function metricsText(metrics: Metrics, exposition?: () => Promise<string>): Promise<OperationsAnswer> {
+  return { status: 200, contentType: metrics.registry.contentType, body: await (exposition?.() ?? metrics.registry.metrics()) };
 }
