@@ -14,20 +14,23 @@ function isLeaseMessage(message: unknown): message is LeaseMessage {
   return typeof message === 'object' && message !== null && 'godepotLease' in message;
 }
 
-/** A worker's end of the IPC channel: `process.send` and `process` `message` events in a cluster worker. */
-export interface LeaseChannel {
-  /** False once the primary is gone; runs then go ahead without a lease. */
+/**
+ * A worker's end of the cluster's IPC channel (`process.send` and `process` `message` events in a
+ * cluster worker), sending messages `M` to the primary; the other protocols of the cluster use it too.
+ */
+export interface WorkerChannel<M> {
+  /** False once the primary is gone. */
   readonly connected: boolean;
-  send(message: LeaseMessage): void;
+  send(message: M): void;
   onMessage(listener: (message: unknown) => void): void;
 }
 
-/** The worker side: runs a fetch while holding the primary's lease on its key. */
+/** The worker side: runs a fetch while holding the primary's lease on its key (without a primary, at once). */
 export class LeaseClient {
   private nextId = 0;
   private readonly waiting = new Map<number, () => void>();
 
-  constructor(private readonly channel: LeaseChannel) {
+  constructor(private readonly channel: WorkerChannel<LeaseMessage>) {
     channel.onMessage((message) => {
       if (!isLeaseMessage(message) || message.godepotLease !== 'granted') return;
       this.waiting.get(message.id)?.();

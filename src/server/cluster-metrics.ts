@@ -4,6 +4,7 @@
 // scrape so counts the whole server, instead of one worker chosen by the kernel, whose counters would
 // seem to jump back and forth between scrapes.
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
+import type { WorkerChannel } from '../depot/cross-process-flight.js';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -18,21 +19,13 @@ function isMetricsMessage(message: unknown): message is MetricsMessage {
   return typeof message === 'object' && message !== null && 'godepotMetrics' in message;
 }
 
-/** A worker's end of the IPC channel (`process.send` and `message` events in a cluster worker). */
-export interface MetricsChannel {
-  /** False once the primary is gone; a worker then answers with its own metrics. */
-  readonly connected: boolean;
-  send(message: MetricsMessage): void;
-  onMessage(listener: (message: unknown) => void): void;
-}
-
-/** The worker side: gives the primary this worker's metrics, and asks it for everybody's. */
+/** The worker side: gives the primary this worker's metrics, and asks it for everybody's (without a primary, answers with its own). */
 export class WorkerMetrics {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>();
 
   constructor(
-    private readonly channel: MetricsChannel,
+    private readonly channel: WorkerChannel<MetricsMessage>,
     private readonly registry: Registry,
   ) {
     channel.onMessage((message) => {
