@@ -1,9 +1,9 @@
 // bench/proxy: godepot serve beside nginx serving the very same storage folder from disk, in one run:
 // requests/s and p99 latency for a cached .info, MB/s for a cached ≥50 MB .zip, godepot's peak RSS while
 // 64 clients download that zip at once, and the cold fill of the test module graph through godepot
-// against `go mod download` straight from the same upstream (beside a bare forwarding proxy, the floor
-// of what any proxy written in Node adds here, and again with the upstream 20 ms away, as across a
-// network). Installs nginx and wrk with apt-get when they are missing. godepot is measured with each worker count of --workers (default 1,2; `serve --workers`).
+// against `go mod download` straight from the same upstream (beside two bare forwarding proxies, one in
+// Node and one in Go, the floor of what putting any proxy on loopback adds here, and again with the
+// upstream 20 ms away, as across a network). Installs nginx and wrk with apt-get when they are missing. godepot is measured with each worker count of --workers (default 1,2; `serve --workers`).
 // The machines this runs on are shared and swing by a third from one run to the next, so every figure
 // is measured --rounds times (default 3), nginx and godepot taking turns within each round, and the
 // median is printed (peak RSS: the highest of the rounds).
@@ -176,18 +176,21 @@ async function cpuMs(pid: number): Promise<number> {
 }
 
 /** `coldDownload` through the server of `pid`, with the CPU milliseconds that server spent meanwhile. */
-async function measuredFill(url: string, pid: number, modules: string[]): Promise<{ seconds: number; cpu: number }> {
+async function measuredFill(url: string, pid: number, modules: string[]): Promise<Fill> {
   const before = await cpuMs(pid);
   const seconds = await coldDownload(url, modules);
   return { seconds, cpu: (await cpuMs(pid)) - before };
 }
 
-/** The bare forwarding proxy of bench/pass-through, started in front of `upstreamUrl`. */
-async function startPassThrough(upstreamUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./pass-through.js', import.meta.url)), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * A bare forwarding proxy (`command` plus the upstream URL: bench/pass-through or the binary of
+ * bench/pass-through-go), started in front of `upstreamUrl`; it prints its own URL once it listens.
+ */
+async function startPassThrough(command: string[], upstreamUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(command[0]!, [...command.slice(1), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`pass-through exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}`)));
   });
   return {
     url,
@@ -199,39 +202,56 @@ async function startPassThrough(upstreamUrl: string): Promise<{ url: string; pid
   };
 }
 
+/** Builds bench/pass-through-go into `dir` with the go that runs the fills; it needs nothing but the standard library. */
+async function buildGoPassThrough(dir: string): Promise<string> {
+  const bin = join(dir, 'pass-through-go');
+  const source = fileURLToPath(new URL('../../bench/pass-through-go', import.meta.url));
+  await execFileAsync('go', ['build', '-o', bin, '.'], { cwd: source, env: { ...process.env, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' } });
+  return bin;
+}
+
 /** A cold-fill row: `go mod download` of the graph through godepot against straight from the upstream. */
 function coldFillRow(what: string, versions: number, through: number, direct: number): string[] {
   return [`cold fill s (${versions} versions, ${what})`, through.toFixed(2), `${direct.toFixed(2)} direct`, `${(through / direct).toFixed(2)}x`, '<= 1.2x direct', through <= 1.2 * direct ? 'yes' : 'NO'];
 }
 
+/** Seconds of a fill and the CPU milliseconds the server in front spent on it. */
+interface Fill {
+  seconds: number;
+  cpu: number;
+}
+
 interface ColdFills {
   direct: number;
-  /** Through the bare forwarding proxy, and the CPU milliseconds it spent per fill. */
-  passThrough: number;
-  passThroughCpu: number;
+  /** Through the bare forwarding proxies, in Node and in Go. */
+  passThrough: Fill;
+  goPassThrough: Fill;
   fresh: number;
-  serving: number;
-  servingCpu: number;
+  serving: Fill;
 }
 
 /**
- * The cold fill, `runs` rounds, each: straight from the upstream, through the bare forwarding proxy,
+ * The cold fill, `runs` rounds, each: straight from the upstream, through the bare forwarding proxies,
  * through a godepot just started, and through a godepot that has already filled itself with
  * `warmUp[round]` (other modules of the same upstream), as one that has been serving for a while would
  * be. Every godepot starts with empty storage. Medians of the rounds.
  */
-async function coldFills(upstreamUrl: string, graph: string[], warmUp: string[][], runs: number): Promise<ColdFills> {
+async function coldFills(upstreamUrl: string, goPassThroughBin: string, graph: string[], warmUp: string[][], runs: number): Promise<ColdFills> {
   const direct: number[] = [];
-  const passThrough: Array<{ seconds: number; cpu: number }> = [];
+  const passThrough: Fill[] = [];
+  const goPassThrough: Fill[] = [];
   const fresh: number[] = [];
-  const serving: Array<{ seconds: number; cpu: number }> = [];
-  const forwarding = await startPassThrough(upstreamUrl);
+  const serving: Fill[] = [];
+  const forwarding = await startPassThrough([process.execPath, fileURLToPath(new URL('./pass-through.js', import.meta.url))], upstreamUrl);
+  const goForwarding = await startPassThrough([goPassThroughBin], upstreamUrl);
   try {
-    // Its first requests open connections and compile its code: not part of any round.
+    // Their first requests open connections (and compile the Node one's code): not part of any round.
     await coldDownload(forwarding.url, warmUp[0]!);
+    await coldDownload(goForwarding.url, warmUp[0]!);
     for (let round = 0; round < runs; round++) {
       direct.push(await coldDownload(upstreamUrl, graph));
       passThrough.push(await measuredFill(forwarding.url, forwarding.pid, graph));
+      goPassThrough.push(await measuredFill(goForwarding.url, goForwarding.pid, graph));
       const started = await startGodepot({ upstream: upstreamUrl, discardLogs: true });
       try {
         fresh.push(await coldDownload(started.url, graph));
@@ -248,24 +268,22 @@ async function coldFills(upstreamUrl: string, graph: string[], warmUp: string[][
     }
   } finally {
     await forwarding.stop();
+    await goForwarding.stop();
   }
-  return {
-    direct: median(direct),
-    passThrough: median(passThrough.map((f) => f.seconds)),
-    passThroughCpu: median(passThrough.map((f) => f.cpu)),
-    fresh: median(fresh),
-    serving: median(serving.map((f) => f.seconds)),
-    servingCpu: median(serving.map((f) => f.cpu)),
-  };
+  const medianFill = (fills: Fill[]): Fill => ({ seconds: median(fills.map((f) => f.seconds)), cpu: median(fills.map((f) => f.cpu)) });
+  return { direct: median(direct), passThrough: medianFill(passThrough), goPassThrough: medianFill(goPassThrough), fresh: median(fresh), serving: medianFill(serving) };
 }
 
 /** The table rows of a coldFills() result; `where` says how far away the upstream is. */
 function coldFillRows(cold: ColdFills, versions: number, where: string): string[][] {
+  const reference = (what: string, fill: Fill): string[] => [`  ${what}, for reference${where}`, fill.seconds.toFixed(2), `${cold.direct.toFixed(2)} direct`, `${(fill.seconds / cold.direct).toFixed(2)}x`, '', ''];
   return [
     coldFillRow(`godepot just started${where}`, versions, cold.fresh, cold.direct),
-    coldFillRow(`godepot already serving${where}`, versions, cold.serving, cold.direct),
-    [`  bare forwarding proxy, for reference${where}`, cold.passThrough.toFixed(2), `${cold.direct.toFixed(2)} direct`, `${(cold.passThrough / cold.direct).toFixed(2)}x`, '', ''],
-    [`  CPU ms per fill: godepot serving / forwarding proxy${where}`, cold.servingCpu.toFixed(0), `${cold.passThroughCpu.toFixed(0)} fwd`, `${(cold.servingCpu / cold.passThroughCpu).toFixed(2)}x`, '', ''],
+    coldFillRow(`godepot already serving${where}`, versions, cold.serving.seconds, cold.direct),
+    reference('bare forwarding proxy in Node', cold.passThrough),
+    reference('bare forwarding proxy in Go', cold.goPassThrough),
+    [`  CPU ms per fill: godepot serving / Node forwarder${where}`, cold.serving.cpu.toFixed(0), `${cold.passThrough.cpu.toFixed(0)} fwd`, `${(cold.serving.cpu / cold.passThrough.cpu).toFixed(2)}x`, '', ''],
+    [`  CPU ms per fill: godepot serving / Go forwarder${where}`, cold.serving.cpu.toFixed(0), `${cold.goPassThrough.cpu.toFixed(0)} fwd`, `${(cold.serving.cpu / cold.goPassThrough.cpu).toFixed(2)}x`, '', ''],
   ];
 }
 
@@ -306,12 +324,13 @@ async function main(): Promise<void> {
 
     const modules = graph.entries.map((e) => `${e.modulePath}@${e.version}`);
     const warmUp = await addWarmUpModules(graph.tree, join(work, 'warmup'), modules.length);
-    console.log(`cold fill: go mod download of ${modules.length} versions, ${coldRuns} rounds of direct / forwarding proxy / fresh godepot / serving godepot...`);
-    const coldRows = coldFillRows(await coldFills(upstream.url, modules, warmUp, coldRuns), modules.length, '');
+    console.log(`cold fill: go mod download of ${modules.length} versions, ${coldRuns} rounds of direct / forwarding proxies / fresh godepot / serving godepot...`);
+    const goPassThrough = await buildGoPassThrough(work);
+    const coldRows = coldFillRows(await coldFills(upstream.url, goPassThrough, modules, warmUp, coldRuns), modules.length, '');
     // What a team sees when the upstream is across a network: every upstream answer delayed.
     console.log(`cold fill again with the upstream ${remoteLatencyMs} ms away, ${remoteRuns} rounds...`);
     upstream.fault('*', { delayMs: remoteLatencyMs });
-    coldRows.push(...coldFillRows(await coldFills(upstream.url, modules, warmUp, remoteRuns), modules.length, `, upstream ${remoteLatencyMs} ms away`));
+    coldRows.push(...coldFillRows(await coldFills(upstream.url, goPassThrough, modules, warmUp, remoteRuns), modules.length, `, upstream ${remoteLatencyMs} ms away`));
     upstream.clearFaults();
     if (big === undefined) {
       printTable([header, ...coldRows]);

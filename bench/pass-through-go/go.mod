@@ -1,0 +1,3 @@
+module godepot.invalid/bench/pass-through-go
+
+go 1.19
