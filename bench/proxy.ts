@@ -3,7 +3,8 @@
 // 64 clients download that zip at once, and the cold fill of the test module graph through godepot
 // against `go mod download` straight from the same upstream (beside two bare forwarding proxies, one in
 // Node and one in Go, the floor of what putting any proxy on loopback adds here, and again with the
-// upstream 20 ms away, as across a network). Installs nginx and wrk with apt-get when they are missing. godepot is measured with each worker count of --workers (default 1,2; `serve --workers`).
+// upstream 20 ms away, as across a network). Installs nginx and wrk with apt-get when they are missing.
+// godepot is measured with each worker count of --workers (default 1,2; `serve --workers`).
 // The machines this runs on are shared and swing by a third from one run to the next, so every figure
 // is measured --rounds times (default 3), nginx and godepot taking turns within each round, and the
 // median is printed (peak RSS: the highest of the rounds).
@@ -277,13 +278,14 @@ async function coldFills(upstreamUrl: string, goPassThroughBin: string, graph: s
 /** The table rows of a coldFills() result; `where` says how far away the upstream is. */
 function coldFillRows(cold: ColdFills, versions: number, where: string): string[][] {
   const reference = (what: string, fill: Fill): string[] => [`  ${what}, for reference${where}`, fill.seconds.toFixed(2), `${cold.direct.toFixed(2)} direct`, `${(fill.seconds / cold.direct).toFixed(2)}x`, '', ''];
+  const cpu = (what: string, fill: Fill): string[] => [`  CPU ms per fill: godepot serving / ${what}${where}`, cold.serving.cpu.toFixed(0), `${fill.cpu.toFixed(0)} fwd`, `${(cold.serving.cpu / fill.cpu).toFixed(2)}x`, '', ''];
   return [
     coldFillRow(`godepot just started${where}`, versions, cold.fresh, cold.direct),
     coldFillRow(`godepot already serving${where}`, versions, cold.serving.seconds, cold.direct),
     reference('bare forwarding proxy in Node', cold.passThrough),
     reference('bare forwarding proxy in Go', cold.goPassThrough),
-    [`  CPU ms per fill: godepot serving / Node forwarder${where}`, cold.serving.cpu.toFixed(0), `${cold.passThrough.cpu.toFixed(0)} fwd`, `${(cold.serving.cpu / cold.passThrough.cpu).toFixed(2)}x`, '', ''],
-    [`  CPU ms per fill: godepot serving / Go forwarder${where}`, cold.serving.cpu.toFixed(0), `${cold.goPassThrough.cpu.toFixed(0)} fwd`, `${(cold.serving.cpu / cold.goPassThrough.cpu).toFixed(2)}x`, '', ''],
+    cpu('Node forwarder', cold.passThrough),
+    cpu('Go forwarder', cold.goPassThrough),
   ];
 }
 

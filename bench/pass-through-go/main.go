@@ -1,7 +1,7 @@
 // The least a GOPROXY in front of another can do in Go: net/http/httputil's reverse proxy, nothing
 // checked or stored. bench/proxy runs it beside bench/pass-through.ts (the same in Node) so that the cold
-// fill shows what merely putting a proxy on loopback costs on the machine at hand, in the language the
-// fastest Go module proxies are written in. Standard library only: it builds with no network.
+// fill shows what merely putting a proxy on loopback costs on the machine at hand, whatever it is written
+// in. Standard library only: it builds with no network.
 // Usage: pass-through-go <upstream URL>; prints its own URL once it listens.
 package main
 
