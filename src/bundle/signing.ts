@@ -24,16 +24,20 @@ function requireEd25519(key: KeyObject, file: string, what: string): KeyObject {
   return key;
 }
 
-/** Reads a PEM Ed25519 private key (as `godepot key generate` writes); throws ConfigError for anything else. */
-export async function readSigningKey(file: string): Promise<KeyObject> {
-  const pem = await readFile(file, 'utf8');
+// What the PEM text holds, made a key of the kind `create` makes; throws ConfigError naming `file` otherwise.
+function keyFromPem(file: string, pem: string, what: 'private key' | 'public key', create: (input: { key: string; format: 'pem' }) => KeyObject): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
+    key = create({ key: pem, format: 'pem' });
   } catch (err) {
-    throw new ConfigError(`${file}: not a PEM private key (${(err as Error).message})`, { cause: err });
+    throw new ConfigError(`${file}: not a PEM ${what} (${(err as Error).message})`, { cause: err });
   }
-  return requireEd25519(key, file, 'private key');
+  return requireEd25519(key, file, what);
+}
+
+/** Reads a PEM Ed25519 private key (as `godepot key generate` writes); throws ConfigError for anything else. */
+export async function readSigningKey(file: string): Promise<KeyObject> {
+  return keyFromPem(file, await readFile(file, 'utf8'), 'private key', createPrivateKey);
 }
 
 /**
@@ -43,13 +47,7 @@ export async function readSigningKey(file: string): Promise<KeyObject> {
 export async function readPublicKey(file: string): Promise<KeyObject> {
   const pem = await readFile(file, 'utf8');
   if (!pem.includes('-----BEGIN PUBLIC KEY-----')) throw new ConfigError(`${file}: not a PEM public key (want -----BEGIN PUBLIC KEY-----)`);
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: pem, format: 'pem' });
-  } catch (err) {
-    throw new ConfigError(`${file}: not a PEM public key (${(err as Error).message})`, { cause: err });
-  }
-  return requireEd25519(key, file, 'public key');
+  return keyFromPem(file, pem, 'public key', createPublicKey);
 }
 
 /** The signature of manifest.json's bytes; throws ConfigError unless `key` is an Ed25519 private key. */
