@@ -28,7 +28,8 @@ let slow: ProxyEntry;
 let upstream: Upstream;
 let godepot: GodepotServer;
 // One connection per client, as 50 separate go commands would open.
-const agent = new Agent({ connections: 100, pipelining: 0 });
+const clientConnections = (): Agent => new Agent({ connections: 100, pipelining: 0 });
+const agent = clientConnections();
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'godepot-e2e-workers-'));
@@ -91,7 +92,7 @@ test('50 concurrent cold requests for one zip, answered by both workers: one ups
   // whole burst: such a try shows no sharing, so another cold zip is tried on new connections.
   let answering = 0;
   for (const entry of cold) {
-    const fresh = new Agent({ connections: 100, pipelining: 0 });
+    const fresh = clientConnections();
     try {
       await fiftyColdRequests(godepot, upstream, entry, fresh, 800);
     } finally {
