@@ -9,7 +9,7 @@ import { collectProofs, type ProofFiles } from '../checksum/proofs.js';
 import { assembleUpstream, upstreamDepot, type UpstreamSettings } from '../cli/wiring.js';
 import { hashGoMod } from '../module/hash.js';
 import { ChecksumMismatchError, parseGoSum } from '../module/gosum.js';
-import { matchPrefixPatterns } from '../origin/patterns.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
 import { resolveGraph } from '../modgraph/graph.js';
 import { storageKey } from '../protocol/keys.js';
 import { DiskStorage } from '../storage/disk.js';

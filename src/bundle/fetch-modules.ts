@@ -1,7 +1,8 @@
 // Fetching a resolved module graph's files, in parallel, through whatever answers the GOPROXY protocol:
 // a depot filling a storage (bundle create, mirror --storage) or a running proxy (mirror --server).
 import type { Readable } from 'node:stream';
-import type { Artifact, Depot } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
+import type { Depot } from '../depot/depot.js';
 import { GodepotError } from '../errors.js';
 import type { GoModSource, ModuleGraph, ModuleVersion } from '../modgraph/graph.js';
 import type { Origin } from '../origin/origin.js';

@@ -6,7 +6,7 @@
 // before: records are stored before any head that counts them is signed, the last signed head is
 // stored before it is served, and opening refuses storage whose records do not extend that head.
 import type { Logger } from 'pino';
-import type { Artifact } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import { GodepotError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { addModule, type ProxyEntry } from '../../test/support/modgraph.js';
 import { startUpstream, type Upstream } from '../../test/support/upstream.js';
 import { CachingDepot } from '../depot/caching-depot.js';
-import type { Artifact } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import { InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
 import { ProxyOrigin } from '../origin/proxy.js';
 import { DiskStorage } from '../storage/disk.js';

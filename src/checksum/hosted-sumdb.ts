@@ -4,7 +4,7 @@
 // fetched through the depot (storage first), recorded if the trusted database does not vouch for it,
 // and then looked up. So go can verify every module it reads through godepot, go.mod-only ones too.
 import type { Logger } from 'pino';
-import type { Artifact, Depot } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import { GoneError, InvalidRequestError, NotFoundError, OriginUnavailableError } from '../errors.js';
 import { hashGoMod } from '../module/hash.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';
@@ -15,13 +15,24 @@ import type { ChecksumDatabase } from './database.js';
 import type { SumdbPassthrough } from './passthrough.js';
 import type { Verifier } from './verifier.js';
 
+/**
+ * Where HostedSumdb gets a module version it has no record of: from storage, or fetched into it (the
+ * proxy's depot). Its own shape, so that checksum/ needs nothing from depot/.
+ */
+export interface ModuleFiles {
+  /** Resolves once the version's zip is stored. */
+  zip(modulePath: string, version: string, signal?: AbortSignal): Promise<unknown>;
+  /** The version's `.mod`, with its body. */
+  mod(modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact>;
+}
+
 /** Options of HostedSumdb. */
 export interface HostedSumdbOptions {
   database: ChecksumDatabase;
   /** Answers every other database name. */
   others: Pick<SumdbPassthrough, 'get'>;
   /** Where a looked-up module version without a record is read from, or fetched into. */
-  depot: Depot;
+  depot: ModuleFiles;
   /** The depot's storage, for the `.ziphash` of a stored zip. */
   storage: Storage;
   /** The verifier that records in `database` what the trusted database does not vouch for. */

@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { abortable } from '../abortable.js';
-import type { Artifact } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import { GoneError, InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';
-import { matchPrefixPatterns } from '../origin/patterns.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
 import { UpstreamClient } from '../origin/proxy.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';

@@ -4,7 +4,7 @@
 // recorded instead in godepot's own database when it hosts one, so that its clients can verify them.
 import { GoneError, NotFoundError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
-import { matchPrefixPatterns } from '../origin/patterns.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
 import type { SumdbClient } from './client.js';
 import type { ChecksumDatabase } from './database.js';
 

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkHostedName, DEFAULT_GOSUMDB, parseGosumdb } from '../checksum/gosumdb.js';
 import { parseGoproxyList } from '../origin/chain.js';
-import { checkPrefixPatterns } from '../origin/patterns.js';
+import { checkPrefixPatterns } from '../module/patterns.js';
 import { logLevels, type LogLevel } from '../telemetry/logger.js';
 
 /** Every setting, by its flag and config-file name; the variable is GODEPOT_ and the name in upper snake case. */

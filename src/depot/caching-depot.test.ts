@@ -15,7 +15,7 @@ import { DiskStorage } from '../storage/disk.js';
 import type { Storage } from '../storage/storage.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { CachingDepot } from './caching-depot.js';
-import type { Artifact } from './depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import type { RunLease } from './flight.js';
 import { KeyedLock } from './keyed-lock.js';
 

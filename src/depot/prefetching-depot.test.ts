@@ -10,7 +10,7 @@ import { ProxyOrigin } from '../origin/proxy.js';
 import { DiskStorage } from '../storage/disk.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { CachingDepot } from './caching-depot.js';
-import type { Artifact } from './depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import { PrefetchingDepot } from './prefetching-depot.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { Artifact, Depot } from './depot.js';
+import type { Artifact } from '../protocol/artifact.js';
+import type { Depot } from './depot.js';
 
 // Zips waiting for a turn, at most; one left out is fetched when it is asked for, as ever.
 const MAX_QUEUE = 1024;

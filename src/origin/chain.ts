@@ -8,7 +8,7 @@ import { ConfigError, GoneError, NotFoundError, OriginUnavailableError } from '.
 import type { Metrics } from '../telemetry/metrics.js';
 import { DirectOrigin } from './direct.js';
 import type { Origin } from './origin.js';
-import { checkPrefixPatterns, matchPrefixPatterns } from './patterns.js';
+import { checkPrefixPatterns, matchPrefixPatterns } from '../module/patterns.js';
 import { ProxyOrigin } from './proxy.js';
 
 /** One element of a GOPROXY list. */

@@ -12,7 +12,8 @@ import { addBigModule, addModule, type ProxyEntry } from '../../test/support/mod
 import { startUpstream, type Upstream } from '../../test/support/upstream.js';
 import { SumdbPassthrough } from '../checksum/passthrough.js';
 import { CachingDepot } from '../depot/caching-depot.js';
-import type { Artifact, Depot } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
+import type { Depot } from '../depot/depot.js';
 import { createChain } from '../origin/chain.js';
 import { DiskStorage } from '../storage/disk.js';
 import { createLogger } from '../telemetry/logger.js';

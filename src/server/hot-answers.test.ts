@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import type { Artifact } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import { parseRequest } from '../protocol/request.js';
 import { HotAnswers, maxHotBytes } from './hot-answers.js';
 

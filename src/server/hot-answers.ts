@@ -1,4 +1,4 @@
-import type { Artifact } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import type { ProxyRequest } from '../protocol/request.js';
 
 /** Largest body remembered: `.info` files are tens of bytes and go.mod files rarely pass a few KiB. */

@@ -3,7 +3,7 @@
 // answer, a failure after it cuts the connection so the client never takes a short body for a whole one.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Artifact } from '../depot/depot.js';
+import type { Artifact } from '../protocol/artifact.js';
 import { FileStream } from '../storage/file-stream.js';
 
 /** What was sent, for the request log and metrics. */

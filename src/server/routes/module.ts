@@ -1,4 +1,5 @@
-import type { Artifact, Depot } from '../../depot/depot.js';
+import type { Artifact } from '../../protocol/artifact.js';
+import type { Depot } from '../../depot/depot.js';
 import type { ProxyRequest } from '../../protocol/request.js';
 
 /** A GOPROXY endpoint request: the routes the depot answers. */
