@@ -5,7 +5,7 @@ import type { Artifact } from '../protocol/artifact.js';
 import type { Depot } from '../depot/depot.js';
 import { GodepotError } from '../errors.js';
 import type { GoModSource, ModuleGraph, ModuleVersion } from '../modgraph/graph.js';
-import type { Origin } from '../origin/origin.js';
+import { proxyPath, type UpstreamClient } from '../origin/proxy.js';
 import { compare, isValid, prerelease } from '../module/semver.js';
 import { isPseudoVersion } from '../module/version.js';
 import type { Progress } from '../telemetry/progress.js';
@@ -91,13 +91,22 @@ export function depotFetcher(depot: Depot): FileFetcher {
   };
 }
 
-/** A FileFetcher over a GOPROXY origin (a running proxy): the answer is read and dropped; the proxy keeps it. */
-export function originFetcher(origin: Origin): FileFetcher {
-  return async ({ path, version }, file, signal) => {
-    if (file === 'info') return (await origin.info(path, version, signal)).length;
-    if (file === 'mod') return (await origin.mod(path, version, signal)).length;
-    return drain(await origin.zip(path, version, signal));
+/**
+ * A running proxy (mirror --server), asked over HTTP for each file: as a ProtocolReader for the graph,
+ * and as a FileFetcher whose answers are read and dropped (the proxy keeps them).
+ */
+export function proxyServer(client: UpstreamClient): { reader: ProtocolReader; fetcher: FileFetcher } {
+  const reader: ProtocolReader = {
+    list: async (path, signal) => (await client.getBytes(proxyPath(path, 'list'), 'list', signal)).toString('utf8'),
+    latest: (path, signal) => client.getBytes(proxyPath(path, 'latest'), 'latest', signal),
+    info: (path, query, signal) => client.getBytes(proxyPath(path, 'info', query), 'info', signal),
+    mod: (path, version, signal) => client.getBytes(proxyPath(path, 'mod', version), 'mod', signal),
   };
+  const fetcher: FileFetcher = async ({ path, version }, file, signal) => {
+    if (file === 'zip') return drain(await client.getStream(proxyPath(path, 'zip', version), 'zip', signal));
+    return (await reader[file](path, version, signal)).length;
+  };
+  return { reader, fetcher };
 }
 
 async function drain(stream: Readable): Promise<number> {

@@ -4,10 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { depotFetcher, depotGoModSource, fetchModules, neededModules, originFetcher, protocolGoModSource, type FileFetcher } from '../bundle/fetch-modules.js';
+import { depotFetcher, depotGoModSource, fetchModules, neededModules, protocolGoModSource, proxyServer, type FileFetcher } from '../bundle/fetch-modules.js';
 import { ConfigError } from '../errors.js';
 import { resolveGraph, type GoModSource } from '../modgraph/graph.js';
-import { ProxyOrigin } from '../origin/proxy.js';
+import { UpstreamClient } from '../origin/proxy.js';
 import { DiskStorage } from '../storage/disk.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
@@ -41,10 +41,11 @@ export function mirrorCommand(): Command {
     let fetcher: FileFetcher;
     let close: () => Promise<void>;
     if (flags.server !== undefined) {
-      const origin = new ProxyOrigin({ url: flags.server, logger });
-      source = protocolGoModSource(origin);
-      fetcher = originFetcher(origin);
-      close = () => origin.close();
+      const client = new UpstreamClient({ url: flags.server, logger });
+      const server = proxyServer(client);
+      source = protocolGoModSource(server.reader);
+      fetcher = server.fetcher;
+      close = () => client.close();
     } else {
       const storage = new DiskStorage({ root: resolve(flags.storage!) });
       const metrics = createMetrics();

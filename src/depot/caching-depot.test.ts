@@ -10,6 +10,7 @@ import { startUpstream, type Upstream } from '../../test/support/upstream.js';
 import { GodepotError, InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
 import { hashGoMod } from '../module/hash.js';
 import { MAX_ZIP_FILE } from '../module/zip.js';
+import type { Origin } from '../origin/origin.js';
 import { ProxyOrigin } from '../origin/proxy.js';
 import { DiskStorage } from '../storage/disk.js';
 import type { Storage } from '../storage/storage.js';
@@ -327,6 +328,35 @@ test('50 concurrent cold requests for one zip cause exactly one upstream request
   assert.equal(w.upstream.countOf(other.urls.mod), 1);
 });
 
+test('.info, .mod and .zip of a cold version asked for together, 20 of each at once: one upstream fetch per file', async () => {
+  const lock = new KeyedLock();
+  const lease: RunLease = { hold: (key, fetch) => lock.run(key, fetch) };
+  for (const shared of [false, true]) {
+    const w = await makeWorld(shared ? { lease } : {});
+    // With a lease, three depots on one storage: the workers of `serve --workers 3`.
+    const depots = shared ? [w.depot, w.restart({ lease }), w.restart({ lease })] : [w.depot];
+    for (let round = 0; round < 8; round++) {
+      const entry = await w.add(`example.com/together${round}`, 'v1.0.0', { 'go.mod': goMod(`example.com/together${round}`), ...source('t') });
+      // Uneven delays, so that every order of arrival at the upstream comes up over the rounds.
+      for (const url of [entry.urls.info, entry.urls.mod, entry.urls.zip]) w.upstream.fault(url, { delayMs: Math.floor(Math.random() * 40) });
+      const asks: Array<Promise<Artifact>> = [];
+      for (let i = 0; i < 20; i++) {
+        for (const [n, depot] of depots.entries()) {
+          if (i % depots.length !== n) continue;
+          asks.push(depot.zip(entry.modulePath, 'v1.0.0'), depot.info(entry.modulePath, 'v1.0.0'), depot.mod(entry.modulePath, 'v1.0.0'));
+        }
+      }
+      const answers = await Promise.all(asks);
+      const label = `${shared ? 'three depots' : 'one depot'}, round ${round}`;
+      assert.deepEqual([w.upstream.countOf(entry.urls.info), w.upstream.countOf(entry.urls.mod), w.upstream.countOf(entry.urls.zip)], [1, 1, 1], label);
+      assert.deepEqual(await bytesOf(answers[0]!), await readFile(entry.zipFile), label);
+      assert.deepEqual(await bytesOf(answers[1]!), await readFile(entry.infoFile), label);
+      assert.equal((await bytesOf(answers[2]!)).toString(), entry.goMod, label);
+    }
+    for (const depot of depots) await depot.close();
+  }
+});
+
 test('zips are staged inside the storage; those a crash left there are removed by the first zip fetch once they are old', async () => {
   const w = await makeWorld();
   const entry = await w.add('example.com/sweep', 'v1.0.0', { 'go.mod': goMod('example.com/sweep'), ...source('s') });
@@ -525,24 +555,31 @@ test('a .mod missing beside a stored zip is the zip\'s go.mod, without asking th
   }
 });
 
-test('a .mod request and a zip fetch of one version at once: the .mod that stays is the zip\'s', async () => {
+test('a .mod request and a zip fetch of one version at once share one .mod download; a lying .mod refuses the zip until the origin agrees', async () => {
   const w = await makeWorld();
   const entry = await w.add('example.com/race', 'v1.0.0', { 'go.mod': goMod('example.com/race'), ...source('r') });
-  // The .mod request gets a late lie; the zip fetch's own .mod request, after it, the truth.
-  w.upstream.fault(entry.urls.mod, { status: 200, body: 'module example.com/race\n\ngo 1.12\n', delayMs: 300, times: 1 });
+  // The .mod request gets a late lie, which the zip fetch joins rather than asking again.
+  const lie = 'module example.com/race\n\ngo 1.12\n';
+  w.upstream.fault(entry.urls.mod, { status: 200, body: lie, delayMs: 300, times: 1 });
   const mod = w.depot.mod(entry.modulePath, 'v1.0.0');
   await new Promise((resolve) => setTimeout(resolve, 50));
+  await assert.rejects(w.depot.zip(entry.modulePath, 'v1.0.0'), /its go\.mod differs from the \.mod the origin serves/);
+  assert.equal((await bytesOf(await mod)).toString(), lie);
+  assert.equal(w.upstream.countOf(entry.urls.mod), 1);
+  // With the origin fixed, the next zip fetch asks for the .mod again and the zip's go.mod is what stays.
+  await w.depot.close();
   const zip = await w.depot.zip(entry.modulePath, 'v1.0.0');
   assert.equal(zip.etag, `"${entry.zipH1}"`);
-  assert.equal((await bytesOf(await mod)).toString(), entry.goMod);
+  assert.equal(w.upstream.countOf(entry.urls.mod), 2);
   assert.equal(await readFile(join(w.storeRoot, 'example.com', 'race', '@v', 'v1.0.0.mod'), 'utf8'), entry.goMod);
+  assert.equal((await bytesOf(await w.depot.mod(entry.modulePath, 'v1.0.0'))).toString(), entry.goMod);
 });
 
-test('an oversized zip body is cut off at the limit and nothing is stored', async () => {
+test('a zip over go\'s size limit is refused whatever the origin lets through, and nothing is stored', async () => {
   // The origin's own limit sits above the depot's, so that the depot's limit is the one tested.
   const w = await makeWorld({ zipLimit: MAX_ZIP_FILE + (8 << 20) });
   const entry = await w.add('example.com/huge', 'v1.0.0', { 'go.mod': goMod('example.com/huge'), ...source('h') });
-  w.upstream.fault(entry.urls.zip, { bodyBytes: Infinity });
+  w.upstream.fault(entry.urls.zip, { bodyBytes: MAX_ZIP_FILE + 1 });
   await assertZipRefused(w, entry, new RegExp(`zip from origin is larger than ${MAX_ZIP_FILE} bytes`));
 });
 
@@ -722,6 +759,28 @@ test('upstream down: stale list and @latest (logged) and every stored file is st
   const standIn = await w.restart({ listTtlMs: 0 }).latest(modulePath);
   assert.equal(standIn.cache, 'stale');
   assert.deepEqual(await bytesOf(standIn), await readFile(entries[1]!.infoFile));
+});
+
+test('a program error in the origin is not served as a stale answer: only origin failures are', async () => {
+  const w = await makeWorld();
+  const modulePath = 'example.com/bug';
+  await w.add(modulePath, 'v1.0.0', { 'go.mod': goMod(modulePath), ...source('bug') });
+  await writeFile(join(w.tree, 'example.com', 'bug', '@latest'), JSON.stringify({ Version: 'v1.0.0' }));
+  await w.depot.list(modulePath);
+  await w.depot.latest(modulePath);
+  const failing = (err: () => Error): Origin => ({
+    name: 'failing',
+    list: async () => Promise.reject(err()),
+    query: async () => Promise.reject(err()),
+    download: () => ({}),
+  });
+  const depot = (origin: Origin): CachingDepot => new CachingDepot({ storage: w.storage, origin, logger: pino({ level: 'silent' }), metrics: createMetrics(), listTtlMs: 0 });
+  const buggy = depot(failing(() => new TypeError('cannot read properties of undefined')));
+  await assert.rejects(buggy.list(modulePath), TypeError);
+  await assert.rejects(buggy.latest(modulePath), TypeError);
+  const down = depot(failing(() => new UpstreamError('reading the upstream: connection refused')));
+  assert.equal((await down.list(modulePath)).cache, 'stale');
+  assert.equal((await down.latest(modulePath)).cache, 'stale');
 });
 
 test('storage failures are counted and reported, not mistaken for misses', async () => {

@@ -71,14 +71,13 @@ export function verifyMod(modulePath: string, version: string, body: Buffer): vo
 }
 
 /**
- * The versions of an origin's `@v/list` body that belong in a list: the first field of each line when it
- * is a canonical, tagged (not pseudo) version whose major matches the module path; sorted, unique.
+ * The versions of an origin's list that belong in a `@v/list`: those that are canonical, tagged (not
+ * pseudo) versions whose major matches the module path; sorted, unique.
  */
-export function listedVersions(modulePath: string, body: string): string[] {
+export function listedVersions(modulePath: string, listed: readonly string[]): string[] {
   const pathMajor = splitPathVersion(modulePath)?.pathMajor ?? '';
   const versions = new Set<string>();
-  for (const line of body.split('\n')) {
-    const version = line.trim().split(/\s+/)[0] ?? '';
+  for (const version of listed) {
     if (!isValid(version) || canonicalVersion(version) !== version || isPseudoVersion(version)) continue;
     if (matchPathMajor(version, pathMajor)) versions.add(version);
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -44,7 +44,7 @@ describe('parseGoproxyList', () => {
 
 describe('DirectOrigin', () => {
   it('says direct mode is not available yet', async () => {
-    await assert.rejects(new DirectOrigin().zip('example.com/x', 'v1.0.0'), (err: Error) => err instanceof OriginUnavailableError && err.message.startsWith('direct mode not available: ') && err.message.includes('example.com/x'));
+    await assert.rejects(new DirectOrigin().download('example.com/x', 'v1.0.0', { zipTo: '/nonexistent/x.zip' }).zip!, (err: Error) => err instanceof OriginUnavailableError && err.message.startsWith('direct mode not available: ') && err.message.includes('example.com/x'));
   });
 });
 
@@ -70,9 +70,9 @@ const INFO = `/${M}/@v/v1.0.0.info`;
 /** An origin that counts calls, standing in for `direct` where the test must see whether it was asked. */
 class CountingDirect extends DirectOrigin {
   calls = 0;
-  override info(modulePath: string, query: string, signal?: AbortSignal): Promise<Buffer> {
+  override query(modulePath: string, query: string, signal?: AbortSignal): Promise<Buffer> {
     this.calls++;
-    return super.info(modulePath, query, signal);
+    return super.query(modulePath, query, signal);
   }
 }
 
@@ -115,59 +115,59 @@ describe('createChain', () => {
 
   it('a comma falls through only on 404/410', async () => {
     a.fault(INFO, { status: 404 });
-    assert.equal(await version(chain(`${a.url},${b.url}`).info(M, 'v1.0.0')), 'v1.0.0');
+    assert.equal(await version(chain(`${a.url},${b.url}`).query(M, 'v1.0.0')), 'v1.0.0');
     a.fault(INFO, { status: 410 });
-    assert.equal(await version(chain(`${a.url},${b.url}`).info(M, 'v1.0.0')), 'v1.0.0');
+    assert.equal(await version(chain(`${a.url},${b.url}`).query(M, 'v1.0.0')), 'v1.0.0');
     assert.equal(b.countOf(INFO), 2);
     a.fault(INFO, { status: 500 });
-    await assert.rejects(chain(`${a.url},${b.url}`).info(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 500);
+    await assert.rejects(chain(`${a.url},${b.url}`).query(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 500);
     assert.equal(b.countOf(INFO), 2);
   });
 
   it('a pipe falls through on any error', async () => {
     a.fault(INFO, { status: 500 });
-    assert.equal(await version(chain(`${a.url}|${b.url}`).info(M, 'v1.0.0')), 'v1.0.0');
+    assert.equal(await version(chain(`${a.url}|${b.url}`).query(M, 'v1.0.0')), 'v1.0.0');
     a.fault(INFO, { status: 403 });
-    assert.equal(await version(chain(`${a.url}|${b.url}`).info(M, 'v1.0.0')), 'v1.0.0');
+    assert.equal(await version(chain(`${a.url}|${b.url}`).query(M, 'v1.0.0')), 'v1.0.0');
     assert.equal(b.countOf(INFO), 2);
   });
 
   it('a timing-out first proxy stops a comma list and is skipped by a pipe list', async () => {
     a.fault(INFO, { hang: true });
-    await assert.rejects(chain(`${a.url},${b.url}`, { timeoutMs: 200 }).info(M, 'v1.0.0'), TimeoutError);
+    await assert.rejects(chain(`${a.url},${b.url}`, { timeoutMs: 200 }).query(M, 'v1.0.0'), TimeoutError);
     assert.equal(b.countOf(INFO), 0);
-    assert.equal(await version(chain(`${a.url}|${b.url}`, { timeoutMs: 200 }).info(M, 'v1.0.0')), 'v1.0.0');
+    assert.equal(await version(chain(`${a.url}|${b.url}`, { timeoutMs: 200 }).query(M, 'v1.0.0')), 'v1.0.0');
     assert.equal(b.countOf(INFO), 1);
   });
 
   it('off fails with go text, and counts as not found when ranking errors', async () => {
     await assert.rejects(chain('off').list(M), (err: Error) => err instanceof OriginUnavailableError && err.message === 'module lookup disabled by GOPROXY=off');
     a.fault(INFO, { status: 404 });
-    await assert.rejects(chain(`${a.url},off,${b.url}`).info(M, 'v1.0.0'), (err: Error) => err.message === 'module lookup disabled by GOPROXY=off');
+    await assert.rejects(chain(`${a.url},off,${b.url}`).query(M, 'v1.0.0'), (err: Error) => err.message === 'module lookup disabled by GOPROXY=off');
     a.fault(INFO, { status: 503 });
-    await assert.rejects(chain(`${a.url}|off`).info(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 503);
+    await assert.rejects(chain(`${a.url}|off`).query(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 503);
     assert.equal(b.requests.length, 0);
   });
 
   it('direct is tried after not-found, and its error is the one reported', async () => {
     const direct = new CountingDirect();
     a.fault(INFO, { status: 404 });
-    await assert.rejects(chain(`${a.url},direct`, { direct }).info(M, 'v1.0.0'), (err: Error) => err instanceof OriginUnavailableError && err.message.startsWith('direct mode not available'));
+    await assert.rejects(chain(`${a.url},direct`, { direct }).query(M, 'v1.0.0'), (err: Error) => err instanceof OriginUnavailableError && err.message.startsWith('direct mode not available'));
     assert.equal(direct.calls, 1);
     a.fault(INFO, { status: 500 });
-    await assert.rejects(chain(`${a.url},direct`, { direct }).info(M, 'v1.0.0'), UpstreamError);
+    await assert.rejects(chain(`${a.url},direct`, { direct }).query(M, 'v1.0.0'), UpstreamError);
     assert.equal(direct.calls, 1);
-    await assert.rejects(chain(`${a.url}|direct`, { direct }).info(M, 'v1.0.0'), OriginUnavailableError);
+    await assert.rejects(chain(`${a.url}|direct`, { direct }).query(M, 'v1.0.0'), OriginUnavailableError);
     assert.equal(direct.calls, 2);
   });
 
   it('reports the first proxy failure over later not-founds, else the last not-found', async () => {
     a.fault(INFO, { status: 502 });
     b.fault(INFO, { status: 404, body: 'b has nothing\n' });
-    await assert.rejects(chain(`${a.url}|${b.url}`).info(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 502);
+    await assert.rejects(chain(`${a.url}|${b.url}`).query(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 502);
     a.fault(INFO, { status: 404, body: 'a has nothing\n' });
     b.fault(INFO, { status: 410, body: 'b lost it\n' });
-    await assert.rejects(chain(`${a.url},${b.url}`).info(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === 'b lost it');
+    await assert.rejects(chain(`${a.url},${b.url}`).query(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === 'b lost it');
   });
 
   it('sends private modules to direct only, never to a proxy, even with off', async () => {
@@ -178,16 +178,16 @@ describe('createChain', () => {
       const direct = new ProxyOrigin({ url: vcs.url, retries: 0 });
       for (const upstream of [`${a.url},${b.url},direct`, `${a.url}|off`, 'off', 'direct']) {
         const c = chain(upstream, { private: ['*.corp.example', 'example.com/contract'], direct });
-        assert.equal(await version(c.info(M, 'v1.0.0')), 'v1.0.0');
-        assert.match(await c.list(M), /v1\.1\.0/);
-        await assert.rejects(c.info('example.com/contract/plain', 'v9.0.0'), NotFoundError);
+        assert.equal(await version(c.query(M, 'v1.0.0')), 'v1.0.0');
+        assert.ok((await c.list(M)).includes('v1.1.0'));
+        await assert.rejects(c.query('example.com/contract/plain', 'v9.0.0'), NotFoundError);
       }
       assert.deepEqual(a.requests, []);
       assert.deepEqual(b.requests, []);
       assert.equal(vcs.countOf(INFO), 4);
       // A module outside the patterns still goes through the proxies.
       const c = chain(`${a.url},direct`, { private: ['example.com/contract/plain'], direct });
-      assert.equal(await version(c.info('example.com/contract/Upper', 'v0.1.0')), 'v0.1.0');
+      assert.equal(await version(c.query('example.com/contract/Upper', 'v0.1.0')), 'v0.1.0');
       assert.equal(a.requests.length, 1);
       await direct.close();
     } finally {
@@ -200,11 +200,33 @@ describe('createChain', () => {
     assert.throws(() => createChain({ upstream: 'file:///srv/goproxy', private: [] }), ConfigError);
   });
 
+  it('downloads every file from the first proxy at once; a file it lacks falls through alone', async () => {
+    const zip = `/${M}/@v/v1.0.0.zip`;
+    a.fault(zip, { status: 404 });
+    const zipTo = join(root, `fall-through-${Date.now()}.zip`);
+    const download = chain(`${a.url},${b.url}`).download(M, 'v1.0.0', { info: true, mod: true, zipTo });
+    const [info, mod, size] = await Promise.all([download.info!, download.mod!, download.zip!]);
+    assert.equal(await version(Promise.resolve(info)), 'v1.0.0');
+    assert.match(mod.toString(), /^module example\.com\/contract\/plain/);
+    assert.equal((await stat(zipTo)).size, size);
+    assert.deepEqual([a.countOf(INFO), a.countOf(`/${M}/@v/v1.0.0.mod`), a.countOf(zip)], [1, 1, 1]);
+    assert.deepEqual(b.requests, [zip]);
+    await rm(zipTo);
+  });
+
+  it('a failed zip part leaves no file behind', async () => {
+    const zip = `/${M}/@v/v1.0.0.zip`;
+    a.fault(zip, { resetAfterBytes: 10 });
+    const zipTo = join(root, `cut-${Date.now()}.zip`);
+    await assert.rejects(chain(a.url).download(M, 'v1.0.0', { zipTo }).zip!, UpstreamError);
+    await assert.rejects(stat(zipTo), { code: 'ENOENT' });
+  });
+
   it('stops at once when aborted', async () => {
-    await assert.rejects(chain(`${a.url},${b.url}`).info(M, 'v1.0.0', AbortSignal.abort()), (err: Error) => err.name === 'AbortError');
+    await assert.rejects(chain(`${a.url},${b.url}`).query(M, 'v1.0.0', AbortSignal.abort()), (err: Error) => err.name === 'AbortError');
     const controller = new AbortController();
     a.fault(INFO, { hang: true });
-    const call = chain(`${a.url}|${b.url}`, { timeoutMs: 10_000 }).info(M, 'v1.0.0', controller.signal);
+    const call = chain(`${a.url}|${b.url}`, { timeoutMs: 10_000 }).query(M, 'v1.0.0', controller.signal);
     setTimeout(() => controller.abort(), 50);
     await assert.rejects(call, (err: Error) => err.name === 'AbortError');
     assert.equal(b.requests.length, 0);

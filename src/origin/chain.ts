@@ -2,12 +2,11 @@
 // per call; after an element separated by `,` the next is tried only when this one said the module is
 // not there (404/410), after `|` on any error; `direct` and `off` end the list. Private modules never
 // reach a proxy: as go does with GOPRIVATE/GONOPROXY, they go to `direct` only.
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { ConfigError, GoneError, NotFoundError, OriginUnavailableError } from '../errors.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { DirectOrigin } from './direct.js';
-import type { Origin } from './origin.js';
+import { downloadPart, failedDownload, type Download, type DownloadRequest, type Origin } from './origin.js';
 import { checkPrefixPatterns, matchPrefixPatterns } from '../module/patterns.js';
 import { ProxyOrigin } from './proxy.js';
 
@@ -102,30 +101,21 @@ export interface Chain extends Origin {
 class OffOrigin implements Origin {
   readonly name = 'off';
 
-  list(_modulePath: string, signal?: AbortSignal): Promise<string> {
-    return this.off(signal);
+  async list(_modulePath: string, signal?: AbortSignal): Promise<string[]> {
+    throw off(signal);
   }
 
-  latest(_modulePath: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.off(signal);
+  async query(_modulePath: string, _query: string, signal?: AbortSignal): Promise<Buffer> {
+    throw off(signal);
   }
 
-  info(_modulePath: string, _query: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.off(signal);
+  download(_modulePath: string, _version: string, request: DownloadRequest, signal?: AbortSignal): Download {
+    return failedDownload(request, () => off(signal));
   }
+}
 
-  mod(_modulePath: string, _version: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.off(signal);
-  }
-
-  zip(_modulePath: string, _version: string, signal?: AbortSignal): Promise<Readable> {
-    return this.off(signal);
-  }
-
-  private async off(signal: AbortSignal | undefined): Promise<never> {
-    signal?.throwIfAborted();
-    throw new OriginUnavailableError('module lookup disabled by GOPROXY=off');
-  }
+function off(signal: AbortSignal | undefined): unknown {
+  return signal?.aborted === true ? signal.reason : new OriginUnavailableError('module lookup disabled by GOPROXY=off');
 }
 
 // TryProxies reports the most useful error: direct's, else a proxy's other than not-found, else not-found.
@@ -158,16 +148,16 @@ export function createChain(options: ChainOptions): Chain {
   });
   const logger = options.logger;
 
-  async function walk<T>(modulePath: string, signal: AbortSignal | undefined, call: (origin: Origin) => Promise<T>): Promise<T> {
+  async function walk<T>(modulePath: string, signal: AbortSignal | undefined, call: (origin: Origin, first: boolean) => Promise<T>): Promise<T> {
     signal?.throwIfAborted();
-    if (options.private.length > 0 && matchPrefixPatterns(options.private, modulePath)) return call(direct);
+    if (options.private.length > 0 && matchPrefixPatterns(options.private, modulePath)) return call(direct, true);
     let best: unknown;
     let bestRank = NOT_EXIST_RANK;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const origin = origins[i]!;
       try {
-        return await call(origin);
+        return await call(origin, i === 0);
       } catch (err) {
         if (signal?.aborted) throw err;
         const notExist = entry.kind === 'off' || err instanceof NotFoundError || err instanceof GoneError;
@@ -190,14 +180,29 @@ export function createChain(options: ChainOptions): Chain {
     throw best;
   }
 
+  // The first element is asked for every file at once (a VCS origin gets them from one checkout); a
+  // file it does not have walks on down the list alone, as go's TryProxies walks it per file.
+  function download(modulePath: string, version: string, request: DownloadRequest, signal: AbortSignal | undefined): Download {
+    let first: Download | undefined;
+    const part = <T>(pick: (download: Download) => Promise<T> | undefined, alone: DownloadRequest): Promise<T> =>
+      downloadPart(
+        walk(modulePath, signal, (origin, isFirst) =>
+          pick(isFirst ? (first ??= origin.download(modulePath, version, request, signal)) : origin.download(modulePath, version, alone, signal))!,
+        ),
+      );
+    const out: Download = {};
+    if (request.info === true) out.info = part((d) => d.info, { info: true });
+    if (request.mod === true) out.mod = part((d) => d.mod, { mod: true });
+    if (request.zipTo !== undefined) out.zip = part((d) => d.zip, { zipTo: request.zipTo });
+    return out;
+  }
+
   return {
     name: options.upstream,
     entries,
     list: (modulePath, signal) => walk(modulePath, signal, (o) => o.list(modulePath, signal)),
-    latest: (modulePath, signal) => walk(modulePath, signal, (o) => o.latest(modulePath, signal)),
-    info: (modulePath, query, signal) => walk(modulePath, signal, (o) => o.info(modulePath, query, signal)),
-    mod: (modulePath, version, signal) => walk(modulePath, signal, (o) => o.mod(modulePath, version, signal)),
-    zip: (modulePath, version, signal) => walk(modulePath, signal, (o) => o.zip(modulePath, version, signal)),
+    query: (modulePath, query, signal) => walk(modulePath, signal, (o) => o.query(modulePath, query, signal)),
+    download,
     async close() {
       await Promise.all(proxies.map((p) => p.close()));
     },

@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import { OriginUnavailableError } from '../errors.js';
-import type { Origin } from './origin.js';
+import { failedDownload, type Download, type DownloadRequest, type Origin } from './origin.js';
 
 /**
  * The `direct` element of a GOPROXY list: fetching from the module's version control repository. Until
@@ -10,29 +9,21 @@ import type { Origin } from './origin.js';
 export class DirectOrigin implements Origin {
   readonly name = 'direct';
 
-  list(modulePath: string, signal?: AbortSignal): Promise<string> {
-    return this.unavailable(modulePath, signal);
+  async list(modulePath: string, signal?: AbortSignal): Promise<string[]> {
+    throw this.unavailable(modulePath, signal);
   }
 
-  latest(modulePath: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.unavailable(modulePath, signal);
+  async query(modulePath: string, _query: string, signal?: AbortSignal): Promise<Buffer> {
+    throw this.unavailable(modulePath, signal);
   }
 
-  info(modulePath: string, _query: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.unavailable(modulePath, signal);
+  download(modulePath: string, _version: string, request: DownloadRequest, signal?: AbortSignal): Download {
+    return failedDownload(request, () => this.unavailable(modulePath, signal));
   }
 
-  mod(modulePath: string, _version: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.unavailable(modulePath, signal);
-  }
-
-  zip(modulePath: string, _version: string, signal?: AbortSignal): Promise<Readable> {
-    return this.unavailable(modulePath, signal);
-  }
-
-  private async unavailable(modulePath: string, signal: AbortSignal | undefined): Promise<never> {
-    signal?.throwIfAborted();
-    throw new OriginUnavailableError(
+  private unavailable(modulePath: string, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted === true) return signal.reason;
+    return new OriginUnavailableError(
       `direct mode not available: godepot cannot fetch ${modulePath} from its version control repository yet; list an upstream proxy that has it`,
     );
   }

@@ -4,7 +4,7 @@
 // tree, git repositories) through `setup`.
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -112,63 +112,69 @@ export function originContract(name: string, setup: (modules: readonly ContractM
       await rm(scratch, { recursive: true, force: true });
     });
 
+    let files = 0;
+    const scratchFile = (): string => join(scratch, `contract-${files++}.zip`);
+
     it('lists every version of a module', async () => {
-      const text = await subject.origin.list('example.com/contract/plain');
-      const versions = text.split('\n').map((line) => line.trim().split(/\s+/)[0]).filter(Boolean).sort();
-      assert.deepEqual(versions, ['v1.0.0', 'v1.1.0']);
+      assert.deepEqual((await subject.origin.list('example.com/contract/plain')).sort(), ['v1.0.0', 'v1.1.0']);
     });
 
-    it('answers .info with the version and its time', async () => {
+    it('answers a query for a version with its .info: the version and its time', async () => {
       for (const m of CONTRACT_MODULES) {
-        const info = JSON.parse((await subject.origin.info(m.modulePath, m.version)).toString()) as { Version: string; Time: string };
+        const info = JSON.parse((await subject.origin.query(m.modulePath, m.version)).toString()) as { Version: string; Time: string };
         assert.equal(info.Version, m.version);
         assert.equal(new Date(info.Time).getTime(), new Date(m.time).getTime());
       }
     });
 
-    it('answers .mod with the module go.mod', async () => {
+    it('downloads the .info, the go.mod and a zip whose h1 is that of the module files, together', async () => {
       for (const m of CONTRACT_MODULES) {
-        assert.equal((await subject.origin.mod(m.modulePath, m.version)).toString(), m.files['go.mod']);
-      }
-    });
-
-    it('streams a .zip whose h1 is that of the module files', async () => {
-      for (const m of CONTRACT_MODULES) {
-        const file = join(scratch, `contract-${Math.random().toString(36).slice(2)}.zip`);
-        await pipeline(await subject.origin.zip(m.modulePath, m.version), createWriteStream(file));
+        const file = scratchFile();
+        const download = subject.origin.download(m.modulePath, m.version, { info: true, mod: true, zipTo: file });
+        const info = JSON.parse((await download.info!).toString()) as { Version: string };
+        assert.equal(info.Version, m.version);
+        assert.equal((await download.mod!).toString(), m.files['go.mod']);
+        assert.equal(await download.zip!, (await stat(file)).size);
         assert.equal(await hashZip(file), await expectedH1(m), `${m.modulePath}@${m.version}`);
         await rm(file);
       }
     });
 
-    it('answers @latest with a listed version, or not found', async () => {
+    it('downloads only the files asked for', async () => {
+      const m = CONTRACT_MODULES[0]!;
+      const download = subject.origin.download(m.modulePath, m.version, { mod: true });
+      assert.deepEqual(Object.keys(download), ['mod']);
+      assert.equal((await download.mod!).toString(), m.files['go.mod']);
+    });
+
+    it('answers the query latest with a listed version, or not found', async () => {
       try {
-        const latest = JSON.parse((await subject.origin.latest('example.com/contract/plain')).toString()) as { Version: string };
+        const latest = JSON.parse((await subject.origin.query('example.com/contract/plain', 'latest')).toString()) as { Version: string };
         assert.ok(['v1.0.0', 'v1.1.0'].includes(latest.Version), latest.Version);
       } catch (err) {
         assert.ok(isNotThere(err), String(err));
       }
     });
 
-    it('throws NotFoundError or GoneError for a module or version it does not have', async () => {
+    it('throws NotFoundError or GoneError for a module or version it does not have, leaving no zip file', async () => {
       const o = subject.origin;
       await assert.rejects(o.list('example.com/contract/absent'), isNotThere);
-      await assert.rejects(o.info('example.com/contract/absent', 'v1.0.0'), isNotThere);
-      await assert.rejects(o.info('example.com/contract/plain', 'v9.9.9'), isNotThere);
-      await assert.rejects(o.mod('example.com/contract/plain', 'v9.9.9'), isNotThere);
-      await assert.rejects(o.zip('example.com/contract/plain', 'v9.9.9'), isNotThere);
+      await assert.rejects(o.query('example.com/contract/absent', 'v1.0.0'), isNotThere);
+      await assert.rejects(o.query('example.com/contract/plain', 'v9.9.9'), isNotThere);
+      const file = scratchFile();
+      const download = o.download('example.com/contract/plain', 'v9.9.9', { info: true, mod: true, zipTo: file });
+      await assert.rejects(download.info!, isNotThere);
+      await assert.rejects(download.mod!, isNotThere);
+      await assert.rejects(download.zip!, isNotThere);
+      await assert.rejects(stat(file), { code: 'ENOENT' });
     });
 
     it('rejects at once when the signal is already aborted', async () => {
       const signal = AbortSignal.abort();
       const o = subject.origin;
-      for (const call of [
-        () => o.list('example.com/contract/plain', signal),
-        () => o.info('example.com/contract/plain', 'v1.0.0', signal),
-        () => o.mod('example.com/contract/plain', 'v1.0.0', signal),
-        () => o.zip('example.com/contract/plain', 'v1.0.0', signal),
-      ]) {
-        await assert.rejects(call(), (err: Error) => err.name === 'AbortError');
+      const download = o.download('example.com/contract/plain', 'v1.0.0', { info: true, mod: true, zipTo: scratchFile() }, signal);
+      for (const call of [o.list('example.com/contract/plain', signal), o.query('example.com/contract/plain', 'v1.0.0', signal), download.info!, download.mod!, download.zip!]) {
+        await assert.rejects(call, (err: Error) => err.name === 'AbortError');
       }
     });
   });

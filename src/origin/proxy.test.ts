@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -35,6 +35,12 @@ describe('ProxyOrigin against a faulty upstream', () => {
   let other: Upstream;
   const origins: ProxyOrigin[] = [];
 
+  let files = 0;
+  const scratchFile = (): string => join(root, `zip-${files++}`);
+  // A zip download, to a file of its own; resolves with its size.
+  const zip = (o: ProxyOrigin, modulePath: string, version: string, signal?: AbortSignal, file = scratchFile()): Promise<number> =>
+    o.download(modulePath, version, { zipTo: file }, signal).zip!;
+
   function origin(options: Partial<ProxyOriginOptions> = {}): ProxyOrigin {
     const o = new ProxyOrigin({ url: up.url, timeoutMs: 2000, retries: 2, retryDelayMs: 5, ...options });
     origins.push(o);
@@ -65,16 +71,16 @@ describe('ProxyOrigin against a faulty upstream', () => {
   it('escapes paths and versions as go does and reuses connections', async () => {
     const o = origin();
     await o.list(M);
-    await o.info(M, 'v1.0.0');
-    await o.mod(M, 'v1.0.0');
-    await assert.rejects(o.info('github.com/Foo/Bar', 'v2.0.0+incompatible'), NotFoundError);
+    await o.query(M, 'v1.0.0');
+    await o.download(M, 'v1.0.0', { mod: true }).mod;
+    await assert.rejects(o.query('github.com/Foo/Bar', 'v2.0.0+incompatible'), NotFoundError);
     assert.deepEqual(up.requests, [
       `/${M}/@v/list`,
       INFO,
       `/${M}/@v/v1.0.0.mod`,
       '/github.com/!foo/!bar/@v/v2.0.0+incompatible.info',
     ]);
-    for (let i = 0; i < 10; i++) await o.mod(M, 'v1.0.0');
+    for (let i = 0; i < 10; i++) await o.download(M, 'v1.0.0', { mod: true }).mod;
     // undici may open a second connection while the first finishes its bookkeeping, but no more.
     assert.ok(up.connections <= 2, `${up.connections} connections for 14 requests`);
     assert.equal(pathEscape('github.com/!foo/x@v/v1.0.0+incompatible.info'), 'github.com/%21foo/x@v/v1.0.0+incompatible.info');
@@ -83,25 +89,25 @@ describe('ProxyOrigin against a faulty upstream', () => {
   it('maps 404 and 410 to NotFoundError and GoneError carrying the upstream text, without retrying', async () => {
     const o = origin();
     up.fault(INFO, { status: 404, body: 'not found: example.com/contract/plain@v1.0.0: invalid version\n' });
-    await assert.rejects(o.info(M, 'v1.0.0'), (err: Error) => err instanceof NotFoundError && err.message === 'not found: example.com/contract/plain@v1.0.0: invalid version');
+    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => err instanceof NotFoundError && err.message === 'not found: example.com/contract/plain@v1.0.0: invalid version');
     up.fault(INFO, { status: 410, body: 'gone for good\n' });
-    await assert.rejects(o.info(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === 'gone for good');
+    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === 'gone for good');
     assert.equal(up.countOf(INFO), 2);
   });
 
   it('retries 5xx and network resets with backoff, then succeeds', async () => {
     const o = origin();
     up.fault(INFO, { status: 503, times: 2 });
-    assert.equal(JSON.parse((await o.info(M, 'v1.0.0')).toString()).Version, 'v1.0.0');
+    assert.equal(JSON.parse((await o.query(M, 'v1.0.0')).toString()).Version, 'v1.0.0');
     assert.equal(up.countOf(INFO), 3);
     up.fault(INFO, { resetAfterBytes: 5, times: 1 });
-    assert.equal(JSON.parse((await o.info(M, 'v1.0.0')).toString()).Version, 'v1.0.0');
+    assert.equal(JSON.parse((await o.query(M, 'v1.0.0')).toString()).Version, 'v1.0.0');
     assert.equal(up.countOf(INFO), 5);
   });
 
   it('gives up after the retries with UpstreamError(status)', async () => {
     up.fault(INFO, { status: 502, body: 'bad gateway upstream\n' });
-    await assert.rejects(origin({ retries: 3 }).info(M, 'v1.0.0'), (err: Error) => {
+    await assert.rejects(origin({ retries: 3 }).query(M, 'v1.0.0'), (err: Error) => {
       assert.ok(err instanceof UpstreamError);
       assert.equal(err.status, 502);
       assert.match(err.message, /502.*\n\tserver response: bad gateway upstream/s);
@@ -112,7 +118,7 @@ describe('ProxyOrigin against a faulty upstream', () => {
 
   it('never retries a 4xx', async () => {
     up.fault(INFO, { status: 403 });
-    await assert.rejects(origin().info(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 403);
+    await assert.rejects(origin().query(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 403);
     assert.equal(up.countOf(INFO), 1);
   });
 
@@ -127,7 +133,7 @@ describe('ProxyOrigin against a faulty upstream', () => {
   it('times out on a hanging upstream without retrying', async () => {
     up.fault(INFO, { hang: true });
     const started = Date.now();
-    await assert.rejects(origin({ timeoutMs: 200 }).info(M, 'v1.0.0'), TimeoutError);
+    await assert.rejects(origin({ timeoutMs: 200 }).query(M, 'v1.0.0'), TimeoutError);
     assert.ok(Date.now() - started < 1500);
     assert.equal(up.countOf(INFO), 1);
   });
@@ -135,45 +141,45 @@ describe('ProxyOrigin against a faulty upstream', () => {
   it('times out when a body stalls, for small files and streamed zips', async () => {
     const o = origin({ timeoutMs: 200 });
     up.fault(INFO, { stallAfterBytes: 3 });
-    await assert.rejects(o.info(M, 'v1.0.0'), TimeoutError);
+    await assert.rejects(o.query(M, 'v1.0.0'), TimeoutError);
     up.fault(ZIP, { stallAfterBytes: 10 });
-    await assert.rejects(async () => pipeline(await o.zip(M, 'v1.0.0'), discard()), TimeoutError);
+    await assert.rejects(zip(o, M, 'v1.0.0'), TimeoutError);
   });
 
   it('fails a zip stream cut by a connection reset with UpstreamError', async () => {
     up.fault(ZIP, { resetAfterBytes: 100 });
-    await assert.rejects(async () => pipeline(await origin().zip(M, 'v1.0.0'), discard()), UpstreamError);
+    await assert.rejects(zip(origin(), M, 'v1.0.0'), UpstreamError);
   });
 
   it('refuses bodies over the limit, and a declared Content-Length over it before reading', async () => {
     const o = origin({ limits: { info: 1000, zip: 100_000 } });
     up.fault(INFO, { bodyBytes: 5000 });
-    await assert.rejects(o.info(M, 'v1.0.0'), InvalidContentError);
+    await assert.rejects(o.query(M, 'v1.0.0'), InvalidContentError);
     up.fault(INFO, { bodyBytes: 1 << 30, declareLength: true });
-    await assert.rejects(o.info(M, 'v1.0.0'), (err: Error) => err instanceof InvalidContentError && /1073741824/.test(err.message));
+    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => err instanceof InvalidContentError && /1073741824/.test(err.message));
     up.fault(ZIP, { bodyBytes: Infinity });
-    await assert.rejects(async () => pipeline(await o.zip(M, 'v1.0.0'), discard()), InvalidContentError);
+    await assert.rejects(zip(o, M, 'v1.0.0'), InvalidContentError);
     up.fault(ZIP, { bodyBytes: 200_000, declareLength: true });
-    await assert.rejects(o.zip(M, 'v1.0.0'), InvalidContentError);
+    await assert.rejects(zip(o, M, 'v1.0.0'), InvalidContentError);
     assert.equal(up.countOf(INFO), 2);
   });
 
   it('refuses a zip larger than go accepts by default (500 MiB) from its Content-Length', async () => {
     up.fault(ZIP, { bodyBytes: 500 * 1024 * 1024 + 1, declareLength: true });
-    await assert.rejects(origin().zip(M, 'v1.0.0'), InvalidContentError);
+    await assert.rejects(zip(origin(), M, 'v1.0.0'), InvalidContentError);
   });
 
   it('follows a redirect on the same host', async () => {
     up.fault(INFO, { redirect: `/elsewhere${INFO}` });
     up.fault(`/elsewhere${INFO}`, { redirect: `${up.url}/${M}/@v/v1.1.0.info`, redirectStatus: 307 });
-    const info = JSON.parse((await origin().info(M, 'v1.0.0')).toString()) as { Version: string };
+    const info = JSON.parse((await origin().query(M, 'v1.0.0')).toString()) as { Version: string };
     assert.equal(info.Version, 'v1.1.0');
     assert.deepEqual(up.requests, [INFO, `/elsewhere${INFO}`, `/${M}/@v/v1.1.0.info`]);
   });
 
   it('refuses a redirect to another host and fetches nothing from it', async () => {
     up.fault(ZIP, { redirect: `${other.url}${ZIP}` });
-    await assert.rejects(origin().zip(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && /another host/.test(err.message));
+    await assert.rejects(zip(origin(), M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && /another host/.test(err.message));
     assert.equal(up.countOf(ZIP), 1);
     assert.equal(other.requests.length, 0);
   });
@@ -182,7 +188,7 @@ describe('ProxyOrigin against a faulty upstream', () => {
     const o = origin({ timeoutMs: 10_000 });
     up.fault(INFO, { hang: true });
     const controllers = Array.from({ length: 40 }, () => new AbortController());
-    const calls = controllers.map((c) => o.info(M, 'v1.0.0', c.signal));
+    const calls = controllers.map((c) => o.query(M, 'v1.0.0', c.signal));
     await new Promise((r) => setTimeout(r, 100));
     for (const c of controllers) c.abort();
     for (const result of await Promise.allSettled(calls)) {
@@ -192,16 +198,18 @@ describe('ProxyOrigin against a faulty upstream', () => {
     up.clearFaults();
     // 40 hung requests exceed the pool's 32 connections: this only answers if aborting freed them.
     const started = Date.now();
-    assert.equal(JSON.parse((await o.info(M, 'v1.0.0')).toString()).Version, 'v1.0.0');
+    assert.equal(JSON.parse((await o.query(M, 'v1.0.0')).toString()).Version, 'v1.0.0');
     assert.ok(Date.now() - started < 2000);
   });
 
   it('cancels a zip being streamed on abort', async () => {
     const controller = new AbortController();
     up.fault(ZIP, { stallAfterBytes: 10 });
-    const body = await origin({ timeoutMs: 10_000 }).zip(M, 'v1.0.0', controller.signal);
+    const file = scratchFile();
+    const written = zip(origin({ timeoutMs: 10_000 }), M, 'v1.0.0', controller.signal, file);
     setTimeout(() => controller.abort(), 50);
-    await assert.rejects(pipeline(body, discard()), (err: Error) => err.name === 'AbortError');
+    await assert.rejects(written, (err: Error) => err.name === 'AbortError');
+    await assert.rejects(stat(file), { code: 'ENOENT' });
   });
 
   it('sends basic auth from the URL and never shows the password', async () => {
@@ -213,21 +221,27 @@ describe('ProxyOrigin against a faulty upstream', () => {
     await o.list(M);
     assert.equal(up.log[0]?.headers.authorization, `Basic ${Buffer.from('user:s3cret').toString('base64')}`);
     up.fault(INFO, { status: 500 });
-    await assert.rejects(o.info(M, 'v1.0.0'), (err: Error) => !err.message.includes('s3cret'));
+    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => !err.message.includes('s3cret'));
+  });
+
+  it('lists the first field of each line, as go reads a @v/list', async () => {
+    await mkdir(join(root, 'tree', 'fields', M, '@v'), { recursive: true });
+    await writeFile(join(root, 'tree', 'fields', M, '@v', 'list'), 'v1.10.0\nv1.2.0 2019-01-01T00:00:00Z\n  v1.3.0-rc.1  \n\ngarbage line here\n');
+    assert.deepEqual(await origin({ url: `${up.url}/fields/` }).list(M), ['v1.10.0', 'v1.2.0', 'v1.3.0-rc.1', 'garbage']);
   });
 
   it('keeps a path prefix of the base URL', async () => {
     await mkdir(join(root, 'tree', 'prefix', M, '@v'), { recursive: true });
     await writeFile(join(root, 'tree', 'prefix', M, '@v', 'list'), 'v9.0.0\n');
-    assert.equal(await origin({ url: `${up.url}/prefix/` }).list(M), 'v9.0.0\n');
+    assert.deepEqual(await origin({ url: `${up.url}/prefix/` }).list(M), ['v9.0.0']);
   });
 
   it('observes upstream latency by origin, kind and outcome', async () => {
     const metrics = createMetrics();
     const o = origin({ metrics });
-    await o.info(M, 'v1.0.0');
-    await pipeline(await o.zip(M, 'v1.0.0'), discard());
-    await assert.rejects(o.mod(M, 'v9.0.0'), NotFoundError);
+    await o.query(M, 'v1.0.0');
+    await zip(o, M, 'v1.0.0');
+    await assert.rejects(o.download(M, 'v9.0.0', { mod: true }).mod!, NotFoundError);
     const counts = (await metrics.upstreamSeconds.get()).values
       .filter((v) => v.metricName === 'godepot_upstream_request_seconds_count')
       .map((v) => `${v.labels.kind}:${v.labels.outcome}:${v.value}`)

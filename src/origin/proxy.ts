@@ -1,7 +1,10 @@
 // One upstream GOPROXY (or checksum database) over HTTP: what cmd/go's proxyRepo and web.Get do, plus
 // what a server needs that a one-shot command does not: a keep-alive pool, timeouts, bounded retries,
 // size limits enforced while the bytes flow, and a refusal to follow redirects off the upstream's host.
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Pool, type Dispatcher } from 'undici';
@@ -9,7 +12,7 @@ import { GodepotError, GoneError, InvalidContentError, NotFoundError, TimeoutErr
 import { escapePath, escapeVersion } from '../module/path.js';
 import { MAX_GO_MOD, MAX_ZIP_FILE } from '../module/zipcheck.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { Origin } from './origin.js';
+import { downloadPart, type Download, type DownloadRequest, type Origin } from './origin.js';
 
 /** What an upstream request fetches, for metrics labels and size limits. */
 export type UpstreamKind = 'list' | 'latest' | 'info' | 'mod' | 'zip' | 'sumdb';
@@ -346,12 +349,27 @@ export class UpstreamClient {
   }
 }
 
+/**
+ * The path of a GOPROXY file below a proxy's base URL, escaped as go escapes it (!-escaping, then
+ * percent-escaping): `<module>/@v/list`, `<module>/@latest` or `<module>/@v/<version>.<file>`.
+ */
+export function proxyPath(modulePath: string, file: 'list' | 'latest'): string;
+export function proxyPath(modulePath: string, file: 'info' | 'mod' | 'zip', version: string): string;
+export function proxyPath(modulePath: string, file: 'list' | 'latest' | 'info' | 'mod' | 'zip', version?: string): string {
+  const escapedPath = pathEscape(escapePath(modulePath));
+  if (file === 'list') return `${escapedPath}/@v/list`;
+  if (file === 'latest') return `${escapedPath}/@latest`;
+  return `${escapedPath}/@v/${pathEscape(escapeVersion(version!))}.${file}`;
+}
+
 /** Options of ProxyOrigin: one GOPROXY base URL and how patiently to talk to it. */
 export type ProxyOriginOptions = UpstreamClientOptions;
 
 /**
- * An Origin backed by one upstream GOPROXY URL (http or https). Paths and versions are !-escaped and
- * percent-escaped as go escapes them; see UpstreamClient for errors, limits, retries and redirects.
+ * An Origin backed by one upstream GOPROXY URL (http or https): a query is `@latest` or `@v/<query>.info`,
+ * a download one GET per file, all at once, the zip streamed into its file. Paths and versions are
+ * !-escaped and percent-escaped as go escapes them; see UpstreamClient for errors, limits, retries and
+ * redirects.
  */
 export class ProxyOrigin implements Origin {
   readonly name: string;
@@ -362,25 +380,23 @@ export class ProxyOrigin implements Origin {
     this.name = this.client.name;
   }
 
-  async list(modulePath: string, signal?: AbortSignal): Promise<string> {
-    const body = await this.client.getBytes(`${pathEscape(escapePath(modulePath))}/@v/list`, 'list', signal);
-    return body.toString('utf8');
+  async list(modulePath: string, signal?: AbortSignal): Promise<string[]> {
+    const body = await this.client.getBytes(proxyPath(modulePath, 'list'), 'list', signal);
+    // A line may carry more than the version (go reads only its first field).
+    return body.toString('utf8').split('\n').flatMap((line) => line.trim().split(/\s+/, 1)).filter((version) => version !== '');
   }
 
-  latest(modulePath: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.client.getBytes(`${pathEscape(escapePath(modulePath))}/@latest`, 'latest', signal);
+  query(modulePath: string, query: string, signal?: AbortSignal): Promise<Buffer> {
+    if (query === 'latest') return this.client.getBytes(proxyPath(modulePath, 'latest'), 'latest', signal);
+    return this.client.getBytes(proxyPath(modulePath, 'info', query), 'info', signal);
   }
 
-  info(modulePath: string, query: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.client.getBytes(this.versionPath(modulePath, query, 'info'), 'info', signal);
-  }
-
-  mod(modulePath: string, version: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.client.getBytes(this.versionPath(modulePath, version, 'mod'), 'mod', signal);
-  }
-
-  zip(modulePath: string, version: string, signal?: AbortSignal): Promise<Readable> {
-    return this.client.getStream(this.versionPath(modulePath, version, 'zip'), 'zip', signal);
+  download(modulePath: string, version: string, request: DownloadRequest, signal?: AbortSignal): Download {
+    const download: Download = {};
+    if (request.info === true) download.info = downloadPart(this.client.getBytes(proxyPath(modulePath, 'info', version), 'info', signal));
+    if (request.mod === true) download.mod = downloadPart(this.client.getBytes(proxyPath(modulePath, 'mod', version), 'mod', signal));
+    if (request.zipTo !== undefined) download.zip = downloadPart(this.writeZip(proxyPath(modulePath, 'zip', version), request.zipTo, signal));
+    return download;
   }
 
   /** Closes the connection pool. */
@@ -388,7 +404,15 @@ export class ProxyOrigin implements Origin {
     return this.client.close();
   }
 
-  private versionPath(modulePath: string, version: string, file: 'info' | 'mod' | 'zip'): string {
-    return `${pathEscape(escapePath(modulePath))}/@v/${pathEscape(escapeVersion(version))}.${file}`;
+  private async writeZip(relPath: string, file: string, signal: AbortSignal | undefined): Promise<number> {
+    try {
+      const body = await this.client.getStream(relPath, 'zip', signal);
+      const out = createWriteStream(file, { flags: 'wx' });
+      await pipeline(body, out, { signal });
+      return out.bytesWritten;
+    } catch (err) {
+      await rm(file, { force: true });
+      throw err;
+    }
   }
 }
