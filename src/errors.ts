@@ -60,6 +60,11 @@ export class InvalidContentError extends GodepotError {
   readonly code = 'INVALID_CONTENT';
 }
 
+/** A write to storage failed for lack of space (or quota): nothing partial was kept, and stored modules are still served. */
+export class StorageFullError extends GodepotError {
+  readonly code = 'STORAGE_FULL';
+}
+
 /** Configuration that cannot be used; the message names the offending key. */
 export class ConfigError extends GodepotError {
   readonly code = 'CONFIG';

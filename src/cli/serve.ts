@@ -13,6 +13,7 @@ import { ConfigError } from '../errors.js';
 import { createServer, type GodepotServer } from '../server/app.js';
 import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
 import { DiskStorage } from '../storage/disk.js';
+import { StorageSpace } from '../storage/space.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { BundleStorage } from '../bundle/bundle-storage.js';
@@ -135,6 +136,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     logger,
     // A key no module can have: its stat answers "absent" while the folder can be read, and fails when it cannot.
     storageProbe: async () => void (await disk.stat('readyz')),
+    storageSpace: new StorageSpace(disk.root),
     bundleImport: config.importToken === null ? undefined : { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal }) },
     prefetchZips: config.prefetch,
     metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),

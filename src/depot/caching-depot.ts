@@ -80,7 +80,7 @@ export class CachingDepot implements Depot {
       shared: options.lease !== undefined,
       verifier: options.verifier,
       logger: options.logger,
-      onInfoStored: (modulePath) => this.listing.forget(modulePath),
+      listing: this.listing,
     });
     // Children made once: labels() costs a lookup by label values on every call.
     const results = (route: Route): Record<CacheResult, Counter.Internal> => ({

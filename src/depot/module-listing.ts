@@ -38,8 +38,10 @@ const TEXT_TYPE = 'text/plain; charset=UTF-8';
  * version, answered as `stale` and logged. One refresh per module at a time (the flight).
  */
 export class ModuleListing {
-  /** Counts forget() calls, so that a list made while a version was stored is not remembered without it. */
+  /** Counts changes of the stored versions, so that a list made while one changed is not remembered. */
   private generation = 0;
+  /** Versions whose `.info` was answered and is being stored behind the answer, by module: listed already. */
+  private readonly storing = new Map<string, Set<string>>();
 
   constructor(private readonly options: ModuleListingOptions) {}
 
@@ -51,8 +53,23 @@ export class ModuleListing {
     return this.options.flight.run(`latest ${modulePath}`, () => this.refreshLatest(modulePath), { signal, onJoin });
   }
 
-  /** A version of the module was stored: the remembered list goes, and one being made is not kept. */
-  forget(modulePath: string): void {
+  /** A version's `.info` was answered and is being stored: it is listed from now on. */
+  infoStoring(modulePath: string, version: string): void {
+    let versions = this.storing.get(modulePath);
+    if (versions === undefined) this.storing.set(modulePath, (versions = new Set()));
+    versions.add(version);
+    this.forget(modulePath);
+  }
+
+  /** A version's `.info` was stored, or failed to be: storage tells from now on whether it is listed. */
+  infoStored(modulePath: string, version: string): void {
+    const versions = this.storing.get(modulePath);
+    if (versions?.delete(version) === true && versions.size === 0) this.storing.delete(modulePath);
+    this.forget(modulePath);
+  }
+
+  // The remembered list goes, and one being made is not kept.
+  private forget(modulePath: string): void {
     this.generation++;
     this.options.answers.delete('list', modulePath, '');
   }
@@ -140,9 +157,9 @@ export class ModuleListing {
     return body === null ? null : { body, expires };
   }
 
-  /** Tagged versions whose `.info` is stored, sorted. */
+  /** Tagged versions whose `.info` is stored or being stored. */
   private async storedVersions(modulePath: string): Promise<string[]> {
-    const versions = await this.storedInfoVersions(modulePath);
+    const versions = [...(await this.storedInfoVersions(modulePath)), ...(this.storing.get(modulePath) ?? [])];
     return versions.filter((v) => !isPseudoVersion(v));
   }
 

@@ -12,9 +12,11 @@ import type { Origin } from '../origin/origin.js';
 import type { Artifact } from '../protocol/artifact.js';
 import { storageKey } from '../protocol/keys.js';
 import { readStored } from '../storage/read-stored.js';
+import { asStorageFull } from '../storage/space.js';
 import type { FileStaging, StagedObject } from '../storage/staging.js';
 import type { Storage } from '../storage/storage.js';
 import type { Flight } from './flight.js';
+import type { ModuleListing } from './module-listing.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { RememberedAnswers } from './remembered-answers.js';
 import { VersionDownloads, type VersionHold } from './version-downloads.js';
@@ -34,8 +36,8 @@ export interface VersionFilesOptions {
   /** Checks the hashes of what the origin sent before anything of it is stored (the checksum database). */
   verifier?: Verifier;
   logger: Logger;
-  /** A version's `.info` was stored: its module's list has changed. */
-  onInfoStored(modulePath: string): void;
+  /** Told when a version's `.info` is being stored behind its answer, and when it was stored (or failed to be): the module's list changes. */
+  listing: Pick<ModuleListing, 'infoStoring' | 'infoStored'>;
 }
 
 const JSON_TYPE = 'application/json';
@@ -139,9 +141,13 @@ export class VersionFiles {
       }
     }
     const artifact = { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' as const };
+    this.options.listing.infoStoring(modulePath, version);
     await this.storeBehind('info', modulePath, version, async () => {
-      await this.versionLock.run(lockKey(modulePath, version), () => this.storage.put(key, body));
-      this.options.onInfoStored(modulePath);
+      try {
+        await this.versionLock.run(lockKey(modulePath, version), () => this.storage.put(key, body));
+      } finally {
+        this.options.listing.infoStored(modulePath, version);
+      }
     });
     return artifact;
   }
@@ -346,7 +352,7 @@ export class VersionFiles {
         this.rememberSmall('mod', modulePath, version, goMod, true);
         if (!info.known) {
           this.rememberSmall('info', modulePath, version, info.body, true);
-          this.options.onInfoStored(modulePath);
+          this.options.listing.infoStored(modulePath, version);
         }
         this.options.logger.info({ module: modulePath, version, bytes: size, h1 }, 'stored module zip');
         return this.zipArtifact(modulePath, version, size, h1, 'miss');
@@ -370,7 +376,10 @@ export class VersionFiles {
     hold: VersionHold,
   ): Promise<{ info: { body: Buffer; known: boolean }; mod: { body: Buffer; known: boolean }; size: number }> {
     const controller = new AbortController();
-    const zip = this.options.origin.download(modulePath, version, { zipTo: zipFile }, controller.signal).zip!;
+    // The zip is written into the storage's staging folder, whose disk may be full.
+    const zip = this.options.origin.download(modulePath, version, { zipTo: zipFile }, controller.signal).zip!.catch((err: unknown) => {
+      throw asStorageFull(err);
+    });
     try {
       const [knownInfo, knownMod] = await Promise.all([this.known('info', modulePath, version), this.known('mod', modulePath, version)]);
       const parts = hold.fetch({ info: knownInfo === null, mod: knownMod === null });

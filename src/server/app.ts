@@ -8,8 +8,9 @@ import { performance } from 'node:perf_hooks';
 import type { Artifact } from '../protocol/artifact.js';
 import type { Depot } from '../depot/depot.js';
 import { PrefetchingDepot } from '../depot/prefetching-depot.js';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, StorageFullError } from '../errors.js';
 import { parseRequest, type ProxyRequest, type Route } from '../protocol/request.js';
+import type { StorageSpace } from '../storage/space.js';
 import { rawLineWriter, type Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { errorAnswer, type ErrorAnswer } from './errors.js';
@@ -55,6 +56,11 @@ export interface ServerOptions {
   logger: Logger;
   /** Throws when storage cannot be used; `/readyz` answers 503 then. Default: storage is always usable. */
   storageProbe?: () => Promise<void>;
+  /**
+   * The space of the storage that fills: told when a request found it full (StorageFullError) and when a
+   * zip was stored, so that `/readyz` reports it degraded meanwhile.
+   */
+  storageSpace?: StorageSpace;
   limits?: Partial<ServerLimits>;
   /** Bundle uploads (POST /admin/bundles); refused as an unknown endpoint when absent. */
   bundleImport?: BundleImport;
@@ -264,6 +270,7 @@ export function createServer(options: ServerOptions): GodepotServer {
   const waiting = new Set<Socket>();
 
   function fail(res: ServerResponse, head: boolean, entry: RequestLog, started: number, err: unknown): void {
+    if (err instanceof StorageFullError) void options.storageSpace?.filled();
     const sent = sendError(res, head, entry, err);
     finish(entry, started, sent.status, sent.bytes, sent.aborted);
   }
@@ -301,6 +308,8 @@ export function createServer(options: ServerOptions): GodepotServer {
       (artifact) => {
         waiting.delete(socket);
         entry.cache = artifact.cache;
+        // A zip is stored before it is answered: a missed one shows there is room.
+        if (artifact.cache === 'miss' && request.route === 'zip') options.storageSpace?.emptied();
         if (res.destroyed) finish(entry, started, clientClosed, 0, true);
         else deliver(req, res, request.head, entry, started, artifact);
       },
@@ -381,7 +390,7 @@ export function createServer(options: ServerOptions): GodepotServer {
       }
       case 'readyz':
       case 'metrics': {
-        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe }) : metricsText(metrics, options.metricsExposition);
+        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe, space: options.storageSpace }) : metricsText(metrics, options.metricsExposition);
         answer.then(
           (a) => {
             const sent = sendPlain(res, request.head, requestId, a);

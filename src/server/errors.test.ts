@@ -7,6 +7,7 @@ import {
   InvalidRequestError,
   NotFoundError,
   OriginUnavailableError,
+  StorageFullError,
   TimeoutError,
   UpstreamError,
 } from '../errors.js';
@@ -33,6 +34,7 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new UpstreamError('https://proxy.example: 500 Internal Server Error', 500), 502, false],
     [new UpstreamError('connection reset'), 502, false],
     [new TimeoutError('no answer in 30 s'), 504, false],
+    [new StorageFullError('storage is full (no space left on device): new modules cannot be stored'), 507, false],
     [new InvalidContentError('zip larger than 500 MiB'), 502, false],
     [new ZipError('INVALID_ZIP', 'zip: not a valid zip file'), 502, false],
     [new GoModSyntaxError([{ filename: 'go.mod', line: 1, column: 1, verb: '', modulePath: '', reason: 'unknown directive: bogus' }]), 502, false],

@@ -8,6 +8,7 @@ import {
   InvalidRequestError,
   NotFoundError,
   OriginUnavailableError,
+  StorageFullError,
   TimeoutError,
   UpstreamError,
 } from '../errors.js';
@@ -64,6 +65,9 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  * - A checksum database answer that cannot be trusted (SumdbVerificationError: bad signature, tile or
  *   proof; SumdbForkError: a tree that does not extend the one seen before) → 502 with go's report:
  *   the database or its route is at fault, and the module it was asked about was not stored.
+ * - StorageFullError → 507 Insufficient Storage: the module could not be stored, for lack of space;
+ *   not the client's fault nor the origin's, and retrying elsewhere may help (go stops on it, as on any
+ *   5xx, and prints the reason).
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
@@ -87,6 +91,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     return answer(502, 'bad gateway: invalid content from origin', err);
   }
   if (err instanceof SumdbVerificationError || err instanceof SumdbForkError) return answer(502, 'bad gateway: checksum database', err);
+  if (err instanceof StorageFullError) return answer(507, 'insufficient storage', err);
   return internalError();
 }
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { after, test } from 'node:test';
-import { InvalidRequestError } from '../errors.js';
+import { mountTmpfs, tmpfsUnavailable } from '../../test/support/tmpfs.js';
+import { InvalidRequestError, StorageFullError } from '../errors.js';
 import { DiskStorage } from './disk.js';
 import { stagesFiles } from './staging.js';
 import { invalidKeys, storageContract } from './storage.contract.js';
@@ -206,4 +207,23 @@ test('put of bytes makes missing folders and needs no temporary folder made befo
   await assert.rejects(s.put('a/b/c', Buffer.from('3'), { sha256: '0'.repeat(64) }), /SHA-256/);
   assert.equal(await text(await s.get('a/b/c')), '2');
   assert.deepEqual(await readdir(join(root, '.tmp')), []);
+});
+
+test('a put or commit that runs out of space fails with StorageFullError, naming no path, and leaves nothing behind', { skip: tmpfsUnavailable() ?? false }, async () => {
+  const disk = await mountTmpfs(1 << 20);
+  try {
+    const s = new DiskStorage({ root: disk.dir });
+    await s.put('example.com/m/@v/v1.0.0.info', Buffer.from('{"Version":"v1.0.0"}'));
+    const tooBig = Buffer.alloc(2 << 20, 7);
+    const isFull = (err: unknown): boolean => err instanceof StorageFullError && /no space left on device/.test(err.message) && !err.message.includes(disk.dir);
+    await assert.rejects(s.put('example.com/m/@v/v1.0.0.zip', tooBig), isFull);
+    await assert.rejects(s.commit([{ key: 'example.com/m/@v/v1.0.0.zip', body: tooBig }]), isFull);
+    assert.equal(await s.stat('example.com/m/@v/v1.0.0.zip'), null);
+    assert.deepEqual(await readdir(join(disk.dir, '.tmp')), []);
+    // What was stored before is still there, and the space the failures took is free again.
+    assert.equal(await readFile(join(disk.dir, 'example.com/m/@v/v1.0.0.info'), 'utf8'), '{"Version":"v1.0.0"}');
+    await s.put('example.com/m/@v/v1.0.0.mod', Buffer.from('module example.com/m\n'));
+  } finally {
+    await disk.dispose();
+  }
 });

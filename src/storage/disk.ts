@@ -8,6 +8,7 @@ import { InvalidContentError, InvalidRequestError, NotFoundError } from '../erro
 import { isTemporaryName, streamDurably, syncDirectory, temporaryPath, writeDurably } from './atomic-file.js';
 import { ByteMeter } from './byte-meter.js';
 import { FileStream } from './file-stream.js';
+import { asStorageFull } from './space.js';
 import type { FileStaging, StagedObject } from './staging.js';
 import type { PutOptions, Storage, StoredObject } from './storage.js';
 
@@ -73,7 +74,16 @@ export class DiskStorage implements Storage, FileStaging {
     }
   }
 
+  /** Stores `body`; a write that runs out of space fails with StorageFullError, leaving nothing behind. */
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<StoredObject> {
+    try {
+      return await this.write(key, body, options);
+    } catch (err) {
+      throw asStorageFull(err);
+    }
+  }
+
+  private async write(key: string, body: Readable | Uint8Array, options: PutOptions): Promise<StoredObject> {
     const path = this.pathOf(key);
     options.signal?.throwIfAborted();
     await this.sweep();
@@ -111,7 +121,9 @@ export class DiskStorage implements Storage, FileStaging {
 
   async stage(): Promise<string> {
     await this.sweep();
-    await makeFolders(this.tempDir);
+    await makeFolders(this.tempDir).catch((err: unknown) => {
+      throw asStorageFull(err);
+    });
     return temporaryPath(this.tempDir, 'staged');
   }
 
@@ -120,9 +132,17 @@ export class DiskStorage implements Storage, FileStaging {
    * the first rename, and each changed folder is synced once after the last: a commit costs one fsync
    * per file and one per folder, all of a kind at once, where a put per object costs one of each per
    * object, one after the other. Staged files are renamed into place, never copied. Every key is checked
-   * before anything is touched.
+   * before anything is touched. Running out of space fails with StorageFullError.
    */
   async commit(objects: readonly StagedObject[]): Promise<void> {
+    try {
+      await this.move(objects);
+    } catch (err) {
+      throw asStorageFull(err);
+    }
+  }
+
+  private async move(objects: readonly StagedObject[]): Promise<void> {
     const targets = objects.map((object) => {
       if ('file' in object) this.checkStaged(object.file);
       return { object, path: this.pathOf(object.key), temp: '' };

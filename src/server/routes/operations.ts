@@ -1,3 +1,4 @@
+import type { StorageSpace } from '../../storage/space.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 
 /** A small plain answer of an operations endpoint; never cached. */
@@ -17,14 +18,21 @@ export function healthz(): OperationsAnswer {
 /**
  * `/readyz`: 200 while the server listens, is not shutting down and its storage answers `probe`; 503
  * with the reason otherwise, so a load balancer stops sending traffic before the process stops serving.
+ * A full storage is still ready (what it holds is served) but `degraded:`, naming it.
  */
-export async function readyz(state: { listening: boolean; closing: boolean; probe: () => Promise<void> }): Promise<OperationsAnswer> {
+export async function readyz(state: { listening: boolean; closing: boolean; probe: () => Promise<void>; space?: StorageSpace }): Promise<OperationsAnswer> {
   if (state.closing) return { status: 503, contentType: textPlain, body: 'not ready: shutting down\n' };
   if (!state.listening) return { status: 503, contentType: textPlain, body: 'not ready: not listening yet\n' };
+  let fullSince: Date | null;
   try {
     await state.probe();
+    fullSince = (await state.space?.fullSince()) ?? null;
   } catch (err) {
     return { status: 503, contentType: textPlain, body: `not ready: storage unavailable: ${(err as Error).message}\n` };
+  }
+  if (fullSince !== null) {
+    const body = `degraded: storage ${state.space!.root} is full since ${fullSince.toISOString()}: stored modules are served, new ones cannot be stored\n`;
+    return { status: 200, contentType: textPlain, body };
   }
   return { status: 200, contentType: textPlain, body: 'ready\n' };
 }
