@@ -116,8 +116,11 @@ export class VersionFiles {
     const again = this.answers.get('info', modulePath, version) ?? (this.options.shared ? await this.storedSmall('info', modulePath, version, key) : undefined);
     if (again !== undefined) return again;
     const modKey = storageKey(modulePath, 'mod', version);
-    const along = this.answers.get('mod', modulePath, version) !== undefined || this.flight.has(modKey) ? null : this.downloads.hold(modulePath, version);
-    const modBody = along === null ? null : this.modSettled(modulePath, version, modKey).then((settled) => (settled ? null : along.fetch({ mod: true }).mod!));
+    const modKnown = this.answers.get('mod', modulePath, version) !== undefined || this.flight.has(modKey);
+    // Alone, the .mod download starts now, beside the .info's. With other processes on the storage it
+    // waits for a flight of its own, whose lease it must hold to know that none of them has it.
+    const along = modKnown || this.options.shared ? null : this.downloads.hold(modulePath, version);
+    const modBody = along === null ? undefined : this.modSettled(modulePath, version, modKey).then((settled) => (settled ? null : along.fetch({ mod: true }).mod!));
     // Settled here when the .info fails: nobody else awaits it then.
     modBody?.catch(() => undefined);
     const hold = this.downloads.hold(modulePath, version);
@@ -130,15 +133,15 @@ export class VersionFiles {
     } finally {
       hold.release();
     }
-    if (along !== null) {
-      if (this.flight.has(modKey)) along.release();
-      else {
-        const fetching = this.flight.run(modKey, () => this.fetchMod(modulePath, version, modKey, modBody!)).finally(() => along.release());
-        this.inBackground(fetching.then(
+    if (modKnown || this.flight.has(modKey)) along?.release();
+    else {
+      const fetching = this.flight.run(modKey, () => this.fetchMod(modulePath, version, modKey, modBody)).finally(() => along?.release());
+      this.inBackground(
+        fetching.then(
           () => undefined,
           (err: unknown) => this.options.logger.debug({ err, module: modulePath, version }, 'fetching the .mod along with the .info failed'),
-        ));
-      }
+        ),
+      );
     }
     const artifact = { ...this.rememberSmall('info', modulePath, version, body, true), cache: 'miss' as const };
     this.options.listing.infoStoring(modulePath, version);

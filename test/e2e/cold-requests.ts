@@ -20,3 +20,25 @@ export async function fiftyColdRequests(godepot: GodepotServer, upstream: Upstre
   }
   assert.equal(upstream.countOf(entry.urls.zip), 1, 'the upstream saw exactly one request for the zip');
 }
+
+/**
+ * The scenario of go commands fetching one cold version at once: 20 requests each for its `.info`,
+ * `.mod` and `.zip`, all at the same moment, while the upstream answers each file after a different
+ * short delay. Every answer must be the upstream's file, and the upstream must have seen exactly one
+ * request per file.
+ */
+export async function togetherColdRequests(godepot: GodepotServer, upstream: Upstream, entry: ProxyEntry, dispatcher: Dispatcher): Promise<void> {
+  const files = [
+    { url: entry.urls.info, file: entry.infoFile },
+    { url: entry.urls.mod, file: entry.modFile },
+    { url: entry.urls.zip, file: entry.zipFile },
+  ];
+  for (const { url } of files) upstream.fault(url, { delayMs: 20 + Math.floor(Math.random() * 80) });
+  const before = files.map(({ url }) => upstream.countOf(url));
+  const asks = files.flatMap((f) => Array.from({ length: 20 }, () => getDigest(godepot.url + f.url, dispatcher).then((answer) => ({ f, answer }))));
+  for (const { f, answer } of await Promise.all(asks)) {
+    assert.equal(answer.status, 200, f.url);
+    assert.equal(answer.digest, sha256(await readFile(f.file)), `${f.url}: the upstream's bytes`);
+  }
+  for (const [i, { url }] of files.entries()) assert.equal(upstream.countOf(url) - before[i]!, 1, `the upstream saw exactly one request for ${url}`);
+}

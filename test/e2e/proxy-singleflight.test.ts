@@ -1,5 +1,6 @@
 // Single-flight seen from outside: many clients asking for the same uncached zip at once cause exactly one
-// upstream fetch and all get the same bytes; different zips are fetched side by side, each once.
+// upstream fetch and all get the same bytes, and so do requests for all the files of one version at
+// once; different zips are fetched side by side, each once.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { Agent } from 'undici';
 import { getDigest, sha256, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { addBigModule, buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { fiftyColdRequests } from './cold-requests.js';
+import { fiftyColdRequests, togetherColdRequests } from './cold-requests.js';
 
 let work: string;
 let graph: ModuleGraph;
@@ -38,6 +39,11 @@ const get = (path: string) => getDigest(godepot.url + path, agent);
 
 test('50 concurrent cold requests for one zip: one upstream fetch, 50 identical answers', async () => {
   await fiftyColdRequests(godepot, upstream, big, agent, 500);
+});
+
+test('the .info, .mod and .zip of a cold version asked for 20 times each at once: one upstream fetch per file', async () => {
+  // Several versions, since which request reaches the depot first varies from one to the next.
+  for (const e of graph.entries.slice(0, 6)) await togetherColdRequests(godepot, upstream, e, agent);
 });
 
 test('different zips requested in parallel are each fetched once', async () => {

@@ -1,5 +1,6 @@
 // `godepot serve --workers 2`: two processes on one socket behave as one proxy. go builds through it,
-// concurrent cold requests spread over both workers still cause one upstream fetch, a worker that dies
+// concurrent cold requests spread over both workers still cause one upstream fetch (and with three
+// workers, one per file of a version whose files are all asked for at once), a worker that dies
 // is replaced while the other keeps serving, /metrics counts both, and SIGTERM lets an in-flight
 // download finish, exit 0.
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { makeGoWorld } from '../support/go.js';
 import { sample } from '../support/metrics.js';
 import { addBigModule, buildModuleGraph, consumerOutput, writeConsumer, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { fiftyColdRequests } from './cold-requests.js';
+import { fiftyColdRequests, togetherColdRequests } from './cold-requests.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -103,6 +104,18 @@ test('50 concurrent cold requests for one zip, answered by both workers: one ups
     if (answering === 2) break;
   }
   assert.equal(answering, 2, 'both workers answered some of the requests of one try');
+});
+
+test('--workers 3: the .info, .mod and .zip of a cold version asked for 20 times each at once: one upstream fetch per file', async () => {
+  const three = await startGodepot({ upstream: upstream.url, args: ['--workers', '3'] });
+  const fresh = clientConnections();
+  try {
+    // The graph's versions this server has not stored: several, since which worker gets which request varies.
+    for (const e of graph.entries.slice(0, 6)) await togetherColdRequests(three, upstream, e, fresh);
+  } finally {
+    await fresh.close();
+    await three.dispose();
+  }
 });
 
 test('/metrics counts every worker, whichever one answers the scrape', async () => {
