@@ -167,40 +167,38 @@ export class VersionFiles {
    * settled it meanwhile), answered once checked and stored behind the answer.
    */
   private async fetchMod(modulePath: string, version: string, key: string, fetching?: Promise<Buffer | null>): Promise<Artifact> {
-    let body: Buffer | null;
-    if (fetching !== undefined) {
-      body = await fetching;
-    } else {
-      // A fetch that ended since mod()'s flight began (the zip's, the one along with a .info) left it in memory.
-      const again = this.answers.get('mod', modulePath, version);
-      if (again !== undefined) return again;
-      const [stored, zipBeside] = await Promise.all([readStored(this.storage, key), this.hasStoredZip(modulePath, version)]);
-      if (stored !== null) return this.rememberSmall('mod', modulePath, version, stored, zipBeside);
-      // Beside a stored zip the .mod is the zip's go.mod, whatever the origin says: it is not asked.
-      if (zipBeside) body = null;
-      else {
-        const hold = this.downloads.hold(modulePath, version);
-        try {
-          body = await hold.fetch({ mod: true }).mod!;
-        } finally {
-          hold.release();
-        }
+    // Held until the .mod is remembered, so that a zip fetch meanwhile joins this download.
+    const hold = fetching === undefined ? this.downloads.hold(modulePath, version) : null;
+    try {
+      let body: Buffer | null;
+      if (hold === null) {
+        body = await fetching!;
+      } else {
+        // A fetch that ended since mod()'s flight began (the zip's, the one along with a .info) left it in memory.
+        const again = this.answers.get('mod', modulePath, version);
+        if (again !== undefined) return again;
+        const [stored, zipBeside] = await Promise.all([readStored(this.storage, key), this.hasStoredZip(modulePath, version)]);
+        if (stored !== null) return this.rememberSmall('mod', modulePath, version, stored, zipBeside);
+        // Beside a stored zip the .mod is the zip's go.mod, whatever the origin says: it is not asked.
+        body = zipBeside ? null : await hold.fetch({ mod: true }).mod!;
       }
+      if (body === null) return await this.settledMod(modulePath, version, key);
+      await this.options.verifier?.verify(modulePath, version, { mod: hashGoMod(body) });
+      // A zip fetch may have committed the version meanwhile: the zip's go.mod is the answer then.
+      const confirmed = this.answers.get('mod', modulePath, version);
+      if (confirmed?.immutable === true) return confirmed;
+      const checked = body;
+      const artifact = { ...this.rememberSmall('mod', modulePath, version, checked, false), cache: 'miss' as const };
+      await this.storeBehind('mod', modulePath, version, () =>
+        this.versionLock.run(lockKey(modulePath, version), async () => {
+          // A zip fetch may have stored the .mod since our look: that one stands.
+          if ((await this.storage.stat(key)) === null) await this.storage.put(key, checked);
+        }),
+      );
+      return artifact;
+    } finally {
+      hold?.release();
     }
-    if (body === null) return this.settledMod(modulePath, version, key);
-    await this.options.verifier?.verify(modulePath, version, { mod: hashGoMod(body) });
-    // A zip fetch may have committed the version meanwhile: the zip's go.mod is the answer then.
-    const confirmed = this.answers.get('mod', modulePath, version);
-    if (confirmed?.immutable === true) return confirmed;
-    const checked = body;
-    const artifact = { ...this.rememberSmall('mod', modulePath, version, checked, false), cache: 'miss' as const };
-    await this.storeBehind('mod', modulePath, version, () =>
-      this.versionLock.run(lockKey(modulePath, version), async () => {
-        // A zip fetch may have stored the .mod since our look: that one stands.
-        if ((await this.storage.stat(key)) === null) await this.storage.put(key, checked);
-      }),
-    );
-    return artifact;
   }
 
   /** The stored `.mod`, else the stored zip's go.mod (stored as the `.mod`), else the origin's. */
