@@ -11,7 +11,7 @@ import type { Artifact } from '../protocol/artifact.js';
 import { GoneError, InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
-import { UpstreamClient } from '../origin/proxy.js';
+import { UpstreamClient } from '../http/upstream-client.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { PROXIED_SUMDB_NAME, type Gosumdb } from './gosumdb.js';
