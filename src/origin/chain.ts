@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { ConfigError, GoneError, NotFoundError, OriginUnavailableError } from '../errors.js';
+import type { Transport } from '../http/transport.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { DirectOrigin } from './direct.js';
 import type { Origin } from './origin.js';
@@ -85,7 +86,9 @@ export interface ChainOptions {
   /** GOPRIVATE-style patterns; matching modules only ever go to `direct`. */
   private: readonly string[];
   timeoutMs?: number;
+  minRate?: number;
   retries?: number;
+  transport?: Transport;
   logger?: Logger;
   metrics?: Metrics;
   /** What `direct` means; DirectOrigin (not available yet) unless given. */
@@ -152,7 +155,7 @@ export function createChain(options: ChainOptions): Chain {
   const origins = entries.map((entry): Origin => {
     if (entry.kind === 'direct') return direct;
     if (entry.kind === 'off') return new OffOrigin();
-    const proxy = new ProxyOrigin({ url: entry.url, timeoutMs: options.timeoutMs, retries: options.retries, logger: options.logger, metrics: options.metrics });
+    const proxy = new ProxyOrigin({ url: entry.url, timeoutMs: options.timeoutMs, minRate: options.minRate, retries: options.retries, transport: options.transport, logger: options.logger, metrics: options.metrics });
     proxies.push(proxy);
     return proxy;
   });

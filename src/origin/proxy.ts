@@ -1,5 +1,5 @@
 // One upstream GOPROXY as an Origin: cmd/go's proxyRepo, the escaping of its URLs, over the HTTP client
-// in src/http (connections, timeouts, retries, limits, redirects).
+// in src/http (connections, timeouts, retries, limits, redirects, breakers, outbound proxies).
 import type { Readable } from 'node:stream';
 import { UpstreamClient, type UpstreamClientOptions } from '../http/upstream-client.js';
 import { escapePath, escapeVersion } from '../module/path.js';
