@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { depotFetcher, depotGoModSource, fetchModules, neededModules, originFetcher, protocolGoModSource, type FileFetcher } from '../bundle/fetch-modules.js';
 import { ConfigError } from '../errors.js';
+import { Transport } from '../http/transport.js';
 import { resolveGraph, type GoModSource } from '../modgraph/graph.js';
 import { ProxyOrigin } from '../origin/proxy.js';
 import { DiskStorage } from '../storage/disk.js';
@@ -41,10 +42,13 @@ export function mirrorCommand(): Command {
     let fetcher: FileFetcher;
     let close: () => Promise<void>;
     if (flags.server !== undefined) {
-      const origin = new ProxyOrigin({ url: flags.server, logger });
+      // The server is asked as an upstream is: same limits, same outbound proxy.
+      const { timeoutMs, minRate, proxy } = await upstreamSettings(flags);
+      const transport = new Transport({ proxy, timeoutMs, logger });
+      const origin = new ProxyOrigin({ url: flags.server, timeoutMs, minRate, transport, logger });
       source = protocolGoModSource(origin);
       fetcher = originFetcher(origin);
-      close = () => origin.close();
+      close = () => transport.close();
     } else {
       const storage = new DiskStorage({ root: resolve(flags.storage!) });
       const metrics = createMetrics();

@@ -22,7 +22,7 @@ import { receiveBundle } from '../bundle/receive.js';
 import { readPublicKey } from '../bundle/signing.js';
 import { LayeredStorage } from '../storage/layered.js';
 import type { Storage } from '../storage/storage.js';
-import { assembleUpstream, upstreamDepot, upstreamRetries } from './wiring.js';
+import { assembleUpstream, upstreamDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
 
 interface ServeFlags {
   listen?: string;
@@ -37,6 +37,7 @@ interface ServeFlags {
   listTtl?: string;
   prefetch?: string;
   upstreamTimeout?: string;
+  upstreamMinRate?: string;
   shutdownTimeout?: string;
   logLevel?: string;
   workers?: string;
@@ -60,7 +61,8 @@ export function serveCommand(): Command {
     .option('--config <file>', 'YAML or JSON file of these settings (also GODEPOT_CONFIG)')
     .option('--list-ttl <seconds>', 'how long an upstream list or @latest answer is reused (default 60)')
     .option('--prefetch <n>', 'zips fetched ahead at a time once their .info had to be fetched, since go asks for them next; 0 for none (default 4)')
-    .option('--upstream-timeout <seconds>', 'time limit of one upstream request (default 30)')
+    .option('--upstream-timeout <seconds>', 'time an upstream has to send its response headers, and the window of --upstream-min-rate (default 30)')
+    .option('--upstream-min-rate <rate>', 'bytes per second an upstream body must keep over any --upstream-timeout window, as 65536, 64KiB or 1MiB; 0 cuts only a stopped body (default 64KiB)')
     .option('--shutdown-timeout <seconds>', 'how long a graceful shutdown may wait for requests in flight (default 30)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
     .option('--bundle <file>', 'serve this bundle read-only in front of storage, without importing it (repeat for several; first wins)', (file: string, files: string[] = []) => [...files, file])
@@ -85,6 +87,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     'list-ttl': flags.listTtl,
     prefetch: flags.prefetch,
     'upstream-timeout': flags.upstreamTimeout,
+    'upstream-min-rate': flags.upstreamMinRate,
     'shutdown-timeout': flags.shutdownTimeout,
     'log-level': flags.logLevel,
     workers: flags.workers,
@@ -112,12 +115,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   // The key every served or uploaded bundle must be signed with.
   const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
   const storage = await servedStorage(config.bundles, bundleKey, disk);
-  const upstream = assembleUpstream(
-    { upstream: config.upstream, private: config.private, sumdb: config.sumdb, noSumdb: config.noSumdb, timeoutMs: config.upstreamTimeout * 1000 },
-    storage,
-    logger,
-    metrics,
-  );
+  const upstream = assembleUpstream(upstreamSettingsOf(config), storage, logger, metrics);
   const { passthrough } = upstream;
   let verifier: Verifier = upstream.verifier;
   let database: ChecksumDatabase | null = null;
