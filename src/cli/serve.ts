@@ -10,6 +10,7 @@ import { RecordingVerifier, type Verifier } from '../checksum/verifier.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigKey } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { redactProxySettings } from '../http/outbound-proxy.js';
 import { createServer, type GodepotServer } from '../server/app.js';
 import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
 import { DiskStorage } from '../storage/disk.js';
@@ -146,7 +147,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     throw new ConfigError(`listen: cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
   }
   const hosted = database === null ? {} : { sumdbHost: database.name, sumdbVerifierKey: database.verifierKey, sumdbRecords: database.size };
-  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...hosted };
+  const { http, https } = config.outboundProxy;
+  const proxied = http === null && https === null ? {} : { outboundProxy: redactProxySettings(config.outboundProxy) };
+  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...proxied, ...hosted };
   if (member === null) logger.info(fields, 'listening');
   else member.reportListening(fields);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../errors.js';
-import { outboundProxyFromEnv, parseProxyAddress, ProxyRules, type OutboundProxySettings } from './outbound-proxy.js';
+import { outboundProxyFromEnv, parseProxyAddress, ProxyRules, redactProxySettings, type OutboundProxySettings } from './outbound-proxy.js';
 
 const HTTP = 'http://http.proxy:3128/';
 const HTTPS = 'http://https.proxy:3129/';
@@ -82,6 +82,14 @@ describe('outboundProxyFromEnv', () => {
     });
     assert.deepEqual(outboundProxyFromEnv({}), { http: null, https: null, noProxy: '' });
     assert.ok(Object.isFrozen(outboundProxyFromEnv({})));
+  });
+
+  it('shows the settings without passwords', () => {
+    assert.deepEqual(redactProxySettings(outboundProxyFromEnv({ HTTPS_PROXY: 'http://me:secret@proxy.corp:3128', NO_PROXY: '.corp' })), {
+      http: null,
+      https: 'http://me:xxxxx@proxy.corp:3128/',
+      noProxy: '.corp',
+    });
   });
 
   it('reads host:port as an http proxy, keeps credentials, refuses what is not an http(s) proxy', () => {

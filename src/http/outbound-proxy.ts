@@ -8,6 +8,7 @@
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { redactUrl } from './redact.js';
 
 /** The outbound proxy settings, as the environment gave them once checked; part of the frozen config. */
 export interface OutboundProxySettings {
@@ -21,6 +22,12 @@ export interface OutboundProxySettings {
 
 /** No outbound proxy at all. */
 export const NO_OUTBOUND_PROXY: OutboundProxySettings = Object.freeze({ http: null, https: null, noProxy: '' });
+
+/** The settings as logs show them: proxy passwords replaced by `xxxxx`. */
+export function redactProxySettings(settings: OutboundProxySettings): OutboundProxySettings {
+  const redact = (proxy: string | null): string | null => (proxy === null ? null : redactUrl(new URL(proxy)));
+  return { http: redact(settings.http), https: redact(settings.https), noProxy: settings.noProxy };
+}
 
 /** The first of `names` set to something other than the empty string, with its name (for error messages). */
 function firstSet(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): { name: string; value: string } | null {
