@@ -1,11 +1,12 @@
-// Runs before the test suite: the end-to-end tests need the real go and git binaries. Where one is
-// missing we install it when we can (root with apt-get), and otherwise say exactly what to install,
+// Runs before the test suite: the end-to-end tests need the real go and git binaries, and openssl. Where
+// one is missing we install it when we can (root with apt-get), and otherwise say exactly what to install,
 // instead of letting dozens of tests fail obscurely.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const needed = [
   { bin: 'go', pkg: 'golang-go', why: 'the end-to-end tests compare every zip and hash with the real go command' },
   { bin: 'git', pkg: 'git', why: 'the tests build their Go modules as git repositories' },
+  { bin: 'openssl', pkg: 'openssl', why: 'the outbound proxy tests make a throw-away CA for an https upstream' },
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

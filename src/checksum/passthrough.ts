@@ -11,7 +11,8 @@ import type { Artifact } from '../protocol/artifact.js';
 import { GoneError, InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
-import { UpstreamClient } from '../origin/proxy.js';
+import { UpstreamClient } from '../http/upstream-client.js';
+import type { Transport } from '../http/transport.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { PROXIED_SUMDB_NAME, type Gosumdb } from './gosumdb.js';
@@ -35,7 +36,11 @@ export interface SumdbPassthroughOptions {
   logger?: Logger;
   metrics?: Metrics;
   timeoutMs?: number;
+  /** The minimum rate of a body; see UpstreamClient. */
+  minRate?: number;
   retries?: number;
+  /** The connections, outbound proxies and breakers shared with the module chain. */
+  transport?: Transport;
   /** How long a found route is trusted before it is probed again. Default 10 minutes. */
   routeTtlMs?: number;
   /** How long "no proxy supports this database", or "its route just failed", is remembered. Default 1 minute. */
@@ -125,7 +130,7 @@ export class SumdbPassthrough {
 
   constructor(options: SumdbPassthroughOptions) {
     this.options = options;
-    const clientOptions = { timeoutMs: options.timeoutMs, retries: options.retries, logger: options.logger, metrics: options.metrics };
+    const clientOptions = { timeoutMs: options.timeoutMs, minRate: options.minRate, retries: options.retries, transport: options.transport, logger: options.logger, metrics: options.metrics };
     this.proxies = options.upstreams.map((url) => new UpstreamClient({ ...clientOptions, url }));
     this.own = options.sumdb?.url ? new UpstreamClient({ ...clientOptions, url: options.sumdb.url }) : null;
     this.direct = options.sumdb && !options.sumdb.url ? new UpstreamClient({ ...clientOptions, url: `https://${options.sumdb.name}` }) : null;

@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type LoggerHandle } from '../telemetry/logger.js';
 import { silentProgress, streamProgress, type Progress } from '../telemetry/progress.js';
-import type { UpstreamSettings } from './wiring.js';
+import { upstreamSettingsOf, type UpstreamSettings } from './wiring.js';
 
 export interface FetchFlags {
   upstream?: string;
@@ -36,7 +36,7 @@ export async function upstreamSettings(flags: FetchFlags): Promise<UpstreamSetti
   const given: Record<string, string> = {};
   for (const key of ['upstream', 'private', 'sumdb', 'nosumdb', 'config'] as const) if (flags[key] !== undefined) given[key] = flags[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
-  return { upstream: config.upstream, private: config.private, sumdb: config.sumdb, noSumdb: config.noSumdb, timeoutMs: config.upstreamTimeout * 1000 };
+  return upstreamSettingsOf(config);
 }
 
 /** The checked --concurrency, progress reporting as `label` unless --quiet, and a warn-level log on stderr. */

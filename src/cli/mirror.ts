@@ -6,8 +6,9 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { depotFetcher, depotGoModSource, fetchModules, neededModules, protocolGoModSource, proxyServer, type FileFetcher } from '../bundle/fetch-modules.js';
 import { ConfigError } from '../errors.js';
+import { Transport } from '../http/transport.js';
 import { resolveGraph, type GoModSource } from '../modgraph/graph.js';
-import { UpstreamClient } from '../origin/proxy.js';
+import { UpstreamClient } from '../http/upstream-client.js';
 import { DiskStorage } from '../storage/disk.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
@@ -41,11 +42,13 @@ export function mirrorCommand(): Command {
     let fetcher: FileFetcher;
     let close: () => Promise<void>;
     if (flags.server !== undefined) {
-      const client = new UpstreamClient({ url: flags.server, logger });
-      const server = proxyServer(client);
+      // The server is asked as an upstream is: same limits, same outbound proxy.
+      const { timeoutMs, minRate, proxy } = await upstreamSettings(flags);
+      const transport = new Transport({ proxy, timeoutMs, logger });
+      const server = proxyServer(new UpstreamClient({ url: flags.server, timeoutMs, minRate, transport, logger }));
       source = protocolGoModSource(server.reader);
       fetcher = server.fetcher;
-      close = () => client.close();
+      close = () => transport.close();
     } else {
       const storage = new DiskStorage({ root: resolve(flags.storage!) });
       const metrics = createMetrics();

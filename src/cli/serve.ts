@@ -10,6 +10,7 @@ import { RecordingVerifier, type Verifier } from '../checksum/verifier.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigKey } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { redactProxySettings } from '../http/outbound-proxy.js';
 import { createServer, type GodepotServer } from '../server/app.js';
 import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
 import { DiskStorage } from '../storage/disk.js';
@@ -23,7 +24,7 @@ import { receiveBundle } from '../bundle/receive.js';
 import { readPublicKey } from '../bundle/signing.js';
 import { LayeredStorage } from '../storage/layered.js';
 import type { Storage } from '../storage/storage.js';
-import { assembleUpstream, upstreamDepot, upstreamRetries } from './wiring.js';
+import { assembleUpstream, upstreamDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
 
 interface ServeFlags {
   listen?: string;
@@ -38,6 +39,7 @@ interface ServeFlags {
   listTtl?: string;
   prefetch?: string;
   upstreamTimeout?: string;
+  upstreamMinRate?: string;
   shutdownTimeout?: string;
   logLevel?: string;
   workers?: string;
@@ -61,7 +63,8 @@ export function serveCommand(): Command {
     .option('--config <file>', 'YAML or JSON file of these settings (also GODEPOT_CONFIG)')
     .option('--list-ttl <seconds>', 'how long an upstream list or @latest answer is reused (default 60)')
     .option('--prefetch <n>', 'zips fetched ahead at a time once their .info had to be fetched, since go asks for them next; 0 for none (default 4)')
-    .option('--upstream-timeout <seconds>', 'time limit of one upstream request (default 30)')
+    .option('--upstream-timeout <seconds>', 'time an upstream has to send its response headers, and the window of --upstream-min-rate (default 30)')
+    .option('--upstream-min-rate <rate>', 'bytes per second an upstream body must keep over any --upstream-timeout window, as 65536, 64KiB or 1MiB; 0 cuts only a stopped body (default 64KiB)')
     .option('--shutdown-timeout <seconds>', 'how long a graceful shutdown may wait for requests in flight (default 30)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
     .option('--bundle <file>', 'serve this bundle read-only in front of storage, without importing it (repeat for several; first wins)', (file: string, files: string[] = []) => [...files, file])
@@ -86,6 +89,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     'list-ttl': flags.listTtl,
     prefetch: flags.prefetch,
     'upstream-timeout': flags.upstreamTimeout,
+    'upstream-min-rate': flags.upstreamMinRate,
     'shutdown-timeout': flags.shutdownTimeout,
     'log-level': flags.logLevel,
     workers: flags.workers,
@@ -113,12 +117,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   // The key every served or uploaded bundle must be signed with.
   const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
   const storage = await servedStorage(config.bundles, bundleKey, disk);
-  const upstream = assembleUpstream(
-    { upstream: config.upstream, private: config.private, sumdb: config.sumdb, noSumdb: config.noSumdb, timeoutMs: config.upstreamTimeout * 1000 },
-    storage,
-    logger,
-    metrics,
-  );
+  const upstream = assembleUpstream(upstreamSettingsOf(config), storage, logger, metrics);
   const { passthrough } = upstream;
   let verifier: Verifier = upstream.verifier;
   let database: ChecksumDatabase | null = null;
@@ -150,7 +149,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     throw new ConfigError(`listen: cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
   }
   const hosted = database === null ? {} : { sumdbHost: database.name, sumdbVerifierKey: database.verifierKey, sumdbRecords: database.size };
-  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...hosted };
+  const { http, https } = config.outboundProxy;
+  const proxied = http === null && https === null ? {} : { outboundProxy: redactProxySettings(config.outboundProxy) };
+  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...proxied, ...hosted };
   if (member === null) logger.info(fields, 'listening');
   else member.reportListening(fields);
 

@@ -6,7 +6,10 @@ import { StorageClientStore, SumdbClient } from '../checksum/client.js';
 import { parseGosumdb } from '../checksum/gosumdb.js';
 import { SumdbPassthrough } from '../checksum/passthrough.js';
 import { SumdbVerifier, type Verifier } from '../checksum/verifier.js';
+import type { ServeConfig } from '../config/schema.js';
 import { CachingDepot } from '../depot/caching-depot.js';
+import type { OutboundProxySettings } from '../http/outbound-proxy.js';
+import { Transport } from '../http/transport.js';
 import type { RunLease } from '../depot/flight.js';
 import { createChain, type Chain } from '../origin/chain.js';
 import type { Storage } from '../storage/storage.js';
@@ -24,6 +27,23 @@ export interface UpstreamSettings {
   sumdb: string;
   noSumdb: readonly string[];
   timeoutMs: number;
+  /** Bytes per second an upstream body must keep (`--upstream-min-rate`). */
+  minRate: number;
+  /** The outbound proxies every upstream request honours. */
+  proxy: OutboundProxySettings;
+}
+
+/** The upstream settings of a loaded configuration. */
+export function upstreamSettingsOf(config: ServeConfig): UpstreamSettings {
+  return {
+    upstream: config.upstream,
+    private: config.private,
+    sumdb: config.sumdb,
+    noSumdb: config.noSumdb,
+    timeoutMs: config.upstreamTimeout * 1000,
+    minRate: config.upstreamMinRate,
+    proxy: config.outboundProxy,
+  };
 }
 
 /** The assembled upstream side; close() releases its connections. */
@@ -42,7 +62,10 @@ export interface Upstream {
  * passthrough serves it from when the database is down.
  */
 export function assembleUpstream(settings: UpstreamSettings, storage: Storage, logger: Logger, metrics: Metrics): Upstream {
-  const chain = createChain({ upstream: settings.upstream, private: settings.private, timeoutMs: settings.timeoutMs, retries: upstreamRetries, logger, metrics });
+  // One set of connections and breakers: the chain and the checksum route ask the same hosts.
+  const transport = new Transport({ proxy: settings.proxy, timeoutMs: settings.timeoutMs, logger, metrics });
+  const http = { timeoutMs: settings.timeoutMs, minRate: settings.minRate, retries: upstreamRetries, transport };
+  const chain = createChain({ upstream: settings.upstream, private: settings.private, ...http, logger, metrics });
   const trusted = parseGosumdb(settings.sumdb);
   const passthrough = new SumdbPassthrough({
     upstreams: chain.entries.filter((entry) => entry.kind === 'proxy').map((entry) => entry.url),
@@ -51,8 +74,7 @@ export function assembleUpstream(settings: UpstreamSettings, storage: Storage, l
     private: settings.private,
     logger,
     metrics,
-    timeoutMs: settings.timeoutMs,
-    retries: upstreamRetries,
+    ...http,
   });
   const client =
     trusted === null
@@ -69,7 +91,10 @@ export function assembleUpstream(settings: UpstreamSettings, storage: Storage, l
     passthrough,
     client,
     verifier,
-    close: async () => void (await Promise.all([chain.close(), passthrough.close()])),
+    close: async () => {
+      await Promise.all([chain.close(), passthrough.close()]);
+      await transport.close();
+    },
   };
 }
 

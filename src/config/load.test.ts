@@ -45,6 +45,8 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     listTtl: 60,
     prefetch: 4,
     upstreamTimeout: 30,
+    upstreamMinRate: 64 << 10,
+    outboundProxy: { http: null, https: null, noProxy: '' },
     shutdownTimeout: 30,
     logLevel: 'info',
     workers: 1,
@@ -55,6 +57,40 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listen));
   assert.ok(Object.isFrozen(config.private));
+  assert.ok(Object.isFrozen(config.outboundProxy));
+});
+
+test('upstream-min-rate: bytes per second, plain or with a binary unit, from any source', async () => {
+  const rate = async (over: Partial<ConfigSources>): Promise<number> => (await loadConfig(sources(over))).upstreamMinRate;
+  assert.equal(await rate({ flags: { 'upstream-min-rate': '65536' } }), 65536);
+  assert.equal(await rate({ flags: { 'upstream-min-rate': '1MiB' } }), 1 << 20);
+  assert.equal(await rate({ env: { GODEPOT_UPSTREAM_MIN_RATE: '1.5kib/s' } }), 1536);
+  assert.equal(await rate({ env: { GODEPOT_UPSTREAM_MIN_RATE: '0' } }), 0);
+  const dir = await tempDir();
+  await writeFile(join(dir, 'rate.yaml'), 'upstream-min-rate: 2048\n');
+  assert.equal(await rate({ flags: { config: join(dir, 'rate.yaml') } }), 2048);
+  assert.equal(
+    await configError(sources({ flags: { 'upstream-min-rate': '64KB' } })),
+    '--upstream-min-rate: must be bytes per second, as 65536, 64KiB or 1MiB (0 for no minimum), not "64KB"',
+  );
+  await writeFile(join(dir, 'negative.yaml'), 'upstream-min-rate: -1\n');
+  assert.match(await configError(sources({ flags: { config: join(dir, 'negative.yaml') } })), /^config file .*negative\.yaml: upstream-min-rate: must be bytes per second/);
+});
+
+test('outbound proxies: upper-case names win, a bare host:port is http, credentials never shown in errors', async () => {
+  const proxy = async (env: Record<string, string>) => (await loadConfig(sources({ env }))).outboundProxy;
+  assert.deepEqual(await proxy({ HTTP_PROXY: 'proxy.corp:3128', https_proxy: 'https://u:p@secure.corp', no_proxy: '.corp,10.0.0.0/8' }), {
+    http: 'http://proxy.corp:3128/',
+    https: 'https://u:p@secure.corp/',
+    noProxy: '.corp,10.0.0.0/8',
+  });
+  assert.deepEqual(await proxy({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2', NO_PROXY: '', no_proxy: 'lower' }), {
+    http: null,
+    https: 'http://upper:1/',
+    noProxy: 'lower',
+  });
+  assert.equal(await configError(sources({ env: { https_proxy: 'socks5://user:secret@127.0.0.1:1080' } })), 'https_proxy: proxy address "socks5://xxxxx@127.0.0.1:1080": only http and https proxies are supported');
+  assert.equal(await configError(sources({ env: { HTTP_PROXY: 'user:secret@[bad' } })), 'HTTP_PROXY: invalid proxy address "xxxxx@[bad" (want http://[user:password@]host[:port] or host[:port])');
 });
 
 test('bundles: a list from a flag or file resolved against its source, a key path, and an import token of at least 16 characters', async () => {
@@ -188,7 +224,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, upstream-min-rate, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token)'],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],

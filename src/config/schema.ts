@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkHostedName, DEFAULT_GOSUMDB, parseGosumdb } from '../checksum/gosumdb.js';
+import type { OutboundProxySettings } from '../http/outbound-proxy.js';
 import { parseGoproxyList } from '../origin/chain.js';
 import { checkPrefixPatterns } from '../module/patterns.js';
 import { logLevels, type LogLevel } from '../telemetry/logger.js';
@@ -22,6 +23,7 @@ export const configKeys = [
   'list-ttl',
   'prefetch',
   'upstream-timeout',
+  'upstream-min-rate',
   'shutdown-timeout',
   'log-level',
   'workers',
@@ -52,8 +54,12 @@ export interface ServeConfig {
   listTtl: number;
   /** Zips fetched ahead at a time once their `.info` had to be fetched; 0 fetches none ahead. */
   prefetch: number;
-  /** Seconds an upstream request may take. */
+  /** Seconds an upstream has to send its response headers; also the window over which a body must keep upstreamMinRate. */
   upstreamTimeout: number;
+  /** Bytes per second an upstream body must average over any upstreamTimeout window; 0: only a stopped body is cut. */
+  upstreamMinRate: number;
+  /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (or their lower-case names) as checked. */
+  outboundProxy: OutboundProxySettings;
   /** Seconds a graceful shutdown may take before the remaining connections are cut. */
   shutdownTimeout: number;
   logLevel: LogLevel;
@@ -146,6 +152,25 @@ function count(min: number, max: number) {
     .pipe(z.number().int({ error: 'must be a whole number' }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
 }
 
+const rateUnits: Readonly<Record<string, number>> = { '': 1, b: 1, kib: 1 << 10, mib: 1 << 20, gib: 1 << 30 };
+
+/** A rate in bytes per second: `65536`, `64KiB`, `1.5MiB`, `1GiB/s`; null when it is none of these. */
+export function parseRate(value: string): number | null {
+  const match = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(b|kib|mib|gib)?(?:\/s)?\s*$/i.exec(value);
+  if (match === null) return null;
+  return Math.floor(Number(match[1]) * rateUnits[(match[2] ?? '').toLowerCase()]!);
+}
+
+// Bytes per second, as a number (file) or with a binary unit (flag, variable, file).
+const rate = z.union([z.number(), z.string()], { error: 'must be a rate in bytes per second' }).transform((value, ctx) => {
+  const parsed = typeof value === 'number' ? (Number.isFinite(value) && value >= 0 ? Math.floor(value) : null) : parseRate(value);
+  if (parsed === null) {
+    ctx.addIssue({ code: 'custom', message: `must be bytes per second, as 65536, 64KiB or 1MiB (0 for no minimum), not ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
 // A count of processes, or `auto` for one per core this process may use.
 const workers = z
   .union([z.number(), z.string().trim()], { error: 'must be a whole number or auto' })
@@ -174,6 +199,7 @@ export const settingSchemas = {
   'list-ttl': seconds(0, true),
   prefetch: count(0, 64),
   'upstream-timeout': seconds(0, false),
+  'upstream-min-rate': rate,
   'shutdown-timeout': seconds(0, true),
   'log-level': z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
   workers,
@@ -198,6 +224,7 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'list-ttl': '60',
   prefetch: '4',
   'upstream-timeout': '30',
+  'upstream-min-rate': '64KiB',
   'shutdown-timeout': '30',
   'log-level': 'info',
   workers: '1',

@@ -4,6 +4,7 @@
 // reach a proxy: as go does with GOPRIVATE/GONOPROXY, they go to `direct` only.
 import type { Logger } from 'pino';
 import { ConfigError, GoneError, NotFoundError, OriginUnavailableError } from '../errors.js';
+import type { Transport } from '../http/transport.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { DirectOrigin } from './direct.js';
 import { downloadPart, failedDownload, type Download, type DownloadRequest, type Origin } from './origin.js';
@@ -84,7 +85,9 @@ export interface ChainOptions {
   /** GOPRIVATE-style patterns; matching modules only ever go to `direct`. */
   private: readonly string[];
   timeoutMs?: number;
+  minRate?: number;
   retries?: number;
+  transport?: Transport;
   logger?: Logger;
   metrics?: Metrics;
   /** What `direct` means; DirectOrigin (not available yet) unless given. */
@@ -142,7 +145,7 @@ export function createChain(options: ChainOptions): Chain {
   const origins = entries.map((entry): Origin => {
     if (entry.kind === 'direct') return direct;
     if (entry.kind === 'off') return new OffOrigin();
-    const proxy = new ProxyOrigin({ url: entry.url, timeoutMs: options.timeoutMs, retries: options.retries, logger: options.logger, metrics: options.metrics });
+    const proxy = new ProxyOrigin({ url: entry.url, timeoutMs: options.timeoutMs, minRate: options.minRate, retries: options.retries, transport: options.transport, logger: options.logger, metrics: options.metrics });
     proxies.push(proxy);
     return proxy;
   });

@@ -9,7 +9,7 @@ import { discard } from '../../test/support/streams.js';
 import { GoneError, InvalidContentError, NotFoundError, TimeoutError, UpstreamError } from '../errors.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { CONTRACT_MODULES, originContract, writeGoproxyTree } from './origin.contract.js';
-import { ProxyOrigin, errorDetail, pathEscape, type ProxyOriginOptions } from './proxy.js';
+import { ProxyOrigin, pathEscape, type ProxyOriginOptions } from './proxy.js';
 
 originContract('ProxyOrigin', async (modules, scratch) => {
   const root = join(scratch, 'tree');
@@ -247,17 +247,5 @@ describe('ProxyOrigin against a faulty upstream', () => {
       .map((v) => `${v.labels.kind}:${v.labels.outcome}:${v.value}`)
       .sort();
     assert.deepEqual(counts, ['info:ok:1', 'mod:not_found:1', 'zip:ok:1']);
-  });
-});
-
-describe('errorDetail', () => {
-  it('keeps plain text up to the first blank line, as go prints it', () => {
-    assert.equal(errorDetail('text/plain; charset=utf-8', Buffer.from('line one\nline two\n\nhidden')), 'line one\n\tline two');
-    assert.equal(errorDetail('text/html', Buffer.from('<h1>no</h1>')), '');
-    assert.equal(errorDetail('text/plain', Buffer.from('bell\x07')), '');
-    assert.equal(errorDetail('text/plain; charset=latin1', Buffer.from('x')), '');
-    const many = Array.from({ length: 12 }, (_, i) => `l${i}`).join('\n');
-    assert.match(errorDetail('text/plain', Buffer.from(many)), /l7\n\t\[Truncated: too many lines\.\]$/);
-    assert.match(errorDetail('text/plain', Buffer.from('x'.repeat(700))), /^\[Truncated: too long\.\]$/);
   });
 });

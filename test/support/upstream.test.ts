@@ -84,3 +84,23 @@ test('stop() cuts hanging requests and start() listens on the same port', async 
   assert.equal(up.port, port);
   assert.equal((await get('/example.com/!foo/@v/list')).status, 200);
 });
+
+test('bytesPerSecond paces a body over several writes; the log tells an answer sent whole from one cut off', async () => {
+  up.clearLog();
+  up.fault('/paced', { bodyBytes: 30, bytesPerSecond: 200 });
+  const chunks: number[] = [];
+  const whole = await new Promise<number>((resolve, reject) => {
+    const req = request(up.url + '/paced', { agent: false }, (res) => {
+      res.on('data', (c: Buffer) => chunks.push(c.length));
+      res.on('end', () => resolve(chunks.reduce((a, b) => a + b, 0)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(whole, 30);
+  assert.ok(chunks.length >= 3, `${chunks.length} writes`);
+  for (let i = 0; i < 100 && !up.log[0]?.closed; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual([up.log[0]?.closed, up.log[0]?.finished], [true, true]);
+  up.clearFaults();
+});

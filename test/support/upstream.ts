@@ -1,13 +1,14 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { resolve, sep } from 'node:path';
 
 /**
  * What the test upstream does instead of (or before) serving a file. Fields combine in this order:
  * `delayMs`, then `hang`, `status`, `redirect`, `bodyBytes`, else the real file, cut by
- * `resetAfterBytes` / `stallAfterBytes`.
+ * `resetAfterBytes` / `stallAfterBytes`, or sent at `bytesPerSecond`.
  */
 export interface Fault {
   /** Wait this long before answering at all. */
@@ -28,6 +29,8 @@ export interface Fault {
   resetAfterBytes?: number;
   /** Send the headers and this many bytes of the body, then send nothing more (the socket stays open). */
   stallAfterBytes?: number;
+  /** Send the body (the file, or `bodyBytes` of them) at this rate, in slices every 50 ms or more. */
+  bytesPerSecond?: number;
   /** Apply to this many requests only, then serve normally again. */
   times?: number;
 }
@@ -38,11 +41,15 @@ export interface RequestRecord {
   /** The percent-decoded URL path without the query, e.g. `/example.com/!foo/@v/list`. */
   path: string;
   headers: IncomingMessage['headers'];
+  /** True once the answer is over: sent whole, or cut off by either side. */
+  closed: boolean;
+  /** True once the answer was sent whole. */
+  finished: boolean;
 }
 
 /** A static GOPROXY on 127.0.0.1 for tests, with a request log and fault injection. */
 export interface Upstream {
-  /** `http://127.0.0.1:<port>`, no trailing slash; the same after stop() and start(). */
+  /** `http://127.0.0.1:<port>` (https with `tls`), no trailing slash; the same after stop() and start(). */
   readonly url: string;
   readonly port: number;
   /** Every request path received, in order (faulted ones included). */
@@ -76,6 +83,8 @@ export interface UpstreamOptions {
    * every `/sumdb/...` request answers 404 (the proxy does not support any database).
    */
   sumdb?: string;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  tls?: { key: string; cert: string };
 }
 
 function contentType(path: string): string {
@@ -152,10 +161,35 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
     pump();
   }
 
+  /** Writes `body` at `rate` bytes per second: a slice every 50 ms, or one byte at a time for slow rates. */
+  function sendPaced(res: ServerResponse, body: Buffer, rate: number): void {
+    const slice = Math.max(1, Math.floor(rate / 20));
+    const everyMs = Math.max(50, (1000 * slice) / rate);
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed) {
+        clearInterval(timer);
+        return;
+      }
+      const n = Math.min(slice, body.length - sent);
+      res.write(body.subarray(sent, sent + n));
+      sent += n;
+      if (sent >= body.length) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, everyMs);
+    res.on('close', () => clearInterval(timer));
+  }
+
   async function sendFile(res: ServerResponse, file: string, size: number, method: string, fault: Fault | undefined): Promise<void> {
     res.writeHead(200, { 'content-type': contentType(file), 'content-length': size });
     if (method === 'HEAD') {
       res.end();
+      return;
+    }
+    if (fault?.bytesPerSecond !== undefined) {
+      sendPaced(res, await readFile(file), fault.bytesPerSecond);
       return;
     }
     const cut = fault?.resetAfterBytes ?? fault?.stallAfterBytes;
@@ -185,7 +219,12 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
       path = req.url ?? '/';
     }
     requests.push(path);
-    log.push({ method, path, headers: req.headers });
+    const record: RequestRecord = { method, path, headers: req.headers, closed: false, finished: false };
+    log.push(record);
+    res.on('close', () => {
+      record.closed = true;
+      record.finished = res.writableFinished;
+    });
     const fault = faultFor(path);
     if (fault?.delayMs !== undefined) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (res.destroyed) return;
@@ -206,6 +245,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
       if (fault.declareLength && Number.isFinite(fault.bodyBytes)) headers['content-length'] = fault.bodyBytes;
       res.writeHead(200, headers);
       if (method === 'HEAD') res.end();
+      else if (fault.bytesPerSecond !== undefined) sendPaced(res, Buffer.alloc(fault.bodyBytes), fault.bytesPerSecond);
       else sendZeros(res, fault.bodyBytes, fault);
       return;
     }
@@ -250,14 +290,16 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
 
   async function start(): Promise<void> {
     if (server !== null) return;
-    const s = createServer({ keepAlive: true }, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'text/plain' });
           res.end(String(err));
         } else res.destroy();
       });
-    });
+    };
+    const s: Server = options.tls === undefined ? createServer({ keepAlive: true }, onRequest) : createTlsServer({ keepAlive: true, ...options.tls }, onRequest);
+    // Counted as TCP connections, before any TLS handshake.
     s.on('connection', (socket: Socket) => {
       connections++;
       sockets.add(socket);
@@ -289,7 +331,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
   await start();
   return {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
     },
     get port() {
       return port;
