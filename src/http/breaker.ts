@@ -50,6 +50,8 @@ export class Breaker {
   private timer: NodeJS.Timeout | undefined;
   private probing: AbortController | undefined;
   private closed = false;
+  /** When the upstream last showed it was there (an answer, body bytes), as performance.now(). */
+  private lastHeard = -Infinity;
 
   constructor(options: BreakerOptions) {
     this.options = options;
@@ -74,9 +76,14 @@ export class Breaker {
     return () => void this.waiting.delete(fail);
   }
 
-  /** A failure that says the upstream is down (no connection, no answer in time): opens the breaker. */
-  failed(err: Error): void {
-    if (this.closed || this.down !== null) return;
+  /**
+   * A failure that says the upstream is down (no connection, no answer in time): opens the breaker,
+   * unless the upstream was heard from after `waitingSince` (performance.now()): a request that had no
+   * answer in time while others had theirs, or were receiving bodies, waited in line for a connection
+   * to a busy host, not for a dead one.
+   */
+  failed(err: Error, waitingSince = Infinity): void {
+    if (this.closed || this.down !== null || this.lastHeard > waitingSince) return;
     this.down = { since: new Date(), reason: err.message };
     this.options.logger?.warn({ origin: this.options.name, err: err.message }, 'upstream considered down');
     this.options.onChange?.(false);
@@ -87,8 +94,14 @@ export class Breaker {
     this.schedule(this.options.firstProbeMs ?? 2000);
   }
 
+  /** Bytes of a body arrived: the upstream is there, however busy. */
+  alive(): void {
+    this.lastHeard = performance.now();
+  }
+
   /** The upstream answered: closes the breaker if it was open. */
   answered(): void {
+    this.lastHeard = performance.now();
     if (this.down === null) return;
     const downMs = Date.now() - this.down.since.getTime();
     this.down = null;

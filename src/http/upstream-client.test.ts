@@ -114,6 +114,20 @@ describe('UpstreamClient time limits', () => {
     assert.equal(failures.length, 1, failures.map((f) => f.message).join('\n'));
     assert.ok(failures[0] instanceof TimeoutError);
     assert.match(failures[0].message, /no response headers within 1\.5 s$/);
+    // The others were answered meanwhile: the host is busy, not down, and stays open to calls.
+    up.clearFaults();
+    assert.equal((await c.getBytes(INFO, 'info')).toString(), INFO_BODY);
+  });
+
+  it('a call that waited in line behind 32 bodies still flowing does not take the host for down', async () => {
+    // 32 zips at 200 KiB/s (above the minimum rate) hold every connection for 2 s; the 33rd call has
+    // no connection within its 1 s, though the host sends bytes all along.
+    up.fault(`/${ZIP}`, { bodyBytes: 400 << 10, bytesPerSecond: 200 << 10 });
+    const c = client({ timeoutMs: 1000 });
+    const zips = Array.from({ length: 32 }, async () => pipeline(await c.getStream(ZIP, 'zip'), discard()));
+    await assert.rejects(c.getBytes(INFO, 'info'), (err: Error) => err instanceof TimeoutError && /no response headers/.test(err.message));
+    await Promise.all(zips);
+    assert.equal((await c.getBytes(INFO, 'info')).toString(), INFO_BODY);
   });
 });
 

@@ -242,6 +242,7 @@ export class UpstreamClient {
     const late = (): TimeoutError => new TimeoutError(`reading ${first}: no response headers within ${seconds(this.timeoutMs)}`);
     const { breaker } = this.route;
     const exchange = new Exchange(signal, breaker);
+    const calledAt = performance.now();
     try {
       for (let attempt = 0; ; attempt++) {
         const started = performance.now();
@@ -268,8 +269,9 @@ export class UpstreamClient {
         if (!(failure instanceof RetryableError)) {
           // A call the breaker stopped says nothing of the upstream's latency.
           if (!(failure instanceof UpstreamDownError)) this.observe(kind, outcomeOf(failure), started);
-          // No headers in time: the host is taken to be down (a slow body is only slow).
-          if (failure instanceof TimeoutError && !answered) breaker.failed(failure);
+          // No headers in time: the host is taken to be down (a slow body is only slow), unless it was
+          // heard from meanwhile and this call only waited for a connection.
+          if (failure instanceof TimeoutError && !answered) breaker.failed(failure, calledAt);
           throw failure;
         }
         this.observe(kind, 'error', started);
@@ -374,7 +376,11 @@ export class UpstreamClient {
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
         size += chunk.length;
-        watch?.read(chunk.length);
+        if (watch !== null) {
+          // A 200's body, not an error's, says the host is serving.
+          watch.read(chunk.length);
+          this.route.breaker.alive();
+        }
         if (size > limit) throw new InvalidContentError(`reading ${url}: body exceeds the limit of ${limit} bytes`);
         chunks.push(chunk);
       }
@@ -410,6 +416,7 @@ export class UpstreamClient {
           }
           size += value.length;
           watch.read(value.length);
+          this.route.breaker.alive();
           if (size > limit) throw new InvalidContentError(`reading ${url}: body exceeds the limit of ${limit} bytes`);
           out.push(value);
         }).catch((err: unknown) => {
