@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { depotFetcher, depotGoModSource, fetchModules, neededModules, originFetcher, protocolGoModSource, type FileFetcher } from '../bundle/fetch-modules.js';
+import { SettlingDepot } from '../bundle/settling-depot.js';
 import { ConfigError } from '../errors.js';
 import { resolveGraph, type GoModSource } from '../modgraph/graph.js';
 import { ProxyOrigin } from '../origin/proxy.js';
@@ -49,7 +50,8 @@ export function mirrorCommand(): Command {
       const storage = new DiskStorage({ root: resolve(flags.storage!) });
       const metrics = createMetrics();
       const upstream = assembleUpstream(await upstreamSettings(flags), storage, logger, metrics);
-      const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: 0 });
+      // Every fetch ended and stored before the upstream's connections are released.
+      const depot = new SettlingDepot(upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: 0 }));
       source = depotGoModSource(depot);
       fetcher = depotFetcher(depot);
       close = async () => {
