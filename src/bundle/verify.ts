@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { GodepotError } from '../errors.js';
+import { GodepotError, isGodepotError } from '../errors.js';
 import { parseGoSum } from '../module/gosum.js';
 import { hashZip } from '../module/hash.js';
 import { checkZip } from '../module/zipcheck.js';
@@ -179,8 +179,9 @@ async function checkSpooledZip(m: ManifestModule, file: ManifestFile, path: stri
     const h1 = await hashZip(path);
     if (h1 !== m.zipHash) fail(file.name, `the zip's hash is ${h1}, the manifest says ${m.zipHash!}`);
   } catch (err) {
-    if (err instanceof BundleVerificationError) throw err;
-    fail(file.name, (err as Error).message, err);
+    // What the zip's bytes caused is the bundle's fault; a failure to read the spooled copy is not.
+    if (err instanceof BundleVerificationError || !isGodepotError(err)) throw err;
+    fail(file.name, err.message, err);
   } finally {
     await rm(path, { force: true });
   }
