@@ -11,6 +11,7 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../errors.js';
+import { BundleRefusedError } from '../bundle/receive.js';
 import { SumdbForkError, SumdbVerificationError } from '../checksum/errors.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
 import { DirHashError } from '../module/hash.js';
@@ -64,6 +65,8 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  * - A checksum database answer that cannot be trusted (SumdbVerificationError: bad signature, tile or
  *   proof; SumdbForkError: a tree that does not extend the one seen before) → 502 with go's report:
  *   the database or its route is at fault, and the module it was asked about was not stored.
+ * - An uploaded bundle that is not one or fails verification (BundleRefusedError) → 422 with what is
+ *   wrong with it: the request was well formed, its content cannot be imported; nothing was.
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
@@ -87,6 +90,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     return answer(502, 'bad gateway: invalid content from origin', err);
   }
   if (err instanceof SumdbVerificationError || err instanceof SumdbForkError) return answer(502, 'bad gateway: checksum database', err);
+  if (err instanceof BundleRefusedError) return answer(422, 'bundle refused, nothing imported', err);
   return internalError();
 }
 
