@@ -19,6 +19,7 @@ import { InvalidVersionError } from '../module/version.js';
 import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
 import { errorAnswer } from './errors.js';
+import { ImportBusyError } from './routes/bundle-import.js';
 
 test('every error kind has its status, and only bugs are internal', () => {
   const cases: Array<[unknown, number, boolean]> = [
@@ -41,6 +42,7 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new SumdbVerificationError('downloaded inconsistent tile'), 502, false],
     [new SumdbForkError('SECURITY ERROR', { size: 2, hash: 'a' }, { size: 1, hash: 'b' }, 'c', true), 502, false],
     [new BundleRefusedError('example.com/m/@v/v1.0.0.zip: sha256 is 00, the manifest says ff'), 422, false],
+    [new ImportBusyError(30), 503, false],
     [new SumdbStateError('records were lost'), 500, true],
     [new ConfigError('listen: invalid'), 500, true],
     [new TypeError('x is undefined'), 500, true],
@@ -77,9 +79,12 @@ test('the upstream status of an UpstreamError is kept for the log; 405 carries A
   assert.deepEqual(errorAnswer(new MethodNotAllowedError('no')).headers, ['allow', 'GET, HEAD']);
 });
 
-test('a refused upload says why', () => {
+test('a refused upload says why; a busy server says when to send it again', () => {
   assert.equal(
     errorAnswer(new BundleRefusedError('manifest.json: modules[0].modHash: want an h1: hash')).body,
     'bundle refused, nothing imported: manifest.json: modules[0].modHash: want an h1: hash\n',
   );
+  const busy = errorAnswer(new ImportBusyError(30));
+  assert.deepEqual(busy.headers, ['retry-after', '30']);
+  assert.equal(busy.body, 'busy: another bundle is being imported; send this one again in 30 s\n');
 });
