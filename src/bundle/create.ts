@@ -10,7 +10,7 @@ import { assembleUpstream, upstreamDepot, type UpstreamSettings } from '../cli/w
 import { hashGoMod } from '../module/hash.js';
 import { ChecksumMismatchError, parseGoSum } from '../module/gosum.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
-import { resolveGraph } from '../modgraph/graph.js';
+import { resolveGraph, type ModuleGraph } from '../modgraph/graph.js';
 import { storageKey } from '../protocol/keys.js';
 import { DiskStorage } from '../storage/disk.js';
 import type { Storage } from '../storage/storage.js';
@@ -54,23 +54,22 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
   const metrics = createMetrics();
   const upstream = assembleUpstream(options.upstream, storage, logger, metrics);
   try {
-    // list/@latest answers are looked at once per run: no reuse across queries.
-    const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: 0 });
-    const source = depotGoModSource(depot);
-    const graph = await resolveGraph([...options.inputs], source, { cwd: options.cwd, signal });
-    const needed = withGoSumMods(neededModules(graph), graph.inputs.flatMap((input) => input.goSum));
-
     const since = options.since === undefined ? null : await openBundle(options.since);
-    let fresh = needed;
     try {
-      if (since !== null) {
-        const had = new Map(since.manifest.modules.map((m) => [`${m.path}@${m.version}`, m]));
-        fresh = needed.filter((m) => !covers(had.get(`${m.path}@${m.version}`), m));
-      }
+      // list/@latest answers are looked at once per run: no reuse across queries.
+      const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: 0 });
+      let graph: ModuleGraph;
+      let needed: NeededModule[];
+      let fresh: NeededModule[];
       try {
+        graph = await resolveGraph([...options.inputs], depotGoModSource(depot), { cwd: options.cwd, signal });
+        needed = withGoSumMods(neededModules(graph), graph.inputs.flatMap((input) => input.goSum));
+        const had = new Map((since?.manifest.modules ?? []).map((m) => [`${m.path}@${m.version}`, m]));
+        fresh = needed.filter((m) => !covers(had.get(`${m.path}@${m.version}`), m));
         await fetchModules(fresh, depotFetcher(depot), { progress: options.progress, signal, concurrency: options.concurrency });
       } finally {
-        // Every fetched file in the work folder before it is read back (or removed).
+        // Every fetch ended and every fetched file in the work folder before it is read back, or removed
+        // by the caller: a graph that fails on one module leaves the fetches of the others running.
         await depot.close();
       }
       options.progress.finish();

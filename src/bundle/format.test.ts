@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { zeros } from '../../test/support/streams.js';
 import { InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { makeFixture, opener, sha256Hex, writeGzippedTar, type Fixture } from './format-fixtures.js';
-import { BundleFormatError, openBundle, writeBundle, type Bundle } from './format.js';
+import { BundleFormatError, MAX_MANIFEST, openBundle, writeBundle, type Bundle } from './format.js';
 import { compressedOffset, STORED_BLOCK } from './gzip.js';
 import { MANIFEST_NAME, formatManifest, manifestFiles, moduleFileName, type Manifest } from './manifest.js';
 import { END_OF_ARCHIVE, padding } from './tar.js';
@@ -171,6 +171,18 @@ describe('bundle format', () => {
       return slow(f);
     }, { signal: controller.signal });
     await assert.rejects(aborting, { name: 'AbortError' });
+    assert.deepEqual(await readdir(out), []);
+  });
+
+  it('refuses to write a manifest larger than a reader takes, and leaves no file behind', async () => {
+    const { manifest, contents } = fixture();
+    const out = join(dir, 'too-large');
+    await mkdir(out);
+    const large = { ...manifest, createdBy: 'x'.repeat(MAX_MANIFEST) };
+    await assert.rejects(
+      writeBundle(join(out, 'b.gz'), large, opener(contents)),
+      (err) => err instanceof BundleFormatError && /manifest\.json would hold \d+ bytes, more than the 67108864 a bundle may/.test(err.message),
+    );
     assert.deepEqual(await readdir(out), []);
   });
 

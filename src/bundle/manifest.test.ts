@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { generateKey } from '../checksum/note.js';
 import { makeFixture } from './format-fixtures.js';
 import { BundleFormatError } from './format-error.js';
-import { formatManifest, manifestFiles, parseManifest, type Manifest } from './manifest.js';
+import { MAX_MANIFEST_PIECE, formatManifest, manifestFiles, parseManifest, type Manifest } from './manifest.js';
 
 function sample(): Manifest {
   return makeFixture(
@@ -82,6 +82,37 @@ describe('manifest', () => {
     refuses((m) => (m.sumdb[0]!.verifierKey = generateKey('other.example.com').verifierKey), /verifier key is for "other.example.com"/);
     refuses((m) => (m.sumdb[0]!.verifierKey = 'sum.example.com+00000000+AAAA'), /invalid verifier key/);
     refuses((m) => (m.sumdb[0]!.name = 'Sum.Example.com'), /not a lower-case host/);
+  });
+
+  it('reads a manifest however it is formatted', () => {
+    const m = sample();
+    assert.deepEqual(parseManifest(Buffer.from(JSON.stringify(m))), m);
+    assert.deepEqual(parseManifest(Buffer.from(`\n\t${JSON.stringify(m, null, '\t').replaceAll('": ', '"\r\n :\t')}  `)), m);
+  });
+
+  it('refuses a key given twice, and a value in the wrong place, naming where', () => {
+    const text = formatManifest(sample()).toString();
+    const twice = (key: string, within: string): string => text.replace(within, `${within}\n${key},`);
+    assert.throws(() => parseManifest(Buffer.from(twice('"createdBy": "x"', '"format": 1,'))), /manifest\.json: createdBy: given twice/);
+    assert.throws(() => parseManifest(Buffer.from(twice('"spec": "x"', '"spec": "go.mod",'))), /inputs\[0\]\.spec: given twice/);
+    assert.throws(() => parseManifest(Buffer.from(text.replace('"modules": [', '"modules": "none", "unused": ['))), /manifest\.json: modules: want an array/);
+    assert.throws(() => parseManifest(Buffer.from('[]')), /manifest\.json: the top level: want an object/);
+    assert.throws(() => parseManifest(Buffer.from(text.replace('"goSum": [', '"goSum": [{}, '))), /inputs\[0\]\.goSum\[0\]: Invalid input: expected string/);
+    assert.throws(() => parseManifest(Buffer.from(text.replace('"sumdb": [', '"sumdb": [7, '))), /sumdb\[0\]: want an object/);
+  });
+
+  it('refuses a part it would parse whole when it is larger than any real one, before parsing it', () => {
+    // {} takes three bytes and parses into an object of tens: a few MB of them would take a GB.
+    const m = sample();
+    const flood = `[${'{},'.repeat(MAX_MANIFEST_PIECE / 3)}{}]`;
+    const text = formatManifest(m).toString().replace('"files": [', `"files": ${flood}, "x": [`);
+    assert.throws(
+      () => parseManifest(Buffer.from(text)),
+      (err) => err instanceof BundleFormatError && /manifest\.json: modules\[0\]: \d+ bytes; at most 65536 are read here/.test(err.message),
+    );
+    const line = `example.com/a v1.0.0 h1:${'A'.repeat(MAX_MANIFEST_PIECE)}=`;
+    m.inputs[0]!.goSum.push(line);
+    assert.throws(() => parseManifest(formatManifest(m)), /inputs\[0\]\.goSum\[1\]: \d+ bytes; at most 65536 are read here/);
   });
 
   it('refuses go.sum lines go could not read', () => {

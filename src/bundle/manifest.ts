@@ -12,6 +12,7 @@ import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../mod
 import { compare as compareSemver } from '../module/semver.js';
 import { canonicalVersion, checkModule } from '../module/version.js';
 import { BundleFormatError } from './format-error.js';
+import { arrayElements, documentSpan, isArraySpan, isObjectSpan, objectMembers, parseSpan, type Span } from './json-spans.js';
 
 /** The bundle format this code writes and reads. */
 export const BUNDLE_FORMAT = 1;
@@ -84,36 +85,66 @@ const h1 = z.string().regex(/^h1:[A-Za-z0-9+/]{43}=$/, 'want an h1: hash');
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const file = z.strictObject({ name: z.string().min(1), size: count, sha256: sha256Hex });
 
-const manifestSchema = z.strictObject({
-  format: z.literal(BUNDLE_FORMAT),
-  createdBy: z.string().min(1),
-  inputs: z.array(
-    z.strictObject({
-      spec: z.string().min(1),
-      kind: z.enum(['gomod', 'gowork', 'module']),
-      mainModules: z.array(z.string().min(1)),
-      goSum: z.array(z.string()),
-    }),
-  ),
-  since: z.strictObject({ sha256: sha256Hex, modules: count }).optional(),
-  modules: z.array(
-    z.strictObject({
-      path: z.string().min(1),
-      version: z.string().min(1),
-      files: z.array(file).min(1),
-      modHash: h1,
-      zipHash: h1.optional(),
-    }),
-  ),
-  sumdb: z.array(
-    z.strictObject({
-      name: z.string().min(1),
-      verifierKey: z.string().min(1),
-      treeSize: count,
-      files: z.array(file).min(1),
-    }),
-  ),
+const moduleSchema = z.strictObject({
+  path: z.string().min(1),
+  version: z.string().min(1),
+  files: z.array(file).min(1),
+  modHash: h1,
+  zipHash: h1.optional(),
 });
+
+/**
+ * How parseManifest reads a part of manifest.json: parsed whole and checked by a schema, or, for the
+ * arrays that grow with the bundle (modules, go.sum lines, proof files), walked element by element, or
+ * an object whose members are read each by its own shape and then checked together (its walked members
+ * stand in its schema as `walked`).
+ */
+type Shape = { whole: z.ZodType } | { array: Shape } | ObjectShape;
+type ObjectShape = { object: z.ZodType; members: ReadonlyMap<string, Shape> };
+
+const walked = z.array(z.unknown());
+
+const manifestShape: ObjectShape = {
+  object: z.strictObject({
+    format: z.literal(BUNDLE_FORMAT),
+    createdBy: z.string().min(1),
+    inputs: walked,
+    since: z.strictObject({ sha256: sha256Hex, modules: count }).optional(),
+    modules: walked,
+    sumdb: walked,
+  }),
+  members: new Map<string, Shape>([
+    [
+      'inputs',
+      {
+        array: {
+          object: z.strictObject({ spec: z.string().min(1), kind: z.enum(['gomod', 'gowork', 'module']), mainModules: walked, goSum: walked }),
+          members: new Map([
+            ['mainModules', { array: { whole: z.string().min(1) } }],
+            ['goSum', { array: { whole: z.string() } }],
+          ]),
+        },
+      },
+    ],
+    ['modules', { array: { whole: moduleSchema } }],
+    [
+      'sumdb',
+      {
+        array: {
+          object: z.strictObject({ name: z.string().min(1), verifierKey: z.string().min(1), treeSize: count, files: walked.min(1) }),
+          members: new Map([['files', { array: { whole: file } }]]),
+        },
+      },
+    ],
+  ]),
+};
+
+/**
+ * The most bytes a part of the manifest that is parsed whole may take: a module entry, a file entry, a
+ * go.sum line, a name. Real ones take a few hundred; a larger one is refused before it is parsed, as
+ * JSON of a few bytes a value (`{}`, `[]`) parses into tens of times its size.
+ */
+export const MAX_MANIFEST_PIECE = 64 << 10;
 
 /**
  * Why `name` is unsafe as a path inside a bundle, or null when it is safe: a relative slash path of
@@ -162,28 +193,74 @@ export function formatManifest(manifest: Manifest): Buffer {
 
 /**
  * Parses manifest.json: JSON, the schema, then checkManifest's rules. Throws BundleFormatError naming
- * the field or file at fault; a newer format number is reported as such.
+ * the field or file at fault; a newer format number is reported as such. The long arrays are read an
+ * element at a time (see Shape and json-spans.ts), so that parsing takes about the memory the returned
+ * manifest holds, beside `bytes`, whatever `bytes` holds.
  */
 export function parseManifest(bytes: Uint8Array): Manifest {
-  let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    const document = documentSpan(bytes);
+    if (!isObjectSpan(bytes, document)) refuse([], 'want an object');
+    const members = memberSpans(bytes, document, []);
+    const format = members.has('format') ? parseSmall(bytes, members.get('format')!, ['format']) : undefined;
+    if (typeof format === 'number' && format !== BUNDLE_FORMAT) {
+      throw new BundleFormatError(`${MANIFEST_NAME}: bundle format ${format}; this godepot reads format ${BUNDLE_FORMAT}`, MANIFEST_NAME);
+    }
+    const manifest = readObject(bytes, members, manifestShape, []) as Manifest;
+    checkManifest(manifest);
+    return manifest;
   } catch (err) {
-    throw new BundleFormatError(`${MANIFEST_NAME} is not valid JSON: ${(err as Error).message}`, MANIFEST_NAME, { cause: err });
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new BundleFormatError(`${MANIFEST_NAME} is not valid JSON: ${err.message}`, MANIFEST_NAME, { cause: err });
   }
-  const format = (json as { format?: unknown } | null)?.format;
-  if (typeof format === 'number' && format !== BUNDLE_FORMAT) {
-    throw new BundleFormatError(`${MANIFEST_NAME}: bundle format ${format}; this godepot reads format ${BUNDLE_FORMAT}`, MANIFEST_NAME);
+}
+
+type FieldPath = ReadonlyArray<string | number>;
+
+function refuse(path: FieldPath, message: string): never {
+  const where = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+  throw new BundleFormatError(`${MANIFEST_NAME}: ${where.replace(/^\./, '') || 'the top level'}: ${message}`, MANIFEST_NAME);
+}
+
+function read(bytes: Uint8Array, span: Span, shape: Shape, path: FieldPath): unknown {
+  if ('whole' in shape) return checked(shape.whole, parseSmall(bytes, span, path), path);
+  if ('array' in shape) {
+    if (!isArraySpan(bytes, span)) refuse(path, 'want an array');
+    return Array.from(arrayElements(bytes, span), (element, i) => read(bytes, element, shape.array, [...path, i]));
   }
-  const result = manifestSchema.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-    throw new BundleFormatError(`${MANIFEST_NAME}: ${where.replace(/^\./, '') || 'the top level'}: ${issue.message}`, MANIFEST_NAME);
+  if (!isObjectSpan(bytes, span)) refuse(path, 'want an object');
+  return readObject(bytes, memberSpans(bytes, span, path), shape, path);
+}
+
+// Members the shape does not name are parsed whole, and the object's schema refuses them.
+function readObject(bytes: Uint8Array, members: ReadonlyMap<string, Span>, shape: ObjectShape, path: FieldPath): unknown {
+  const value = Object.fromEntries(Array.from(members, ([name, span]) => [name, read(bytes, span, shape.members.get(name) ?? anyValue, [...path, name])]));
+  return checked(shape.object, value, path);
+}
+
+const anyValue: Shape = { whole: z.unknown() };
+
+function memberSpans(bytes: Uint8Array, span: Span, path: FieldPath): Map<string, Span> {
+  const members = new Map<string, Span>();
+  for (const { name, value } of objectMembers(bytes, span)) {
+    if (members.has(name)) refuse([...path, name], 'given twice');
+    members.set(name, value);
   }
-  const manifest = result.data as Manifest;
-  checkManifest(manifest);
-  return manifest;
+  return members;
+}
+
+function parseSmall(bytes: Uint8Array, span: Span, path: FieldPath): unknown {
+  const size = span.end - span.start;
+  if (size > MAX_MANIFEST_PIECE) refuse(path, `${size} bytes; at most ${MAX_MANIFEST_PIECE} are read here`);
+  return parseSpan(bytes, span);
+}
+
+// The schema's copy of `value`, or BundleFormatError naming the field of its first issue.
+function checked(schema: z.ZodType, value: unknown, path: FieldPath): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  return refuse([...path, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], issue.message);
 }
 
 // Go compares strings bytewise; JavaScript's < compares UTF-16 units.

@@ -5,12 +5,27 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { GodepotError } from '../errors.js';
 import type { FileStaging } from '../storage/staging.js';
 import type { Storage } from '../storage/storage.js';
 import { checkBundle } from './check.js';
-import { openBundle } from './format.js';
+import { BundleFormatError } from './format-error.js';
+import { openBundle, type Bundle } from './format.js';
 import { importVerifiedBundle, type ImportReport } from './import.js';
+import { BundleVerificationError } from './verify.js';
 
+/**
+ * An uploaded bundle that is not a bundle or fails verification; nothing was imported. The message says
+ * what is wrong with the bundle and names no path of the server that received it.
+ */
+export class BundleRefusedError extends GodepotError {
+  readonly code = 'BUNDLE_REFUSED';
+}
+
+/**
+ * Spools `body`, verifies it as `bundle verify` does (with `publicKey`, a signature by it is required)
+ * and imports it into `storage`. Throws BundleRefusedError for a bad bundle; other errors are the server's.
+ */
 export async function receiveBundle(
   body: Readable,
   storage: Storage,
@@ -20,14 +35,27 @@ export async function receiveBundle(
   const spool = await staging.stage();
   try {
     await pipeline(body, createWriteStream(spool, { flags: 'wx' }), { signal: options.signal });
-    const bundle = await openBundle(spool);
+    const bundle = await openChecked(spool, options);
     try {
-      await checkBundle(bundle, { publicKey: options.publicKey, signal: options.signal });
       return await importVerifiedBundle(bundle, storage, options.signal);
     } finally {
       await bundle.close();
     }
   } finally {
     await rm(spool, { force: true });
+  }
+}
+
+async function openChecked(spool: string, options: { publicKey?: KeyObject; signal?: AbortSignal }): Promise<Bundle> {
+  let bundle: Bundle | null = null;
+  try {
+    bundle = await openBundle(spool);
+    await checkBundle(bundle, { publicKey: options.publicKey, signal: options.signal });
+    return bundle;
+  } catch (err) {
+    await bundle?.close();
+    if (!(err instanceof BundleFormatError || err instanceof BundleVerificationError)) throw err;
+    // Their messages name the bundle by the file it was read from: here the spool, in the server's storage.
+    throw new BundleRefusedError(err.message.replaceAll(spool, 'the upload'), { cause: err });
   }
 }

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { GodepotError } from '../errors.js';
+import { GodepotError, isGodepotError } from '../errors.js';
 import { parseGoSum } from '../module/gosum.js';
 import { hashZip } from '../module/hash.js';
 import { checkZip } from '../module/zipcheck.js';
@@ -71,22 +71,28 @@ function checkSignature(bundle: Bundle, publicKey: KeyObject | undefined): Verif
   return 'valid';
 }
 
-// The tar must hold exactly the manifest's files, in its order, at its sizes.
+// The tar must hold exactly the manifest's files, in its order, at its sizes. Both are walked side by
+// side; only at the first difference are the names looked up, to say what the difference is.
 function checkEntries(bundle: Bundle, files: readonly ManifestFile[]): void {
-  const listed = new Map(files.map((f, i) => [f.name, { file: f, index: i }]));
   let index = 0;
   for (const [name, entry] of bundle.entries) {
-    const want = listed.get(name);
-    if (want === undefined) fail(name, 'file added: the bundle holds it, its manifest does not list it');
-    if (entry.size !== want.file.size) fail(name, `the bundle holds ${entry.size} bytes, the manifest says ${want.file.size}`);
-    if (want.index !== index) {
-      const missing = files[index]!.name;
-      if (!bundle.entries.has(missing)) fail(missing, 'entry removed: the manifest lists it, the bundle does not hold it');
-      fail(name, 'out of manifest order');
-    }
+    const want = files[index]?.name === name ? files[index]! : misplaced(bundle, files, name, index);
+    if (entry.size !== want.size) fail(name, `the bundle holds ${entry.size} bytes, the manifest says ${want.size}`);
     index++;
   }
   if (index < files.length) fail(files[index]!.name, 'entry removed: the manifest lists it, the bundle does not hold it');
+}
+
+// Why the entry `name`, found where the manifest lists another file, is wrong; a file of another size
+// is reported as such even when it is also out of place.
+function misplaced(bundle: Bundle, files: readonly ManifestFile[], name: string, index: number): never {
+  const want = files.find((f) => f.name === name);
+  if (want === undefined) fail(name, 'file added: the bundle holds it, its manifest does not list it');
+  const entry = bundle.entries.get(name)!;
+  if (entry.size !== want.size) fail(name, `the bundle holds ${entry.size} bytes, the manifest says ${want.size}`);
+  const missing = files[index]!.name;
+  if (!bundle.entries.has(missing)) fail(missing, 'entry removed: the manifest lists it, the bundle does not hold it');
+  fail(name, 'out of manifest order');
 }
 
 // A module's hashes against each input's go.sum: a line for the same module version must agree.
@@ -112,23 +118,22 @@ function fileName(m: ManifestModule, ext: string): string | undefined {
 }
 
 // What the data of the tar stream must be, piece by piece: fixed bytes (headers, manifest, signature,
-// padding) and files, checked by hash.
+// padding) and files, checked by hash. Made as the pass reaches them: a manifest may list a few hundred
+// thousand files, and a header and padding held for each would take far more memory than the manifest.
 type Segment = { kind: 'fixed'; entry: string; bytes: Buffer } | { kind: 'file'; file: ManifestFile; module?: ManifestModule };
 
-function expectedSegments(bundle: Bundle, files: readonly ManifestFile[]): Segment[] {
-  const fixed = (entry: string, ...parts: Buffer[]): Segment => ({ kind: 'fixed', entry, bytes: Buffer.concat(parts) });
-  const segments: Segment[] = [fixed(MANIFEST_NAME, encodeHeaders(MANIFEST_NAME, bundle.manifestBytes.length), bundle.manifestBytes, padding(bundle.manifestBytes.length))];
-  if (bundle.signature !== null) segments.push(fixed(SIGNATURE_NAME, encodeHeaders(SIGNATURE_NAME, bundle.signature.length), bundle.signature, padding(bundle.signature.length)));
-  const owner = new Map<string, ManifestModule>();
-  for (const m of bundle.manifest.modules) for (const f of m.files) owner.set(f.name, m);
-  for (const file of files) {
-    segments.push(fixed(file.name, encodeHeaders(file.name, file.size)));
-    const module = owner.get(file.name);
-    segments.push(module === undefined ? { kind: 'file', file } : { kind: 'file', file, module });
-    segments.push(fixed(file.name, padding(file.size)));
+function* expectedSegments(bundle: Bundle): Generator<Segment> {
+  const fixed = (entry: string, ...parts: Buffer[]): Segment => ({ kind: 'fixed', entry, bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts) });
+  yield fixed(MANIFEST_NAME, encodeHeaders(MANIFEST_NAME, bundle.manifestBytes.length), bundle.manifestBytes, padding(bundle.manifestBytes.length));
+  if (bundle.signature !== null) yield fixed(SIGNATURE_NAME, encodeHeaders(SIGNATURE_NAME, bundle.signature.length), bundle.signature, padding(bundle.signature.length));
+  function* entry(file: ManifestFile, module?: ManifestModule): Generator<Segment> {
+    yield fixed(file.name, encodeHeaders(file.name, file.size));
+    yield module === undefined ? { kind: 'file', file } : { kind: 'file', file, module };
+    yield fixed(file.name, padding(file.size));
   }
-  segments.push(fixed(TRAILER_ENTRY, END_OF_ARCHIVE));
-  return segments;
+  for (const module of bundle.manifest.modules) for (const file of module.files) yield* entry(file, module);
+  for (const db of bundle.manifest.sumdb) for (const file of db.files) yield* entry(file);
+  yield fixed(TRAILER_ENTRY, END_OF_ARCHIVE);
 }
 
 // The h1 of a go.mod is a hash of its sha256 (dirhash over the one file "go.mod"), which the pass has anyway.
@@ -174,8 +179,9 @@ async function checkSpooledZip(m: ManifestModule, file: ManifestFile, path: stri
     const h1 = await hashZip(path);
     if (h1 !== m.zipHash) fail(file.name, `the zip's hash is ${h1}, the manifest says ${m.zipHash!}`);
   } catch (err) {
-    if (err instanceof BundleVerificationError) throw err;
-    fail(file.name, (err as Error).message, err);
+    // What the zip's bytes caused is the bundle's fault; a failure to read the spooled copy is not.
+    if (err instanceof BundleVerificationError || !isGodepotError(err)) throw err;
+    fail(file.name, err.message, err);
   } finally {
     await rm(path, { force: true });
   }
@@ -183,29 +189,32 @@ async function checkSpooledZip(m: ManifestModule, file: ManifestFile, path: stri
 
 // One pass over the tar stream, segment by segment.
 class Pass {
-  private s = 0;
+  private segment: Segment | undefined;
+  /** The entry of the segment the pass is in, or of the last one once it is past the end. */
+  private name = '';
   private at = 0;
   private hash = createHash('sha256');
   private spool: { path: string; out: WriteStream } | null = null;
 
   constructor(
-    private readonly segments: readonly Segment[],
+    private readonly segments: Iterator<Segment, void>,
     private readonly zips: ZipChecks,
-  ) {}
+  ) {
+    this.next();
+  }
 
   /** The entry the pass is in, for errors. */
   get entry(): string {
-    const segment = this.segments[Math.min(this.s, this.segments.length - 1)]!;
-    return segment.kind === 'fixed' ? segment.entry : segment.file.name;
+    return this.name;
   }
 
   get complete(): boolean {
-    return this.s === this.segments.length;
+    return this.segment === undefined;
   }
 
   async feed(chunk: Buffer): Promise<void> {
     while (chunk.length > 0) {
-      const segment = this.segments[this.s];
+      const segment = this.segment;
       if (segment === undefined) fail(TRAILER_ENTRY, 'data after the end of the archive');
       if (this.at === 0 && segment.kind === 'file') await this.startFile(segment);
       const length = segment.kind === 'fixed' ? segment.bytes.length : segment.file.size;
@@ -220,10 +229,16 @@ class Pass {
       this.at += piece.length;
       if (this.at === length) {
         if (segment.kind === 'file') await this.endFile(segment);
-        this.s++;
+        this.next();
         this.at = 0;
       }
     }
+  }
+
+  private next(): void {
+    const next = this.segments.next();
+    this.segment = next.done === true ? undefined : next.value;
+    if (this.segment !== undefined) this.name = this.segment.kind === 'fixed' ? this.segment.entry : this.segment.file.name;
   }
 
   private async startFile(segment: Segment & { kind: 'file' }): Promise<void> {
@@ -271,7 +286,7 @@ export async function verifyBundle(bundle: Bundle, options: VerifyOptions = {}):
   checkEntries(bundle, files);
   const gz = await StoredGzipReader.open(bundle.file);
   const zips = new ZipChecks();
-  const pass = new Pass(expectedSegments(bundle, files), zips);
+  const pass = new Pass(expectedSegments(bundle), zips);
   try {
     let done = 0;
     try {

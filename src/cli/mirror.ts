@@ -53,6 +53,7 @@ export function mirrorCommand(): Command {
       const storage = new DiskStorage({ root: resolve(flags.storage!) });
       const metrics = createMetrics();
       const upstream = assembleUpstream(await upstreamSettings(flags), storage, logger, metrics);
+      // Every fetch ended and stored before the upstream's connections are released.
       const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: 0 });
       source = depotGoModSource(depot);
       fetcher = depotFetcher(depot);

@@ -132,9 +132,12 @@ export class CachingDepot implements Depot {
     return this.answer('zip', this.versions.zip(modulePath, version, signal, this.onJoin('zip')));
   }
 
-  /** Resolves once the stores behind answers and the `.mod` fetches along with a `.info` have ended; fetches ahead are the caller's. */
-  close(): Promise<void> {
-    return this.versions.close();
+  /**
+   * Resolves once nothing the depot began is under way: every fetch, those whose callers stopped
+   * waiting included, and the stores behind answers. Fetches ahead are the caller's.
+   */
+  async close(): Promise<void> {
+    await Promise.all([this.queries.settled(), this.versions.close()]);
   }
 
   // The hit path: a map lookup, a clock read for mutable answers, a counter. Answers are only ever

@@ -12,6 +12,6 @@ export interface Depot {
   info(modulePath: string, query: string, signal?: AbortSignal): Promise<Artifact>;
   mod(modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact>;
   zip(modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact>;
-  /** Resolves once nothing the depot began on its own is under way (stores behind answers, fetches ahead); called when it is no longer used. */
+  /** Resolves once nothing the depot began is under way (fetches, those of callers that stopped waiting included; stores behind answers; fetches ahead); called when it is no longer used. */
   close(): Promise<void>;
 }

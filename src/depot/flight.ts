@@ -50,4 +50,9 @@ export class Flight<T> {
   get size(): number {
     return this.running.size;
   }
+
+  /** Resolves once no run is under way, those started meanwhile included; it never rejects. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled(this.running.values());
+  }
 }

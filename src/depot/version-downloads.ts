@@ -20,6 +20,8 @@ interface Shared extends SmallParts {
  */
 export class VersionDownloads {
   private readonly versions = new Map<string, Shared>();
+  /** Every download under way, held or not. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly origin: Origin) {}
 
@@ -41,8 +43,8 @@ export class VersionDownloads {
         // What is missing is asked for in one call: a VCS origin answers it from one checkout.
         if (info || mod) {
           const download = this.origin.download(modulePath, version, { info, mod });
-          if (info) entry.info = forgetFailed(entry, 'info', download.info!.then((body) => (verifyInfo(modulePath, version, body), body)));
-          if (mod) entry.mod = forgetFailed(entry, 'mod', download.mod!.then((body) => (verifyMod(modulePath, version, body), body)));
+          if (info) entry.info = this.track(forgetFailed(entry, 'info', download.info!.then((body) => (verifyInfo(modulePath, version, body), body))));
+          if (mod) entry.mod = this.track(forgetFailed(entry, 'mod', download.mod!.then((body) => (verifyMod(modulePath, version, body), body))));
         }
         return { ...(files.info === true ? { info: entry.info } : {}), ...(files.mod === true ? { mod: entry.mod } : {}) };
       },
@@ -53,6 +55,18 @@ export class VersionDownloads {
       },
     };
     return hold;
+  }
+
+  /** Resolves once no download is under way (one nobody waits for any more, after a failed `.info`, included). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled(this.running);
+  }
+
+  private track(part: Promise<Buffer>): Promise<Buffer> {
+    this.running.add(part);
+    const done = (): void => void this.running.delete(part);
+    part.then(done, done);
+    return part;
   }
 }
 

@@ -98,9 +98,16 @@ export class VersionFiles {
     return this.flight.run(storageKey(modulePath, 'zip', version), () => this.fetchZip(modulePath, version), { signal, onJoin });
   }
 
-  /** Resolves once the stores behind answers and the `.mod` fetches along with a `.info` have ended. */
+  /**
+   * Resolves once nothing is under way: fetches (those whose callers stopped waiting included), the
+   * downloads they began, the stores behind answers. Whoever removes the storage, or the origin's
+   * connections, after it finds nothing still writing or reading.
+   */
   async close(): Promise<void> {
-    while (this.background.size > 0) await Promise.all(this.background);
+    while (this.background.size > 0 || this.flight.size > 0) {
+      await Promise.all([...this.background, this.flight.settled()]);
+    }
+    await this.downloads.settled();
   }
 
   // ---- .info and .mod: small, kept in memory

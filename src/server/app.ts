@@ -16,7 +16,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { errorAnswer, type ErrorAnswer } from './errors.js';
 import { HotAnswers } from './hot-answers.js';
 import { moduleArtifact } from './routes/module.js';
-import { importAnswer, type BundleImport } from './routes/bundle-import.js';
+import { bundleImportRoute, type BundleImport } from './routes/bundle-import.js';
 import { healthz, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
 import { sendArtifact, type Sent } from './send.js';
 
@@ -165,6 +165,8 @@ export function createServer(options: ServerOptions): GodepotServer {
   let requestCount = 0;
   let listening = false;
   let closing = false;
+  // Holds how many uploads this server is receiving: its memory is bounded per process.
+  const importBundle = bundleImportRoute(options.bundleImport);
 
   // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
   const requestCounters = new Map<string, Map<number, { inc(value?: number): void }>>();
@@ -372,10 +374,18 @@ export function createServer(options: ServerOptions): GodepotServer {
         entry.sumdb = request.name + '/' + request.path;
         serveArtifact(req, res, request, entry, started, (signal) => sumdb.get(request.name, request.path, signal));
         return;
-      case 'import':
-        // A refused upload's body is never read: the connection cannot be reused after it.
-        res.shouldKeepAlive = false;
-        importAnswer(req, options.bundleImport, connectionSignal(req.socket)).then(
+      case 'import': {
+        // An upload refused before its body is read (401, 503) is answered at once, and the connection
+        // is not reused. Closing it with input unread would reset it, and a client still sending would
+        // lose the answer: the sending side is closed instead, and what is left of the body read and
+        // dropped for a few seconds at most, as for the requests the parser refuses (below).
+        const socket = req.socket;
+        res.once('finish', () => {
+          if (req.complete) return;
+          socket.end();
+          setTimeout(() => socket.destroy(), 5000).unref();
+        });
+        importBundle(req, connectionSignal(socket)).then(
           (a) => {
             const sent = sendPlain(res, false, requestId, a);
             finish(entry, started, sent.status, sent.bytes, false);
@@ -383,6 +393,7 @@ export function createServer(options: ServerOptions): GodepotServer {
           (err: unknown) => fail(res, false, entry, started, err),
         );
         return;
+      }
       case 'healthz': {
         const sent = sendPlain(res, request.head, requestId, healthz());
         finish(entry, started, sent.status, sent.bytes, false);

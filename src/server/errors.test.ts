@@ -11,6 +11,7 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../errors.js';
+import { BundleRefusedError } from '../bundle/receive.js';
 import { SumdbForkError, SumdbStateError, SumdbVerificationError } from '../checksum/errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
@@ -19,6 +20,7 @@ import { InvalidVersionError } from '../module/version.js';
 import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
 import { errorAnswer } from './errors.js';
+import { ImportBusyError } from './routes/bundle-import.js';
 
 test('every error kind has its status, and only bugs are internal', () => {
   const cases: Array<[unknown, number, boolean]> = [
@@ -41,6 +43,8 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new ChecksumMismatchError({ path: 'example.com/m', version: 'v1.0.0', downloaded: 'h1:a', recorded: 'h1:b' }), 502, false],
     [new SumdbVerificationError('downloaded inconsistent tile'), 502, false],
     [new SumdbForkError('SECURITY ERROR', { size: 2, hash: 'a' }, { size: 1, hash: 'b' }, 'c', true), 502, false],
+    [new BundleRefusedError('example.com/m/@v/v1.0.0.zip: sha256 is 00, the manifest says ff'), 422, false],
+    [new ImportBusyError(30), 503, false],
     [new SumdbStateError('records were lost'), 500, true],
     [new ConfigError('listen: invalid'), 500, true],
     [new TypeError('x is undefined'), 500, true],
@@ -75,4 +79,14 @@ test('the upstream status of an UpstreamError is kept for the log; 405 carries A
   assert.equal(errorAnswer(new UpstreamError('bad', 503)).upstreamStatus, 503);
   assert.equal(errorAnswer(new NotFoundError('x')).upstreamStatus, undefined);
   assert.deepEqual(errorAnswer(new MethodNotAllowedError('no')).headers, ['allow', 'GET, HEAD']);
+});
+
+test('a refused upload says why; a busy server says when to send it again', () => {
+  assert.equal(
+    errorAnswer(new BundleRefusedError('manifest.json: modules[0].modHash: want an h1: hash')).body,
+    'bundle refused, nothing imported: manifest.json: modules[0].modHash: want an h1: hash\n',
+  );
+  const busy = errorAnswer(new ImportBusyError(30));
+  assert.deepEqual(busy.headers, ['retry-after', '30']);
+  assert.equal(busy.body, 'busy: another bundle is being imported; send this one again in 30 s\n');
 });

@@ -12,6 +12,7 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../errors.js';
+import { BundleRefusedError } from '../bundle/receive.js';
 import { SumdbForkError, SumdbVerificationError } from '../checksum/errors.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
 import { DirHashError } from '../module/hash.js';
@@ -20,6 +21,7 @@ import { InvalidPathError } from '../module/path.js';
 import { InvalidVersionError } from '../module/version.js';
 import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
+import { ImportBusyError } from './routes/bundle-import.js';
 
 /** How an error is answered: status, one-line-or-more text body, extra headers, and whether it is our bug. */
 export interface ErrorAnswer {
@@ -68,6 +70,10 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  * - StorageFullError → 507 Insufficient Storage: the module could not be stored, for lack of space;
  *   not the client's fault nor the origin's, and retrying elsewhere may help (go stops on it, as on any
  *   5xx, and prints the reason).
+ * - An uploaded bundle that is not one or fails verification (BundleRefusedError) → 422 with what is
+ *   wrong with it: the request was well formed, its content cannot be imported; nothing was.
+ * - An upload while another is being received (ImportBusyError) → 503 with Retry-After, at once: the
+ *   server is fine, and the same upload succeeds later.
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
@@ -92,6 +98,8 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   }
   if (err instanceof SumdbVerificationError || err instanceof SumdbForkError) return answer(502, 'bad gateway: checksum database', err);
   if (err instanceof StorageFullError) return answer(507, 'insufficient storage', err);
+  if (err instanceof BundleRefusedError) return answer(422, 'bundle refused, nothing imported', err);
+  if (err instanceof ImportBusyError) return answer(503, 'busy', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });
   return internalError();
 }
 

@@ -1,6 +1,6 @@
 // The behaviour every Storage driver owes its callers, as one suite each driver's test file runs
 // (after Athens's storage compliance tests): all-or-nothing puts, ranges, folder-exact listing, typed
-// errors for keys that could escape the store.
+// errors for keys that could escape the store; a read-only driver runs the read part of it.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -220,6 +220,125 @@ export function storageContract(driver: string, make: () => Promise<StorageUnder
       controller.abort();
       await assert.rejects(bytes(stream), { name: 'AbortError' });
       await assert.rejects(s.get('k/big', { signal: AbortSignal.abort() }), { name: 'AbortError' });
+    }));
+  });
+}
+
+/**
+ * What a read-only store holds in readOnlyStorageContract: keys in the module-cache download layout (a
+ * module version's `.info`, `.mod`, `.zip`, and beside a zip its `.ziphash`), with the traps of the
+ * contract above: an empty object, a folder and its longer-named sibling, !-escaped keys.
+ */
+const readOnlyObjects: ReadonlyMap<string, Buffer> = new Map([
+  ['example.com/m/@v/v1.0.0.info', Buffer.from('{"Version":"v1.0.0"}\n')],
+  ['example.com/m/@v/v1.0.0.mod', Buffer.from('module example.com/m\n')],
+  ['example.com/m/@v/v1.0.0.zip', pseudoRandomBytes(5 * 1024 * 1024 + 17)],
+  ['example.com/m/@v/v1.0.0.ziphash', Buffer.from(`h1:${'A'.repeat(43)}=\n`)],
+  ['example.com/empty/@v/v1.0.0.info', Buffer.alloc(0)],
+  ['example.com/ranges/@v/v1.0.0.mod', Buffer.from('0123456789')],
+  ['example.com/two/@v/v1.0.0.info', Buffer.from('two info')],
+  ['example.com/two/@v/v1.0.0.mod', Buffer.from('two mod')],
+  ['example.com/two/sub/@v/v1.0.0.mod', Buffer.from('two/sub mod')],
+  ['example.com/two-other/@v/v1.0.0.mod', Buffer.from('two-other mod')],
+  ['example.com/twofold/@v/v1.0.0.mod', Buffer.from('twofold mod')],
+  ['github.com/!azure/azure-sdk/@v/v1.0.0-!r!c1.info', Buffer.from('upper')],
+  ['github.com/azure/azure-sdk/@v/v1.0.0-rc1.info', Buffer.from('lower')],
+]);
+
+/**
+ * Registers the read part of the contract for a read-only driver (bundles served in place): `make` is
+ * called once per test with the objects the store must hold. Writes are refused with `writeError` and
+ * change nothing; a key that could escape the store is refused with InvalidRequestError first, as above.
+ */
+export function readOnlyStorageContract(
+  driver: string,
+  make: (objects: ReadonlyMap<string, Buffer>) => Promise<StorageUnderTest>,
+  writeError: new (...args: never[]) => Error,
+): void {
+  let made = 0;
+  const withStorage = (fn: (storage: Storage) => Promise<void>) => async (): Promise<void> => {
+    made = Date.now();
+    const { storage, dispose } = await make(readOnlyObjects);
+    try {
+      await fn(storage);
+    } finally {
+      await dispose();
+    }
+  };
+
+  describe(`Storage contract, read-only: ${driver}`, () => {
+    test('get and stat give back every object it holds, the empty one and one of several MiB included', withStorage(async (s) => {
+      for (const [key, data] of readOnlyObjects) {
+        const back = await bytes(await s.get(key));
+        assert.ok(back.equals(data), key);
+        const st = await s.stat(key);
+        assert.ok(st !== null, key);
+        assert.equal(st.size, data.length, key);
+        assert.ok(st.modified.getTime() >= made - 2000 && st.modified.getTime() <= Date.now() + 2000, key);
+      }
+    }));
+
+    test('absent objects: get throws NotFoundError, stat answers null; a folder is not an object', withStorage(async (s) => {
+      await assert.rejects(s.get('example.com/m/@v/v9.9.9.zip'), NotFoundError);
+      assert.equal(await s.stat('example.com/m/@v/v9.9.9.zip'), null);
+      await assert.rejects(s.get('example.com/m/@v'), NotFoundError);
+      assert.equal(await s.stat('example.com/m'), null);
+    }));
+
+    test('byte ranges are inclusive; a start alone reads to the end', withStorage(async (s) => {
+      const key = 'example.com/ranges/@v/v1.0.0.mod';
+      assert.equal(await text(await s.get(key, { start: 2, end: 5 })), '2345');
+      assert.equal(await text(await s.get(key, { start: 0, end: 0 })), '0');
+      assert.equal(await text(await s.get(key, { start: 7 })), '789');
+      assert.equal(await text(await s.get(key, { start: 9, end: 9 })), '9');
+      await assert.rejects(s.get(key, { start: 5, end: 4 }), InvalidRequestError);
+      await assert.rejects(s.get(key, { start: -1, end: 4 }), InvalidRequestError);
+      const ziphash = 'example.com/m/@v/v1.0.0.ziphash';
+      assert.equal(await text(await s.get(ziphash, { start: 0, end: 2 })), 'h1:');
+      await assert.rejects(s.get(ziphash, { start: 5, end: 4 }), InvalidRequestError);
+    }));
+
+    test('list is folder-exact and sorted: prefix "example.com/two" never lists "example.com/two-other"', withStorage(async (s) => {
+      assert.deepEqual(await s.list('example.com/two'), ['example.com/two/@v/v1.0.0.info', 'example.com/two/@v/v1.0.0.mod', 'example.com/two/sub/@v/v1.0.0.mod']);
+      assert.deepEqual(await s.list('example.com/two/@v'), ['example.com/two/@v/v1.0.0.info', 'example.com/two/@v/v1.0.0.mod']);
+      assert.deepEqual(await s.list('example.com/two-other'), ['example.com/two-other/@v/v1.0.0.mod']);
+      assert.deepEqual(await s.list('example.com/tw'), []);
+      assert.deepEqual(await s.list('example.com/three'), []);
+      assert.deepEqual(await s.list('example.com/two/@v/v1.0.0.mod'), []);
+      assert.deepEqual(await s.list(''), [...readOnlyObjects.keys()].sort());
+    }));
+
+    test('!-escaped keys (upper case in module paths and versions) are kept apart from their lower case', withStorage(async (s) => {
+      assert.equal(await text(await s.get('github.com/!azure/azure-sdk/@v/v1.0.0-!r!c1.info')), 'upper');
+      assert.equal(await text(await s.get('github.com/azure/azure-sdk/@v/v1.0.0-rc1.info')), 'lower');
+      assert.deepEqual(await s.list('github.com/!azure'), ['github.com/!azure/azure-sdk/@v/v1.0.0-!r!c1.info']);
+    }));
+
+    test('put and delete are refused, for held and absent keys alike, and change nothing', withStorage(async (s) => {
+      for (const key of ['example.com/m/@v/v1.0.0.mod', 'example.com/new/@v/v1.0.0.mod']) {
+        await assert.rejects(s.put(key, Buffer.from('x')), writeError, key);
+        await assert.rejects(s.delete(key), writeError, key);
+      }
+      assert.equal(await text(await s.get('example.com/m/@v/v1.0.0.mod')), 'module example.com/m\n');
+      assert.deepEqual(await s.list(''), [...readOnlyObjects.keys()].sort());
+    }));
+
+    test('keys that could escape the store are refused by every operation', withStorage(async (s) => {
+      for (const key of invalidKeys) {
+        await assert.rejects(s.get(key), InvalidRequestError, key);
+        await assert.rejects(s.stat(key), InvalidRequestError, key);
+        await assert.rejects(s.put(key, Buffer.from('x')), InvalidRequestError, key);
+        await assert.rejects(s.delete(key), InvalidRequestError, key);
+        await assert.rejects(s.list(key), InvalidRequestError, key);
+      }
+    }));
+
+    test('a get that is aborted fails its stream', withStorage(async (s) => {
+      const controller = new AbortController();
+      const stream = await s.get('example.com/m/@v/v1.0.0.zip', { signal: controller.signal });
+      controller.abort();
+      await assert.rejects(bytes(stream), { name: 'AbortError' });
+      await assert.rejects(s.get('example.com/m/@v/v1.0.0.zip', { signal: AbortSignal.abort() }), { name: 'AbortError' });
     }));
   });
 }

@@ -1,18 +1,37 @@
 // POST /admin/bundles: a bundle uploaded by `godepot bundle import --server`, imported into this
-// server's storage once it is verified whole. Allowed only with the server's import token.
+// server's storage once it is verified whole. Allowed only with the server's import token, and one
+// upload at a time.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { BundleFormatError } from '../../bundle/format-error.js';
 import type { ImportReport } from '../../bundle/import.js';
-import { BundleVerificationError } from '../../bundle/verify.js';
-import { NotFoundError } from '../../errors.js';
+import { GodepotError, NotFoundError } from '../../errors.js';
 import type { OperationsAnswer } from './operations.js';
 
 /** What the server needs to take uploads: the token they must bear, and what imports one. */
 export interface BundleImport {
   token: string;
+  /** Throws BundleRefusedError for a bad bundle. */
   receive(body: Readable, signal: AbortSignal): Promise<ImportReport>;
+}
+
+/**
+ * How many uploads are received at once. Verifying one reads the whole file and holds its manifest in
+ * memory (a few hundred MB for the largest, see MAX_MANIFEST), and imports of the same modules would
+ * only contend for the storage: one at a time keeps the server's memory bounded while it serves.
+ */
+export const IMPORTS_AT_ONCE = 1;
+
+/** What a refused upload's Retry-After says: about what verifying and importing a large bundle takes. */
+export const IMPORT_RETRY_AFTER_SECONDS = 30;
+
+/** An upload arrived while IMPORTS_AT_ONCE others were being received; its body was not read. */
+export class ImportBusyError extends GodepotError {
+  readonly code = 'IMPORT_BUSY';
+
+  constructor(readonly retryAfterSeconds: number) {
+    super(`another bundle is being imported; send this one again in ${retryAfterSeconds} s`);
+  }
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -23,21 +42,24 @@ function authorised(header: string | undefined, token: string): boolean {
 }
 
 /**
- * 200 with the import report as JSON, 409 with it when some content conflicted with storage, 401
- * without the token, 422 for a bundle that fails verification or is not a bundle (nothing imported).
+ * The upload route of one server: 200 with the import report as JSON, 409 with it when some content
+ * conflicted with storage, 401 without the token; ImportBusyError while another upload is received,
+ * BundleRefusedError (from `receive`) for a bundle that fails verification or is not a bundle.
  */
-export async function importAnswer(req: IncomingMessage, imports: BundleImport | undefined, signal: AbortSignal): Promise<OperationsAnswer> {
-  if (imports === undefined) throw new NotFoundError('bundle uploads are not enabled on this server (--import-token)');
-  if (!authorised(req.headers.authorization, imports.token)) {
-    return { status: 401, contentType: 'text/plain; charset=utf-8', body: 'a valid import token is needed (Authorization: Bearer <token>)\n' };
-  }
-  try {
-    const report = await imports.receive(req, signal);
-    return { status: report.conflicts.length > 0 ? 409 : 200, contentType: 'application/json', body: `${JSON.stringify(report)}\n` };
-  } catch (err) {
-    if (err instanceof BundleVerificationError || err instanceof BundleFormatError) {
-      return { status: 422, contentType: 'text/plain; charset=utf-8', body: `bundle refused, nothing imported: ${err.message}\n` };
+export function bundleImportRoute(imports: BundleImport | undefined): (req: IncomingMessage, signal: AbortSignal) => Promise<OperationsAnswer> {
+  let receiving = 0;
+  return async (req, signal) => {
+    if (imports === undefined) throw new NotFoundError('bundle uploads are not enabled on this server (--import-token)');
+    if (!authorised(req.headers.authorization, imports.token)) {
+      return { status: 401, contentType: 'text/plain; charset=utf-8', body: 'a valid import token is needed (Authorization: Bearer <token>)\n' };
     }
-    throw err;
-  }
+    if (receiving >= IMPORTS_AT_ONCE) throw new ImportBusyError(IMPORT_RETRY_AFTER_SECONDS);
+    receiving++;
+    try {
+      const report = await imports.receive(req, signal);
+      return { status: report.conflicts.length > 0 ? 409 : 200, contentType: 'application/json', body: `${JSON.stringify(report)}\n` };
+    } finally {
+      receiving--;
+    }
+  };
 }
