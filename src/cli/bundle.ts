@@ -11,6 +11,8 @@ import { openBundle, type Bundle } from '../bundle/format.js';
 import { importVerifiedBundle, type ImportReport } from '../bundle/import.js';
 import { listBundle } from '../bundle/list.js';
 import { uploadBundle } from '../bundle/upload.js';
+import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
+import { Transport } from '../http/transport.js';
 import { readPublicKey, readSigningKey } from '../bundle/signing.js';
 import { ConfigError, GodepotError } from '../errors.js';
 import { DiskStorage } from '../storage/disk.js';
@@ -128,7 +130,14 @@ export function bundleCommand(): Command {
         if (token === undefined || token === '') throw new ConfigError('bundle import --server: an import token is needed (--token or GODEPOT_IMPORT_TOKEN)');
         // The server verifies it too; checking here first spares uploading a bad file.
         await openVerified(file, flags.pubkey, async () => undefined);
-        printReport(await uploadBundle(file, flags.server, token), flags.server);
+        // Through the outbound proxy the environment names, as every request godepot makes.
+        const transport = new Transport({ proxy: outboundProxyFromEnv(process.env) });
+        try {
+          const onBusy = (seconds: number): void => void process.stderr.write(`${flags.server} is receiving another bundle; trying again in ${seconds} s\n`);
+          printReport(await uploadBundle(file, flags.server, token, { transport, onBusy }), flags.server);
+        } finally {
+          await transport.close();
+        }
         return;
       }
       const storage = new DiskStorage({ root: resolve(flags.storage!) });
