@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { unescapePath, unescapeVersion } from '../module/path.js';
 import { readOnlyStorageContract } from '../storage/storage.contract.js';
 import { BundleStorage, ReadOnlyStorageError } from './bundle-storage.js';
-import { sha256Hex } from './format-fixtures.js';
+import { sha256Hex } from '../../test/support/bundle-fixtures.js';
 import { openBundle, writeBundle } from './format.js';
 import { BUNDLE_FORMAT, compareModules, type Manifest, type ManifestModule } from './manifest.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diffManifests, formatDiff } from './diff.js';
-import { makeFixture, type FixtureModule } from './format-fixtures.js';
+import { makeFixture, type FixtureModule } from '../../test/support/bundle-fixtures.js';
 
 const a1: FixtureModule = { path: 'example.com/a', version: 'v1.0.0', info: '{}\n', mod: 'module example.com/a\n', zip: Buffer.from('a1') };
 const a2: FixtureModule = { path: 'example.com/a', version: 'v1.2.0', info: '{}\n', mod: 'module example.com/a\n', zip: Buffer.from('a2') };

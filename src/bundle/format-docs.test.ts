@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { generateSigningKeyPair } from './signing.js';
-import { makeFixture, opener, tarParts, writeGzippedTar } from './format-fixtures.js';
+import { makeFixture, opener, tarParts, writeGzippedTar } from '../../test/support/bundle-fixtures.js';
 import { openBundle, writeBundle } from './format.js';
 import { compressedOffset } from './gzip.js';
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { zeros } from '../../test/support/streams.js';
 import { InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
-import { makeFixture, opener, sha256Hex, writeGzippedTar, type Fixture } from './format-fixtures.js';
+import { makeFixture, opener, sha256Hex, writeGzippedTar, type Fixture } from '../../test/support/bundle-fixtures.js';
 import { BundleFormatError, MAX_MANIFEST, openBundle, writeBundle, type Bundle } from './format.js';
 import { compressedOffset, STORED_BLOCK } from './gzip.js';
 import { MANIFEST_NAME, formatManifest, manifestFiles, moduleFileName, type Manifest } from './manifest.js';

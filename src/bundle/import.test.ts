@@ -10,7 +10,7 @@ import { DiskStorage } from '../storage/disk.js';
 import { LayeredStorage } from '../storage/layered.js';
 import { BundleStorage } from './bundle-storage.js';
 import { exportVerifiedBundle } from './export.js';
-import { makeFixture, opener, sha256Hex, type FixtureModule } from './format-fixtures.js';
+import { makeFixture, opener, sha256Hex, type FixtureModule } from '../../test/support/bundle-fixtures.js';
 import { openBundle, writeBundle, type Bundle } from './format.js';
 import { importVerifiedBundle } from './import.js';
 import type { Manifest, ManifestFile } from './manifest.js';

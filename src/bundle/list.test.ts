@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeFixture, opener } from './format-fixtures.js';
+import { makeFixture, opener } from '../../test/support/bundle-fixtures.js';
 import { openBundle, writeBundle } from './format.js';
 import { formatSize, listBundle } from './list.js';
 

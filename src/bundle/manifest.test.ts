@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateKey } from '../checksum/note.js';
-import { makeFixture } from './format-fixtures.js';
+import { makeFixture } from '../../test/support/bundle-fixtures.js';
 import { BundleFormatError } from './format-error.js';
 import { MAX_MANIFEST_PIECE, formatManifest, manifestFiles, parseManifest, type Manifest } from './manifest.js';
 

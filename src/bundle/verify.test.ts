@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashGoMod, hashZip } from '../module/hash.js';
 import { createZipFromDir } from '../module/zip.js';
-import { makeFixture, opener, tarParts, writeGzippedTar, type Fixture } from './format-fixtures.js';
+import { makeFixture, opener, tarParts, writeGzippedTar, type Fixture } from '../../test/support/bundle-fixtures.js';
 import { openBundle, writeBundle } from './format.js';
 import { compressedOffset } from './gzip.js';
 import { formatManifest, manifestFiles, type Manifest } from './manifest.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { Command } from 'commander';
-import { makeFixture, opener } from '../bundle/format-fixtures.js';
+import { makeFixture, opener } from '../../test/support/bundle-fixtures.js';
 import { openBundle, writeBundle } from '../bundle/format.js';
 import { keyFingerprint, readPublicKey, readSigningKey } from '../bundle/signing.js';
 import { verifyBundle } from '../bundle/verify.js';

@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeFixture, opener } from '../bundle/format-fixtures.js';
+import { makeFixture, opener } from '../../test/support/bundle-fixtures.js';
 import { BundleFormatError, writeBundle } from '../bundle/format.js';
 import { InvalidContentError } from '../errors.js';
 import { GoSumSyntaxError } from '../module/gosum.js';

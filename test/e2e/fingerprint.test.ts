@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { makeFixture, opener, type FixtureModule } from '../../src/bundle/format-fixtures.js';
+import { makeFixture, opener, type FixtureModule } from '../support/bundle-fixtures.js';
 import { writeBundle } from '../../src/bundle/format.js';
 import { compare as semverCompare } from '../../src/module/semver.js';
 import { runGodepot, type CliResult } from '../support/cli.js';

@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { generateKey } from '../checksum/note.js';
-import { hashGoMod } from '../module/hash.js';
-import { escapePath, escapeVersion } from '../module/path.js';
-import { StoredGzipWriter } from './gzip.js';
-import { BUNDLE_FORMAT, moduleFileName, type Manifest, type ManifestFile, type ManifestModule, type ManifestSumdb } from './manifest.js';
-import { END_OF_ARCHIVE, encodeHeaders, padding } from './tar.js';
+import { generateKey } from '../../src/checksum/note.js';
+import { hashGoMod } from '../../src/module/hash.js';
+import { escapePath, escapeVersion } from '../../src/module/path.js';
+import { StoredGzipWriter } from '../../src/bundle/gzip.js';
+import { BUNDLE_FORMAT, moduleFileName, type Manifest, type ManifestFile, type ManifestModule, type ManifestSumdb } from '../../src/bundle/manifest.js';
+import { END_OF_ARCHIVE, encodeHeaders, padding } from '../../src/bundle/tar.js';
 
 /** One module version of a fixture; a module without `zip` carries only its .mod (and .info when given). */
 export interface FixtureModule {
