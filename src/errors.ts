@@ -60,6 +60,11 @@ export class InvalidContentError extends GodepotError {
   readonly code = 'INVALID_CONTENT';
 }
 
+/** A request that needs credentials came without valid ones. */
+export class UnauthorizedError extends GodepotError {
+  readonly code = 'UNAUTHORIZED';
+}
+
 /** A write to storage failed for lack of space (or quota): nothing partial was kept, and stored modules are still served. */
 export class StorageFullError extends GodepotError {
   readonly code = 'STORAGE_FULL';

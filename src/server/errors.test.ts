@@ -9,6 +9,7 @@ import {
   OriginUnavailableError,
   StorageFullError,
   TimeoutError,
+  UnauthorizedError,
   UpstreamError,
 } from '../errors.js';
 import { BundleRefusedError } from '../bundle/receive.js';
@@ -29,6 +30,7 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new InvalidVersionError('', '', '', { escapedVersion: 'v1!' }), 400, false],
     [new InvalidVersionError('example.com/m/v2', 'v1.0.0', 'should be v2, not v1'), 404, false],
     [new MethodNotAllowedError('method POST not allowed'), 405, false],
+    [new UnauthorizedError('a valid import token is needed'), 401, false],
     [new NotFoundError('example.com/m@v1.0.0: not found'), 404, false],
     [new OriginUnavailableError('direct mode not available'), 404, false],
     [new OriginUnavailableError('module lookup disabled by GOPROXY=off'), 404, false],

@@ -10,6 +10,7 @@ import {
   OriginUnavailableError,
   StorageFullError,
   TimeoutError,
+  UnauthorizedError,
   UpstreamError,
 } from '../errors.js';
 import { BundleRefusedError } from '../bundle/receive.js';
@@ -55,6 +56,7 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  * - InvalidVersionError about a decoded version (not canonical, wrong major version) → 404, as
  *   proxy.golang.org does since golang/go#33303, so a `,direct` client may still try elsewhere.
  * - MethodNotAllowedError → 405 with Allow.
+ * - UnauthorizedError → 401 with WWW-Authenticate: the request needs a token it did not bring.
  * - NotFoundError → 404; GoneError → 410.
  * - OriginUnavailableError (the module is not stored and godepot's chain cannot fetch it: `off`,
  *   `direct` before the git origin exists, a private module) → 404, with the reason in the body: the
@@ -83,6 +85,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     return err.escapedVersion !== undefined ? answer(400, 'bad request', err) : answer(404, 'not found', err);
   }
   if (err instanceof MethodNotAllowedError) return answer(405, 'method not allowed', err, { headers: ['allow', err.allow] });
+  if (err instanceof UnauthorizedError) return answer(401, 'unauthorized', err, { headers: ['www-authenticate', 'Bearer realm="godepot"'] });
   if (err instanceof NotFoundError || err instanceof OriginUnavailableError) return answer(404, 'not found', err);
   if (err instanceof GoneError) return answer(410, 'gone', err);
   if (err instanceof UpstreamError) return answer(502, 'bad gateway', err, { upstreamStatus: err.status });

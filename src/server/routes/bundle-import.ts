@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ImportReport } from '../../bundle/import.js';
-import { GodepotError, NotFoundError } from '../../errors.js';
+import { GodepotError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import type { OperationsAnswer } from './operations.js';
 
 /** What the server needs to take uploads: the token they must bear, and what imports one. */
@@ -43,16 +43,14 @@ function authorised(header: string | undefined, token: string): boolean {
 
 /**
  * The upload route of one server: 200 with the import report as JSON, 409 with it when some content
- * conflicted with storage, 401 without the token; ImportBusyError while another upload is received,
+ * conflicted with storage; UnauthorizedError without the token, ImportBusyError while another upload is received,
  * BundleRefusedError (from `receive`) for a bundle that fails verification or is not a bundle.
  */
 export function bundleImportRoute(imports: BundleImport | undefined): (req: IncomingMessage, signal: AbortSignal) => Promise<OperationsAnswer> {
   let receiving = 0;
   return async (req, signal) => {
     if (imports === undefined) throw new NotFoundError('bundle uploads are not enabled on this server (--import-token)');
-    if (!authorised(req.headers.authorization, imports.token)) {
-      return { status: 401, contentType: 'text/plain; charset=utf-8', body: 'a valid import token is needed (Authorization: Bearer <token>)\n' };
-    }
+    if (!authorised(req.headers.authorization, imports.token)) throw new UnauthorizedError('a valid import token is needed (Authorization: Bearer <token>)');
     if (receiving >= IMPORTS_AT_ONCE) throw new ImportBusyError(IMPORT_RETRY_AFTER_SECONDS);
     receiving++;
     try {
