@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import { startGodepot, type GodepotServer } from '../test/support/godepot-server.js';
 import { freePort } from '../test/support/gitdaemon.js';
 import { makeGoWorld } from '../test/support/go.js';
-import { addBigModule, addModule, buildModuleGraph, type ProxyEntry } from '../test/support/modgraph.js';
+import { addBigModule, addModule, buildModuleGraph } from '../test/support/modgraph.js';
 import { startUpstream } from '../test/support/upstream.js';
 
 const execFileAsync = promisify(execFile);

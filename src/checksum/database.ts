@@ -26,7 +26,6 @@ import {
   readTileData,
   recordHash,
   storedHashesForRecordHash,
-  storedHashIndex,
   tilePath,
   treeHash,
   type Hash,

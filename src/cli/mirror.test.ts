@@ -1,28 +1,22 @@
 // `godepot mirror` as a user runs it: a child process with its own TMPDIR, so that what it leaves there is seen.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runGodepot } from '../../test/support/cli.js';
 import { filesUnder } from '../../test/support/godepot-server.js';
-import { missingModule, writeMissingModuleGraph, type MissingModuleGraph } from '../../test/support/missing-module.js';
-import { startUpstream, type Upstream } from '../../test/support/upstream.js';
+import { missingModule, startMissingModuleWorld, type MissingModuleGraph, type MissingModuleWorld } from '../../test/support/missing-module.js';
+import type { Upstream } from '../../test/support/upstream.js';
 
+let world: MissingModuleWorld;
 let work: string;
 let graph: MissingModuleGraph;
 let upstream: Upstream;
 before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'godepot-cli-mirror-'));
-  graph = await writeMissingModuleGraph(work);
-  upstream = await startUpstream({ root: graph.tree });
-  // The other go.mod files answer late: their fetches are still under way when the missing one fails.
-  for (const path of graph.otherMods) upstream.fault(path, { delayMs: 300 });
+  world = await startMissingModuleWorld('godepot-cli-mirror-');
+  ({ work, graph, upstream } = world);
 });
-after(async () => {
-  await upstream?.stop();
-  await rm(work, { recursive: true, force: true });
-});
+after(() => world?.dispose());
 
 test('mirror --storage reports a module missing upstream as not found and leaves no temporary file', async () => {
   const list = join(work, 'list.txt');
