@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { writeRawZip } from '../../test/support/rawzip.js';
 import { InvalidContentError } from '../errors.js';
 import { hashZip } from '../module/hash.js';
+import { defaultZipBudget } from '../module/zipbudget.js';
 import { infoVersion, inspectZip, isStorableVersion, legacyGoMod, listedVersions, verifyInfo, verifyMod, zipGoMod } from './verify.js';
 
 const dirs: string[] = [];
@@ -91,4 +92,29 @@ test("inspectZip gives a good zip's h1 and go.mod (go's made-up one when it has 
     await writeRawZip(zip, entries);
     await assert.rejects(inspectZip('example.com/m', 'v1.0.0', zip), (err) => err instanceof InvalidContentError && reason.test(err.message));
   }
+});
+
+test('inspectZip gives the budget back whether the zip passes or not, and names at most 100 of its invalid files', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'godepot-verify-'));
+  dirs.push(dir);
+  const prefix = 'example.com/m@v1.0.0/';
+  const good = join(dir, 'good.zip');
+  await writeRawZip(good, [{ name: prefix + 'm.go', data: 'package m\n' }]);
+  const corrupt = join(dir, 'corrupt.zip');
+  await writeRawZip(corrupt, [{ name: prefix + 'm.go', data: 'package m\n', crc: 1 }]);
+  const invalid = join(dir, 'invalid.zip');
+  await writeRawZip(invalid, Array.from({ length: 250 }, (_, i) => ({ name: `elsewhere/${i}.go`, data: 'package x\n' })));
+
+  await inspectZip('example.com/m', 'v1.0.0', good);
+  await assert.rejects(inspectZip('example.com/m', 'v1.0.0', corrupt), /checksum error/);
+  await assert.rejects(inspectZip('example.com/m', 'v1.0.0', invalid), (err) => {
+    assert.ok(err instanceof InvalidContentError);
+    const lines = err.message.split('\n');
+    assert.equal(lines.length, 101, 'the first 100 invalid files and a count of the rest');
+    assert.match(lines[0]!, /elsewhere\/0\.go: path does not have prefix/);
+    assert.equal(lines[100], '(and 150 more invalid files)');
+    return true;
+  });
+  assert.equal(defaultZipBudget.reserved, 0);
+  assert.equal(defaultZipBudget.active, 0);
 });

@@ -7,8 +7,8 @@ import { isValid, sortVersions } from '../module/semver.js';
 import { canonicalVersion, checkModule, isPseudoVersion } from '../module/version.js';
 import { MAX_GO_MOD, ZipError } from '../module/zip.js';
 import { checkModuleVersion, classifyZip, zipFileSizeError } from '../module/zipcheck.js';
-import { hash1 } from '../module/hash.js';
-import { ZipReader, type ZipEntry } from '../module/zipreader.js';
+import { hashOpenZip } from '../module/hash.js';
+import { ZipReader } from '../module/zipreader.js';
 
 // RFC 3339, which is what go's time.Time accepts from JSON.
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -97,31 +97,28 @@ export interface InspectedZip {
   goMod: Buffer;
 }
 
+// A zip can hold millions of invalid entries; the reason given for refusing it names go's first ones.
+const MAX_REPORTED_PROBLEMS = 100;
+
 /**
  * Checks a module zip on disk before it is stored: go's module zip rules (checkZip: paths, sizes, no
  * `../`, one root go.mod) and every entry's data (sizes, CRC-32). Returns its `h1:` (go's HashZip) and
- * its go.mod. One opening of the zip and one read of each entry does all of it. Throws
- * InvalidContentError saying why (with the ZipError as cause).
+ * its go.mod. One opening of the zip and one read of each entry does all of it, within the process's
+ * zip budget (checks wait for their turn; see ZipBudget). Throws InvalidContentError saying why (with
+ * the ZipError as cause), listing at most the first 100 invalid files.
  */
 export async function inspectZip(modulePath: string, version: string, zipFile: string): Promise<InspectedZip> {
   try {
+    const checkedPath = checkModuleVersion(modulePath, version);
     const tooLarge = await zipFileSizeError(zipFile);
     if (tooLarge !== null) throw tooLarge;
     const reader = await ZipReader.open(zipFile);
     try {
-      const { checked, entries, prefix } = await classifyZip(reader, checkModuleVersion(modulePath, version), version);
+      const { checked, goMod } = await classifyZip(reader, checkedPath, version, { listValid: false, maxProblems: MAX_REPORTED_PROBLEMS });
       if (checked.error !== null) throw checked.error;
-      // Every name passed checkZip's rules, which include valid UTF-8: hashed as strings, they hash as
-      // go's HashZip hashes the stored bytes. As there, a name stored twice is read from its last entry.
-      const names = entries.map((e) => e.name.toString('utf8'));
-      const byName = new Map<string, ZipEntry>(names.map((name, i) => [name, entries[i]!]));
-      const goModName = `${prefix}go.mod`;
-      let goMod: Buffer = legacyGoMod(modulePath);
-      const h1 = await hash1(names, (name) => {
-        const data = reader.read(byName.get(name)!);
-        return name === goModName ? kept(data, (whole) => (goMod = whole)) : data;
-      });
-      return { h1, goMod };
+      // Every name passed checkZip's rules, so none is stored twice.
+      const { h1, kept } = await hashOpenZip(reader, goMod);
+      return { h1, goMod: kept ?? legacyGoMod(modulePath) };
     } finally {
       await reader.close();
     }
@@ -129,16 +126,6 @@ export async function inspectZip(modulePath: string, version: string, zipFile: s
     if (err instanceof ZipError) throw zipRejected(modulePath, version, err.message, err);
     throw err;
   }
-}
-
-// Passes `chunks` on and, once they have all passed, gives `keep` their concatenation.
-async function* kept(chunks: AsyncIterable<Buffer>, keep: (whole: Buffer) => void): AsyncGenerator<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of chunks) {
-    parts.push(Buffer.from(chunk));
-    yield chunk;
-  }
-  keep(Buffer.concat(parts));
 }
 
 /** The refusal of a zip whose go.mod is not the `.mod` the origin serves for it. */
@@ -158,8 +145,10 @@ export async function zipGoMod(modulePath: string, version: string, zipFile: str
   const reader = await ZipReader.open(zipFile);
   try {
     const wanted = Buffer.from(`${modulePath}@${version}/go.mod`);
-    const entry = (await reader.entries()).find((e) => e.name.equals(wanted));
-    if (entry === undefined) return legacyGoMod(modulePath);
+    const dir = reader.directory;
+    let entry = 0;
+    while (entry < dir.count && !(dir.nameLength(entry) === wanted.length && dir.nameStartsWith(entry, wanted))) entry++;
+    if (entry === dir.count) return legacyGoMod(modulePath);
     const chunks: Buffer[] = [];
     for await (const chunk of reader.read(entry)) chunks.push(chunk);
     return Buffer.concat(chunks);

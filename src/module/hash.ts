@@ -1,13 +1,15 @@
 // The "h1:" hash of go.sum and the checksum database (golang.org/x/mod/sumdb/dirhash Hash1): SHA-256 over
 // a summary with one line per file, "<hex sha256 of contents>  <name>\n", names sorted bytewise.
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GodepotError } from '../errors.js';
 import { cleanPath } from './zipcheck.js';
 import { eachConcurrently } from './zipparallel.js';
-import { ZipReader, type ZipEntry } from './zipreader.js';
+import { sortIndices } from './sortindices.js';
+import { Turns } from './turns.js';
+import { ZipReader } from './zipreader.js';
 
 /**
  * A hash that cannot be computed: `DIRHASH_NEWLINE_IN_NAME` for a file name holding a newline (it would
@@ -114,6 +116,112 @@ export async function hashDir(dir: string, prefix: string): Promise<string> {
   return hash1Bytes(named, (f) => f.name, (f) => readFileChunks(f.path));
 }
 
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const SUMMARY_CHUNK = 64 << 10;
+
+/** What hashOpenZip found: the zip's `h1:`, and the bytes of the entry it was asked to keep. */
+export interface ZipHash {
+  h1: string;
+  kept: Buffer | null;
+}
+
+/**
+ * Go's dirhash.HashZip over an open zip: the `h1:` hash of every entry under its stored name, prefix
+ * included; a name stored twice is hashed twice, both times with the contents of its last entry, as go
+ * does. Each entry is read once, in file order, and only its 32-byte digest is kept until the summary.
+ * `keep`, an entry number, asks for that entry's bytes too. Throws ZipError (`INVALID_ZIP`) for an
+ * entry that does not read back as declared, DirHashError for a name holding a newline.
+ */
+export async function hashOpenZip(reader: ZipReader, keep = -1): Promise<ZipHash> {
+  const dir = reader.directory;
+  const n = dir.count;
+  if (dir.anyNameIncludes(NEWLINE)) {
+    throw new DirHashError('DIRHASH_NEWLINE_IN_NAME', 'dirhash: filenames with newlines are not supported');
+  }
+  const byName = await sortIndices(identity(n), (a, b) => dir.compareNames(a, b));
+  // Equal names sort together, in stored order (the sort is stable): all but the last are never read.
+  const shadowed = new Uint8Array(n);
+  let unread = 0;
+  const turns = new Turns();
+  for (let k = 1; k < n; k++) {
+    const turn = turns.spend(64 + dir.nameLength(byName[k]!));
+    if (turn !== undefined) await turn;
+    if (dir.compareNames(byName[k - 1]!, byName[k]!) === 0) {
+      shadowed[byName[k - 1]!] = 1;
+      unread++;
+    }
+  }
+  const toRead = new Uint32Array(n - unread);
+  for (let i = 0, k = 0; i < n; i++) if (shadowed[i] === 0) toRead[k++] = i;
+  const offsets = dir.headerOffsets;
+  await sortIndices(toRead, (a, b) => offsets[a]! - offsets[b]!);
+
+  const digests = new Uint8Array(n * 32);
+  let kept: Buffer | null = null;
+  const digestStream = async (i: number, data: AsyncIterable<Buffer>): Promise<void> => {
+    const h = createHash('sha256');
+    const parts: Buffer[] = [];
+    for await (const chunk of data) {
+      h.update(chunk);
+      if (i === keep) parts.push(Buffer.from(chunk));
+    }
+    digests.set(h.digest(), i * 32);
+    if (i === keep) kept = Buffer.concat(parts);
+  };
+  await reader.readEach(toRead, (i, data) => {
+    if (!Buffer.isBuffer(data)) return digestStream(i, data);
+    // One call, and a string rather than a Buffer: for small files the allocation costs more than SHA-256.
+    const digest = hash('sha256', data, 'binary');
+    for (let b = 0; b < 32; b++) digests[i * 32 + b] = digest.charCodeAt(b);
+    if (i === keep) kept = Buffer.from(data);
+    return undefined;
+  });
+
+  const summary = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(SUMMARY_CHUNK);
+  let used = 0;
+  for (let k = 0; k < n; ) {
+    const turn = turns.spend(64 + dir.nameLength(byName[k]!));
+    if (turn !== undefined) await turn;
+    // The entries of one name, k up to and including last; the last one's digest stands for them all.
+    let last = k;
+    while (shadowed[byName[last]!] === 1) last++;
+    const d = byName[last]! * 32;
+    for (; k <= last; k++) {
+      const i = byName[k]!;
+      const lineLength = 64 + 2 + dir.nameLength(i) + 1;
+      if (used + lineLength > chunk.length) {
+        summary.update(chunk.subarray(0, used));
+        used = 0;
+      }
+      if (lineLength > chunk.length) {
+        summary.update(`${Buffer.from(digests.subarray(d, d + 32)).toString('hex')}  `);
+        summary.update(dir.name(i));
+        summary.update('\n');
+        continue;
+      }
+      for (let b = 0; b < 32; b++) {
+        const byte = digests[d + b]!;
+        chunk[used++] = HEX[byte >> 4]!;
+        chunk[used++] = HEX[byte & 15]!;
+      }
+      chunk[used++] = 0x20;
+      chunk[used++] = 0x20;
+      used += dir.copyName(i, chunk, used);
+      chunk[used++] = NEWLINE;
+    }
+  }
+  summary.update(chunk.subarray(0, used));
+  return { h1: 'h1:' + summary.digest('base64'), kept };
+}
+
+// 0, 1, ..., n-1.
+function identity(n: number): Uint32Array {
+  const items = new Uint32Array(n);
+  for (let i = 0; i < n; i++) items[i] = i;
+  return items;
+}
+
 /**
  * Go's dirhash.HashZip: the `h1:` hash of every entry of a zip file under its stored name, prefix
  * included; compression, timestamps and other metadata do not count. Throws ZipError (`INVALID_ZIP`)
@@ -122,11 +230,7 @@ export async function hashDir(dir: string, prefix: string): Promise<string> {
 export async function hashZip(zipFile: string): Promise<string> {
   const reader = await ZipReader.open(zipFile);
   try {
-    const entries = await reader.entries();
-    // Like go, a name stored twice is hashed twice, both times with the contents of its last entry.
-    const byName = new Map<string, ZipEntry>();
-    for (const e of entries) byName.set(e.name.toString('latin1'), e);
-    return await hash1Bytes(entries, (e) => e.name, (e) => reader.read(byName.get(e.name.toString('latin1'))!));
+    return (await hashOpenZip(reader)).h1;
   } finally {
     await reader.close();
   }

@@ -10,9 +10,10 @@ import { parseGoModLax } from './gomod.js';
 import { checkFilePath, InvalidPathError } from './path.js';
 import { goQuote } from './quote.js';
 import { canonicalVersion, checkModule } from './version.js';
+import { Turns } from './turns.js';
 import { CollisionChecker } from './zipcollision.js';
 import { invalidFilesError, ZipError, type FileProblem } from './ziperror.js';
-import { ZipReader, type ZipEntry } from './zipreader.js';
+import { ZipReader } from './zipreader.js';
 
 /** Largest module zip file, and largest total of its uncompressed contents (500 MiB). */
 export const MAX_ZIP_FILE = 500 << 20;
@@ -71,6 +72,18 @@ function sourceTreeTooLarge(): ZipError {
   return new ZipError('ZIP_TOO_LARGE', `module source tree too large (max size is ${MAX_ZIP_FILE} bytes)`);
 }
 
+// Whether cleanPath(p) === p, deciding most paths at a glance: an element that is empty or starts with
+// a dot is the only way a path can be unclean.
+function isCleanPath(p: string): boolean {
+  if (p !== '' && p[0] !== '.' && p[0] !== '/' && p[p.length - 1] !== '/' && !p.includes('//') && !p.includes('/.')) return true;
+  return cleanPath(p) === p;
+}
+
+// ASCII text decodes the same as bytes and as UTF-8.
+function isASCII(s: string): boolean {
+  return !/[^\x00-\x7f]/.test(s);
+}
+
 /** Go's path.Clean: the shortest equivalent slash path, '.' for nothing, no trailing slash. */
 export function cleanPath(p: string): string {
   if (p === '') return '.';
@@ -114,6 +127,7 @@ function hasGo124VendorRules(language: string): boolean {
 }
 
 const SLASH = 0x2f;
+const AT = 0x40;
 const VENDOR_PREFIX = Buffer.from('vendor/');
 const NESTED_VENDOR = Buffer.from('/vendor/');
 
@@ -436,94 +450,126 @@ export function checkModuleVersion(modulePath: ModulePathInput, version: string)
   return path;
 }
 
-// Go's %s of a zip entry name; names that are not UTF-8 show U+FFFD where go would print the raw bytes.
-function entryName(entry: ZipEntry): string {
-  return entry.name.toString('utf8');
-}
-
-/** The result of checking an open zip: the report and the entries, for unzip to extract. */
+/** The result of checking an open zip: the report, the module's prefix and where its go.mod is. */
 interface ZipCheck {
   checked: CheckedFiles;
-  entries: ZipEntry[];
   prefix: string;
+  /** The entry holding the root go.mod, or -1 when there is none. */
+  goMod: number;
 }
 
-/** Checks an opened zip's entries as go's checkZip does; the zip's file size has already been checked. */
-export async function classifyZip(reader: ZipReader, modulePath: string, version: string): Promise<ZipCheck> {
+/** How much of a report classifyZip builds: all of it by default. */
+export interface ClassifyOptions {
+  /** False leaves `valid` empty: a caller that needs only the verdict holds no string per entry. */
+  listValid?: boolean;
+  /**
+   * Reports at most this many invalid files, go's first ones, and counts the rest in one more line of
+   * the error: its message then stays small however many entries a zip has.
+   */
+  maxProblems?: number;
+}
+
+/**
+ * Checks an opened zip's entries as go's checkZip does, in go's order and with go's reasons; the zip's
+ * file size has already been checked. Lets other work run as it goes (see Turns).
+ */
+export async function classifyZip(reader: ZipReader, modulePath: string, version: string, options: ClassifyOptions = {}): Promise<ZipCheck> {
+  const listValid = options.listValid ?? true;
+  const maxProblems = options.maxProblems ?? Infinity;
   const checked: CheckedFiles = { valid: [], omitted: [], invalid: [], error: null };
   let sizeError: ZipError | null = null;
-  const entries = await reader.entries();
+  const dir = reader.directory;
   const prefix = `${modulePath}@${version}/`;
   const prefixBytes = Buffer.from(prefix, 'utf8');
-  const collisions = new CollisionChecker();
+  // An entry's path, as the collision check needs it again: its name after the prefix (a directory's
+  // trailing slash is beyond any length the check asks for).
+  const collisions = new CollisionChecker({ expected: reader.pathBound, pathOf: (i) => dir.nameText(i, prefixBytes.length) });
+  const turns = new Turns();
   let total = 0;
-  const invalid = (entry: ZipEntry, reason: string): void => {
-    checked.invalid.push({ path: entryName(entry), reason });
+  let unreported = 0;
+  let goMod = -1;
+  // Go's %s of a zip entry name; names that are not UTF-8 show U+FFFD where go would print the raw bytes.
+  const invalid = (i: number, reason: string): void => {
+    if (checked.invalid.length < maxProblems) checked.invalid.push({ path: dir.nameText(i), reason });
+    else unreported++;
   };
-  for (const entry of entries) {
-    if (!entry.name.subarray(0, prefixBytes.length).equals(prefixBytes)) {
-      invalid(entry, `path does not have prefix ${goQuote(prefix)}`);
+  for (let i = 0; i < dir.count; i++) {
+    const turn = turns.spend(64 + dir.nameLength(i));
+    if (turn !== undefined) await turn;
+    if (!dir.nameStartsWith(i, prefixBytes)) {
+      invalid(i, `path does not have prefix ${goQuote(prefix)}`);
       continue;
     }
-    const rest = entry.name.subarray(prefixBytes.length);
-    // The module root itself, stored as a directory entry.
-    if (rest.length === 0) continue;
-    const isDir = rest[rest.length - 1] === SLASH;
-    const nameBytes = isDir ? rest.subarray(0, rest.length - 1) : rest;
     // Cleaning only looks at "/" and ".", so a byte-for-byte decoding checks it before UTF-8 validity, as go does.
-    const latin1 = nameBytes.toString('latin1');
-    if (cleanPath(latin1) !== latin1) {
-      invalid(entry, reasons.notClean);
+    const bytes = dir.nameText(i, prefixBytes.length, 'latin1');
+    // The module root itself, stored as a directory entry.
+    if (bytes === '') continue;
+    const isDir = bytes.charCodeAt(bytes.length - 1) === SLASH;
+    const latin1 = isDir ? bytes.slice(0, -1) : bytes;
+    if (!isCleanPath(latin1)) {
+      invalid(i, reasons.notClean);
       continue;
     }
-    let name: string;
-    try {
-      name = fatalUTF8.decode(nameBytes);
-    } catch {
-      invalid(entry, `malformed file path ${goQuoteBytes(nameBytes)}: invalid UTF-8`);
-      continue;
+    let name = latin1;
+    if (!isASCII(latin1)) {
+      const nameBytes = Buffer.from(latin1, 'latin1');
+      try {
+        name = fatalUTF8.decode(nameBytes);
+      } catch {
+        invalid(i, `malformed file path ${goQuoteBytes(nameBytes)}: invalid UTF-8`);
+        continue;
+      }
     }
     const pathProblem = filePathProblem(name);
     if (pathProblem !== null) {
-      invalid(entry, pathProblem);
+      invalid(i, pathProblem);
       continue;
     }
-    const collision = collisions.check(name, isDir);
+    const collision = collisions.check(name, isDir, i);
     if (collision !== null) {
-      invalid(entry, collision);
+      invalid(i, collision);
       continue;
     }
     if (isDir) continue;
     const base = posix.basename(name);
     if (isGoModName(base)) {
       if (base !== name) {
-        invalid(entry, reasons.goModNotRoot);
+        invalid(i, reasons.goModNotRoot);
         continue;
       }
       if (name !== 'go.mod') {
-        invalid(entry, reasons.goModCase);
+        invalid(i, reasons.goModCase);
         continue;
       }
     }
-    if (entry.size <= MAX_ZIP_FILE - total) total += entry.size;
+    const size = dir.sizes[i]!;
+    if (size <= MAX_ZIP_FILE - total) total += size;
     else {
       sizeError ??= new ZipError(
         'ZIP_TOO_LARGE',
         `total uncompressed size of module contents too large (max size is ${MAX_ZIP_FILE} bytes)`,
       );
     }
-    if (name === 'go.mod' && entry.size > MAX_GO_MOD) {
-      invalid(entry, reasons.goModSize);
+    if (name === 'go.mod' && size > MAX_GO_MOD) {
+      invalid(i, reasons.goModSize);
       continue;
     }
-    if (name === 'LICENSE' && entry.size > MAX_LICENSE) {
-      invalid(entry, reasons.licenseSize);
+    if (name === 'LICENSE' && size > MAX_LICENSE) {
+      invalid(i, reasons.licenseSize);
       continue;
     }
-    checked.valid.push(entryName(entry));
+    if (name === 'go.mod') goMod = i;
+    if (listValid) checked.valid.push(dir.nameText(i));
   }
-  checked.error = sizeError ?? (checked.invalid.length > 0 ? invalidFilesError(checked.invalid) : null);
-  return { checked, entries, prefix };
+  if (sizeError !== null) checked.error = sizeError;
+  else if (checked.invalid.length > 0) {
+    const error = invalidFilesError(checked.invalid);
+    checked.error =
+      unreported === 0
+        ? error
+        : new ZipError('INVALID_ZIP_CONTENT', `${error.message}\n(and ${unreported} more invalid files)`, { problems: checked.invalid });
+  }
+  return { checked, prefix, goMod };
 }
 
 /** Refuses a zip file over MAX_ZIP_FILE before reading it, with go's message. */
@@ -560,15 +606,16 @@ export async function readZipModuleVersion(zipFile: string): Promise<{ modulePat
   if (tooLarge !== null) throw tooLarge;
   const reader = await ZipReader.open(zipFile);
   try {
-    const names = (await reader.entries()).map((e) => e.name.toString('utf8'));
+    const dir = reader.directory;
     // A module path has slashes but no '@'; a version has neither.
-    const first = names[0] ?? '';
-    const at = first.indexOf('@');
-    const slash = first.indexOf('/', at);
-    if (at <= 0 || slash < 0) return null;
-    const prefix = first.slice(0, slash + 1);
-    if (!names.every((n) => n.startsWith(prefix))) return null;
-    return { modulePath: prefix.slice(0, at), version: prefix.slice(at + 1, -1) };
+    const first = dir.count > 0 ? dir.name(0) : Buffer.alloc(0);
+    const at = first.indexOf(AT);
+    if (at <= 0) return null;
+    const slash = first.indexOf(SLASH, at);
+    if (slash < 0) return null;
+    const prefix = first.subarray(0, slash + 1);
+    for (let i = 1; i < dir.count; i++) if (!dir.nameStartsWith(i, prefix)) return null;
+    return { modulePath: prefix.toString('utf8', 0, at), version: prefix.toString('utf8', at + 1, slash) };
   } finally {
     await reader.close();
   }

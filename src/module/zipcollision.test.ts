@@ -35,3 +35,20 @@ test('CollisionChecker reports go messages, checking every parent directory', ()
   assert.equal(c.check('\u212aelvin', false), null);
   assert.equal(c.check('kelvin', false), 'case-insensitive file name collision: "\u212aelvin" and "kelvin"');
 });
+
+test('CollisionChecker finds paths again through their sources, and grows past what it expected', () => {
+  const paths = Array.from({ length: 5000 }, (_, i) => `d${i % 7}/sub${i % 13}/f${i}.go`);
+  const c = new CollisionChecker({ expected: 4, pathOf: (i) => paths[i]! });
+  paths.forEach((p, i) => assert.equal(c.check(p, false, i), null, p));
+  const more = (p: string, isDir = false): string | null => {
+    paths.push(p);
+    return c.check(p, isDir, paths.length - 1);
+  };
+  assert.equal(more('D3/x.go'), 'case-insensitive file name collision: "d3" and "D3"');
+  assert.equal(more('d0/sub0/f0.go'), 'multiple entries for file "d0/sub0/f0.go"');
+  assert.equal(more('d1/sub1'), 'entry "d1/sub1" is both a file and a directory');
+  assert.equal(more('d2/SUB2/F2.GO'), 'case-insensitive file name collision: "d2/sub2/f2.go" and "d2/SUB2/F2.GO"');
+  assert.equal(more('d2/SUB2/new.go'), 'case-insensitive file name collision: "d2/sub2" and "d2/SUB2"');
+  assert.equal(more('d4/sub4', true), null);
+  assert.equal(more('d4/sub4/f4.go/x'), 'entry "d4/sub4/f4.go" is both a file and a directory');
+});

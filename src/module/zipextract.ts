@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { checkModuleVersion, classifyZip, zipFileSizeError, type ModulePathInput } from './zipcheck.js';
 import { withOperation, ZipError } from './ziperror.js';
 import { eachConcurrently } from './zipparallel.js';
-import { ZipReader, type ZipEntry } from './zipreader.js';
+import { ZipReader } from './zipreader.js';
 
 const SLASH = 0x2f;
 const CONCURRENCY = 4;
@@ -38,24 +38,29 @@ async function extract(dir: string, modulePath: ModulePathInput, version: string
   if (tooLarge !== null) throw tooLarge;
   const reader = await ZipReader.open(zipFile);
   try {
-    const { checked, entries, prefix } = await classifyZip(reader, path, version);
+    const { checked, prefix } = await classifyZip(reader, path, version, { listValid: false });
     if (checked.error !== null) throw checked.error;
     const prefixLength = Buffer.byteLength(prefix);
+    const listing = reader.directory;
 
     const createdDir = (await mkdir(dir, { recursive: true })) !== undefined;
     // What we put in `dir`, to take out again if extraction fails halfway.
     const created = new Set<string>();
-    const files = entries.filter((e) => e.name.length > prefixLength && e.name[e.name.length - 1] !== SLASH);
-    const extractOne = async (entry: ZipEntry): Promise<void> => {
+    const files: number[] = [];
+    for (let i = 0; i < listing.count; i++) {
+      const length = listing.nameLength(i);
+      if (length > prefixLength && listing.name(i)[length - 1] !== SLASH) files.push(i);
+    }
+    const extractOne = async (i: number): Promise<void> => {
       // Every name has passed the file path check: no "..", no leading "/", no backslash, valid UTF-8.
-      const name = entry.name.subarray(prefixLength).toString('utf8');
+      const name = listing.nameText(i, prefixLength);
       created.add(name.split('/')[0]!);
       const dst = join(dir, name);
       await mkdir(dirname(dst), { recursive: true });
       const tmp = temporaryName(dst);
       try {
         // Read-only, as go leaves the module cache; never a symbolic link, whatever the entry's mode says.
-        await pipeline(reader.read(entry), createWriteStream(tmp, { flags: 'wx', mode: 0o444 }));
+        await pipeline(reader.read(i), createWriteStream(tmp, { flags: 'wx', mode: 0o444 }));
         await rename(tmp, dst);
       } finally {
         await rm(tmp, { force: true });

@@ -1,42 +1,29 @@
-// Reading zips we did not write: every way yauzl or zlib can fail on hostile bytes becomes a typed
+// Reading zips we did not write: every way a zip or zlib can fail on hostile bytes becomes a typed
 // `INVALID_ZIP` error here, so callers never see a bare library error for a bad zip.
 //
-// yauzl parses the central directory; entry data is read here with positional reads on our own file
-// handle. yauzl's per-entry streams cost several small reads each, which made hashing a zip of many small
-// files several times slower than hashing the same files on disk.
+// zipdirectory.ts lists the central directory into compact arrays; entry data is read here with
+// positional reads on our own file handle. Reading every entry (to hash a zip) goes through the file a
+// window at a time: one read of a megabyte serves thousands of small files, where a read each (two
+// trips through the thread pool per file) made a zip of many small files slow to check.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { crc32, createInflateRaw, inflateRaw, inflateRawSync } from 'node:zlib';
-import yauzl from 'yauzl';
 import { GodepotError } from '../errors.js';
+import { Turns } from './turns.js';
+import { defaultZipBudget, type ZipBudget } from './zipbudget.js';
+import { CollisionChecker } from './zipcollision.js';
+import { surveyDirectory, ZipDirectory, zipFormatError, type DirectorySurvey } from './zipdirectory.js';
 import { ZipError } from './ziperror.js';
-
-/** One entry of the central directory; `name` holds the stored bytes, which need not be valid UTF-8. */
-export interface ZipEntry {
-  name: Buffer;
-  /** The uncompressed size the zip declares; reading the entry fails if the data disagrees. */
-  size: number;
-  /** yauzl's record of the entry, needed to read its data. */
-  readonly raw: yauzl.Entry;
-}
 
 const STORED = 0;
 const DEFLATED = 8;
+const HAS_DATA_DESCRIPTOR = 0x8;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const LOCAL_HEADER_SIZE = 30;
-const HAS_DATA_DESCRIPTOR = 0x8;
 const DATA_DESCRIPTOR_SIGNATURE = 0x08074b50;
 const DATA_DESCRIPTOR_SIZE = 16;
-const END_RECORD_SIZE = 22;
 const READ_CHUNK = 1 << 20;
-
-// Where an entry's data starts, with the bytes read from its local header onwards.
-interface Located {
-  start: number;
-  head: Buffer;
-  headerLength: number;
-}
 
 // Entries up to this size (compressed and declared) are read and inflated in one call each rather than
 // streamed: most module files are small, and one trip through the thread pool per file beats one per
@@ -44,6 +31,51 @@ interface Located {
 const SMALL_ENTRY = 1 << 20;
 // Read along with a small entry's local header, so that one read usually fetches header and data.
 const EXTRA_FIELD_GUESS = 256;
+// Entries this small are inflated on the main thread: for them a trip through the thread pool costs
+// more than the inflating.
+const INLINE_INFLATE = 64 << 10;
+// readEach reads the file this much at a time when entries are small.
+const WINDOW = 1 << 20;
+// Entries readEach inflates on the thread pool or streams at once, while the main thread goes on.
+const READ_CONCURRENCY = 4;
+
+// What a check may hold beside the directory, per entry, for hashing (hash.ts): a 32-byte digest, the
+// name and file orders and a sort's scratch (4 bytes each), and a mark of entries to skip.
+const HASH_BYTES_PER_ENTRY = 32 + 3 * 4 + 1;
+// Buffers whatever the size of the directory: the directory walk's block, readEach's window and the
+// entries it inflates at once (their compressed bytes and their output).
+const FIXED_COST = 2 * (WINDOW + 3 * 0xffff) + READ_CONCURRENCY * 2 * (SMALL_ENTRY + 1);
+
+/**
+ * The most memory one check may take (2 GiB). Go sets no limit on entries or directories, but no zip it
+ * accepts in practice comes near this: the largest (500 MiB) holds about four million one-byte files,
+ * which take under 1 GiB to check. Reaching it takes millions of directories (paths thousands of levels
+ * deep) or of entries sharing one local header; go needs far more memory than this for those.
+ */
+export const MAX_CHECK_COST = 2 * 1024 ** 3;
+
+/**
+ * The memory a check of a zip whose directory is `survey` may take, in bytes: its listing, the collision
+ * check's records (one per entry and at most one per slash), hashing's per-entry arrays and the read
+ * buffers. ZipReader.open reserves this much from the budget.
+ */
+export function checkCost(survey: DirectorySurvey): number {
+  return (
+    ZipDirectory.cost(survey) +
+    (survey.entries + survey.pathSlashes) * CollisionChecker.BYTES_PER_RECORD +
+    survey.entries * HASH_BYTES_PER_ENTRY +
+    FIXED_COST
+  );
+}
+
+// Where an entry's data starts and how much of it the file holds, with the bytes read from its local
+// header onwards.
+interface Located {
+  start: number;
+  length: number;
+  head: Buffer;
+  headerLength: number;
+}
 
 /** Turns a failure while parsing zip bytes into `INVALID_ZIP`; system errors (EIO, EACCES) pass through. */
 function asZipFormatError(err: unknown): unknown {
@@ -52,14 +84,6 @@ function asZipFormatError(err: unknown): unknown {
   const detail = err instanceof Error ? err.message : String(err);
   return new ZipError('INVALID_ZIP', `zip: not a valid zip file: ${detail}`, { cause: err });
 }
-
-function formatError(detail: string): ZipError {
-  return new ZipError('INVALID_ZIP', `zip: not a valid zip file: ${detail}`);
-}
-
-// Entries this small are inflated on the main thread: for them a trip through the thread pool costs
-// more than the inflating.
-const INLINE_INFLATE = 64 << 10;
 
 // One inflate call sized to the output: zlib's default 16 KiB chunks would cost one trip through the
 // thread pool per chunk.
@@ -84,120 +108,73 @@ async function* readRange(handle: FileHandle, start: number, length: number): As
     const want = Math.min(length - done, READ_CHUNK);
     const chunk = Buffer.allocUnsafe(want);
     const { bytesRead } = await handle.read(chunk, 0, want, start + done);
-    if (bytesRead === 0) throw formatError('unexpected end of file');
+    if (bytesRead === 0) throw zipFormatError('unexpected end of file');
     done += bytesRead;
     yield chunk.subarray(0, bytesRead);
   }
 }
 
-// How much of the file one read fetches for yauzl. It reads the central directory in pieces of a few
-// dozen bytes, two per entry; serving those from a block keeps listing a large zip from costing
-// thousands of reads.
-const DIRECTORY_BLOCK = 256 << 10;
-
-// Lets yauzl read the central directory through our file handle. The handle stays ours to close: yauzl's
-// own file readers close their descriptor themselves when the zip is closed.
-class HandleReader extends yauzl.RandomAccessReader {
-  private block = Buffer.alloc(0);
-  private blockStart = 0;
-
-  constructor(private readonly handle: FileHandle) {
-    super();
-  }
-
-  override _readStreamForRange(start: number, end: number): Readable {
-    return Readable.from(readRange(this.handle, start, end - start));
-  }
-
-  // yauzl calls this like fs.read and checks the byte count itself; its typings leave that count out.
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
-    const done = callback as (err: Error | null, bytesRead?: number) => void;
-    this.readCached(buffer, offset, length, position).then(
-      (bytesRead) => done(null, bytesRead),
-      (err: Error) => done(err),
-    );
-  }
-
-  private async readCached(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    const end = position + length;
-    if (position < this.blockStart || end > this.blockStart + this.block.length) {
-      const block = Buffer.allocUnsafe(Math.max(length, DIRECTORY_BLOCK));
-      const { bytesRead } = await this.handle.read(block, 0, block.length, position);
-      this.block = block.subarray(0, bytesRead);
-      this.blockStart = position;
-    }
-    const from = position - this.blockStart;
-    return this.block.copy(buffer, offset, from, Math.min(from + length, this.block.length));
-  }
-
-  override close(callback: (err: Error | null) => void): void {
-    callback(null);
-  }
+// The CRC-32 a data descriptor at `at` in `bytes` records, `available` bytes of the file being left from
+// there, or the error of a missing one (thrown only once the data has been read, where go fails). Its
+// signature is optional; the sizes after the CRC are ignored, as go ignores them.
+function descriptorCRC(bytes: Buffer, at: number, available: number): number | ZipError {
+  if (available < 4) return zipFormatError('data descriptor missing');
+  const signed = bytes.readUInt32LE(at) === DATA_DESCRIPTOR_SIGNATURE;
+  if (available < (signed ? 16 : 12)) return zipFormatError('data descriptor missing');
+  return bytes.readUInt32LE(signed ? at + 4 : at);
 }
 
-/** A zip file opened for reading: its central directory is listed once, entries are read on demand. */
+/** The bytes of one entry: whole, or as chunks to be read once. */
+export type EntryData = Buffer | AsyncIterable<Buffer>;
+
+/**
+ * A zip file opened for reading: its central directory is listed once, entries are read on demand. An
+ * open reader holds a reservation of the zip budget until closed; a task never opens a second one
+ * while it holds one, or it could wait for itself.
+ */
 export class ZipReader {
+  private closed = false;
+
   private constructor(
     private readonly handle: FileHandle,
     private readonly size: number,
-    private readonly zip: yauzl.ZipFile,
+    /** The entries, numbered in stored order from 0. */
+    readonly directory: ZipDirectory,
+    /** How many files and directories a check of this zip may record (see CollisionChecker). */
+    readonly pathBound: number,
+    private readonly release: () => void,
   ) {}
 
-  /** Opens `file`; throws `INVALID_ZIP` when it has no readable central directory. */
-  static async open(file: string): Promise<ZipReader> {
+  /**
+   * Opens `file` and lists its central directory once `budget` has room for checking it (see checkCost);
+   * throws `INVALID_ZIP` when go's archive/zip would not open it.
+   */
+  static async open(file: string, budget: ZipBudget = defaultZipBudget): Promise<ZipReader> {
     const handle = await open(file, 'r');
+    let release: (() => void) | undefined;
     try {
       const { size } = await handle.stat();
-      let zip: yauzl.ZipFile;
-      try {
-        zip = await yauzl.fromRandomAccessReaderPromise(new HandleReader(handle), size, {
-          autoClose: false,
-          lazyEntries: true,
-          // Names stay bytes, so that a bad name is reported rather than aborting the whole listing.
-          decodeStrings: false,
-          // Go lists a stored entry whose two sizes disagree and fails only when reading it; read()
-          // enforces the declared size on every entry, stored or not.
-          validateEntrySizes: false,
-        });
-      } catch (err) {
-        throw asZipFormatError(err);
+      const survey = await surveyDirectory(handle, size);
+      const cost = checkCost(survey);
+      if (cost > MAX_CHECK_COST) {
+        throw new ZipError(
+          'ZIP_TOO_LARGE',
+          `zip: checking its ${survey.entries} entries and ${survey.pathSlashes} directory levels would take ${mebibytes(cost)} MiB of memory; the limit is ${mebibytes(MAX_CHECK_COST)} MiB`,
+        );
       }
-      // yauzl reports some failures as events; without a listener such an event would crash the process.
-      zip.on('error', () => {});
-      const reader = new ZipReader(handle, size, zip);
-      await reader.checkDirectorySize();
-      return reader;
+      release = await budget.reserve(cost);
+      const directory = await ZipDirectory.list(handle, size, survey);
+      return new ZipReader(handle, size, directory, survey.entries + survey.pathSlashes, release);
     } catch (err) {
+      release?.();
       await handle.close();
-      throw err;
-    }
-  }
-
-  // Go refuses a zip whose end record claims a central directory larger than everything before it;
-  // yauzl only uses the directory's offset. (A zip64 end record, which go reads for its sizes, is left
-  // to yauzl.)
-  private async checkDirectorySize(): Promise<void> {
-    const comment = this.zip.comment as unknown as Buffer;
-    const end = this.size - END_RECORD_SIZE - comment.length;
-    const record = await this.readAt(end, END_RECORD_SIZE);
-    const entries = record.readUInt16LE(10);
-    const directorySize = record.readUInt32LE(12);
-    const directoryOffset = record.readUInt32LE(16);
-    if (entries === 0xffff || directorySize === 0xffff || directoryOffset === 0xffffffff) return;
-    if (directorySize > end) throw formatError('central directory size exceeds its end record offset');
-  }
-
-  /** Lists the central directory in stored order. */
-  async entries(): Promise<ZipEntry[]> {
-    const out: ZipEntry[] = [];
-    try {
-      for await (const raw of this.zip.eachEntry()) {
-        out.push({ name: raw.fileName as unknown as Buffer, size: raw.uncompressedSize, raw });
-      }
-    } catch (err) {
       throw asZipFormatError(err);
     }
-    return out;
+  }
+
+  /** How many entries the directory lists. */
+  get count(): number {
+    return this.directory.count;
   }
 
   // Reads exactly `length` bytes at `position`, or fails: a zip that ends early is truncated.
@@ -206,24 +183,76 @@ export class ZipReader {
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(buffer, done, length - done, position + done);
-      if (bytesRead === 0) throw formatError('unexpected end of file');
+      if (bytesRead === 0) throw zipFormatError('unexpected end of file');
       done += bytesRead;
     }
     return buffer;
   }
 
+  // The entry's name for messages.
+  private nameOf(i: number): string {
+    return this.directory.nameText(i);
+  }
+
+  // Go's archive/zip reads stored and deflated entries. It ignores the encryption flag, reading the bytes
+  // as they are: encrypted data fails its checksum.
+  private checkReadable(i: number): void {
+    const method = this.directory.methods[i]!;
+    if (method !== STORED && method !== DEFLATED) {
+      throw new ZipError('INVALID_ZIP', `zip: unsupported compression algorithm ${method} for file ${this.nameOf(i)}`);
+    }
+  }
+
+  private tooLarge(i: number): ZipError {
+    return new ZipError('INVALID_ZIP', `uncompressed size of file ${this.nameOf(i)} is larger than declared size (${this.directory.sizes[i]!} bytes)`);
+  }
+
+  private endsShort(i: number, n: number): ZipError {
+    return new ZipError('INVALID_ZIP', `zip: file ${this.nameOf(i)} ends after ${n} of its declared ${this.directory.sizes[i]!} bytes`);
+  }
+
+  private checksumError(i: number): ZipError {
+    return new ZipError('INVALID_ZIP', `zip: checksum error in file ${this.nameOf(i)}`);
+  }
+
+  // The checks once all `n` bytes of entry `i` (with CRC-32 `crc`) have been read, as go's checksumReader
+  // makes them: a data descriptor, when the entry has one, must record the directory's CRC-32 (or be
+  // missing, `descriptor` then being that error); without one, a zero CRC means "not recorded".
+  private checkEnd(i: number, n: number, crc: number, descriptor: number | ZipError): void {
+    if (n !== this.directory.sizes[i]) throw this.endsShort(i, n);
+    const recorded = this.directory.crcs[i]!;
+    if ((this.directory.flags[i]! & HAS_DATA_DESCRIPTOR) !== 0) {
+      if (descriptor instanceof ZipError) throw descriptor;
+      if (descriptor !== recorded || crc !== recorded) throw this.checksumError(i);
+    } else if (recorded !== 0 && crc !== recorded) {
+      throw this.checksumError(i);
+    }
+  }
+
+  // The checks of entry `i` read whole (see checkEnd); returns `data`.
+  private checkWhole(i: number, data: Buffer, descriptor: number | ZipError): Buffer {
+    if (data.length > this.directory.sizes[i]!) throw this.tooLarge(i);
+    this.checkEnd(i, data.length, crc32(data), descriptor);
+    return data;
+  }
+
   // Reads an entry's local header to find where its data starts, reading `ahead` more bytes in the same
   // read so that for a small entry one read fetches header, data and data descriptor.
-  private async locate(raw: yauzl.Entry, ahead: number): Promise<Located> {
-    const offset = raw.relativeOffsetOfLocalHeader;
+  private async locate(i: number, ahead: number): Promise<Located> {
+    const offset = this.directory.headerOffsets[i]!;
     const want = Math.min(LOCAL_HEADER_SIZE + ahead, this.size - offset);
-    if (offset < 0 || want < LOCAL_HEADER_SIZE) throw formatError('local file header out of bounds');
+    if (offset < 0 || want < LOCAL_HEADER_SIZE) throw zipFormatError('local file header out of bounds');
     const head = await this.readAt(offset, want);
-    if (head.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) throw formatError('invalid local file header signature');
-    const headerLength = LOCAL_HEADER_SIZE + head.readUInt16LE(26) + head.readUInt16LE(28);
+    const headerLength = localHeaderLength(head, 0);
     const start = offset + headerLength;
-    if (start + raw.compressedSize > this.size) throw formatError('file data overflows file bounds');
-    return { start, head, headerLength };
+    return { start, length: this.dataLength(start, i), head, headerLength };
+  }
+
+  // How much of entry i's compressed data, declared to start at `start`, the file holds. Like go, a size
+  // running past the end of the file is not an error in itself: a deflate stream may end sooner, and
+  // stored data that ends short fails on its declared size.
+  private dataLength(start: number, i: number): number {
+    return Math.max(0, Math.min(this.directory.compressedSizes[i]!, this.size - start));
   }
 
   // `length` bytes at file offset `position`, from the bytes `locate` read when they are among them.
@@ -235,28 +264,27 @@ export class ZipReader {
 
   // A small entry as one chunk. Inflating stops one byte past the declared size, so a lying size costs at
   // most that much memory.
-  private async *readWhole(entry: ZipEntry, located: Located, tooLarge: () => ZipError): AsyncGenerator<Buffer> {
-    const compressed = await this.slice(located, located.start, entry.raw.compressedSize);
-    if (entry.raw.compressionMethod !== DEFLATED) {
+  private async *readWhole(i: number, located: Located): AsyncGenerator<Buffer> {
+    const compressed = await this.slice(located, located.start, located.length);
+    if (this.directory.methods[i] !== DEFLATED) {
       yield compressed;
       return;
     }
     try {
-      yield await inflateWhole(compressed, entry.size + 1);
+      yield await inflateWhole(compressed, this.directory.sizes[i]! + 1);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw this.tooLarge(i);
       throw err;
     }
   }
 
   // A large entry, inflated as it streams.
-  private async *readStreamed(entry: ZipEntry, start: number): AsyncGenerator<Buffer> {
-    const { raw } = entry;
-    if (raw.compressionMethod !== DEFLATED) {
-      yield* readRange(this.handle, start, raw.compressedSize);
+  private async *readStreamed(i: number, located: Located): AsyncGenerator<Buffer> {
+    if (this.directory.methods[i] !== DEFLATED) {
+      yield* readRange(this.handle, located.start, located.length);
       return;
     }
-    const source = Readable.from(readRange(this.handle, start, raw.compressedSize), { objectMode: false });
+    const source = Readable.from(readRange(this.handle, located.start, located.length), { objectMode: false });
     // Larger chunks than zlib's 16 KiB default: fewer hops between the thread pool and the consumer.
     const inflate = createInflateRaw({ chunkSize: 1 << 16 });
     source.on('error', (err) => inflate.destroy(err));
@@ -269,66 +297,147 @@ export class ZipReader {
     }
   }
 
-  // The CRC-32 a data descriptor records, which go requires to match the central directory's. Its
-  // signature is optional; the sizes after the CRC are ignored, as go ignores them.
-  private async descriptorCRC(located: Located, position: number): Promise<number> {
-    const available = this.size - position;
-    const first = await this.slice(located, position, Math.min(4, available)).then((b) => (b.length < 4 ? null : b));
-    if (first === null) throw formatError('data descriptor missing');
-    const signed = first.readUInt32LE(0) === DATA_DESCRIPTOR_SIGNATURE;
-    const length = signed ? 16 : 12;
-    if (available < length) throw formatError('data descriptor missing');
-    const descriptor = await this.slice(located, position, length);
-    return descriptor.readUInt32LE(signed ? 4 : 0);
-  }
-
   /**
-   * Yields the uncompressed bytes of `entry`, failing with `INVALID_ZIP` as soon as the data runs past the
-   * declared size (so a zip bomb costs at most that much), ends short of it, or has the wrong CRC-32, as
-   * go's archive/zip does; a data descriptor, when the entry has one, must record the same CRC-32.
+   * Yields the uncompressed bytes of entry `i`, failing with `INVALID_ZIP` as soon as the data runs past
+   * the declared size (so a zip bomb costs at most that much), ends short of it, or has the wrong CRC-32,
+   * as go's archive/zip does; a data descriptor, when the entry has one, must record the same CRC-32.
    */
-  async *read(entry: ZipEntry): AsyncGenerator<Buffer, void, undefined> {
-    const { raw } = entry;
-    const name = entry.name.toString('utf8');
-    if (raw.isEncrypted()) throw new ZipError('INVALID_ZIP', `zip: file ${name} is encrypted`);
-    if (raw.compressionMethod !== STORED && raw.compressionMethod !== DEFLATED) {
-      throw new ZipError('INVALID_ZIP', `zip: unsupported compression algorithm ${raw.compressionMethod} for file ${name}`);
-    }
-    const tooLarge = (): ZipError =>
-      new ZipError('INVALID_ZIP', `uncompressed size of file ${name} is larger than declared size (${entry.size} bytes)`);
-    const checksumError = (): ZipError => new ZipError('INVALID_ZIP', `zip: checksum error in file ${name}`);
-    const small = entry.size <= SMALL_ENTRY && raw.compressedSize <= SMALL_ENTRY;
+  async *read(i: number): AsyncGenerator<Buffer, void, undefined> {
+    this.checkReadable(i);
+    const size = this.directory.sizes[i]!;
+    const compressedSize = this.directory.compressedSizes[i]!;
+    const small = size <= SMALL_ENTRY && compressedSize <= SMALL_ENTRY;
     const located = await this.locate(
-      raw,
-      entry.name.length + (small ? EXTRA_FIELD_GUESS + raw.compressedSize + DATA_DESCRIPTOR_SIZE : 0),
+      i,
+      this.directory.nameLength(i) + (small ? EXTRA_FIELD_GUESS + compressedSize + DATA_DESCRIPTOR_SIZE : 0),
     );
     let n = 0;
     let crc = 0;
     try {
-      for await (const chunk of small ? this.readWhole(entry, located, tooLarge) : this.readStreamed(entry, located.start)) {
+      for await (const chunk of small ? this.readWhole(i, located) : this.readStreamed(i, located)) {
         n += chunk.length;
-        if (n > entry.size) throw tooLarge();
+        if (n > size) throw this.tooLarge(i);
         crc = crc32(chunk, crc);
         yield chunk;
       }
     } catch (err) {
       throw asZipFormatError(err);
     }
-    if (n !== entry.size) {
-      throw new ZipError('INVALID_ZIP', `zip: file ${name} ends after ${n} of its declared ${entry.size} bytes`);
+    let descriptor: number | ZipError = 0;
+    if ((this.directory.flags[i]! & HAS_DATA_DESCRIPTOR) !== 0) {
+      const position = located.start + compressedSize;
+      const available = this.size - position;
+      const bytes = available >= 4 ? await this.slice(located, position, Math.min(DATA_DESCRIPTOR_SIZE, available)) : located.head;
+      descriptor = descriptorCRC(bytes, 0, available);
     }
-    if ((raw.generalPurposeBitFlag & HAS_DATA_DESCRIPTOR) !== 0) {
-      if ((await this.descriptorCRC(located, located.start + raw.compressedSize)) !== raw.crc32) throw checksumError();
-      if (crc !== raw.crc32) throw checksumError();
-      // Without a descriptor go trusts a zero CRC to mean "not recorded".
-    } else if (raw.crc32 !== 0 && crc !== raw.crc32) {
-      throw checksumError();
+    this.checkEnd(i, n, crc, descriptor);
+  }
+
+  /**
+   * Reads the entries `order` lists, in that order (file order reads fastest), and gives each one's bytes
+   * to `consume`, checked as read() checks them: small entries whole, larger ones as chunks. Up to a
+   * few entries are inflated or streamed at once while the next are read, so `consume` may see them
+   * out of order. After a failure no new entry is started; once the running ones settle, the first
+   * failure is thrown.
+   */
+  async readEach(order: Uint32Array, consume: (i: number, data: EntryData) => void | Promise<void>): Promise<void> {
+    const d = this.directory;
+    const running = new Set<Promise<void>>();
+    let failure: { err: unknown } | undefined;
+    const launch = async (job: () => Promise<void>): Promise<void> => {
+      while (running.size >= READ_CONCURRENCY) await Promise.race(running);
+      const settled: Promise<void> = job()
+        .catch((err: unknown) => {
+          failure ??= { err: asZipFormatError(err) };
+        })
+        .finally(() => running.delete(settled));
+      running.add(settled);
+    };
+    const turns = new Turns();
+    let window: Buffer = Buffer.alloc(0);
+    let windowStart = 0;
+    // Makes the window start at `offset` and hold at least `length` bytes.
+    const load = async (offset: number, length: number): Promise<void> => {
+      window = await this.readAt(offset, Math.min(Math.max(length, WINDOW), this.size - offset));
+      windowStart = offset;
+    };
+    try {
+      for (let k = 0; k < order.length && failure === undefined; k++) {
+        const i = order[k]!;
+        const turn = turns.spend(64 + Math.min(d.sizes[i]!, SMALL_ENTRY));
+        if (turn !== undefined) await turn;
+        this.checkReadable(i);
+        const size = d.sizes[i]!;
+        const compressedSize = d.compressedSizes[i]!;
+        if (size > SMALL_ENTRY || compressedSize > SMALL_ENTRY) {
+          await launch(async () => consume(i, this.read(i)));
+          continue;
+        }
+        const offset = d.headerOffsets[i]!;
+        if (offset < 0 || offset + LOCAL_HEADER_SIZE > this.size) throw zipFormatError('local file header out of bounds');
+        if (offset < windowStart || offset + LOCAL_HEADER_SIZE > windowStart + window.length) await load(offset, 0);
+        const start = offset + localHeaderLength(window, offset - windowStart);
+        const end = start + compressedSize;
+        const hasDescriptor = (d.flags[i]! & HAS_DATA_DESCRIPTOR) !== 0;
+        const needed = Math.min(end + (hasDescriptor ? DATA_DESCRIPTOR_SIZE : 0), this.size);
+        if (needed > windowStart + window.length) await load(offset, needed - offset);
+        const compressed = window.subarray(start - windowStart, start + this.dataLength(start, i) - windowStart);
+        // Read now, while the window holds it.
+        const descriptor = hasDescriptor ? descriptorCRC(window, end - windowStart, this.size - end) : 0;
+        if (d.methods[i] === STORED || (compressedSize <= INLINE_INFLATE && size <= INLINE_INFLATE)) {
+          const data = d.methods[i] === STORED ? compressed : this.inflateNow(i, compressed);
+          const settled = consume(i, this.checkWhole(i, data, descriptor));
+          if (settled !== undefined) await settled;
+          continue;
+        }
+        // A copy, so that the job holds its own bytes rather than the whole window.
+        const own = Buffer.from(compressed);
+        await launch(async () => {
+          let data: Buffer;
+          try {
+            data = await inflateWhole(own, size + 1);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw this.tooLarge(i);
+            throw err;
+          }
+          await consume(i, this.checkWhole(i, data, descriptor));
+        });
+      }
+    } catch (err) {
+      failure ??= { err: asZipFormatError(err) };
+    } finally {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    }
+    if (failure !== undefined) throw failure.err;
+  }
+
+  // Inflates a small entry on the main thread, stopping one byte past its declared size.
+  private inflateNow(i: number, compressed: Buffer): Buffer {
+    const maxOutputLength = this.directory.sizes[i]! + 1;
+    try {
+      return inflateRawSync(compressed, { maxOutputLength, chunkSize: Math.max(64, maxOutputLength) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw this.tooLarge(i);
+      throw asZipFormatError(err);
     }
   }
 
-  /** Releases the file; call it once no entry is being read. */
+  /** Releases the file and the budget; call it once no entry is being read. */
   async close(): Promise<void> {
-    this.zip.close();
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
     await this.handle.close();
   }
+}
+
+function mebibytes(bytes: number): number {
+  return Math.ceil(bytes / (1 << 20));
+}
+
+// The length of the local header at `at` in `bytes` (which hold at least its fixed part), name and
+// extra field included; fails unless it is a local header.
+function localHeaderLength(bytes: Buffer, at: number): number {
+  if (bytes.readUInt32LE(at) !== LOCAL_HEADER_SIGNATURE) throw zipFormatError('invalid local file header signature');
+  return LOCAL_HEADER_SIZE + bytes.readUInt16LE(at + 26) + bytes.readUInt16LE(at + 28);
 }
