@@ -405,6 +405,17 @@ test('with a storage that cannot stage files, zips are spooled in tempDir and st
   assert.deepEqual(await readdir(spool), []);
 });
 
+test('a zip the origin lacks fails the fetch while its .info and .mod are still on their way, and nothing is left behind', async () => {
+  const w = await makeWorld();
+  const entry = await w.add('example.com/nozip', 'v1.0.0', { 'go.mod': goMod('example.com/nozip'), ...source('n') });
+  w.upstream.fault(entry.urls.zip, { status: 404 });
+  w.upstream.fault(entry.urls.info, { delayMs: 200 });
+  w.upstream.fault(entry.urls.mod, { delayMs: 200 });
+  await assert.rejects(w.depot.zip(entry.modulePath, 'v1.0.0'), NotFoundError);
+  assert.deepEqual(await storedKeys(w, 'example.com/nozip'), []);
+  assert.deepEqual(await stagedFiles(w), []);
+});
+
 test('different files are fetched at the same time: one hanging upstream file does not hold up another', async () => {
   const w = await makeWorld();
   const slow = await w.add('example.com/slow', 'v1.0.0', { 'go.mod': goMod('example.com/slow'), ...source('slow') });

@@ -8,7 +8,7 @@ import type { Verifier } from '../checksum/verifier.js';
 import { InvalidContentError, NotFoundError } from '../errors.js';
 import { hashGoMod } from '../module/hash.js';
 import { MAX_ZIP_FILE } from '../module/zip.js';
-import type { Origin } from '../origin/origin.js';
+import { downloadPart, type Origin } from '../origin/origin.js';
 import type { Artifact } from '../protocol/artifact.js';
 import { storageKey } from '../protocol/keys.js';
 import { readStored } from '../storage/read-stored.js';
@@ -385,9 +385,11 @@ export class VersionFiles {
   ): Promise<{ info: { body: Buffer; known: boolean }; mod: { body: Buffer; known: boolean }; size: number }> {
     const controller = new AbortController();
     // The zip is written into the storage's staging folder, whose disk may be full.
-    const zip = this.options.origin.download(modulePath, version, { zipTo: zipFile }, controller.signal).zip!.catch((err: unknown) => {
-      throw asStorageFull(err);
-    });
+    const zip = downloadPart(
+      this.options.origin.download(modulePath, version, { zipTo: zipFile }, controller.signal).zip!.catch((err: unknown) => {
+        throw asStorageFull(err);
+      }),
+    );
     try {
       const [knownInfo, knownMod] = await Promise.all([this.known('info', modulePath, version), this.known('mod', modulePath, version)]);
       const parts = hold.fetch({ info: knownInfo === null, mod: knownMod === null });
