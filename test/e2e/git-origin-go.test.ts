@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { NotFoundError } from '../../src/errors.js';
 import { hashGoMod, hashZip } from '../../src/module/hash.js';
 import { ZipReader } from '../../src/module/zipreader.js';
 import { GitOrigin } from '../../src/origin/git.js';
@@ -61,6 +62,9 @@ async function makeRepos(root: string): Promise<void> {
   await prerel.tag('v0.2.0-beta.1');
   await prerel.commit({ 'q.go': 'package prerel\n' }, '2022-05-07T07:08:09Z');
   await prerel.tag('v0.2.0-beta.2');
+  // A tag with build metadata is no version, only a pseudo-version base.
+  await prerel.commit({ 'r.go': 'package prerel\n' }, '2022-05-08T07:08:09Z');
+  await prerel.tag('v0.3.0+build.7');
   await prerel.publish();
 
   // No tags at all: latest is a v0.0.0 pseudo-version of the default branch.
@@ -121,6 +125,14 @@ async function makeRepos(root: string): Promise<void> {
   await modded.commit({ 'b.go': 'package modded\n' }, '2020-02-01T00:00:00Z');
   await modded.tag('v2.0.0');
   await modded.publish();
+
+  // Every release retracted by the latest one: latest falls back to a pseudo-version.
+  const retracted = await TestRepo.create(root, 'github.com/acme/retracted');
+  await retracted.commit({ 'go.mod': gomod('github.com/acme/retracted'), 'r.go': 'package retracted\n' }, '2021-01-01T00:00:00Z');
+  await retracted.tag('v1.0.0');
+  await retracted.commit({ 'go.mod': gomod('github.com/acme/retracted', '\nretract [v1.0.0, v1.1.0]\n') }, '2021-02-01T00:00:00Z');
+  await retracted.tag('v1.1.0');
+  await retracted.publish();
 
   // The tree's oddities: .gitattributes (eol conversion, export-ignore, export-subst), a symbolic link,
   // a submodule, a Git LFS pointer, vendored packages, a nested module, .hg_archival.txt.
@@ -198,6 +210,7 @@ const cases: Case[] = [
   { module: 'github.com/acme/widget', query: 'main' },
   { module: 'github.com/acme/widget', query: 'feature' },
   { module: 'github.com/acme/prerel', query: 'latest' },
+  { module: 'github.com/acme/prerel', query: 'v0.3.0+build.7' },
   { module: 'github.com/acme/untagged', query: 'latest' },
   { module: 'github.com/acme/major', query: 'v1.0.0' },
   { module: 'github.com/acme/major/v2', query: 'latest' },
@@ -213,6 +226,8 @@ const cases: Case[] = [
   { module: 'github.com/acme/nomod', query: 'latest' },
   { module: 'github.com/acme/modded', query: 'latest' },
   { module: 'github.com/acme/edge', query: 'v0.9.0' },
+  { module: 'github.com/acme/retracted', query: 'latest' },
+  { module: 'github.com/acme/retracted', query: 'v1.0.0' },
 ];
 
 describe('GitOrigin against go 1.19 direct mode', () => {
@@ -262,6 +277,8 @@ describe('GitOrigin against go 1.19 direct mode', () => {
       { module: 'github.com/acme/untagged', query: hashes.get('untagged head')!.slice(0, 10) },
       { module: 'github.com/acme/mono/sub', query: hashes.get('mono head')! },
       { module: 'github.com/acme/nomod', query: 'v2.0.0' },
+      { module: 'github.com/acme/mono/sub', query: 'sub/v0.2.0' },
+      { module: 'github.com/acme/nomod', query: 'v2.0.0+incompatible' },
     ];
     for (const q of queries) {
       const { stdout } = await world.go(['mod', 'download', '-json', `${q.module}@${q.query}`]);
@@ -269,6 +286,24 @@ describe('GitOrigin against go 1.19 direct mode', () => {
       assert.equal(d?.Error, undefined, `${q.module}@${q.query}: go failed: ${d?.Error}`);
       const ours = JSON.parse((await origin.query(q.module, q.query)).toString()) as { Version: string };
       assert.equal(ours.Version, d!.Version, `${q.module}@${q.query}`);
+    }
+  });
+
+  it('refuses the versions go refuses, with go\'s reason', async () => {
+    const refused: Case[] = [
+      { module: 'github.com/acme/majorsub', query: 'v3.0.0' },
+      { module: 'github.com/acme/modded', query: 'v2.0.0' },
+      { module: 'github.com/acme/widget', query: 'v9.9.9' },
+      { module: 'github.com/acme/mono/sub', query: 'v1.0.0' },
+      { module: 'github.com/acme/major/v2', query: 'v1.0.0' },
+    ];
+    for (const q of refused) {
+      const goFailure = await world.go(['mod', 'download', '-json', `${q.module}@${q.query}`]).then(
+        ({ stdout }) => parseJsonStream<Downloaded>(stdout)[0]?.Error ?? '',
+        (err: Error) => parseJsonStream<Downloaded>((err.cause as { stdout: string }).stdout)[0]?.Error ?? err.message,
+      );
+      assert.notEqual(goFailure, '', `${q.module}@${q.query}: go accepted it`);
+      await assert.rejects(origin.query(q.module, q.query), (err: unknown) => err instanceof NotFoundError && err.message === goFailure, `${q.module}@${q.query}`);
     }
   });
 });
