@@ -76,6 +76,11 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   wrong with it: the request was well formed, its content cannot be imported; nothing was.
  * - An upload while another is being received (ImportBusyError) → 503 with Retry-After, at once: the
  *   server is fine, and the same upload succeeds later.
+ * - The git origin's failures (vcs/git-error.ts) are kinds of the above, each naming the git command
+ *   and git's reason: GitNotFoundError is a NotFoundError (404: the repository is not there),
+ *   GitTransportRefusedError an OriginUnavailableError (404: a transport godepot does not use), GitAuthError
+ *   and GitFailedError UpstreamErrors (502), GitTimeoutError a TimeoutError (504), GitOutputTooLargeError
+ *   an InvalidContentError (502: past go's size limits).
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
