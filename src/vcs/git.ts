@@ -186,6 +186,8 @@ export class GitRunner {
           file!.on('error', (err) => {
             outcome ??= err;
             stopGroup();
+            // Nothing will drain a paused stdout any more: let it run dry, or git's end is never seen.
+            child.stdout.resume();
             fail(err);
           });
         });
