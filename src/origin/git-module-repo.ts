@@ -3,7 +3,7 @@
 // "+incompatible" only where go allows it), what version a revision is (its canonical tag, or a
 // pseudo-version above the highest tag below it), where its go.mod is, and which versions its latest
 // go.mod retracts. Messages are go's.
-import { NotFoundError } from '../errors.js';
+import { GodepotError, NotFoundError } from '../errors.js';
 import { autoQuote, parseGoModLax } from '../module/gomod.js';
 import { goUnquote } from '../module/modsyntax.js';
 import { goQuote } from '../module/quote.js';
@@ -11,7 +11,6 @@ import { checkPathMajor, matchPathMajor, splitPathVersion } from '../module/path
 import { build, canonical, compare, isValid, major, prerelease, sortVersions } from '../module/semver.js';
 import { canonicalVersion, isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../module/version.js';
 import { MAX_GO_MOD } from '../module/zip.js';
-import { GodepotError } from '../errors.js';
 import type { GitRepo, RevInfo, RevOrigin } from '../vcs/git-repo.js';
 
 /** A module version as the module repository reports it: go's modfetch.RevInfo, with where it came from. */
