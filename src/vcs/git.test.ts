@@ -113,6 +113,15 @@ describe('GitRunner', () => {
     }
   });
 
+  it('does not wait for a helper that left git\'s process group holding its output open', async () => {
+    // An alias stands in for an ssh ControlMaster: a process in a session of its own keeps git's stdout.
+    const started = Date.now();
+    const result = await runner().run({ args: ['-c', 'alias.linger=!setsid -f sleep 31.5', 'linger'], gitDir: repo, maxOutput: 1000, output: 'nothing' });
+    assert.equal(result.exitCode, 0);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    for (const line of await processesMentioning('sleep 31.5')) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGTERM');
+  });
+
   it('stops a command whose output passes its bound', async () => {
     const hash = (await git(repo, ['rev-parse', 'main:big.txt'])).trim();
     await assert.rejects(

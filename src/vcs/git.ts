@@ -230,6 +230,15 @@ export class GitRunner {
           reject(err);
         }
       });
+      // A helper that left git's process group (an ssh ControlMaster of the user's own GIT_SSH_COMMAND)
+      // can keep git's pipes open long after git ended (golang.org/issue/13453): once git has exited,
+      // its pipes get a moment to drain, then are closed from this side.
+      child.on('exit', () => {
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, KILL_GRACE_MS).unref();
+      });
       child.on('close', (exitCode, signal) => {
         clearTimeout(timer);
         file?.end();
