@@ -233,12 +233,16 @@ export class GitRunner {
       // A helper that left git's process group (an ssh ControlMaster of the user's own GIT_SSH_COMMAND)
       // can keep git's pipes open long after git ended (golang.org/issue/13453): once git has exited,
       // its pipes get a moment to drain, then are closed from this side.
-      child.on('exit', () => {
-        setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
-        }, KILL_GRACE_MS).unref();
-      });
+      const closeLingering = (): void => {
+        // Output still waiting for the disk is git's, not a helper's: wait for it.
+        if (child.stdout.isPaused() && outcome === undefined) {
+          setTimeout(closeLingering, KILL_GRACE_MS).unref();
+          return;
+        }
+        child.stdout.destroy();
+        child.stderr.destroy();
+      };
+      child.on('exit', () => setTimeout(closeLingering, KILL_GRACE_MS).unref());
       child.on('close', (exitCode, signal) => {
         clearTimeout(timer);
         file?.end();
