@@ -122,7 +122,12 @@ export function gitReason(stderr: string, exitCode: number | null, signal: strin
     .map((line) => line.trim())
     .filter((line) => line !== '');
   const telling = lines.filter((line) => /^(fatal|error|remote|ssh|warning: redirecting)\b/i.test(line));
-  const shown = (telling.length > 0 ? telling : lines).slice(-4).join('; ');
+  // git prints URLs as configured, and an insteadOf rule or credential may put a password in one;
+  // the reason goes to clients and logs.
+  const shown = (telling.length > 0 ? telling : lines)
+    .slice(-4)
+    .join('; ')
+    .replace(/(:\/\/[^/@\s:]*):[^/@\s]*@/g, '$1:xxxxx@');
   const end = signal !== null ? `killed by ${signal}` : `exit status ${exitCode}`;
   return shown === '' ? end : `${shown} (${end})`;
 }

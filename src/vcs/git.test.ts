@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { startGitHttp, type GitHttpServer } from '../../test/support/git-http.js';
 import { git } from '../../test/support/git.js';
 import { createMetrics } from '../telemetry/metrics.js';
-import { classifyGitFailure, GitAuthError, GitFailedError, GitNotFoundError, GitOutputTooLargeError, GitTimeoutError, GitTransportRefusedError } from './git-error.js';
+import { classifyGitFailure, gitReason, GitAuthError, GitFailedError, GitNotFoundError, GitOutputTooLargeError, GitTimeoutError, GitTransportRefusedError } from './git-error.js';
 import { GitRunner, INSECURE_PROTOCOLS, SECURE_PROTOCOLS } from './git.js';
 import { ProcessSlots } from './process-slots.js';
 
@@ -191,6 +191,16 @@ describe('GitRunner', () => {
     await observed.run({ args: ['-c', 'core.eol=lf', 'tag', '-l'], gitDir: repo, maxOutput: 1000, output: 'tags' });
     const text = await metrics.registry.metrics();
     assert.match(text, /godepot_upstream_request_seconds_count\{origin="direct",kind="git tag",outcome="ok"\} 1/);
+  });
+});
+
+describe('gitReason', () => {
+  it('shows git\'s telling lines without any password a URL carries', () => {
+    assert.equal(
+      gitReason("Cloning...\nfatal: repository 'https://bot:s3cr3t@git.example/x/' not found\n", 128, null),
+      "fatal: repository 'https://bot:xxxxx@git.example/x/' not found (exit status 128)",
+    );
+    assert.equal(gitReason('', null, 'SIGKILL'), 'killed by SIGKILL');
   });
 });
 
