@@ -46,6 +46,7 @@ interface ServeFlags {
   bundle?: string[];
   bundleKey?: string;
   importToken?: string;
+  publishToken?: string;
 }
 
 /** `godepot serve`: the GOPROXY server. */
@@ -70,6 +71,7 @@ export function serveCommand(): Command {
     .option('--bundle <file>', 'serve this bundle read-only in front of storage, without importing it (repeat for several; first wins)', (file: string, files: string[] = []) => [...files, file])
     .option('--bundle-key <keyfile>', 'the Ed25519 public key every served or uploaded bundle must be signed with')
     .option('--import-token <token>', 'accept bundle uploads (godepot bundle import --server) bearing this token (at least 16 characters)')
+    .option('--publish-token <token>', 'accept module publishes (godepot publish) bearing this token (at least 16 characters); prefer GODEPOT_PUBLISH_TOKEN, which other users cannot read from the process list')
     .option('--workers <n>', 'processes serving side by side on the one socket, or auto for one per core (default 1); more than one cannot be used with --sumdb-host')
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file.')
     .action(async (flags: ServeFlags) => serve(flags));
@@ -96,6 +98,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     bundle: flags.bundle?.join(','),
     'bundle-key': flags.bundleKey,
     'import-token': flags.importToken,
+    'publish-token': flags.publishToken,
   };
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });

@@ -53,6 +53,7 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     bundles: [],
     bundleKey: null,
     importToken: null,
+    publishToken: null,
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listen));
@@ -99,6 +100,12 @@ test('bundles: a list from a flag or file resolved against its source, a key pat
   assert.equal(config.bundleKey, '/srv/work/k.pub');
   assert.equal(config.importToken, 'x'.repeat(16));
   assert.equal(await configError(sources({ env: { GODEPOT_IMPORT_TOKEN: 'short' } })), 'GODEPOT_IMPORT_TOKEN: must be at least 16 characters');
+});
+
+test('a publish token of at least 16 characters, from a flag, GODEPOT_PUBLISH_TOKEN or the file; never shown when refused', async () => {
+  assert.equal((await loadConfig(sources({ env: { GODEPOT_PUBLISH_TOKEN: 'p'.repeat(16) } }))).publishToken, 'p'.repeat(16));
+  assert.equal((await loadConfig(sources({ flags: { 'publish-token': 'q'.repeat(20) } }))).publishToken, 'q'.repeat(20));
+  assert.equal(await configError(sources({ flags: { 'publish-token': 'secret-short' } })), '--publish-token: must be at least 16 characters');
 });
 
 test('GOSUMDB is the default checksum database; GODEPOT_SUMDB and --sumdb override it', async () => {
@@ -224,7 +231,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, upstream-min-rate, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, upstream-min-rate, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token, publish-token)'],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],

@@ -93,6 +93,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     bundles: p.bundle.map((file) => resolve(bases.bundle ?? cwd, file)),
     bundleKey: p['bundle-key'] === null ? null : resolve(bases['bundle-key'] ?? cwd, p['bundle-key']),
     importToken: p['import-token'],
+    publishToken: p['publish-token'],
   });
 }
 

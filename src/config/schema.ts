@@ -30,6 +30,7 @@ export const configKeys = [
   'bundle',
   'bundle-key',
   'import-token',
+  'publish-token',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -71,6 +72,8 @@ export interface ServeConfig {
   bundleKey: string | null;
   /** The bearer token that authorises bundle uploads (POST /admin/bundles), or null when uploads are off. */
   importToken: string | null;
+  /** The bearer token that authorises module publishes (PUT /admin/modules/...), or null when publishing is off. */
+  publishToken: string | null;
 }
 
 /** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
@@ -184,6 +187,9 @@ const workers = z
     return count;
   });
 
+// A bearer token: long enough that guessing it over the network is hopeless.
+const token = optionalText.refine((value) => value === null || value.length >= 16, { error: 'must be at least 16 characters' });
+
 /** The schema of each setting, reading a string (flag, variable) or a YAML/JSON value (config file). */
 export const settingSchemas = {
   listen,
@@ -205,7 +211,8 @@ export const settingSchemas = {
   workers,
   bundle: files,
   'bundle-key': optionalText,
-  'import-token': optionalText.refine((value) => value === null || value.length >= 16, { error: 'must be at least 16 characters' }),
+  'import-token': token,
+  'publish-token': token,
 } satisfies Record<ConfigKey, z.ZodType>;
 
 /** A config file: a mapping of setting names to values, nothing else. */
@@ -231,4 +238,5 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   bundle: '',
   'bundle-key': '',
   'import-token': '',
+  'publish-token': '',
 };
