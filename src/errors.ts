@@ -65,6 +65,11 @@ export class UnauthorizedError extends GodepotError {
   readonly code = 'UNAUTHORIZED';
 }
 
+/** The request's credentials are good, but what it asks for is not allowed to anyone holding them. */
+export class ForbiddenError extends GodepotError {
+  readonly code = 'FORBIDDEN';
+}
+
 /** A write to storage failed for lack of space (or quota): nothing partial was kept, and stored modules are still served. */
 export class StorageFullError extends GodepotError {
   readonly code = 'STORAGE_FULL';
