@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   ConfigError,
+  ForbiddenError,
   GoneError,
   InvalidContentError,
   InvalidRequestError,
@@ -22,6 +23,7 @@ import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
 import { errorAnswer } from './errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
+import { PublishConflictError, PublishRefusedError, PublishTooLargeError } from '../publish/errors.js';
 
 test('every error kind has its status, and only bugs are internal', () => {
   const cases: Array<[unknown, number, boolean]> = [
@@ -47,6 +49,10 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new SumdbForkError('SECURITY ERROR', { size: 2, hash: 'a' }, { size: 1, hash: 'b' }, 'c', true), 502, false],
     [new BundleRefusedError('example.com/m/@v/v1.0.0.zip: sha256 is 00, the manifest says ff'), 422, false],
     [new ImportBusyError(30), 503, false],
+    [new ForbiddenError('example.com/m: this server takes no publishes for this module path'), 403, false],
+    [new PublishRefusedError('example.com/m/v2@v1.0.0 cannot be published'), 422, false],
+    [new PublishTooLargeError('the zip is larger than a module zip may be'), 413, false],
+    [new PublishConflictError('example.com/m@v1.0.0 is already published with other content'), 409, false],
     [new SumdbStateError('records were lost'), 500, true],
     [new ConfigError('listen: invalid'), 500, true],
     [new TypeError('x is undefined'), 500, true],
