@@ -22,6 +22,8 @@ import { checkBundle } from '../bundle/check.js';
 import { openBundle, type Bundle } from '../bundle/format.js';
 import { receiveBundle } from '../bundle/receive.js';
 import { readPublicKey } from '../bundle/signing.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
+import { ModulePublisher } from '../publish/module-publisher.js';
 import { LayeredStorage } from '../storage/layered.js';
 import type { Storage } from '../storage/storage.js';
 import { assembleUpstream, upstreamDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
@@ -131,6 +133,24 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: config.listTtl * 1000, verifier, lease: member?.lease });
   const sumdb = database === null ? passthrough : new HostedSumdb({ database, others: passthrough, depot, storage, verifier, logger });
+  const publishing =
+    config.publishToken === null
+      ? undefined
+      : {
+          token: config.publishToken,
+          // Checked against everything served (the bundles too), stored in the folder.
+          publisher: new ModulePublisher({
+            storage,
+            staging: disk,
+            // Until routing rules name the paths served only from what was published (`hosted`), the
+            // paths that take publishes are the --private ones: never sent to an upstream proxy.
+            accepts: (modulePath) => matchPrefixPatterns(config.private, modulePath),
+            ...(database === null ? {} : { database }),
+            lease: member?.lease,
+            onStored: (modulePath, version) => depot.versionStored(modulePath, version),
+            logger,
+          }),
+        };
   const server = createServer({
     depot,
     sumdb,
@@ -140,6 +160,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     storageProbe: async () => void (await disk.stat('readyz')),
     storageSpace: new StorageSpace(disk.root),
     bundleImport: config.importToken === null ? undefined : { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal }) },
+    publishing,
     prefetchZips: config.prefetch,
     metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),
   });
