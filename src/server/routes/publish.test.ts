@@ -2,7 +2,7 @@
 // of the publish route, what the depot serves afterwards, and what the request log keeps.
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,30 +171,48 @@ test('a server without a publish token answers 404', async () => {
   assert.equal(reply.text, 'not found: publishing is not enabled on this server (--publish-token)\n');
 });
 
-test('a body declared over 500 MiB is answered 413 at once while the client is still sending, and the connection closed', async () => {
-  const w = await startWorld();
+/**
+ * PUTs a body of zeros in 1 MiB chunks, framed as `headers` say (Content-Length or chunked), sending
+ * `bytes` at most but stopping once the answer arrives; the answer and how much was sent by then.
+ */
+function putZeros(w: World, headers: Record<string, string>, bytes: number): Promise<{ status: number; text: string; sent: number }> {
   const { hostname, port } = new URL(w.url);
-  const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+  const chunk = Buffer.alloc(1 << 20);
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let answered = false;
     const req = httpRequest(
-      {
-        host: hostname,
-        port,
-        method: 'PUT',
-        path: '/admin/modules/corp.example.com/lib/@v/v1.0.0.zip',
-        headers: { authorization: `Bearer ${token}`, 'content-length': String(MAX_ZIP_FILE + 1) },
-        agent: false,
-      },
+      { host: hostname, port, method: 'PUT', path: '/admin/modules/corp.example.com/lib/@v/v1.0.0.zip', headers: { authorization: `Bearer ${token}`, ...headers }, agent: false },
       (res) => {
+        answered = true;
         let text = '';
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, text }));
+        res.on('data', (part: string) => (text += part));
+        res.on('end', () => resolve({ status: res.statusCode!, text, sent }));
       },
     );
     req.on('error', reject);
-    // A first part of the body, and no more: the answer must come without the rest.
-    req.write(Buffer.alloc(64 << 10));
+    const write = (): void => {
+      while (!answered && sent < bytes) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', write);
+          return;
+        }
+      }
+    };
+    write();
   });
-  assert.equal(reply.status, 413);
-  assert.equal(reply.text, 'payload too large, nothing stored: corp.example.com/lib@v1.0.0: the zip is larger than a module zip may be (524288000 bytes)\n');
+}
+
+test('a body over 500 MiB is answered 413 while the client is still sending: at once when declared, as soon as it passes the limit when chunked', async () => {
+  const w = await startWorld();
+  const tooLarge = 'payload too large, nothing stored: corp.example.com/lib@v1.0.0: the zip is larger than a module zip may be (524288000 bytes)\n';
+  const declared = await putZeros(w, { 'content-length': String(MAX_ZIP_FILE + 1) }, MAX_ZIP_FILE + 1);
+  assert.deepEqual({ status: declared.status, text: declared.text }, { status: 413, text: tooLarge });
+  assert.ok(declared.sent < 64 << 20, `sent ${declared.sent} bytes before the answer`);
+  const chunked = await putZeros(w, { 'transfer-encoding': 'chunked' }, 600 << 20);
+  assert.deepEqual({ status: chunked.status, text: chunked.text }, { status: 413, text: tooLarge });
+  assert.equal((await get(w, '/corp.example.com/lib/@v/v1.0.0.zip')).status, 404);
+  assert.deepEqual(await readdir(join(w.dir, 'store', '.tmp')).catch(() => []), [], 'nothing staged is left');
 });
