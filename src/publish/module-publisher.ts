@@ -143,7 +143,9 @@ export class ModulePublisher {
     }
     const created = publishedH1 === null;
     logger?.info({ module: modulePath, version, h1: zip.h1 }, created ? 'published module' : 'module already published with the same content');
-    return { module: modulePath, version, h1: zip.h1, goModH1, time: (JSON.parse(info.toString('utf8')) as { Time: string }).Time, created };
+    // A stored .info passed the depot's checks (JSON, Time RFC 3339 when present) or is one of ours.
+    const { Time: time = '' } = JSON.parse(info.toString('utf8')) as { Time?: string };
+    return { module: modulePath, version, h1: zip.h1, goModH1, time, created };
   }
 
   /** Records the hashes in the checksum database (if any): a record with other hashes is a conflict, since records never change. */
