@@ -163,7 +163,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   const hosted = database === null ? {} : { sumdbHost: database.name, sumdbVerifierKey: database.verifierKey, sumdbRecords: database.size };
   const { http, https } = config.outboundProxy;
   const proxied = http === null && https === null ? {} : { outboundProxy: redactProxySettings(config.outboundProxy) };
-  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...proxied, ...hosted };
+  // The effective routing, rule by rule with where each came from, so that an operator sees which
+  // modules reach which origin without reading four sources.
+  const routing = upstream.routing.describe();
+  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, routing, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...proxied, ...hosted };
   if (member === null) logger.info(fields, 'listening');
   else member.reportListening(fields);
 
