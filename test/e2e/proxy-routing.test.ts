@@ -206,6 +206,9 @@ describe('routing rules seen by go through godepot serve', () => {
     assert.equal(served.Error, undefined, served.Error);
     assert.equal(served.Sum, published.zipH1);
     assert.deepEqual(await get(published.urls.list), { status: 200, body: 'v1.0.0\n' });
+    const latest = await get('/corp.example.com/published/lib/@latest');
+    assert.equal(latest.status, 200);
+    assert.equal((JSON.parse(latest.body) as { Version: string }).Version, 'v1.0.0');
     const missing = await get(unpublished.urls.info);
     assert.equal(missing.status, 404);
     assert.match(missing.body, /corp\.example\.com\/published\/lib@v1\.1\.0: not published to godepot/);
