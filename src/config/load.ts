@@ -136,7 +136,8 @@ const goDefaults: ReadonlyArray<readonly [ConfigKey, string]> = [
   ['insecure', 'GOINSECURE'],
 ];
 
-// GONOPROXY adds direct routes beside `private` (go defaults it to GOPRIVATE, which `private` always is here).
+// go defaults GONOPROXY to GOPRIVATE; here `private` is routed direct whatever GONOPROXY says, so
+// GONOPROXY can only add direct routes.
 function goNoProxy(env: ConfigSources['env']): string[] {
   const globs = (env.GONOPROXY ?? '')
     .split(',')
