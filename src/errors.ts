@@ -65,7 +65,10 @@ export class UnauthorizedError extends GodepotError {
   readonly code = 'UNAUTHORIZED';
 }
 
-/** The request's credentials are good, but what it asks for is not allowed to anyone holding them. */
+/**
+ * godepot's policy refuses the module: a routing rule denies it, or GOVCS forbids the version control
+ * system it needs. The message names the rule or setting; asking again elsewhere is the operator's call.
+ */
 export class ForbiddenError extends GodepotError {
   readonly code = 'FORBIDDEN';
 }

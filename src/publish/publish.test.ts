@@ -41,7 +41,7 @@ before(async () => {
   const { logger } = createLogger({ level: 'info', destination: { write: (line: string) => void (line.includes('"route":"publish"') && requests++) } });
   const metrics = createMetrics();
   const storage = new DiskStorage({ root: storeRoot });
-  const depot = new CachingDepot({ storage, origin: createChain({ upstream: 'off', private: [] }), logger, metrics, listTtlMs: 60_000 });
+  const depot = new CachingDepot({ storage, origin: createChain({ upstream: 'off' }), logger, metrics, listTtlMs: 60_000 });
   const publisher = new ModulePublisher({ storage, staging: storage, accepts: (modulePath) => modulePath.startsWith('corp.example.com/') });
   const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
   server = createServer({ depot, sumdb, metrics, logger, publishing: { token, publisher } });

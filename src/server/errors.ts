@@ -59,8 +59,9 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   proxy.golang.org does since golang/go#33303, so a `,direct` client may still try elsewhere.
  * - MethodNotAllowedError → 405 with Allow.
  * - UnauthorizedError → 401 with WWW-Authenticate: the request needs a token it did not bring.
- * - ForbiddenError → 403: the token is good, what it asks for is not allowed (a publish of a module path
- *   this server may fetch from elsewhere).
+ * - ForbiddenError → 403 with the rule or setting that refuses the module (a `deny` routing rule, GOVCS),
+ *   or the publish of a module path that is not routed `hosted`: godepot will not serve (or take) it,
+ *   stored or not, and go stops there rather than fall through.
  * - NotFoundError → 404; GoneError → 410.
  * - OriginUnavailableError (the module is not stored and godepot's chain cannot fetch it: `off`,
  *   `direct` before the git origin exists, a private module) → 404, with the reason in the body: the

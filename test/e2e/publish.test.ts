@@ -4,7 +4,7 @@
 // What go fetches straight from the same git repository must hash the same as what was published.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -69,13 +69,10 @@ describe('godepot publish: published modules are fetched, verified and built by 
     const keyFile = join(work, 'sumdb.key');
     const generated = await runGodepot(['sumdb', 'key', 'generate', NAME, '--output', keyFile]);
     assert.equal(generated.code, 0, generated.stderr);
-    godepot = await startGodepot({
-      upstream: 'off',
-      sumdb: 'off',
-      // The temporary seam: until routing rules name hosted paths, publishes are taken for --private ones.
-      private: 'corp.example.com,example.com',
-      args: ['--publish-token', token, '--sumdb-host', NAME, '--sumdb-key', keyFile],
-    });
+    // Publishes are taken for the paths routed hosted.
+    const config = join(work, 'godepot.yaml');
+    await writeFile(config, 'rules:\n  - match: "corp.example.com,example.com"\n    route: hosted\n');
+    godepot = await startGodepot({ upstream: 'off', sumdb: 'off', config, args: ['--publish-token', token, '--sumdb-host', NAME, '--sumdb-key', keyFile] });
     world = await makeGoWorld(godepot.url);
     verifying = await makeGoWorld(godepot.url, { GOSUMDB: generated.stdout.trim() });
     await mkdir(join(work, 'repos', 'example.com'), { recursive: true });

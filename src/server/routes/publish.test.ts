@@ -43,7 +43,7 @@ async function startWorld(options: { publishing?: boolean } = {}): Promise<World
   const { logger } = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
   const metrics = createMetrics();
   const storage = new DiskStorage({ root: join(dir, 'store') });
-  const origin = createChain({ upstream: 'off', private: [] });
+  const origin = createChain({ upstream: 'off' });
   const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000 });
   const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
   const publisher = new ModulePublisher({
