@@ -8,9 +8,24 @@
 // `godepot serve --upstream direct` and requires exactly go direct's answers, a consumer that builds,
 // and the same again with the git server stopped (from godepot's storage alone). Until the git origin is
 // merged, godepot answers "direct mode not available" and the second describe says so and skips.
+//
+// The go behaviours the scenarios exercise (each query in git-fixtures.ts says which):
+// - tags: committer time (not author or tagger time) as Time; v0.0.0-, vX.Y.(Z+1)-0. and -pre.0.
+//   pseudo-versions; junk tags ignored (v1.0, 1.0.0, release-1, a pseudo-version-shaped tag) yet usable as
+//   names; v1.2.0+meta unlisted but a pseudo-version base; full, 12- and 7-digit hashes; branches, HEAD;
+//   version prefixes and comparisons; a pseudo-version with a wrong time refused.
+// - notags, prerelease: @latest without tags (the default branch) and without releases (the highest
+//   prerelease); a version prefix never matches prereleases.
+// - retract: hidden from lists and @latest, still served by name, never a pseudo-version base.
+// - v2root, majors, incompat: /v2 at the root, a v3/ subdirectory, +incompatible tags without go.mod and
+//   go.mod ending them, the errors go gives for each mismatch.
+// - monorepo: sub/ tags, the root's LICENSE copied into the sub/ zip, the tag name as a query (direct only).
+// - UpperCase: !-escaping. tree: what a module zip keeps of vendor/, testdata/, nested modules (go.mod
+//   matched case-insensitively), symlinks, a submodule, odd names and .gitattributes. badnames: versions
+//   listed whose zips go refuses. large: 32 MiB zips, and the pseudo-version of a commit 1,445 below the tip.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -117,6 +132,13 @@ describe('go direct (GOPROXY=direct) on the fixture repositories', () => {
     // The first commit of every build anywhere: a change of identity, date or tree shows here.
     assert.equal(fixtures.repos.tags!.commits.first!.hash, 'b567d575e2e79241e464047bde67327b7afeb198');
     assert.ok(Object.keys(fixtures.repos.large!.commits).length >= 3000, 'the large repository has thousands of commits');
+    // What go extracted of large@v1.0.0: at least 30 MB of files.
+    const dir = join(directWorld.env.GOMODCACHE!, 'github.com/godepot-test/large@v1.0.0');
+    let bytes = 0;
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) bytes += (await stat(join(entry.parentPath ?? entry.path, entry.name))).size;
+    }
+    assert.ok(bytes >= 30e6, `large@v1.0.0 holds ${bytes} bytes`);
   });
 
   test('every query resolves to the version the fixtures state, at the commit time, or fails as they state', async (t) => {
