@@ -24,6 +24,7 @@
 //   matched case-insensitively), symlinks, a submodule, odd names and .gitattributes. badnames: versions
 //   listed whose zips go refuses. large: 32 MiB zips, and the pseudo-version of a commit 1,445 below the tip.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -296,6 +297,26 @@ describe('go direct (GOPROXY=direct) on the fixture repositories', () => {
     const back = await goDownloads(fresh, [{ modulePath: tags, query: 'v1.0.0' }]);
     assert.equal(back[0]!.Sum, find(report, tags, 'v1.0.0').Sum);
   });
+});
+
+test('the git server holds a request it is told to hang until the fault is cleared, and serves the others meanwhile', async () => {
+  const lsRemote = (): Promise<{ code: number; stderr: string }> =>
+    new Promise((resolve) => {
+      const env = { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+      execFile('git', ['ls-remote', gitServer.repoUrl('notags')], { env }, (err, _stdout, stderr) => resolve({ code: err === null ? 0 : 1, stderr }));
+    });
+  gitServer.fault({ kind: 'hang' }, { match: (repository) => repository === 'notags.git', times: 1 });
+  const first = gitServer.log.length;
+  const hanging = lsRemote();
+  const outcome = await Promise.race([hanging, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 500))]);
+  assert.equal(outcome, 'waiting', 'git got an answer from a hanging server');
+  assert.equal(gitServer.log[first]?.fault, 'hang');
+  // `times: 1` is used up: the next request is answered by git while the first still hangs.
+  assert.equal((await lsRemote()).code, 0);
+  gitServer.fault(undefined);
+  const released = await hanging;
+  assert.equal(released.code, 1);
+  assert.match(released.stderr, /Empty reply from server/);
 });
 
 /** The bare mirror go keeps for `remote` under GOMODCACHE/cache/vcs (named by a hash, with a `.info` naming the remote). */

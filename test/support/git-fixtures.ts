@@ -936,7 +936,7 @@ async function largeScenario(root: string): Promise<{ repo: FixtureRepo; modules
         consumer: { importPath: m, version: 'v1.0.0', note: 'large' },
         queries: [
           { query: 'main', version: expectedPseudo(c.c3000!, 'v1.0.0'), note: 'the tip, ten commits above the last tag' },
-          { query: c.c1555!.hash, version: expectedPseudo(c.c1555!, 'v0.5.0'), note: 'deep in the history: the base is found through 1555 commits' },
+          { query: c.c1555!.hash, version: expectedPseudo(c.c1555!, 'v0.5.0'), note: 'deep in the history: 1,445 commits below the tip, 55 above its base tag v0.5.0' },
         ],
       },
     ],
