@@ -1,13 +1,14 @@
 // Builds the one ServeConfig from its four sources, lowest precedence first: defaults, the config file
 // (--config or GODEPOT_CONFIG), GODEPOT_<NAME> variables, flags. Every value given is checked, even one
 // a higher source overrides, and an error names the setting and where the bad value came from. The
-// outbound proxies come from the environment alone, under the names the go command reads.
+// outbound proxies and SSL_CERT_FILE come from the environment alone, under the names the go command reads.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { parseGosumdb } from '../checksum/gosumdb.js';
 import { ConfigError } from '../errors.js';
 import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
+import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import type { LogLevel } from '../telemetry/logger.js';
 import { configFileSchema, configKeys, defaults, envName, settingSchemas, type ConfigKey, type ServeConfig } from './schema.js';
 
@@ -15,7 +16,7 @@ import { configFileSchema, configKeys, defaults, envName, settingSchemas, type C
 export interface ConfigSources {
   /** Flag values by setting name (`list-ttl`), plus `config`; absent when the flag was not given. */
   flags: Partial<Record<ConfigKey | 'config', string>>;
-  /** The environment: GODEPOT_* variables, GOSUMDB as the default of `sumdb`, and the outbound proxy variables (HTTPS_PROXY...). */
+  /** The environment: GODEPOT_* variables, GOSUMDB as the default of `sumdb`, the outbound proxy variables (HTTPS_PROXY...), SSL_CERT_FILE. */
   env: Readonly<Record<string, string | undefined>>;
   /** Relative paths given by flags or variables are resolved against it. */
   cwd: string;
@@ -87,6 +88,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     upstreamTimeout: p['upstream-timeout'],
     upstreamMinRate: p['upstream-min-rate'],
     outboundProxy: outboundProxyFromEnv(env),
+    trustedRoots: await trustedRootsFromEnv(env, cwd),
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,
     workers: p.workers,
