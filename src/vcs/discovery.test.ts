@@ -284,3 +284,18 @@ test('launchpad.net: its meta tags first, else go\'s Bazaar rule, which godepot 
   );
   assert.equal(await outcome(discovery(), 'launchpad.net/~user/project/branch/sub'), 'VcsNotSupportedError: launchpad.net/~user/project/branch/sub: https://launchpad.net/~user/project/branch is a Bazaar (bzr) repository; godepot fetches modules from git repositories only');
 });
+
+test('a page that fails leaves its host\'s breaker closed; a host the transport holds down fails at once', async () => {
+  proxy.ports.set('down.godepot.test:443', await closedPort());
+  const transport = new Transport({ proxy: { http: proxy.url, https: proxy.url, noProxy: '' }, timeoutMs: 5000 });
+  transports.push(transport);
+  const d = new RepoDiscovery({ transport, cacheTtlMs: 0 });
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(d.resolve('down.godepot.test/x'), (err) => err instanceof UpstreamError && /https fetch: Get "https:\/\/down\.godepot\.test\/x\?go-get=1": /.test(err.message) && !/considered down/.test(err.message));
+  }
+  assert.ok(transport.route(new URL('https://down.godepot.test')).breaker.up, 'never probed in the background');
+  transport.route(new URL('https://down.godepot.test')).breaker.failed(new Error('found down by another client'));
+  proxy.log.length = 0;
+  await assert.rejects(d.resolve('down.godepot.test/x'), (err) => err instanceof UpstreamError && /considered down since .* \(found down by another client\)/.test(err.message));
+  assert.deepEqual(proxy.log, [], 'nothing sent');
+});

@@ -2,8 +2,11 @@
 // https first; for a host matching the insecure patterns, with its certificate unchecked and at most
 // 5 s, then plain http when that failed. Any answer counts, whatever its status (vanity servers put
 // their meta tags in 404 pages too). Redirects are followed to any host, at most 10 requests, but from
-// a secure lookup never down to plain http. Requests go through the Transport, so the outbound proxy
-// rules and the breaker of each host apply.
+// a secure lookup never down to plain http. Requests go through the Transport: its outbound proxy
+// rules apply, and a host its breaker holds down (a GOPROXY host found down, say) fails at once. A
+// failed page does not open the breaker, though: the hosts here are named by the module paths clients
+// ask for, and an open breaker probes its host for as long as the process runs, which a mistyped or
+// vanished host never ends.
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
@@ -59,13 +62,13 @@ export async function getGoGetPage(importPath: string, options: GoGetOptions): P
   const slash = importPath.indexOf('/');
   const hostAndPath = slash < 0 ? `${importPath}/` : importPath;
   const secure = new URL(`https://${hostAndPath}?go-get=1`);
-  if (!options.insecure) return attempt(secure, { ...options, certificates: 'verify', downgrade: false, quiet: false });
+  if (!options.insecure) return attempt(secure, { ...options, certificates: 'verify', downgrade: false });
   try {
-    return await attempt(secure, { ...options, certificates: 'skip', downgrade: true, quiet: true, timeoutMs: Math.min(options.timeoutMs, INSECURE_HTTPS_TIMEOUT_MS) });
+    return await attempt(secure, { ...options, certificates: 'skip', downgrade: true, timeoutMs: Math.min(options.timeoutMs, INSECURE_HTTPS_TIMEOUT_MS) });
   } catch (err) {
     options.logger?.debug({ url: secure.href, err: (err as Error).message }, 'go-get page over https failed; trying http');
   }
-  return attempt(new URL(`http://${hostAndPath}?go-get=1`), { ...options, certificates: 'verify', downgrade: true, quiet: false });
+  return attempt(new URL(`http://${hostAndPath}?go-get=1`), { ...options, certificates: 'verify', downgrade: true });
 }
 
 interface Attempt extends GoGetOptions {
@@ -73,8 +76,6 @@ interface Attempt extends GoGetOptions {
   certificates: CertificateCheck;
   /** Whether a redirect may go from https to http. */
   downgrade: boolean;
-  /** Failures are expected (an insecure host's https): they do not mark the host down. */
-  quiet: boolean;
 }
 
 /** One scheme's request and its redirects, within one deadline. */
@@ -110,7 +111,7 @@ async function attempt(url: URL, options: Attempt): Promise<GoGetAnswer> {
   }
 }
 
-/** One request through the transport; a failure without an answer marks the host down (unless `quiet`). */
+/** One request through the transport; an answer tells the host's breaker the host is there. */
 async function request(target: URL, options: Attempt, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
   const route = options.transport.route(target, options.certificates);
   let res: Dispatcher.ResponseData;
@@ -124,9 +125,8 @@ async function request(target: URL, options: Attempt, signal: AbortSignal): Prom
       signal,
     });
   } catch (err) {
-    const failure = signal.aborted ? signal.reason : err instanceof UpstreamError ? getError(target, err.message, { cause: err }) : getError(target, reasonOf(err, route.proxy), { cause: err });
-    if (!options.quiet) route.breaker.failed(failure as Error);
-    throw failure;
+    if (signal.aborted) throw signal.reason;
+    throw getError(target, err instanceof UpstreamError ? err.message : reasonOf(err, route.proxy), { cause: err });
   }
   if (res.statusCode < 500) route.breaker.answered();
   return res;
