@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   ConfigError,
+  ForbiddenError,
   GoneError,
   InvalidContentError,
   InvalidRequestError,
@@ -32,6 +33,7 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new InvalidVersionError('example.com/m/v2', 'v1.0.0', 'should be v2, not v1'), 404, false],
     [new MethodNotAllowedError('method POST not allowed'), 405, false],
     [new UnauthorizedError('a valid import token is needed'), 401, false],
+    [new ForbiddenError('evil.example.com/x: denied by config file godepot.yaml: rule 3'), 403, false],
     [new NotFoundError('example.com/m@v1.0.0: not found'), 404, false],
     [new OriginUnavailableError('direct mode not available'), 404, false],
     [new OriginUnavailableError('module lookup disabled by GOPROXY=off'), 404, false],
@@ -77,6 +79,10 @@ test('bodies carry the reason in a form the go command prints; internal errors n
   assert.equal(
     errorAnswer(new SumdbVerificationError('reading tree note: invalid signature for key sum.example.com+0000abcd')).body,
     'bad gateway: checksum database: reading tree note: invalid signature for key sum.example.com+0000abcd\n',
+  );
+  assert.equal(
+    errorAnswer(new ForbiddenError('evil.example.com/x: denied by config file godepot.yaml: rule 3 (match "evil.example.com")')).body,
+    'forbidden: evil.example.com/x: denied by config file godepot.yaml: rule 3 (match "evil.example.com")\n',
   );
   assert.equal(errorAnswer(new TypeError('secret internals')).body, 'internal server error\n');
 });

@@ -3,6 +3,7 @@
 // GOPROXY entry only on 404 and 410, and prints the body of any error answer ("server response: …"),
 // so the status chooses between "try elsewhere" and "stop here", and the body says why.
 import {
+  ForbiddenError,
   GoneError,
   InvalidContentError,
   InvalidRequestError,
@@ -58,6 +59,8 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   proxy.golang.org does since golang/go#33303, so a `,direct` client may still try elsewhere.
  * - MethodNotAllowedError → 405 with Allow.
  * - UnauthorizedError → 401 with WWW-Authenticate: the request needs a token it did not bring.
+ * - ForbiddenError → 403 with the rule or setting that refuses the module (a `deny` routing rule, GOVCS):
+ *   godepot will not serve it, stored or not, and go stops there rather than fall through.
  * - NotFoundError → 404; GoneError → 410.
  * - OriginUnavailableError (the module is not stored and godepot's chain cannot fetch it: `off`,
  *   `direct` before the git origin exists, a private module) → 404, with the reason in the body: the
@@ -93,6 +96,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   }
   if (err instanceof MethodNotAllowedError) return answer(405, 'method not allowed', err, { headers: ['allow', err.allow] });
   if (err instanceof UnauthorizedError) return answer(401, 'unauthorized', err, { headers: ['www-authenticate', 'Bearer realm="godepot"'] });
+  if (err instanceof ForbiddenError) return answer(403, 'forbidden', err);
   if (err instanceof NotFoundError || err instanceof OriginUnavailableError) return answer(404, 'not found', err);
   if (err instanceof VcsNotSupportedError || err instanceof RepoUrlRefusedError) return answer(404, 'not found', err);
   if (err instanceof GoneError) return answer(410, 'gone', err);
