@@ -40,7 +40,7 @@ export interface GoGetOptions {
  * Bytes of a page read at most. go reads a page only up to the end of its head, and no real meta tag
  * sits this deep: the rest of a larger page is left unread and the page read as if it ended there.
  */
-export const MAX_PAGE = 4 << 20;
+const MAX_PAGE = 4 << 20;
 
 // go's impatient client for insecure hosts' https (cmd/go/internal/web): they may have no https at all.
 const INSECURE_HTTPS_TIMEOUT_MS = 5000;

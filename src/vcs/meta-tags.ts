@@ -62,7 +62,7 @@ export function parseMetaGoImports(body: Uint8Array): PageImports {
 }
 
 /** True when `prefix` is `path` or a path-element prefix of it (go's str.HasPathPrefix). */
-export function hasPathPrefix(path: string, prefix: string): boolean {
+function hasPathPrefix(path: string, prefix: string): boolean {
   if (path.length === prefix.length) return path === prefix;
   if (prefix === '') return true;
   return path.length > prefix.length && (prefix.endsWith('/') || path[prefix.length] === '/') && path.startsWith(prefix);
