@@ -38,6 +38,8 @@ export interface UpstreamSettings {
   minRate: number;
   /** The outbound proxies every upstream request honours. */
   proxy: OutboundProxySettings;
+  /** The certificates https upstreams are checked against (SSL_CERT_FILE); null: Node's own. */
+  trustedRoots: readonly string[] | null;
 }
 
 /** The upstream settings of a loaded configuration. */
@@ -49,6 +51,7 @@ export function upstreamSettingsOf(config: ServeConfig): UpstreamSettings {
     timeoutMs: config.upstreamTimeout * 1000,
     minRate: config.upstreamMinRate,
     proxy: config.outboundProxy,
+    trustedRoots: config.trustedRoots,
   };
 }
 
@@ -71,7 +74,7 @@ export interface Upstream {
  */
 export function assembleUpstream(settings: UpstreamSettings, storage: Storage, logger: Logger, metrics: Metrics): Upstream {
   // One set of connections and breakers: the chain and the checksum route ask the same hosts.
-  const transport = new Transport({ proxy: settings.proxy, timeoutMs: settings.timeoutMs, logger, metrics });
+  const transport = new Transport({ proxy: settings.proxy, ca: settings.trustedRoots ?? undefined, timeoutMs: settings.timeoutMs, logger, metrics });
   const http = { timeoutMs: settings.timeoutMs, minRate: settings.minRate, retries: upstreamRetries, transport };
   const routing = new Routing(settings.routing);
   // One direct origin: the `direct` route's and the `direct` element of the GOPROXY list.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { after, test } from 'node:test';
 import { ConfigError } from '../errors.js';
 import { loadConfig, type ConfigSources } from './load.js';
@@ -48,6 +49,7 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     upstreamTimeout: 30,
     upstreamMinRate: 64 << 10,
     outboundProxy: { http: null, https: null, noProxy: '' },
+    trustedRoots: null,
     shutdownTimeout: 30,
     logLevel: 'info',
     workers: 1,
@@ -98,6 +100,24 @@ test('outbound proxies: upper-case names win, a bare host:port is http, credenti
   });
   assert.equal(await configError(sources({ env: { https_proxy: 'socks5://user:secret@127.0.0.1:1080' } })), 'https_proxy: proxy address "socks5://xxxxx@127.0.0.1:1080": only http and https proxies are supported');
   assert.equal(await configError(sources({ env: { HTTP_PROXY: 'user:secret@[bad' } })), 'HTTP_PROXY: invalid proxy address "xxxxx@[bad" (want http://[user:password@]host[:port] or host[:port])');
+});
+
+test('SSL_CERT_FILE: its certificates trusted beside Node\'s roots (and NODE_EXTRA_CA_CERTS\'s, which a list of roots would drop); a file without any stops the start', async () => {
+  const dir = await tempDir();
+  const [one, two] = rootCertificates;
+  await writeFile(join(dir, 'ca.pem'), `a bundle may have comments\n${one}\n`);
+  await writeFile(join(dir, 'extra.pem'), `${two}\n`);
+  await writeFile(join(dir, 'empty.pem'), 'nothing\n');
+  await writeFile(join(dir, 'bad.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  const roots = async (env: Record<string, string>) => (await loadConfig(sources({ env, cwd: dir }))).trustedRoots;
+  assert.equal(await roots({ NODE_EXTRA_CA_CERTS: 'extra.pem' }), null, 'unset: Node\'s own store, NODE_EXTRA_CA_CERTS included');
+  assert.deepEqual(await roots({ SSL_CERT_FILE: 'ca.pem' }), [...rootCertificates, one]);
+  assert.deepEqual(await roots({ SSL_CERT_FILE: join(dir, 'ca.pem'), NODE_EXTRA_CA_CERTS: 'extra.pem' }), [...rootCertificates, one, two]);
+  assert.ok(Object.isFrozen((await loadConfig(sources({ env: { SSL_CERT_FILE: 'ca.pem' }, cwd: dir }))).trustedRoots));
+  assert.match(await configError(sources({ env: { SSL_CERT_FILE: 'missing.pem' }, cwd: dir })), /^SSL_CERT_FILE: cannot read missing\.pem: ENOENT/);
+  assert.equal(await configError(sources({ env: { SSL_CERT_FILE: 'empty.pem' }, cwd: dir })), 'SSL_CERT_FILE: no PEM certificate in empty.pem');
+  assert.match(await configError(sources({ env: { SSL_CERT_FILE: 'bad.pem' }, cwd: dir })), /^SSL_CERT_FILE: certificate 1 in bad\.pem is not valid: /);
+  assert.match(await configError(sources({ env: { SSL_CERT_FILE: 'ca.pem', NODE_EXTRA_CA_CERTS: 'empty.pem' }, cwd: dir })), /^NODE_EXTRA_CA_CERTS: no PEM certificate in empty\.pem$/);
 });
 
 test('bundles: a list from a flag or file resolved against its source, a key path, and an import token of at least 16 characters', async () => {

@@ -2,14 +2,15 @@
 // own variables where go has the setting: GOSUMDB, GOPRIVATE, GONOSUMDB, GOINSECURE), the config file
 // (--config or GODEPOT_CONFIG), GODEPOT_<NAME> variables, flags. Every value given is checked, even one
 // a higher source overrides, and an error names the setting and where the bad value came from. The
-// outbound proxies, GONOPROXY and GOVCS come from the environment alone, under the names go reads; the
-// routing rules from the config file alone.
+// outbound proxies, SSL_CERT_FILE, GONOPROXY and GOVCS come from the environment alone, under the names
+// go reads; the routing rules from the config file alone.
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { parseGosumdb } from '../checksum/gosumdb.js';
 import { ConfigError } from '../errors.js';
 import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
+import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { checkPrefixPatterns } from '../module/patterns.js';
 import { parseGovcs } from '../origin/govcs.js';
 import { deadRule, describeRule, type RouteRule } from '../origin/routing.js';
@@ -22,7 +23,7 @@ export interface ConfigSources {
   flags: Partial<Record<ConfigKey | 'config', string>>;
   /**
    * The environment: GODEPOT_* variables; the go command's GOSUMDB, GOPRIVATE, GONOSUMDB and GOINSECURE
-   * as defaults, GONOPROXY and GOVCS; and the outbound proxy variables (HTTPS_PROXY...).
+   * as defaults, GONOPROXY and GOVCS; the outbound proxy variables (HTTPS_PROXY...) and SSL_CERT_FILE.
    */
   env: Readonly<Record<string, string | undefined>>;
   /** Relative paths given by flags or variables are resolved against it. */
@@ -109,6 +110,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     upstreamTimeout: p['upstream-timeout'],
     upstreamMinRate: p['upstream-min-rate'],
     outboundProxy: outboundProxyFromEnv(env),
+    trustedRoots: await trustedRootsFromEnv(env, cwd),
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,
     workers: p.workers,

@@ -69,6 +69,8 @@ export interface ServeConfig {
   upstreamMinRate: number;
   /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (or their lower-case names) as checked. */
   outboundProxy: OutboundProxySettings;
+  /** The certificates (PEM) https connections trust when SSL_CERT_FILE is set (see trustedRootsFromEnv); null: Node's own. */
+  trustedRoots: readonly string[] | null;
   /** Seconds a graceful shutdown may take before the remaining connections are cut. */
   shutdownTimeout: number;
   logLevel: LogLevel;

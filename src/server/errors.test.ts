@@ -24,6 +24,7 @@ import { MethodNotAllowedError } from '../protocol/request.js';
 import { errorAnswer } from './errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
 import { PublishConflictError, PublishRefusedError, PublishTooLargeError } from '../publish/errors.js';
+import { ImportPathError, RepoUrlRefusedError, VcsNotSupportedError } from '../vcs/errors.js';
 
 test('every error kind has its status, and only bugs are internal', () => {
   const cases: Array<[unknown, number, boolean]> = [
@@ -37,6 +38,9 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new NotFoundError('example.com/m@v1.0.0: not found'), 404, false],
     [new OriginUnavailableError('direct mode not available'), 404, false],
     [new OriginUnavailableError('module lookup disabled by GOPROXY=off'), 404, false],
+    [new ImportPathError('example.com/m', 'unrecognized import path "example.com/m": reading https://example.com/m?go-get=1: 404 Not Found'), 404, false],
+    [new VcsNotSupportedError('example.com/m', 'hg', 'https://hg.example.com/m'), 404, false],
+    [new RepoUrlRefusedError('example.com/m', 'file:///srv/m', 'file scheme disallowed'), 404, false],
     [new GoneError('gone'), 410, false],
     [new UpstreamError('https://proxy.example: 500 Internal Server Error', 500), 502, false],
     [new UpstreamError('connection reset'), 502, false],

@@ -24,6 +24,7 @@ import { InvalidVersionError } from '../module/version.js';
 import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
 import { PublishConflictError, PublishRefusedError, PublishTooLargeError } from '../publish/errors.js';
+import { RepoUrlRefusedError, VcsNotSupportedError } from '../vcs/errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
 
 /** How an error is answered: status, one-line-or-more text body, extra headers, and whether it is our bug. */
@@ -67,6 +68,12 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   `direct` before the git origin exists, a private module) → 404, with the reason in the body: the
  *   module really is not available here, and a client whose own GOPROXY ends in `direct` can then fetch
  *   it itself, which is what such a chain asks for. A 5xx would stop that client for no gain.
+ * - A repository godepot will not fetch from: one of another VCS than git (VcsNotSupportedError), or
+ *   a URL whose transport it refuses (RepoUrlRefusedError: `file://`, `ext::`, plain http for a secure
+ *   host) → 404 with the reason, for the same reason: nothing is wrong with the request or with an
+ *   origin godepot asked, the module is only not available here, and a `,direct` client with its own
+ *   hg, or its own GOINSECURE, can still fetch it. A module path that names no repository at all
+ *   (ImportPathError, go's "unrecognized import path") is a NotFoundError, so 404 too.
  * - UpstreamError → 502 (its status logged); TimeoutError → 504.
  * - Origin content that broke the module rules (InvalidContentError, ZipError, GoModSyntaxError,
  *   ChecksumMismatchError, DirHashError) → 502 with the reason: the origin is at fault, and nothing
@@ -97,6 +104,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof UnauthorizedError) return answer(401, 'unauthorized', err, { headers: ['www-authenticate', 'Bearer realm="godepot"'] });
   if (err instanceof ForbiddenError) return answer(403, 'forbidden', err);
   if (err instanceof NotFoundError || err instanceof OriginUnavailableError) return answer(404, 'not found', err);
+  if (err instanceof VcsNotSupportedError || err instanceof RepoUrlRefusedError) return answer(404, 'not found', err);
   if (err instanceof GoneError) return answer(410, 'gone', err);
   if (err instanceof UpstreamError) return answer(502, 'bad gateway', err, { upstreamStatus: err.status });
   if (err instanceof TimeoutError) return answer(504, 'gateway timeout', err);
