@@ -65,6 +65,14 @@ export class UnauthorizedError extends GodepotError {
   readonly code = 'UNAUTHORIZED';
 }
 
+/**
+ * godepot's policy refuses the module: a routing rule denies it, or GOVCS forbids the version control
+ * system it needs. The message names the rule or setting; asking again elsewhere is the operator's call.
+ */
+export class ForbiddenError extends GodepotError {
+  readonly code = 'FORBIDDEN';
+}
+
 /** A write to storage failed for lack of space (or quota): nothing partial was kept, and stored modules are still served. */
 export class StorageFullError extends GodepotError {
   readonly code = 'STORAGE_FULL';

@@ -9,7 +9,6 @@ import { collectProofs, type ProofFiles } from '../checksum/proofs.js';
 import { assembleUpstream, upstreamDepot, type UpstreamSettings } from '../cli/wiring.js';
 import { hashGoMod } from '../module/hash.js';
 import { ChecksumMismatchError, parseGoSum } from '../module/gosum.js';
-import { matchPrefixPatterns } from '../module/patterns.js';
 import { resolveGraph, type ModuleGraph } from '../modgraph/graph.js';
 import { storageKey } from '../protocol/keys.js';
 import { DiskStorage } from '../storage/disk.js';
@@ -80,7 +79,7 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
 
       // Proofs cover the older bundle's modules too, under this bundle's tree head: the newest lookups
       // then prove everything, whichever bundle go reads them from.
-      const proven = [...modules, ...(since?.manifest.modules ?? [])].filter((m) => isProvable(m.path, options.upstream));
+      const proven = [...modules, ...(since?.manifest.modules ?? [])].filter((m) => upstream.routing.sumdbAllowed(m.path));
       const olderHeads = await sinceHeads(since, upstream.client?.name);
       const proofs =
         upstream.client === null || proven.length === 0
@@ -147,10 +146,6 @@ async function sinceHeads(since: Bundle | null, name: string | undefined): Promi
 function covers(had: ManifestModule | undefined, needed: NeededModule): boolean {
   if (had === undefined) return false;
   return needed.files.every((file) => had.files.some((f) => f.name.endsWith(`.${file}`)));
-}
-
-function isProvable(modulePath: string, settings: UpstreamSettings): boolean {
-  return !matchPrefixPatterns([...settings.private, ...settings.noSumdb], modulePath);
 }
 
 async function describeModule(storage: Storage, module: NeededModule): Promise<ManifestModule> {

@@ -49,7 +49,7 @@ describe('HostedSumdb', () => {
         throw new NotFoundError(`no route to ${name}`);
       },
     };
-    const verifier = new RecordingVerifier(new SumdbVerifier({ client, noSumdb: [] }), database);
+    const verifier = new RecordingVerifier(new SumdbVerifier({ client, lookedUp: () => true }), database);
     return { sumdb: new HostedSumdb({ database, others, depot, storage, verifier, logger }), database, storage, passed };
   }
 
@@ -109,7 +109,7 @@ describe('HostedSumdb', () => {
     const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000, tempDir: join(root, 'spool') });
     const database = await ChecksumDatabase.open({ storage, signerKey: ownKey.signerKey });
     assert.equal(database.size, 0);
-    const verifier = new RecordingVerifier(new SumdbVerifier({ client: null, noSumdb: [] }), database);
+    const verifier = new RecordingVerifier(new SumdbVerifier({ client: null, lookedUp: () => true }), database);
     const sumdb = new HostedSumdb({ database, others: first.sumdb, depot, storage, verifier });
     const lookup = (await sumdb.get(OWN, `lookup/${a.modulePath}@v1.0.0`)).body!.toString();
     assert.ok(lookup.startsWith(`0\n${a.modulePath} v1.0.0 ${a.zipH1}\n`));

@@ -10,7 +10,6 @@ import { abortable } from '../abortable.js';
 import type { Artifact } from '../protocol/artifact.js';
 import { GoneError, InvalidContentError, InvalidRequestError, NotFoundError, UpstreamError } from '../errors.js';
 import { unescapePath, unescapeVersion } from '../module/path.js';
-import { matchPrefixPatterns } from '../module/patterns.js';
 import { UpstreamClient } from '../http/upstream-client.js';
 import type { Transport } from '../http/transport.js';
 import type { Storage } from '../storage/storage.js';
@@ -31,8 +30,8 @@ export interface SumdbPassthroughOptions {
   sumdb: Gosumdb | null;
   /** Where full tiles are kept, under `sumdb/<name>/tile/...`. */
   storage: Storage;
-  /** Module patterns never looked up (GOPRIVATE-style, as `--private`): their lookups answer not found. */
-  private?: readonly string[];
+  /** Whether a module may be looked up (Routing.sumdbAllowed); the lookups of others answer not found. Default: all may. */
+  lookedUp?: (modulePath: string) => boolean;
   logger?: Logger;
   metrics?: Metrics;
   timeoutMs?: number;
@@ -113,8 +112,8 @@ function artifact(body: Buffer, parsed: Parsed, cache: Artifact['cache']): Artif
  * answer or a bad request), what storage holds under `sumdb/<name>/` is served instead (cache `stale`):
  * `latest`, the lookup, a partial hash tile cut from a wider stored one, and `supported` once a head is
  * stored. Throws InvalidRequestError for a bad name or path, NotFoundError when no route exists and
- * nothing is stored (so `supported` answers 404 and go goes to the database itself) or for a private
- * module's lookup, UpstreamError when probing failed without any proxy saying no, and the route's
+ * nothing is stored (so `supported` answers 404 and go goes to the database itself) or for the lookup
+ * of a module not looked up (`lookedUp`: private ones), UpstreamError when probing failed without any proxy saying no, and the route's
  * errors (NotFoundError, GoneError, UpstreamError, TimeoutError, InvalidContentError) otherwise.
  */
 export class SumdbPassthrough {
@@ -139,7 +138,7 @@ export class SumdbPassthrough {
   async get(name: string, path: string, signal?: AbortSignal): Promise<Artifact> {
     const parsed = parse(name, path);
     signal?.throwIfAborted();
-    if (parsed.kind === 'lookup' && this.options.private && matchPrefixPatterns(this.options.private, parsed.modulePath)) {
+    if (parsed.kind === 'lookup' && this.options.lookedUp?.(parsed.modulePath) === false) {
       throw new NotFoundError(`${parsed.modulePath} is private here: its checksums are never looked up`);
     }
     const key = `sumdb/${name}/${path}`;

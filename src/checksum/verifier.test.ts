@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NotFoundError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
 import { DiskStorage } from '../storage/disk.js';
 import { StorageClientStore, SumdbClient } from './client.js';
 import { ChecksumDatabase } from './database.js';
@@ -46,7 +47,7 @@ describe('SumdbVerifier and RecordingVerifier', () => {
   after(() => rm(root, { recursive: true, force: true }));
 
   it('accepts hashes the database records, from one verified lookup', async () => {
-    const v = new SumdbVerifier({ client: await client(), noSumdb: [] });
+    const v = new SumdbVerifier({ client: await client(), lookedUp: () => true });
     fetched.length = 0;
     assert.equal(await v.verify('example.com/good', 'v1.0.0', { mod: fakeH1('good.mod'), zip: fakeH1('good') }), true);
     assert.equal(await v.verify('example.com/good', 'v1.0.0', { mod: fakeH1('good.mod') }), true);
@@ -54,7 +55,7 @@ describe('SumdbVerifier and RecordingVerifier', () => {
   });
 
   it('refuses another zip or go.mod hash with go\'s message showing both', async () => {
-    const v = new SumdbVerifier({ client: await client(), noSumdb: [] });
+    const v = new SumdbVerifier({ client: await client(), lookedUp: () => true });
     await assert.rejects(v.verify('example.com/good', 'v1.0.0', { mod: fakeH1('good.mod'), zip: fakeH1('evil') }), (err: Error) => {
       assert.ok(err instanceof ChecksumMismatchError);
       assert.equal(err.downloaded, fakeH1('evil'));
@@ -70,24 +71,24 @@ describe('SumdbVerifier and RecordingVerifier', () => {
   });
 
   it('refuses a module the database does not know, saying how to keep it unverified', async () => {
-    const v = new SumdbVerifier({ client: await client(), noSumdb: [] });
+    const v = new SumdbVerifier({ client: await client(), lookedUp: () => true });
     await assert.rejects(v.verify('example.com/unknown', 'v1.0.0', { mod: fakeH1('u.mod'), zip: fakeH1('u') }), (err: Error) => {
       return err instanceof NotFoundError && /checksum database sum\.trusted\.test has no record of it/.test(err.message) && /--nosumdb/.test(err.message);
     });
   });
 
-  it('asks nothing for modules matching the no-sumdb patterns, or with the database off', async () => {
-    const v = new SumdbVerifier({ client: await client(), noSumdb: ['example.com/private', '*.corp.test'] });
+  it('asks nothing for modules the routing keeps from it, or with the database off', async () => {
+    const v = new SumdbVerifier({ client: await client(), lookedUp: (modulePath) => !matchPrefixPatterns(['example.com/private', '*.corp.test'], modulePath) });
     fetched.length = 0;
     assert.equal(await v.verify('example.com/private/x', 'v1.0.0', { mod: fakeH1('p.mod'), zip: fakeH1('p') }), false);
     assert.equal(await v.verify('git.corp.test/team/x', 'v1.0.0', { mod: fakeH1('c.mod') }), false);
     assert.deepEqual(fetched, []);
-    assert.equal(await new SumdbVerifier({ client: null, noSumdb: [] }).verify('example.com/good', 'v1.0.0', { mod: fakeH1('x') }), false);
+    assert.equal(await new SumdbVerifier({ client: null, lookedUp: () => true }).verify('example.com/good', 'v1.0.0', { mod: fakeH1('x') }), false);
   });
 
   it('records what the trusted database does not vouch for, and holds later copies to that record', async () => {
     const own = await ChecksumDatabase.open({ storage: await fresh('own'), signerKey: generateKey('sum.own.test').signerKey });
-    const v: Verifier = new RecordingVerifier(new SumdbVerifier({ client: await client(), noSumdb: ['example.com/private'] }), own);
+    const v: Verifier = new RecordingVerifier(new SumdbVerifier({ client: await client(), lookedUp: (modulePath) => !modulePath.startsWith('example.com/private/') }), own);
 
     // Vouched for by the trusted database: not recorded here.
     assert.equal(await v.verify('example.com/good', 'v1.0.0', { mod: fakeH1('good.mod'), zip: fakeH1('good') }), true);
@@ -116,7 +117,7 @@ describe('SumdbVerifier and RecordingVerifier', () => {
     assert.equal(own.record('example.com/good', 'v1.0.0'), null);
 
     // With the trusted database off, everything is recorded.
-    const all: Verifier = new RecordingVerifier(new SumdbVerifier({ client: null, noSumdb: [] }), own);
+    const all: Verifier = new RecordingVerifier(new SumdbVerifier({ client: null, lookedUp: () => true }), own);
     assert.equal(await all.verify('example.com/good', 'v1.0.0', { mod: fakeH1('good.mod'), zip: fakeH1('good') }), true);
     assert.equal(own.size, 2);
   });

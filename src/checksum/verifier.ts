@@ -1,10 +1,9 @@
 // What stands between an origin's answer and storage (STYLE's Verifier): a module's hashes are checked
 // against the checksum database godepot trusts, as the go command checks them, before the depot keeps
-// the module. Modules that database does not vouch for (the no-sumdb patterns, or `--sumdb off`) are
+// the module. Modules that database does not vouch for (those the routing keeps from it, or `--sumdb off`) are
 // recorded instead in godepot's own database when it hosts one, so that its clients can verify them.
 import { GoneError, NotFoundError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
-import { matchPrefixPatterns } from '../module/patterns.js';
 import type { SumdbClient } from './client.js';
 import type { ChecksumDatabase } from './database.js';
 
@@ -31,8 +30,8 @@ export interface Verifier {
 export interface SumdbVerifierOptions {
   /** A client of the database named by `--sumdb`; null for `off`. */
   client: SumdbClient | null;
-  /** GONOSUMDB-style patterns (`--private` and `--nosumdb`) of modules never looked up. */
-  noSumdb: readonly string[];
+  /** Whether the database may be asked about a module (Routing.sumdbAllowed): false for private and no-sumdb ones. */
+  lookedUp: (modulePath: string) => boolean;
 }
 
 /**
@@ -44,8 +43,8 @@ export class SumdbVerifier implements Verifier {
   constructor(private readonly options: SumdbVerifierOptions) {}
 
   async verify(modulePath: string, version: string, sums: ModuleSums, signal?: AbortSignal): Promise<boolean> {
-    const { client, noSumdb } = this.options;
-    if (client === null || matchPrefixPatterns(noSumdb, modulePath)) return false;
+    const { client, lookedUp } = this.options;
+    if (client === null || !lookedUp(modulePath)) return false;
     try {
       await client.verify(modulePath, `${version}/go.mod`, sums.mod, signal);
       if (sums.zip !== undefined) await client.verify(modulePath, version, sums.zip, signal);
@@ -53,7 +52,7 @@ export class SumdbVerifier implements Verifier {
       if (!(err instanceof NotFoundError || err instanceof GoneError)) throw err;
       throw new NotFoundError(
         `${modulePath}@${version}: not stored: checksum database ${client.name} has no record of it, so it cannot be verified ` +
-          `(go refuses it too; list it in --nosumdb or --private to store it unverified): ${err.message}`,
+          `(go refuses it too; list it in --nosumdb or --private, or give its routing rule sumdb: false, to store it unverified): ${err.message}`,
         { cause: err },
       );
     }

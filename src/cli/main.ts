@@ -6,6 +6,7 @@ import { compareCommand, fingerprintCommand } from './fingerprint.js';
 import { keyCommand } from './key.js';
 import { mirrorCommand } from './mirror.js';
 import { modCommand } from './mod.js';
+import { publishCommand } from './publish.js';
 import { serveCommand } from './serve.js';
 import { sumdbCommand } from './sumdb.js';
 import { packageVersion } from './version.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(bundleCommand());
   program.addCommand(keyCommand());
   program.addCommand(mirrorCommand());
+  program.addCommand(publishCommand());
   program.addCommand(fingerprintCommand());
   program.addCommand(compareCommand());
   // Errors are reported by main(), once; commander must not exit the process from inside a subcommand.

@@ -43,8 +43,8 @@ export function mirrorCommand(): Command {
     let close: () => Promise<void>;
     if (flags.server !== undefined) {
       // The server is asked as an upstream is: same limits, same outbound proxy.
-      const { timeoutMs, minRate, proxy } = await upstreamSettings(flags);
-      const transport = new Transport({ proxy, timeoutMs, logger });
+      const { timeoutMs, minRate, proxy, trustedRoots } = await upstreamSettings(flags);
+      const transport = new Transport({ proxy, ca: trustedRoots ?? undefined, timeoutMs, logger });
       const server = proxyServer(new UpstreamClient({ url: flags.server, timeoutMs, minRate, transport, logger }));
       source = protocolGoModSource(server.reader);
       fetcher = server.fetcher;

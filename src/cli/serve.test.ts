@@ -25,7 +25,9 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GODEPOT_') && name !== 'GOSUMDB'));
+// The go variables godepot reads as defaults are left out too: the tests say what they mean.
+const goVariables = new Set(['GOSUMDB', 'GOPRIVATE', 'GONOPROXY', 'GONOSUMDB', 'GOINSECURE', 'GOVCS']);
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GODEPOT_') && !goVariables.has(name)));
 
 async function serve(args: string[], options: { cwd?: string } = {}): Promise<Running> {
   const child = spawn(process.execPath, [godepotBin, 'serve', ...args], { env: cleanEnv, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -104,7 +106,7 @@ function slowDownload(url: string, bytesPerTick: number): { done: Promise<{ stat
   return { done };
 }
 
-test('serve logs one "listening" line with the real URL, the storage, the upstream chain, private patterns and sumdb', async () => {
+test('serve logs one "listening" line with the real URL, the storage, the upstream chain, the effective routing, private patterns and sumdb', async () => {
   const { upstream, small } = await makeWorld();
   const storage = await storageDir();
   const s = await serve(['--listen', '127.0.0.1:0', '--storage', storage, '--upstream', `${upstream.url},direct`, '--private', 'corp.example.com,*.internal.example', '--sumdb', 'off']);
@@ -112,9 +114,14 @@ test('serve logs one "listening" line with the real URL, the storage, the upstre
   assert.match(s.url, /^http:\/\/127\.0\.0\.1:[1-9][0-9]*$/);
   assert.equal(listening.storage, storage);
   assert.equal(listening.upstream, `${upstream.url},direct`);
+  assert.deepEqual(listening.routing, [
+    { match: 'corp.example.com,*.internal.example', route: 'direct', sumdb: false, source: '--private' },
+    { route: 'upstream', sumdb: true, source: 'default' },
+  ]);
   assert.deepEqual(listening.private, ['corp.example.com', '*.internal.example']);
   assert.equal(listening.sumdb, 'off');
   assert.equal(listening.level, 30);
+  assert.equal(s.logs.filter((l) => l.msg === 'listening').length, 1);
 
   const info = await get(s.url + small.urls.info);
   assert.equal(info.status, 200);

@@ -22,9 +22,10 @@ import { checkBundle } from '../bundle/check.js';
 import { openBundle, type Bundle } from '../bundle/format.js';
 import { receiveBundle } from '../bundle/receive.js';
 import { readPublicKey } from '../bundle/signing.js';
+import { ModulePublisher } from '../publish/module-publisher.js';
 import { LayeredStorage } from '../storage/layered.js';
 import type { Storage } from '../storage/storage.js';
-import { assembleUpstream, upstreamDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
+import { assembleUpstream, cachingDepot, routedDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
 
 interface ServeFlags {
   listen?: string;
@@ -46,6 +47,10 @@ interface ServeFlags {
   bundle?: string[];
   bundleKey?: string;
   importToken?: string;
+  insecure?: string;
+  stateDir?: string;
+  vcsConcurrency?: string;
+  publishToken?: string;
 }
 
 /** `godepot serve`: the GOPROXY server. */
@@ -55,9 +60,9 @@ export function serveCommand(): Command {
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:3000)')
     .option('--storage <dir>', 'storage folder, in module-cache download layout (default ./.godepot)')
     .option('--upstream <list>', 'upstreams in GOPROXY syntax: URLs separated by , or |, direct, off (default https://proxy.golang.org,direct)')
-    .option('--private <patterns>', 'GOPRIVATE-style globs of modules never sent to an upstream proxy or checksum database')
+    .option('--private <patterns>', 'GOPRIVATE-style globs of modules fetched direct, never sent to an upstream proxy or checksum database (default $GOPRIVATE)')
     .option('--sumdb <gosumdb>', 'checksum database to trust, in GOSUMDB syntax, or off (default $GOSUMDB, else sum.golang.org)')
-    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules stored without asking that database (--private ones never are asked)')
+    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules stored without asking that database (--private ones never are asked; default $GONOSUMDB)')
     .option('--sumdb-host <name>', 'also serve a checksum database of godepot\'s own at /sumdb/<name>/, recording every stored module the trusted one does not vouch for')
     .option('--sumdb-key <keyfile>', 'the signer key of that database, as `godepot sumdb key generate <name> --output <keyfile>` writes it')
     .option('--config <file>', 'YAML or JSON file of these settings (also GODEPOT_CONFIG)')
@@ -70,8 +75,12 @@ export function serveCommand(): Command {
     .option('--bundle <file>', 'serve this bundle read-only in front of storage, without importing it (repeat for several; first wins)', (file: string, files: string[] = []) => [...files, file])
     .option('--bundle-key <keyfile>', 'the Ed25519 public key every served or uploaded bundle must be signed with')
     .option('--import-token <token>', 'accept bundle uploads (godepot bundle import --server) bearing this token (at least 16 characters)')
+    .option('--insecure <patterns>', 'GOINSECURE-style globs of hosts whose repositories and go-get pages may be reached over http and insecure git transports (default $GOINSECURE)')
+    .option('--state-dir <dir>', 'godepot\'s own state that is not module content (git mirrors), outside the storage folder (default ./.godepot-state)')
+    .option('--vcs-concurrency <n>', 'git processes run at once (default 4)')
+    .option('--publish-token <token>', 'accept godepot publish uploads bearing this token (at least 16 characters)')
     .option('--workers <n>', 'processes serving side by side on the one socket, or auto for one per core (default 1); more than one cannot be used with --sumdb-host')
-    .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file.')
+    .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file. Routing rules come from the file\'s rules list;\nGOPRIVATE, GONOPROXY, GONOSUMDB, GOINSECURE and GOVCS hold as for the go command unless a setting says otherwise.')
     .action(async (flags: ServeFlags) => serve(flags));
 }
 
@@ -96,6 +105,10 @@ async function serve(flags: ServeFlags): Promise<void> {
     bundle: flags.bundle?.join(','),
     'bundle-key': flags.bundleKey,
     'import-token': flags.importToken,
+    insecure: flags.insecure,
+    'state-dir': flags.stateDir,
+    'vcs-concurrency': flags.vcsConcurrency,
+    'publish-token': flags.publishToken,
   };
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
@@ -126,8 +139,26 @@ async function serve(flags: ServeFlags): Promise<void> {
     database = await ChecksumDatabase.open({ storage, signerKey, logger });
     verifier = new RecordingVerifier(verifier, database);
   }
-  const depot = upstreamDepot(upstream, storage, { logger, metrics, listTtlMs: config.listTtl * 1000, verifier, lease: member?.lease });
+  const caching = cachingDepot(upstream, storage, { logger, metrics, listTtlMs: config.listTtl * 1000, verifier, lease: member?.lease });
+  const depot = routedDepot(upstream, caching);
   const sumdb = database === null ? passthrough : new HostedSumdb({ database, others: passthrough, depot, storage, verifier, logger });
+  const publishing =
+    config.publishToken === null
+      ? undefined
+      : {
+          token: config.publishToken,
+          // Checked against everything served (the bundles too), stored in the folder.
+          publisher: new ModulePublisher({
+            storage,
+            staging: disk,
+            // Only paths served from what was published, never fetched: no module from elsewhere can shadow a published one.
+            accepts: (modulePath) => upstream.routing.routeOf(modulePath).route === 'hosted',
+            ...(database === null ? {} : { database }),
+            lease: member?.lease,
+            onStored: (modulePath, version) => caching.versionStored(modulePath, version),
+            logger,
+          }),
+        };
   const server = createServer({
     depot,
     sumdb,
@@ -137,6 +168,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     storageProbe: async () => void (await disk.stat('readyz')),
     storageSpace: new StorageSpace(disk.root),
     bundleImport: config.importToken === null ? undefined : { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal }) },
+    publishing,
     prefetchZips: config.prefetch,
     metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),
   });
@@ -151,7 +183,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   const hosted = database === null ? {} : { sumdbHost: database.name, sumdbVerifierKey: database.verifierKey, sumdbRecords: database.size };
   const { http, https } = config.outboundProxy;
   const proxied = http === null && https === null ? {} : { outboundProxy: redactProxySettings(config.outboundProxy) };
-  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...proxied, ...hosted };
+  // The effective routing, rule by rule with where each came from, so that an operator sees which
+  // modules reach which origin without reading four sources.
+  const routing = upstream.routing.describe();
+  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, routing, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...proxied, ...hosted };
   if (member === null) logger.info(fields, 'listening');
   else member.reportListening(fields);
 

@@ -1,6 +1,7 @@
-// The parts every online command assembles the same way (serve, bundle create, mirror): the upstream
-// chain, the checksum-database route and godepot's verifying client of the trusted database, and a
-// depot that fetches, checks, verifies and stores into a storage.
+// The parts every online command assembles the same way (serve, bundle create, mirror): the routing of
+// modules to the upstream chain, direct or hosted, the checksum-database route and godepot's verifying
+// client of the trusted database (both asking only about what the routing allows), and a depot that
+// refuses denied modules, fetches, checks, verifies and stores into a storage.
 import type { Logger } from 'pino';
 import { StorageClientStore, SumdbClient } from '../checksum/client.js';
 import { parseGosumdb } from '../checksum/gosumdb.js';
@@ -8,10 +9,16 @@ import { SumdbPassthrough } from '../checksum/passthrough.js';
 import { SumdbVerifier, type Verifier } from '../checksum/verifier.js';
 import type { ServeConfig } from '../config/schema.js';
 import { CachingDepot } from '../depot/caching-depot.js';
+import type { Depot } from '../depot/depot.js';
+import { DenyingDepot } from '../depot/denying-depot.js';
 import type { OutboundProxySettings } from '../http/outbound-proxy.js';
 import { Transport } from '../http/transport.js';
 import type { RunLease } from '../depot/flight.js';
-import { createChain, type Chain } from '../origin/chain.js';
+import { createChain } from '../origin/chain.js';
+import { DirectOrigin } from '../origin/direct.js';
+import { HostedOrigin } from '../origin/hosted.js';
+import type { Origin } from '../origin/origin.js';
+import { Routing, RoutingOrigin, type RoutingOptions } from '../origin/routing.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
@@ -22,33 +29,37 @@ export const upstreamRetries = 2;
 export interface UpstreamSettings {
   /** GOPROXY syntax. */
   upstream: string;
-  private: readonly string[];
+  /** Where each module goes, and whether the checksum database may be asked about it. */
+  routing: RoutingOptions;
   /** GOSUMDB syntax, or `off`. */
   sumdb: string;
-  noSumdb: readonly string[];
   timeoutMs: number;
   /** Bytes per second an upstream body must keep (`--upstream-min-rate`). */
   minRate: number;
   /** The outbound proxies every upstream request honours. */
   proxy: OutboundProxySettings;
+  /** The certificates https upstreams are checked against (SSL_CERT_FILE); null: Node's own. */
+  trustedRoots: readonly string[] | null;
 }
 
 /** The upstream settings of a loaded configuration. */
 export function upstreamSettingsOf(config: ServeConfig): UpstreamSettings {
   return {
     upstream: config.upstream,
-    private: config.private,
+    routing: { rules: config.routes, noSumdb: [...config.private, ...config.noSumdb], private: config.private, govcs: config.govcs },
     sumdb: config.sumdb,
-    noSumdb: config.noSumdb,
     timeoutMs: config.upstreamTimeout * 1000,
     minRate: config.upstreamMinRate,
     proxy: config.outboundProxy,
+    trustedRoots: config.trustedRoots,
   };
 }
 
 /** The assembled upstream side; close() releases its connections. */
 export interface Upstream {
-  chain: Chain;
+  routing: Routing;
+  /** Every module's origin: its route's (RoutingOrigin). */
+  origin: Origin;
   passthrough: SumdbPassthrough;
   /** godepot's client of the trusted checksum database, or null for `off`. */
   client: SumdbClient | null;
@@ -57,21 +68,25 @@ export interface Upstream {
 }
 
 /**
- * Assembles the chain, the `/sumdb/` route and the verifying client over `storage`. The client reaches
- * the trusted database the way go clients reach it through godepot, and keeps what it verified where the
- * passthrough serves it from when the database is down.
+ * Assembles the routing over the chain, direct and hosted origins, the `/sumdb/` route and the verifying
+ * client over `storage`. The client reaches the trusted database the way go clients reach it through
+ * godepot, and keeps what it verified where the passthrough serves it from when the database is down.
  */
 export function assembleUpstream(settings: UpstreamSettings, storage: Storage, logger: Logger, metrics: Metrics): Upstream {
   // One set of connections and breakers: the chain and the checksum route ask the same hosts.
-  const transport = new Transport({ proxy: settings.proxy, timeoutMs: settings.timeoutMs, logger, metrics });
+  const transport = new Transport({ proxy: settings.proxy, ca: settings.trustedRoots ?? undefined, timeoutMs: settings.timeoutMs, logger, metrics });
   const http = { timeoutMs: settings.timeoutMs, minRate: settings.minRate, retries: upstreamRetries, transport };
-  const chain = createChain({ upstream: settings.upstream, private: settings.private, ...http, logger, metrics });
+  const routing = new Routing(settings.routing);
+  // One direct origin: the `direct` route's and the `direct` element of the GOPROXY list.
+  const direct = new DirectOrigin();
+  const chain = createChain({ upstream: settings.upstream, direct, ...http, logger, metrics });
+  const origin = new RoutingOrigin(routing, { upstream: chain, direct, hosted: new HostedOrigin() });
   const trusted = parseGosumdb(settings.sumdb);
   const passthrough = new SumdbPassthrough({
     upstreams: chain.entries.filter((entry) => entry.kind === 'proxy').map((entry) => entry.url),
     sumdb: trusted,
     storage,
-    private: settings.private,
+    lookedUp: (modulePath) => routing.sumdbAllowed(modulePath),
     logger,
     metrics,
     ...http,
@@ -85,9 +100,10 @@ export function assembleUpstream(settings: UpstreamSettings, storage: Storage, l
           store: new StorageClientStore(storage),
           onStoreError: (key, err) => logger.warn({ key, err: (err as Error).message }, 'verified checksum database answer not kept'),
         });
-  const verifier = new SumdbVerifier({ client, noSumdb: [...settings.private, ...settings.noSumdb] });
+  const verifier = new SumdbVerifier({ client, lookedUp: (modulePath) => routing.sumdbAllowed(modulePath) });
   return {
-    chain,
+    routing,
+    origin,
     passthrough,
     client,
     verifier,
@@ -98,19 +114,36 @@ export function assembleUpstream(settings: UpstreamSettings, storage: Storage, l
   };
 }
 
-/** A depot filling `storage` from the assembled upstream side, checking every module with `verifier`. */
+/**
+ * A depot filling `storage` from the assembled upstream side, checking every module with `verifier`;
+ * when a rule denies, behind a DenyingDepot, so that neither a fetch nor a stored copy serves one.
+ */
 export function upstreamDepot(
+  upstream: Upstream,
+  storage: Storage,
+  options: { logger: Logger; metrics: Metrics; listTtlMs: number; verifier?: Verifier; lease?: RunLease },
+): Depot {
+  return routedDepot(upstream, cachingDepot(upstream, storage, options));
+}
+
+/** The CachingDepot of upstreamDepot, for a caller that tells it of versions stored beside it (publishes). */
+export function cachingDepot(
   upstream: Upstream,
   storage: Storage,
   options: { logger: Logger; metrics: Metrics; listTtlMs: number; verifier?: Verifier; lease?: RunLease },
 ): CachingDepot {
   return new CachingDepot({
     storage,
-    origin: upstream.chain,
+    origin: upstream.origin,
     logger: options.logger,
     metrics: options.metrics,
     listTtlMs: options.listTtlMs,
     verifier: options.verifier ?? upstream.verifier,
     lease: options.lease,
   });
+}
+
+/** `depot` behind the routing's deny rules, when there are any. */
+export function routedDepot(upstream: Upstream, depot: CachingDepot): Depot {
+  return upstream.routing.denies ? new DenyingDepot(depot, upstream.routing) : depot;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { after, test } from 'node:test';
 import { ConfigError } from '../errors.js';
 import { loadConfig, type ConfigSources } from './load.js';
@@ -38,6 +39,7 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     storage: '/srv/work/.godepot',
     upstream: 'https://proxy.golang.org,direct',
     private: [],
+    noProxy: [],
     sumdb: 'sum.golang.org',
     noSumdb: [],
     sumdbHost: null,
@@ -47,12 +49,19 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     upstreamTimeout: 30,
     upstreamMinRate: 64 << 10,
     outboundProxy: { http: null, https: null, noProxy: '' },
+    trustedRoots: null,
     shutdownTimeout: 30,
     logLevel: 'info',
     workers: 1,
     bundles: [],
     bundleKey: null,
     importToken: null,
+    insecure: [],
+    govcs: [],
+    routes: [],
+    stateDir: '/srv/work/.godepot-state',
+    vcsConcurrency: 4,
+    publishToken: null,
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listen));
@@ -91,6 +100,24 @@ test('outbound proxies: upper-case names win, a bare host:port is http, credenti
   });
   assert.equal(await configError(sources({ env: { https_proxy: 'socks5://user:secret@127.0.0.1:1080' } })), 'https_proxy: proxy address "socks5://xxxxx@127.0.0.1:1080": only http and https proxies are supported');
   assert.equal(await configError(sources({ env: { HTTP_PROXY: 'user:secret@[bad' } })), 'HTTP_PROXY: invalid proxy address "xxxxx@[bad" (want http://[user:password@]host[:port] or host[:port])');
+});
+
+test('SSL_CERT_FILE: its certificates trusted beside Node\'s roots (and NODE_EXTRA_CA_CERTS\'s, which a list of roots would drop); a file without any stops the start', async () => {
+  const dir = await tempDir();
+  const [one, two] = rootCertificates;
+  await writeFile(join(dir, 'ca.pem'), `a bundle may have comments\n${one}\n`);
+  await writeFile(join(dir, 'extra.pem'), `${two}\n`);
+  await writeFile(join(dir, 'empty.pem'), 'nothing\n');
+  await writeFile(join(dir, 'bad.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  const roots = async (env: Record<string, string>) => (await loadConfig(sources({ env, cwd: dir }))).trustedRoots;
+  assert.equal(await roots({ NODE_EXTRA_CA_CERTS: 'extra.pem' }), null, 'unset: Node\'s own store, NODE_EXTRA_CA_CERTS included');
+  assert.deepEqual(await roots({ SSL_CERT_FILE: 'ca.pem' }), [...rootCertificates, one]);
+  assert.deepEqual(await roots({ SSL_CERT_FILE: join(dir, 'ca.pem'), NODE_EXTRA_CA_CERTS: 'extra.pem' }), [...rootCertificates, one, two]);
+  assert.ok(Object.isFrozen((await loadConfig(sources({ env: { SSL_CERT_FILE: 'ca.pem' }, cwd: dir }))).trustedRoots));
+  assert.match(await configError(sources({ env: { SSL_CERT_FILE: 'missing.pem' }, cwd: dir })), /^SSL_CERT_FILE: cannot read missing\.pem: ENOENT/);
+  assert.equal(await configError(sources({ env: { SSL_CERT_FILE: 'empty.pem' }, cwd: dir })), 'SSL_CERT_FILE: no PEM certificate in empty.pem');
+  assert.match(await configError(sources({ env: { SSL_CERT_FILE: 'bad.pem' }, cwd: dir })), /^SSL_CERT_FILE: certificate 1 in bad\.pem is not valid: /);
+  assert.match(await configError(sources({ env: { SSL_CERT_FILE: 'ca.pem', NODE_EXTRA_CA_CERTS: 'empty.pem' }, cwd: dir })), /^NODE_EXTRA_CA_CERTS: no PEM certificate in empty\.pem$/);
 });
 
 test('bundles: a list from a flag or file resolved against its source, a key path, and an import token of at least 16 characters', async () => {
@@ -224,7 +251,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, upstream-min-rate, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, upstream-min-rate, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token, insecure, state-dir, vcs-concurrency, publish-token, rules)'],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],
@@ -244,4 +271,182 @@ test('listen addresses', () => {
   assert.deepEqual(parseListen('[::1]:3000'), { host: '::1', port: 3000 });
   assert.deepEqual(parseListen(':3000'), { host: '0.0.0.0', port: 3000 });
   for (const bad of ['3000', '127.0.0.1', '127.0.0.1:', '127.0.0.1:x', '::1:3000', 'a/b:1', 'h:123456']) assert.equal(parseListen(bad), null, bad);
+});
+
+test('go environment defaults: GOPRIVATE, GONOSUMDB and GOINSECURE hold unless a file, GODEPOT_* variable or flag says otherwise', async () => {
+  const goEnv = { GOPRIVATE: '*.corp.example,example.com/priv', GONOSUMDB: 'nosum.example', GOINSECURE: 'plain.example' };
+  const fromGo = await loadConfig(sources({ env: goEnv }));
+  assert.deepEqual(fromGo.private, ['*.corp.example', 'example.com/priv']);
+  assert.deepEqual(fromGo.noSumdb, ['nosum.example']);
+  assert.deepEqual(fromGo.insecure, ['plain.example']);
+  assert.deepEqual(fromGo.routes, [{ match: ['*.corp.example', 'example.com/priv'], route: 'direct', sumdb: false, source: 'GOPRIVATE' }]);
+
+  const dir = await tempDir();
+  const file = join(dir, 'godepot.yaml');
+  await writeFile(file, 'private: file.example\ninsecure: [file-plain.example]\n');
+  const fromFile = await loadConfig(sources({ env: goEnv, flags: { config: file } }));
+  assert.deepEqual(fromFile.private, ['file.example']);
+  assert.deepEqual(fromFile.insecure, ['file-plain.example']);
+  assert.deepEqual(fromFile.noSumdb, ['nosum.example']);
+  assert.equal(fromFile.routes[0]?.source, `config file ${file}: private`);
+
+  const fromEnv = await loadConfig(sources({ env: { ...goEnv, GODEPOT_PRIVATE: 'env.example', GODEPOT_NOSUMDB: 'envsum.example', GODEPOT_INSECURE: 'env-plain.example' }, flags: { config: file } }));
+  assert.deepEqual([fromEnv.private, fromEnv.noSumdb, fromEnv.insecure], [['env.example'], ['envsum.example'], ['env-plain.example']]);
+  assert.equal(fromEnv.routes[0]?.source, 'GODEPOT_PRIVATE');
+
+  const fromFlags = await loadConfig(sources({ env: { ...goEnv, GODEPOT_PRIVATE: 'env.example' }, flags: { private: 'flag.example', nosumdb: '', insecure: 'flag-plain.example' } }));
+  assert.deepEqual([fromFlags.private, fromFlags.noSumdb, fromFlags.insecure], [['flag.example'], [], ['flag-plain.example']]);
+  assert.equal(fromFlags.routes[0]?.source, '--private');
+  // An empty --private is a value: no private patterns, so no implicit rule.
+  assert.deepEqual((await loadConfig(sources({ env: goEnv, flags: { private: '' } }))).routes, []);
+  // An empty go variable is an unset one, as go treats it.
+  assert.deepEqual((await loadConfig(sources({ env: { GOPRIVATE: '' } }))).private, []);
+
+  assert.equal(await configError(sources({ env: { GOPRIVATE: 'example.com/[' } })), 'GOPRIVATE: malformed pattern "example.com/[": syntax error in pattern');
+  assert.equal(await configError(sources({ env: { GOINSECURE: 'a\\' } })), 'GOINSECURE: malformed pattern "a\\\\": syntax error in pattern');
+});
+
+test('GONOPROXY adds direct routes after the private ones; GOVCS is parsed as go parses it', async () => {
+  const config = await loadConfig(sources({ env: { GOPRIVATE: 'corp.example', GONOPROXY: 'github.com/corp/*, gitlab.example ', GOVCS: 'github.com:git,evil.example:off' } }));
+  assert.deepEqual(config.noProxy, ['github.com/corp/*', 'gitlab.example']);
+  assert.deepEqual(config.routes, [
+    { match: ['corp.example'], route: 'direct', sumdb: false, source: 'GOPRIVATE' },
+    { match: ['github.com/corp/*', 'gitlab.example'], route: 'direct', sumdb: true, source: 'GONOPROXY' },
+  ]);
+  assert.deepEqual(config.govcs, [
+    { pattern: 'github.com', allowed: ['git'] },
+    { pattern: 'evil.example', allowed: ['off'] },
+  ]);
+  assert.equal(await configError(sources({ env: { GONOPROXY: 'a[' } })), 'GONOPROXY: malformed pattern "a[": syntax error in pattern');
+  assert.equal(await configError(sources({ env: { GOVCS: 'github.com' } })), 'GOVCS: malformed entry in GOVCS (missing colon): "github.com"');
+});
+
+test('state-dir, vcs-concurrency and publish-token: defaults, every source, and their checks', async () => {
+  const dir = await tempDir();
+  const file = join(dir, 'godepot.yaml');
+  await writeFile(file, 'state-dir: state\nvcs-concurrency: 2\npublish-token: file-token-0123456789\n');
+  const fromFile = await loadConfig(sources({ flags: { config: file } }));
+  // relative to the config file's folder, as storage is
+  assert.equal(fromFile.stateDir, join(dir, 'state'));
+  assert.equal(fromFile.vcsConcurrency, 2);
+  assert.equal(fromFile.publishToken, 'file-token-0123456789');
+
+  const env = { GODEPOT_CONFIG: file, GODEPOT_STATE_DIR: '/var/lib/godepot', GODEPOT_VCS_CONCURRENCY: '8', GODEPOT_PUBLISH_TOKEN: 'env-token-0123456789' };
+  const fromEnv = await loadConfig(sources({ env }));
+  assert.deepEqual([fromEnv.stateDir, fromEnv.vcsConcurrency, fromEnv.publishToken], ['/var/lib/godepot', 8, 'env-token-0123456789']);
+
+  const fromFlags = await loadConfig(sources({ env, flags: { 'state-dir': 'st', 'vcs-concurrency': '1', 'publish-token': '' } }));
+  assert.deepEqual([fromFlags.stateDir, fromFlags.vcsConcurrency, fromFlags.publishToken], ['/srv/work/st', 1, null]);
+
+  // Storage inside the state folder is a fine layout; the state inside storage is not.
+  assert.equal((await loadConfig(sources({ flags: { 'state-dir': '/var/lib/godepot', storage: '/var/lib/godepot/modules' } }))).storage, '/var/lib/godepot/modules');
+  assert.equal(
+    await configError(sources({ flags: { storage: '/srv/modules' }, env: { GODEPOT_STATE_DIR: '/srv/modules/state' } })),
+    "GODEPOT_STATE_DIR: /srv/modules/state is inside the storage folder /srv/modules (--storage); godepot's own state must live outside the modules it serves",
+  );
+  assert.match(await configError(sources({ flags: { storage: 'same', 'state-dir': './same/' } })), /^--state-dir: \/srv\/work\/same is inside the storage folder \/srv\/work\/same \(--storage\)/);
+  assert.equal((await loadConfig(sources({ flags: { storage: 'mods', 'state-dir': 'mods-state' } }))).stateDir, '/srv/work/mods-state');
+
+  assert.equal(await configError(sources({ flags: { 'vcs-concurrency': '0' } })), '--vcs-concurrency: must be at least 1');
+  assert.equal(await configError(sources({ env: { GODEPOT_VCS_CONCURRENCY: 'lots' } })), 'GODEPOT_VCS_CONCURRENCY: must be a whole number');
+  assert.equal(await configError(sources({ flags: { 'publish-token': 'short' } })), '--publish-token: must be at least 16 characters');
+});
+
+test('rules: read from the config file in order, before the private and GONOPROXY routes, with sumdb defaults per route', async () => {
+  const dir = await tempDir();
+  const file = join(dir, 'godepot.yaml');
+  await writeFile(
+    file,
+    [
+      'private: corp.example.com',
+      'rules:',
+      '  - match: "corp.example.com/published/*"',
+      '    route: hosted',
+      '  - match: ["corp.example.com/*", "*.corp.example.com"]',
+      '    route: direct',
+      '    sumdb: false',
+      '  - match: evil.example.com,bad.example.com',
+      '    route: deny',
+      '  - match: github.com/corp',
+      '    route: upstream',
+      '',
+    ].join('\n'),
+  );
+  const config = await loadConfig(sources({ flags: { config: file }, env: { GONOPROXY: 'gitlab.example' } }));
+  const label = `config file ${file}`;
+  assert.deepEqual(config.routes, [
+    { match: ['corp.example.com/published/*'], route: 'hosted', sumdb: false, source: `${label}: rule 1` },
+    { match: ['corp.example.com/*', '*.corp.example.com'], route: 'direct', sumdb: false, source: `${label}: rule 2` },
+    { match: ['evil.example.com', 'bad.example.com'], route: 'deny', sumdb: false, source: `${label}: rule 3` },
+    { match: ['github.com/corp'], route: 'upstream', sumdb: true, source: `${label}: rule 4` },
+    { match: ['corp.example.com'], route: 'direct', sumdb: false, source: `${label}: private` },
+    { match: ['gitlab.example'], route: 'direct', sumdb: true, source: 'GONOPROXY' },
+  ]);
+  assert.ok(Object.isFrozen(config.routes[0]));
+  assert.ok(Object.isFrozen(config.routes[0]?.match));
+  // A hosted rule may ask the database after all.
+  await writeFile(file, 'rules:\n  - match: pub.example\n    route: hosted\n    sumdb: true\n');
+  assert.equal((await loadConfig(sources({ flags: { config: file } }))).routes[0]?.sumdb, true);
+});
+
+test('a bad rule, a bad pattern or a rule that can never match stops the start, naming the rule and its source', async () => {
+  const dir = await tempDir();
+  const write = async (name: string, lines: string[]): Promise<ConfigSources> => {
+    await writeFile(join(dir, name), lines.join('\n') + '\n');
+    return sources({ cwd: dir, flags: { config: name } });
+  };
+  const cases: Array<[ConfigSources, string]> = [
+    [
+      await write('shadowed.yaml', ['rules:', '  - match: "corp.example.com/*"', '    route: direct', '    sumdb: false', '  - match: "corp.example.com/published/*"', '    route: hosted']),
+      'config file shadowed.yaml: rule 2 (match "corp.example.com/published/*"): can never match: every module path it matches is taken first by config file shadowed.yaml: rule 1 (match "corp.example.com/*"); move it before, or remove it',
+    ],
+    [
+      await write('same.yaml', ['rules:', '  - match: evil.example.com', '    route: deny', '  - match: a.example,evil.example.com', '    route: upstream', '  - match: evil.example.com/x', '    route: direct']),
+      'config file same.yaml: rule 3 (match "evil.example.com/x"): can never match: every module path it matches is taken first by config file same.yaml: rule 1 (match "evil.example.com"); move it before, or remove it',
+    ],
+    [
+      await write('split.yaml', ['rules:', '  - match: a.example', '    route: deny', '  - match: "*.b.example"', '    route: direct', '  - match: a.example/x,x.b.example', '    route: upstream']),
+      'config file split.yaml: rule 3 (match "a.example/x,x.b.example"): can never match: every module path it matches is taken first by config file split.yaml: rule 1 (match "a.example") and config file split.yaml: rule 2 (match "*.b.example"); move it before, or remove it',
+    ],
+    [
+      await write('catchall.yaml', ['rules:', '  - match: "*"', '    route: upstream', '  - match: anything.example', '    route: deny']),
+      'config file catchall.yaml: rule 2 (match "anything.example"): can never match: every module path it matches is taken first by config file catchall.yaml: rule 1 (match "*"); move it before, or remove it',
+    ],
+    [
+      await write('empty-element.yaml', ['rules:', '  - match: "example.com//x"', '    route: deny']),
+      'config file empty-element.yaml: rule 1 (match "example.com//x"): can never match: its patterns have an empty path element, and module paths have none',
+    ],
+    [await write('badglob.yaml', ['rules:', '  - match: "example.com/["', '    route: deny']), 'config file badglob.yaml: rule 1: match: malformed pattern "example.com/[": syntax error in pattern'],
+    [await write('noroute.yaml', ['rules:', '  - match: example.com']), 'config file noroute.yaml: rule 1: route: must be one of upstream, direct, hosted, deny'],
+    [await write('badroute.yaml', ['rules:', '  - match: example.com', '    route: proxy']), 'config file badroute.yaml: rule 1: route: must be one of upstream, direct, hosted, deny'],
+    [await write('nomatch.yaml', ['rules:', '  - route: deny']), 'config file nomatch.yaml: rule 1: match: must be a string or a list of strings'],
+    [await write('emptymatch.yaml', ['rules:', '  - match: " , "', '    route: deny']), 'config file emptymatch.yaml: rule 1: match: must name at least one pattern'],
+    [await write('sumdbtype.yaml', ['rules:', '  - match: a.example', '    route: direct', '    sumdb: "no"']), 'config file sumdbtype.yaml: rule 1: sumdb: must be true or false'],
+    [await write('denysumdb.yaml', ['rules:', '  - match: a.example', '    route: deny', '    sumdb: false']), 'config file denysumdb.yaml: rule 1: sumdb: a deny rule takes none (its modules are never looked up)'],
+    [await write('extra.yaml', ['rules:', '  - match: a.example', '    route: direct', '    via: git']), 'config file extra.yaml: rule 1: unknown key "via" (known: match, route, sumdb)'],
+    [await write('scalar.yaml', ['rules:', '  - a.example']), 'config file scalar.yaml: rule 1: must be a mapping of match, route and sumdb'],
+    [await write('notalist.yaml', ['rules: a.example']), 'config file notalist.yaml: rules: must be a list of rules, each with match, route and optionally sumdb'],
+  ];
+  for (const [s, message] of cases) assert.equal(await configError(s), message);
+
+  // Overlapping but not covered: a narrower rule first, or a glob that covers only part of a later one.
+  const fine = await write('fine.yaml', [
+    'rules:',
+    '  - match: "corp.example.com/published/*"',
+    '    route: hosted',
+    '  - match: "corp.example.com/*"',
+    '    route: direct',
+    '  - match: "corp.example.com"',
+    '    route: deny',
+    '  - match: "*.example.org"',
+    '    route: direct',
+    '  - match: "[a-m]*.example.net"',
+    '    route: deny',
+    '  - match: "*.example.net"',
+    '    route: direct',
+  ]);
+  assert.equal((await loadConfig(fine)).routes.length, 6);
+  // Implicit rules are never refused: GOPRIVATE is often set for go itself, and the file's rules refine it.
+  const refined = await write('refined.yaml', ['rules:', '  - match: "corp.example.com/*"', '    route: direct']);
+  assert.equal((await loadConfig({ ...refined, env: { GOPRIVATE: 'corp.example.com' } })).routes.length, 2);
 });

@@ -1,21 +1,30 @@
-// Builds the one ServeConfig from its four sources, lowest precedence first: defaults, the config file
+// Builds the one ServeConfig from its four sources, lowest precedence first: defaults (the go command's
+// own variables where go has the setting: GOSUMDB, GOPRIVATE, GONOSUMDB, GOINSECURE), the config file
 // (--config or GODEPOT_CONFIG), GODEPOT_<NAME> variables, flags. Every value given is checked, even one
 // a higher source overrides, and an error names the setting and where the bad value came from. The
-// outbound proxies come from the environment alone, under the names the go command reads.
+// outbound proxies, SSL_CERT_FILE, GONOPROXY and GOVCS come from the environment alone, under the names
+// go reads; the routing rules from the config file alone.
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { parseGosumdb } from '../checksum/gosumdb.js';
 import { ConfigError } from '../errors.js';
 import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
+import { trustedRootsFromEnv } from '../http/trusted-roots.js';
+import { checkPrefixPatterns } from '../module/patterns.js';
+import { parseGovcs } from '../origin/govcs.js';
+import { deadRule, describeRule, type RouteRule } from '../origin/routing.js';
 import type { LogLevel } from '../telemetry/logger.js';
-import { configFileSchema, configKeys, defaults, envName, settingSchemas, type ConfigKey, type ServeConfig } from './schema.js';
+import { configFileSchema, configKeys, defaults, envName, routeRuleSchema, settingSchemas, type ConfigKey, type ServeConfig } from './schema.js';
 
 /** The raw inputs; only src/cli reads them from the process. */
 export interface ConfigSources {
   /** Flag values by setting name (`list-ttl`), plus `config`; absent when the flag was not given. */
   flags: Partial<Record<ConfigKey | 'config', string>>;
-  /** The environment: GODEPOT_* variables, GOSUMDB as the default of `sumdb`, and the outbound proxy variables (HTTPS_PROXY...). */
+  /**
+   * The environment: GODEPOT_* variables; the go command's GOSUMDB, GOPRIVATE, GONOSUMDB and GOINSECURE
+   * as defaults, GONOPROXY and GOVCS; the outbound proxy variables (HTTPS_PROXY...) and SSL_CERT_FILE.
+   */
   env: Readonly<Record<string, string | undefined>>;
   /** Relative paths given by flags or variables are resolved against it. */
   cwd: string;
@@ -39,12 +48,20 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
 
   const defaultsLayer: Partial<Record<ConfigKey, Given>> = {};
   for (const key of configKeys) defaultsLayer[key] = { value: defaults[key], source: `default ${key}`, base: cwd };
-  // As for the go command, the environment's GOSUMDB is the checksum database unless told otherwise.
-  if (nonEmpty(env.GOSUMDB)) defaultsLayer.sumdb = { value: env.GOSUMDB, source: 'GOSUMDB', base: cwd };
+  // As a go user expects, the go command's own variables hold unless godepot is told otherwise.
+  for (const [key, variable] of goDefaults) {
+    const value = env[variable];
+    if (nonEmpty(value)) defaultsLayer[key] = { value, source: variable, base: cwd };
+  }
   layers.push(defaultsLayer);
 
   const file = flags.config ?? (nonEmpty(env.GODEPOT_CONFIG) ? env.GODEPOT_CONFIG : undefined);
-  if (file !== undefined) layers.push(await readConfigFile(file, cwd));
+  let rules: RouteRule[] = [];
+  if (file !== undefined) {
+    const read = await readConfigFile(file, cwd);
+    layers.push(read.layer);
+    rules = read.rules;
+  }
 
   const envLayer: Partial<Record<ConfigKey, Given>> = {};
   for (const key of configKeys) {
@@ -72,12 +89,18 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     }
   }
   const p = parsed as Parsed;
-  checkHosting(p, layers);
+  const sourceOf = (key: ConfigKey): string => layers.findLast((layer) => layer[key] !== undefined)?.[key]?.source ?? key;
+  checkHosting(p, sourceOf);
+  const storage = resolve(bases.storage ?? cwd, p.storage);
+  const stateDir = resolve(bases['state-dir'] ?? cwd, p['state-dir']);
+  checkStateDir(stateDir, storage, sourceOf);
+  const noProxy = goNoProxy(env);
   return deepFreeze({
     listen: p.listen,
-    storage: resolve(bases.storage ?? cwd, p.storage),
+    storage,
     upstream: p.upstream,
     private: p.private,
+    noProxy,
     sumdb: p.sumdb,
     noSumdb: p.nosumdb,
     sumdbHost: p['sumdb-host'],
@@ -87,13 +110,52 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     upstreamTimeout: p['upstream-timeout'],
     upstreamMinRate: p['upstream-min-rate'],
     outboundProxy: outboundProxyFromEnv(env),
+    trustedRoots: await trustedRootsFromEnv(env, cwd),
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,
     workers: p.workers,
     bundles: p.bundle.map((file) => resolve(bases.bundle ?? cwd, file)),
     bundleKey: p['bundle-key'] === null ? null : resolve(bases['bundle-key'] ?? cwd, p['bundle-key']),
     importToken: p['import-token'],
+    insecure: p.insecure,
+    govcs: parseGovcs(env.GOVCS ?? ''),
+    routes: [
+      ...rules,
+      ...(p.private.length > 0 ? [{ match: p.private, route: 'direct', sumdb: false, source: sourceOf('private') } as const] : []),
+      ...(noProxy.length > 0 ? [{ match: noProxy, route: 'direct', sumdb: true, source: 'GONOPROXY' } as const] : []),
+    ],
+    stateDir,
+    vcsConcurrency: p['vcs-concurrency'],
+    publishToken: p['publish-token'],
   });
+}
+
+/** The settings that default to a go command variable, as go's own setting of the same meaning. */
+const goDefaults: ReadonlyArray<readonly [ConfigKey, string]> = [
+  ['sumdb', 'GOSUMDB'],
+  ['private', 'GOPRIVATE'],
+  ['nosumdb', 'GONOSUMDB'],
+  ['insecure', 'GOINSECURE'],
+];
+
+// go defaults GONOPROXY to GOPRIVATE; here `private` is routed direct whatever GONOPROXY says, so
+// GONOPROXY can only add direct routes.
+function goNoProxy(env: ConfigSources['env']): string[] {
+  const globs = (env.GONOPROXY ?? '')
+    .split(',')
+    .map((glob) => glob.trim())
+    .filter((glob) => glob !== '');
+  checkPrefixPatterns(globs, 'GONOPROXY');
+  return globs;
+}
+
+// Git mirrors and tokens are not modules: inside the storage folder they would be served as a module
+// tree, listed by a GOPROXY=file:// client and carried by whatever copies the folder.
+function checkStateDir(stateDir: string, storage: string, sourceOf: (key: ConfigKey) => string): void {
+  const rel = relative(storage, stateDir);
+  if (rel === '' || (rel !== '..' && !rel.startsWith('..' + sep) && !isAbsolute(rel))) {
+    throw new ConfigError(`${sourceOf('state-dir')}: ${stateDir} is inside the storage folder ${storage} (${sourceOf('storage')}); godepot's own state must live outside the modules it serves`);
+  }
 }
 
 /**
@@ -101,8 +163,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
  * godepot trusts: one `/sumdb/<name>/` cannot be both the passthrough's and godepot's own.
  * Only one process may host it.
  */
-function checkHosting(p: Parsed, layers: ReadonlyArray<Partial<Record<ConfigKey, Given>>>): void {
-  const source = (key: ConfigKey): string => layers.findLast((layer) => layer[key] !== undefined)?.[key]?.source ?? key;
+function checkHosting(p: Parsed, source: (key: ConfigKey) => string): void {
   const host = p['sumdb-host'];
   if (host !== null && p['sumdb-key'] === null) {
     throw new ConfigError(`${source('sumdb-host')}: needs sumdb-key too, the signer key file \`godepot sumdb key generate\` writes`);
@@ -129,8 +190,8 @@ function check(key: ConfigKey, given: Given): unknown {
   throw new ConfigError(`${given.source}: ${issue?.message ?? 'invalid value'}${where}`);
 }
 
-/** The settings a YAML or JSON config file gives (JSON is YAML too); unknown names are errors, to catch typos. */
-async function readConfigFile(file: string, cwd: string): Promise<Partial<Record<ConfigKey, Given>>> {
+/** The settings and routing rules a YAML or JSON config file gives (JSON is YAML too); unknown names are errors, to catch typos. */
+async function readConfigFile(file: string, cwd: string): Promise<{ layer: Partial<Record<ConfigKey, Given>>; rules: RouteRule[] }> {
   const path = resolve(cwd, file);
   const label = `config file ${file}`;
   let text: string;
@@ -148,19 +209,56 @@ async function readConfigFile(file: string, cwd: string): Promise<Partial<Record
     throw new ConfigError(`${label}: not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
   }
   // An empty file sets nothing.
-  if (document === null || document === undefined) return {};
+  if (document === null || document === undefined) return { layer: {}, rules: [] };
   const mapping = configFileSchema.safeParse(document);
   if (!mapping.success || Array.isArray(document)) {
     throw new ConfigError(`${label}: must be a mapping of setting names to values`);
   }
   const layer: Partial<Record<ConfigKey, Given>> = {};
+  let rules: RouteRule[] = [];
   for (const [name, value] of Object.entries(mapping.data)) {
+    if (name === 'rules') {
+      rules = readRules(value, label);
+      continue;
+    }
     if (!(configKeys as readonly string[]).includes(name)) {
-      throw new ConfigError(`${label}: unknown setting ${JSON.stringify(name)} (known: ${configKeys.join(', ')})`);
+      throw new ConfigError(`${label}: unknown setting ${JSON.stringify(name)} (known: ${configKeys.join(', ')}, rules)`);
     }
     layer[name as ConfigKey] = { value, source: `${label}: ${name}`, base: dirname(path) };
   }
-  return layer;
+  return { layer, rules };
+}
+
+/**
+ * The `rules` of a config file, each named `<label>: rule N` (counted from 1). `sumdb` defaults to true
+ * for `upstream` and `direct` and to false for `hosted` (published modules exist nowhere a database
+ * could have seen them); a `deny` rule takes none, as a denied module is never looked up. A rule that
+ * can never match (deadRule) stops the start too.
+ */
+function readRules(value: unknown, label: string): RouteRule[] {
+  if (value === null) return [];
+  if (!Array.isArray(value)) throw new ConfigError(`${label}: rules: must be a list of rules, each with match, route and optionally sumdb`);
+  const rules = value.map((item: unknown, i): RouteRule => {
+    const source = `${label}: rule ${i + 1}`;
+    const result = routeRuleSchema.safeParse(item);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const key = issue !== undefined && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      throw new ConfigError(`${source}: ${key}${issue?.message ?? 'invalid rule'}`);
+    }
+    const { match, route, sumdb } = result.data;
+    if (route === 'deny' && sumdb !== undefined) throw new ConfigError(`${source}: sumdb: a deny rule takes none (its modules are never looked up)`);
+    return { match, route, sumdb: sumdb ?? (route === 'upstream' || route === 'direct'), source };
+  });
+  const dead = deadRule(rules);
+  if (dead !== null) {
+    const why =
+      dead.shadowedBy.length === 0
+        ? 'its patterns have an empty path element, and module paths have none'
+        : `every module path it matches is taken first by ${dead.shadowedBy.map(describeRule).join(' and ')}; move it before, or remove it`;
+    throw new ConfigError(`${describeRule(dead.rule)}: can never match: ${why}`);
+  }
+  return rules;
 }
 
 function deepFreeze<T>(value: T): Readonly<T> {

@@ -2,11 +2,14 @@
 // setting, shared by the flag, the GODEPOT_<NAME> variable and the config file key, so a value means
 // the same wherever it comes from. Values are checked here with the parsers the parts that use them
 // have (GOPROXY lists, GOPRIVATE patterns, GOSUMDB), so a bad value stops the start, never a request.
+// The routing `rules` come from the config file alone (routeRuleSchema).
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkHostedName, DEFAULT_GOSUMDB, parseGosumdb } from '../checksum/gosumdb.js';
 import type { OutboundProxySettings } from '../http/outbound-proxy.js';
 import { parseGoproxyList } from '../origin/chain.js';
+import type { GovcsRule } from '../origin/govcs.js';
+import { routeNames, type RouteRule } from '../origin/routing.js';
 import { checkPrefixPatterns } from '../module/patterns.js';
 import { logLevels, type LogLevel } from '../telemetry/logger.js';
 
@@ -30,6 +33,10 @@ export const configKeys = [
   'bundle',
   'bundle-key',
   'import-token',
+  'insecure',
+  'state-dir',
+  'vcs-concurrency',
+  'publish-token',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -40,8 +47,10 @@ export interface ServeConfig {
   storage: string;
   /** The GOPROXY-syntax upstream list, as given. */
   upstream: string;
-  /** GOPRIVATE-style patterns, one glob per item. */
+  /** GOPRIVATE-style patterns, one glob per item: routed `direct` (after the file's rules) and never looked up. */
   private: readonly string[];
+  /** GONOPROXY-style patterns (the GONOPROXY variable): routed `direct` too, after `private`. */
+  noProxy: readonly string[];
   /** The GOSUMDB-syntax checksum database godepot trusts, as given (`off` for none). */
   sumdb: string;
   /** GONOSUMDB-style patterns of modules stored without asking that database (as `private` ones are). */
@@ -60,6 +69,8 @@ export interface ServeConfig {
   upstreamMinRate: number;
   /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (or their lower-case names) as checked. */
   outboundProxy: OutboundProxySettings;
+  /** The certificates (PEM) https connections trust when SSL_CERT_FILE is set (see trustedRootsFromEnv); null: Node's own. */
+  trustedRoots: readonly string[] | null;
   /** Seconds a graceful shutdown may take before the remaining connections are cut. */
   shutdownTimeout: number;
   logLevel: LogLevel;
@@ -71,6 +82,21 @@ export interface ServeConfig {
   bundleKey: string | null;
   /** The bearer token that authorises bundle uploads (POST /admin/bundles), or null when uploads are off. */
   importToken: string | null;
+  /** GOINSECURE-style patterns: hosts whose repositories and go-get pages may be reached over http and insecure git transports. */
+  insecure: readonly string[];
+  /** The GOVCS variable's rules (go's defaults not included: Routing adds them). */
+  govcs: readonly GovcsRule[];
+  /**
+   * The routing rules in the order they are tried: the config file's `rules`, then `private` (direct, no
+   * checksum database) and `noProxy` (direct) as rules of their own; a module none matches goes upstream.
+   */
+  routes: readonly RouteRule[];
+  /** Absolute path of godepot's own state that is not module content (git mirrors under vcs/); never inside `storage`. */
+  stateDir: string;
+  /** Git processes run at once. */
+  vcsConcurrency: number;
+  /** The bearer token accepting `godepot publish` uploads (16 characters or more), or null when publishing is off. */
+  publishToken: string | null;
 }
 
 /** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
@@ -80,7 +106,7 @@ export function envName(key: ConfigKey | 'config'): string {
 
 // The parsers of other parts throw ConfigError with messages starting "<key>: "; the caller names the
 // key (and where the value came from) itself.
-function checkedBy(key: ConfigKey, check: (value: string) => unknown) {
+function checkedBy(key: string, check: (value: string) => unknown) {
   return (value: string, ctx: z.RefinementCtx): void => {
     try {
       check(value);
@@ -116,7 +142,7 @@ const listen = text.transform((value, ctx) => {
 });
 
 // A comma-separated string (flag, variable, or file) or a list of strings (file).
-function patterns(key: ConfigKey) {
+function patterns(key: string) {
   return z
     .union([z.string(), z.array(z.string({ error: 'must be a string' }))], { error: 'must be a string or a list of strings' })
     .transform((value) =>
@@ -184,6 +210,22 @@ const workers = z
     return count;
   });
 
+// At least 16 characters, as a bearer token should be; empty means none.
+const token = optionalText.refine((value) => value === null || value.length >= 16, { error: 'must be at least 16 characters' });
+
+/**
+ * One item of the config file's `rules`: `match` (GOPRIVATE-style globs, a string or a list), `route`
+ * (upstream, direct, hosted, deny) and `sumdb` (false keeps the checksum database from being asked).
+ */
+export const routeRuleSchema = z.strictObject(
+  {
+    match: patterns('match').refine((globs) => globs.length > 0, { error: 'must name at least one pattern' }),
+    route: z.enum(routeNames, { error: `must be one of ${routeNames.join(', ')}` }),
+    sumdb: z.boolean({ error: 'must be true or false' }).optional(),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (known: match, route, sumdb)` : 'must be a mapping of match, route and sumdb') },
+);
+
 /** The schema of each setting, reading a string (flag, variable) or a YAML/JSON value (config file). */
 export const settingSchemas = {
   listen,
@@ -205,13 +247,20 @@ export const settingSchemas = {
   workers,
   bundle: files,
   'bundle-key': optionalText,
-  'import-token': optionalText.refine((value) => value === null || value.length >= 16, { error: 'must be at least 16 characters' }),
+  'import-token': token,
+  insecure: patterns('insecure'),
+  'state-dir': text,
+  'vcs-concurrency': count(1, 64),
+  'publish-token': token,
 } satisfies Record<ConfigKey, z.ZodType>;
 
 /** A config file: a mapping of setting names to values, nothing else. */
 export const configFileSchema = z.record(z.string(), z.unknown(), { error: 'must be a mapping of setting names to values' });
 
-/** The values used when no flag, variable or file sets one; `sumdb` falls back to GOSUMDB first. */
+/**
+ * The values used when no flag, variable or file sets one; as for the go command, `sumdb`, `private`,
+ * `nosumdb` and `insecure` fall back to GOSUMDB, GOPRIVATE, GONOSUMDB and GOINSECURE first.
+ */
 export const defaults: Readonly<Record<ConfigKey, string>> = {
   listen: '127.0.0.1:3000',
   storage: './.godepot',
@@ -231,4 +280,8 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   bundle: '',
   'bundle-key': '',
   'import-token': '',
+  insecure: '',
+  'state-dir': './.godepot-state',
+  'vcs-concurrency': '4',
+  'publish-token': '',
 };

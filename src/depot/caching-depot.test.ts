@@ -712,6 +712,22 @@ test('list and @latest of a module the origin does not have: NotFoundError, unle
   assert.equal((await depot.zip(entry.modulePath, 'v1.0.0')).cache, 'hit');
 });
 
+test('a version stored beside the depot (published) is in list and @latest from the moment the depot is told', async () => {
+  const w = await makeWorld();
+  const modulePath = 'example.com/published';
+  const storeInfo = (version: string): Promise<unknown> => w.storage.put(`example.com/published/@v/${version}.info`, Buffer.from(JSON.stringify({ Version: version, Time: '2024-01-02T03:04:05Z' })));
+  await storeInfo('v1.0.0');
+  assert.equal((await bytesOf(await w.depot.list(modulePath))).toString(), 'v1.0.0\n');
+  assert.equal(JSON.parse((await bytesOf(await w.depot.latest(modulePath))).toString()).Version, 'v1.0.0');
+  await storeInfo('v1.1.0');
+  // Remembered until the TTL passes, as the origin's answers are...
+  assert.equal((await bytesOf(await w.depot.list(modulePath))).toString(), 'v1.0.0\n');
+  // ...unless the depot is told.
+  w.depot.versionStored(modulePath, 'v1.1.0');
+  assert.equal((await bytesOf(await w.depot.list(modulePath))).toString(), 'v1.0.0\nv1.1.0\n');
+  assert.equal(JSON.parse((await bytesOf(await w.depot.latest(modulePath))).toString()).Version, 'v1.1.0');
+});
+
 test('@latest: verified, stored, refreshed per TTL', async () => {
   const w = await makeWorld();
   const entry = await w.add('example.com/lt', 'v1.0.0', { 'go.mod': goMod('example.com/lt'), ...source('lt') });

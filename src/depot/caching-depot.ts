@@ -133,6 +133,16 @@ export class CachingDepot implements Depot {
   }
 
   /**
+   * A version was stored beside the depot (published into its storage): the module's `list` and
+   * `@latest` are made afresh from the next request on, where remembered answers would leave the
+   * version out until they expire.
+   */
+  versionStored(modulePath: string, version: string): void {
+    this.listing.infoStored(modulePath, version);
+    this.answers.delete('latest', modulePath, '');
+  }
+
+  /**
    * Resolves once nothing the depot began is under way: every fetch, those whose callers stopped
    * waiting included, and the stores behind answers. Fetches ahead are the caller's.
    */

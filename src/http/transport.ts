@@ -19,9 +19,21 @@ export interface TransportOptions {
   firstProbeMs?: number;
   /** Longest delay between probes; see Breaker. Default 30 s. */
   maxProbeMs?: number;
+  /**
+   * The certificates (PEM) https servers and proxies are checked against, in place of Node's own roots
+   * (which are then not used, NODE_EXTRA_CA_CERTS included): what trustedRootsFromEnv builds from
+   * SSL_CERT_FILE. Node's own roots when absent.
+   */
+  ca?: readonly string[];
   logger?: Logger;
   metrics?: Metrics;
 }
+
+/**
+ * Whether a route checks the certificates of https servers: always, except where go itself does not,
+ * its https attempt at a `?go-get=1` page of a host matching GOINSECURE (cmd/go/internal/web).
+ */
+export type CertificateCheck = 'verify' | 'skip';
 
 /** How requests to one origin (scheme, host, port) are sent. */
 export interface Route {
@@ -54,15 +66,18 @@ export class Transport {
     this.rules = new ProxyRules(options.proxy ?? NO_OUTBOUND_PROXY);
   }
 
-  /** The route of requests to `origin` (only its scheme, host and port count), made on first use. */
-  route(origin: URL): Route {
-    const key = origin.origin;
+  /**
+   * The route of requests to `origin` (only its scheme, host and port count), made on first use. A route
+   * that skips certificate checks is one of its own, with its own connections and breaker.
+   */
+  route(origin: URL, certificates: CertificateCheck = 'verify'): Route {
+    const key = certificates === 'verify' ? origin.origin : `${origin.origin} (certificate not verified)`;
     let route = this.routes.get(key);
     if (route === undefined) {
       const proxy = this.rules.proxyFor(origin);
       const breaker = new Breaker({
         name: key,
-        probe: (signal) => this.probe(key, proxy, signal),
+        probe: (signal) => this.probe(origin.origin, proxy, certificates, signal),
         firstProbeMs: this.options.firstProbeMs,
         maxProbeMs: this.options.maxProbeMs,
         logger: this.options.logger,
@@ -70,7 +85,7 @@ export class Transport {
       });
       this.options.metrics?.upstreamUp.set({ origin: key }, 1);
       route = {
-        dispatcher: proxy === null ? new Pool(key, this.poolOptions()) : this.agent(proxy),
+        dispatcher: proxy === null ? new Pool(origin.origin, { ...this.poolOptions(), connect: this.tls(certificates) }) : this.agent(proxy, certificates),
         proxy: proxy === null ? null : redactUrl(proxy).replace(/\/$/, ''),
         breaker,
       };
@@ -93,12 +108,18 @@ export class Transport {
     return { connections: CONNECTIONS, connectTimeout: this.options.timeoutMs ?? 30_000, keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: 0, bodyTimeout: 0 };
   }
 
-  /** One agent per proxy, shared by the origins behind it. */
-  private agent(proxy: URL): ProxyAgent {
-    let agent = this.agents.get(proxy.href);
+  /** The TLS options of connections to servers (ignored for http ones). */
+  private tls(certificates: CertificateCheck): { ca?: string[]; rejectUnauthorized: boolean } {
+    return { ...(this.options.ca === undefined ? {} : { ca: [...this.options.ca] }), rejectUnauthorized: certificates === 'verify' };
+  }
+
+  /** One agent per proxy (and way of checking certificates), shared by the origins behind it. */
+  private agent(proxy: URL, certificates: CertificateCheck): ProxyAgent {
+    const key = `${proxy.href} ${certificates}`;
+    let agent = this.agents.get(key);
     if (agent === undefined) {
-      agent = this.proxyAgent(proxy);
-      this.agents.set(proxy.href, agent);
+      agent = this.proxyAgent(proxy, certificates);
+      this.agents.set(key, agent);
     }
     return agent;
   }
@@ -106,22 +127,25 @@ export class Transport {
   /**
    * As go does it: an http target is asked for in absolute form through an http proxy, an https one
    * through a CONNECT tunnel. Proxy-Authorization carries the proxy URL's user and password (go sends
-   * it for a user without password too, which undici would not).
+   * it for a user without password too, which undici would not). The proxy's own certificate, when it
+   * is an https one, is always checked.
    */
-  private proxyAgent(proxy: URL): ProxyAgent {
+  private proxyAgent(proxy: URL, certificates: CertificateCheck): ProxyAgent {
     const user = proxy.username !== '' || proxy.password !== '' ? `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}` : null;
     return new ProxyAgent({
       ...this.poolOptions(),
       uri: proxy.origin,
       token: user === null ? undefined : `Basic ${Buffer.from(user).toString('base64')}`,
       proxyTunnel: false,
+      requestTls: this.tls(certificates),
+      proxyTls: this.tls('verify'),
     });
   }
 
   /** `GET /` on `origin` over a fresh connection: resolves on an answer below 500 within the timeout. */
-  private async probe(origin: string, proxy: URL | null, signal: AbortSignal): Promise<void> {
+  private async probe(origin: string, proxy: URL | null, certificates: CertificateCheck, signal: AbortSignal): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? 30_000;
-    const dispatcher = proxy === null ? new Client(origin, { connectTimeout: timeoutMs }) : this.proxyAgent(proxy);
+    const dispatcher = proxy === null ? new Client(origin, { connectTimeout: timeoutMs, connect: this.tls(certificates) }) : this.proxyAgent(proxy, certificates);
     // Destroying the dispatcher fails the request, whatever it was waiting for.
     const stop = (): void => void dispatcher.destroy().catch(() => {});
     const timer = setTimeout(stop, timeoutMs).unref();

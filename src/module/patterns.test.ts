@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../errors.js';
-import { checkPrefixPatterns, matchPrefixPatterns, pathMatch } from './patterns.js';
+import { checkPrefixPatterns, matchPrefixPatterns, pathMatch, patternCovers, patternMatchesNothing } from './patterns.js';
 
 // Go's path/match_test.go table: pattern, name, match, malformed.
 const matchTests: [string, string, boolean, boolean][] = [
@@ -113,5 +113,69 @@ describe('checkPrefixPatterns', () => {
   it('names the malformed glob and the key', () => {
     checkPrefixPatterns(['*.corp.example.com', 'rsc.io/[a-z]*']);
     assert.throws(() => checkPrefixPatterns('ok.example,bad[', 'private'), (err: Error) => err instanceof ConfigError && err.message === 'private: malformed pattern "bad[": syntax error in pattern');
+  });
+});
+
+describe('patternCovers', () => {
+  it('finds the same glob, a broader one and stars, element by element', () => {
+    const cases: [string, string, boolean][] = [
+      ['corp.example.com', 'corp.example.com', true],
+      ['corp.example.com', 'corp.example.com/x', true],
+      ['corp.example.com/', 'corp.example.com/x/y', true],
+      ['corp.example.com/*', 'corp.example.com/published/*', true],
+      ['corp.example.com/*', 'corp.example.com/published', true],
+      ['*', 'anything.example/x', true],
+      ['*', '[a-z]*.example', true],
+      ['*/*', 'a[/]b', true],
+      ['*.corp.example', 'git.corp.example/team', true],
+      ['*.corp.example', '*.corp.example/team', true],
+      ['[a-m]*.example', 'git.example', true],
+      ['a\\*b', 'a*b', false],
+      ['a\\*b', 'a\\*b', true],
+      // not covered: narrower, longer, different, or only covered in fact
+      ['corp.example.com/*', 'corp.example.com', false],
+      ['corp.example.com/x', 'corp.example.com', false],
+      ['corp.example.com', 'corp.example.org', false],
+      ['corp.example.com', 'corp.example.com*', false],
+      ['*.example.net', '[a-m]*.example.net', false],
+      ['git.corp.example', '*.corp.example', false],
+      ['a[', 'a[', false],
+      ['a[/]b', 'a[/]b', false],
+    ];
+    for (const [general, specific, covers] of cases) assert.equal(patternCovers(general, specific), covers, `${general} covers ${specific}`);
+  });
+
+  it('never claims a cover that a module path disproves', () => {
+    const globs = ['*', '*/*', 'a', 'a/*', 'a/b', 'a*', '*b', '?', 'a?', '[ab]', '[^a]', '[a-c]*', 'a/[^b]', 'a\\*', 'b/*/c', '*/b', 'a/b/c', 'a[/]b'];
+    const elements = ['a', 'b', 'c', 'ab', 'ba', 'a*', 'abc', 'x'];
+    const paths: string[] = [];
+    for (const e1 of elements) {
+      paths.push(e1);
+      for (const e2 of elements) {
+        paths.push(`${e1}/${e2}`);
+        for (const e3 of ['a', 'c', 'x']) paths.push(`${e1}/${e2}/${e3}`);
+      }
+    }
+    let covers = 0;
+    for (const general of globs) {
+      for (const specific of globs) {
+        if (!patternCovers(general, specific)) continue;
+        covers++;
+        for (const path of paths) {
+          if (matchPrefixPatterns(specific, path)) assert.ok(matchPrefixPatterns(general, path), `${general} was said to cover ${specific}, but ${path} matches only the latter`);
+        }
+      }
+    }
+    assert.ok(covers > globs.length, `the check found covers beyond identity (${covers})`);
+  });
+});
+
+describe('patternMatchesNothing', () => {
+  it('is true for globs with an empty path element only', () => {
+    assert.equal(patternMatchesNothing('example.com//x'), true);
+    assert.equal(patternMatchesNothing('/example.com'), true);
+    assert.equal(patternMatchesNothing('example.com/'), false);
+    assert.equal(patternMatchesNothing('example.com/*'), false);
+    assert.equal(patternMatchesNothing('a[//]'), false);
   });
 });

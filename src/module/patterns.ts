@@ -48,6 +48,49 @@ export function checkPrefixPatterns(patterns: string | readonly string[], key = 
   }
 }
 
+/**
+ * True when every module path the glob `specific` matches is matched by the glob `general` too (both
+ * GOPRIVATE-style: `general` matched against as many leading elements as it has). Decided element by
+ * element, and only where that is sound: a `general` element made of stars covers any element, one
+ * covers a literal element it matches, and equal elements cover each other. False means "not shown",
+ * never "shown not to": it finds rules that can never match, and must never condemn one that can.
+ */
+export function patternCovers(general: string, specific: string): boolean {
+  const g = elementsOf(general);
+  const s = elementsOf(specific);
+  // A glob of N elements only matches paths of N elements or more.
+  if (g.length > s.length) return false;
+  // When every element of `specific` is a pattern by itself, no class or escape spans a slash, so its
+  // elements line up with a path's; otherwise only a literal element is known to.
+  const aligned = s.every((element) => pathMatch(element, '') !== BAD);
+  return g.every((element, i) => elementCovers(element, s[i]!, aligned));
+}
+
+/**
+ * True when `glob` matches no module path at all: it has an empty element (`a//b`, `/a`), and module
+ * paths have none. Conservative as patternCovers is.
+ */
+export function patternMatchesNothing(glob: string): boolean {
+  const elements = elementsOf(glob);
+  return elements.every((element) => pathMatch(element, '') !== BAD) && elements.includes('');
+}
+
+// The trailing slash is dropped as MatchPrefixPatterns drops it; every slash counts, as go counts them.
+function elementsOf(glob: string): string[] {
+  return (glob.endsWith('/') ? glob.slice(0, -1) : glob).split('/');
+}
+
+const META = /[*?[\\\]]/;
+
+function elementCovers(general: string, specific: string, aligned: boolean): boolean {
+  // An element that is not a pattern by itself belongs to a class or escape spanning a slash.
+  if (pathMatch(general, '') === BAD) return false;
+  // Stars match any element: a path's elements hold no slash.
+  if (/^\*+$/.test(general)) return true;
+  if (!META.test(specific)) return pathMatch(general, specific) === true;
+  return aligned && general === specific;
+}
+
 /** Go's path.Match: `*` and `?` never match `/`, `[...]` classes with ranges and `^`, `\` escapes. */
 export function pathMatch(pattern: string, name: string): boolean | Bad {
   outer: while (pattern.length > 0) {

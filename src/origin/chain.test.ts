@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startUpstream, type Upstream } from '../../test/support/upstream.js';
-import { ConfigError, GoneError, NotFoundError, OriginUnavailableError, TimeoutError, UpstreamError } from '../errors.js';
+import { ConfigError, GoneError, OriginUnavailableError, TimeoutError, UpstreamError } from '../errors.js';
 import { createChain, parseGoproxyList, type Chain, type ChainOptions } from './chain.js';
 import { DirectOrigin } from './direct.js';
 import { CONTRACT_MODULES, originContract, writeGoproxyTree } from './origin.contract.js';
-import { ProxyOrigin } from './proxy.js';
 
 describe('parseGoproxyList', () => {
   it('splits on , and | as go does, adding https:// to bare hosts', () => {
@@ -53,7 +52,7 @@ originContract('chain falling through a proxy that has nothing', async (modules,
   await mkdir(join(scratch, 'empty'));
   const empty = await startUpstream({ root: join(scratch, 'empty') });
   const full = await startUpstream({ root: join(scratch, 'tree') });
-  const chain = createChain({ upstream: `${empty.url},${full.url}`, private: [], timeoutMs: 5000, retries: 0 });
+  const chain = createChain({ upstream: `${empty.url},${full.url}`, timeoutMs: 5000, retries: 0 });
   return {
     origin: chain,
     async close() {
@@ -83,7 +82,7 @@ describe('createChain', () => {
   const chains: Chain[] = [];
 
   function chain(upstream: string, options: Partial<ChainOptions> = {}): Chain {
-    const c = createChain({ upstream, private: [], timeoutMs: 2000, retries: 0, ...options });
+    const c = createChain({ upstream, timeoutMs: 2000, retries: 0, ...options });
     chains.push(c);
     return c;
   }
@@ -170,34 +169,8 @@ describe('createChain', () => {
     await assert.rejects(chain(`${a.url},${b.url}`).query(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === 'b lost it');
   });
 
-  it('sends private modules to direct only, never to a proxy, even with off', async () => {
-    const privateRoot = join(root, 'tree');
-    const vcs = await startUpstream({ root: privateRoot });
-    try {
-      // A proxy origin standing in for direct: it shows which requests went "direct".
-      const direct = new ProxyOrigin({ url: vcs.url, retries: 0 });
-      for (const upstream of [`${a.url},${b.url},direct`, `${a.url}|off`, 'off', 'direct']) {
-        const c = chain(upstream, { private: ['*.corp.example', 'example.com/contract'], direct });
-        assert.equal(await version(c.query(M, 'v1.0.0')), 'v1.0.0');
-        assert.ok((await c.list(M)).includes('v1.1.0'));
-        await assert.rejects(c.query('example.com/contract/plain', 'v9.0.0'), NotFoundError);
-      }
-      assert.deepEqual(a.requests, []);
-      assert.deepEqual(b.requests, []);
-      assert.equal(vcs.countOf(INFO), 4);
-      // A module outside the patterns still goes through the proxies.
-      const c = chain(`${a.url},direct`, { private: ['example.com/contract/plain'], direct });
-      assert.equal(await version(c.query('example.com/contract/Upper', 'v0.1.0')), 'v0.1.0');
-      assert.equal(a.requests.length, 1);
-      await direct.close();
-    } finally {
-      await vcs.stop();
-    }
-  });
-
-  it('rejects a malformed private pattern and file:// upstreams with ConfigError', () => {
-    assert.throws(() => createChain({ upstream: 'off', private: ['ok.example', 'bad['] }), (err: Error) => err instanceof ConfigError && /bad\[/.test(err.message));
-    assert.throws(() => createChain({ upstream: 'file:///srv/goproxy', private: [] }), ConfigError);
+  it('rejects file:// upstreams with ConfigError', () => {
+    assert.throws(() => createChain({ upstream: 'file:///srv/goproxy' }), ConfigError);
   });
 
   it('downloads every file from the first proxy at once; a file it lacks falls through alone', async () => {

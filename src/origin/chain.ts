@@ -1,14 +1,13 @@
 // GOPROXY list semantics, as cmd/go's modfetch proxyList and TryProxies have them: the list is walked
 // per call; after an element separated by `,` the next is tried only when this one said the module is
-// not there (404/410), after `|` on any error; `direct` and `off` end the list. Private modules never
-// reach a proxy: as go does with GOPRIVATE/GONOPROXY, they go to `direct` only.
+// not there (404/410), after `|` on any error; `direct` and `off` end the list. Which modules are sent
+// to the chain at all (private ones are not) is the routing's decision (routing.ts).
 import type { Logger } from 'pino';
 import { ConfigError, GoneError, NotFoundError, OriginUnavailableError } from '../errors.js';
 import type { Transport } from '../http/transport.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { DirectOrigin } from './direct.js';
 import { downloadPart, failedDownload, type Download, type DownloadRequest, type Origin } from './origin.js';
-import { checkPrefixPatterns, matchPrefixPatterns } from '../module/patterns.js';
 import { ProxyOrigin } from './proxy.js';
 
 /** One element of a GOPROXY list. */
@@ -78,12 +77,10 @@ function checkProxyUrl(spec: string, element: string): void {
   }
 }
 
-/** Options of createChain: the upstream list, the private patterns, and what each proxy origin needs. */
+/** Options of createChain: the upstream list and what each proxy origin needs. */
 export interface ChainOptions {
   /** A GOPROXY value (`https://proxy.golang.org,direct`). */
   upstream: string;
-  /** GOPRIVATE-style patterns; matching modules only ever go to `direct`. */
-  private: readonly string[];
   timeoutMs?: number;
   minRate?: number;
   retries?: number;
@@ -132,12 +129,10 @@ const DIRECT_RANK = 2;
  * which counts as not-found for ranking, as in go; `direct` is `options.direct` (DirectOrigin, which
  * throws OriginUnavailableError, until the git origin exists). When every element fails, the error
  * thrown is go's choice: direct's error, else the first proxy error that is not a 404/410, else the
- * last not-found. Modules matching `options.private` go to `direct` alone (even with `off`, as in go).
- * Throws ConfigError for a bad list or pattern.
+ * last not-found. Throws ConfigError for a bad list.
  */
 export function createChain(options: ChainOptions): Chain {
   const entries = parseGoproxyList(options.upstream);
-  checkPrefixPatterns(options.private);
   const file = entries.find((entry) => entry.url.startsWith('file:'));
   if (file !== undefined) throw new ConfigError(`upstream: file:// proxies are not supported (${file.url}); serve the folder over http`);
   const direct = options.direct ?? new DirectOrigin();
@@ -153,7 +148,6 @@ export function createChain(options: ChainOptions): Chain {
 
   async function walk<T>(modulePath: string, signal: AbortSignal | undefined, call: (origin: Origin, first: boolean) => Promise<T>): Promise<T> {
     signal?.throwIfAborted();
-    if (options.private.length > 0 && matchPrefixPatterns(options.private, modulePath)) return call(direct, true);
     let best: unknown;
     let bestRank = NOT_EXIST_RANK;
     for (let i = 0; i < entries.length; i++) {

@@ -3,8 +3,8 @@ import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startGitHttp, type GitHttpServer } from '../../test/support/git-http.js';
-import { resolveByThreeElements, testGitEnv, TestRepo } from '../../test/support/git-repos.js';
+import type { GitHttpServer } from '../../test/support/git-http.js';
+import { resolveByThreeElements, serveRepositories, testGitEnv, TestRepo } from '../../test/support/git-repos.js';
 import { NotFoundError, OriginUnavailableError, TimeoutError, UpstreamError } from '../errors.js';
 import { ZipError } from '../module/ziperror.js';
 import { errorAnswer } from '../server/errors.js';
@@ -34,13 +34,13 @@ async function serveContractModules(modules: readonly ContractModule[], root: st
 originContract('GitOrigin (git repositories over smart HTTP)', async (modules, scratch) => {
   const root = join(scratch, 'repos');
   await serveContractModules(modules, root);
-  const server = await startGitHttp(root, ['example.com']);
+  const { server, gitconfig } = await serveRepositories(root, ['example.com']);
   const origin = new GitOrigin({
     stateDir: join(scratch, 'state'),
     vcsConcurrency: 4,
     timeoutMs: 30_000,
     insecure: ['example.com'],
-    gitEnv: testGitEnv(server.gitconfig, scratch),
+    gitEnv: testGitEnv(gitconfig, scratch),
     resolve: resolveByThreeElements,
   });
   return { origin, close: () => server.stop() };
@@ -48,6 +48,7 @@ originContract('GitOrigin (git repositories over smart HTTP)', async (modules, s
 
 let work: string;
 let server: GitHttpServer;
+let gitconfig: string;
 let metrics: Metrics;
 let origin: GitOrigin;
 const served = (): string => join(work, 'served');
@@ -57,8 +58,8 @@ function makeOrigin(options: Partial<GitOriginOptions> = {}): GitOrigin {
     stateDir: join(work, 'state'),
     vcsConcurrency: 4,
     timeoutMs: 30_000,
-    insecure: ['example.com'],
-    gitEnv: testGitEnv(server.gitconfig, work),
+    insecure: ['example.com', 'hang.example', 'locked.example'],
+    gitEnv: testGitEnv(gitconfig, work),
     resolve: resolveByThreeElements,
     metrics,
     ...options,
@@ -91,7 +92,7 @@ before(async () => {
   await plain.commit({ 'p.go': 'package plain\n' }, '2021-05-05T05:05:05Z');
   await plain.tag('v0.3.0');
   await plain.publish();
-  server = await startGitHttp(served(), ['example.com', 'evil.example']);
+  ({ server, gitconfig } = await serveRepositories(served(), ['example.com', 'hang.example', 'locked.example']));
   origin = makeOrigin();
 });
 
@@ -171,44 +172,34 @@ describe('GitOrigin', () => {
     assert.equal(errorAnswer(missing).status, 404);
     assert.match(errorAnswer(missing).body, /^not found: git ls-remote -q https:\/\/example\.com\/no\/such: repository not found: fatal: repository '.*' not found/);
 
-    let failures = 1;
-    server.intercept((req, res) => {
-      if (req.url?.includes('/locked/') === true) {
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end();
-        return true;
-      }
-      if (req.url?.includes('/ok/plain/') === true && failures > 0) {
-        failures--;
-        res.writeHead(500).end();
-        return true;
-      }
-      return false;
-    });
+    server.fault({ kind: 'unauthorized' }, { match: (repository) => repository === 'locked.example' });
     try {
-      const refused = await origin.list('example.com/locked/repo').catch((err: unknown) => err);
+      const refused = await origin.list('locked.example/some/repo').catch((err: unknown) => err);
       assert.ok(refused instanceof GitAuthError);
       assert.equal(errorAnswer(refused).status, 502);
       assert.match(errorAnswer(refused).body, /authentication refused .*could not read Username/);
+      // One 500, then the repository answers again.
+      server.fault({ kind: 'status', status: 500 }, { match: (repository) => repository === 'example.com', times: 1 });
       const flaky = await origin.list('example.com/ok/plain').catch((err: unknown) => err);
       assert.ok(flaky instanceof UpstreamError && !(flaky instanceof NotFoundError), String(flaky));
       assert.deepEqual(await origin.list('example.com/ok/plain'), ['v0.3.0']);
     } finally {
-      server.intercept(undefined);
+      server.fault(undefined);
     }
   });
 
   it('gives up on a repository that hangs within its time limit, and goes on serving others', async () => {
-    server.intercept((req) => req.url?.includes('/hang/') === true);
+    server.fault({ kind: 'hang' }, { match: (repository) => repository === 'hang.example' });
     try {
       const quick = makeOrigin({ timeoutMs: 1000 });
       const started = Date.now();
-      const err = await quick.list('example.com/hang/repo').catch((e: unknown) => e);
+      const err = await quick.list('hang.example/some/repo').catch((e: unknown) => e);
       assert.ok(err instanceof GitTimeoutError && err instanceof TimeoutError, String(err));
       assert.equal(errorAnswer(err).status, 504);
       assert.ok(Date.now() - started < 5000);
       assert.deepEqual(await quick.list('example.com/ok/plain'), ['v0.3.0']);
     } finally {
-      server.intercept(undefined);
+      server.fault(undefined);
     }
   });
 

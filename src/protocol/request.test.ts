@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorAnswer } from '../server/errors.js';
-import { maxUrlLength, parseRequest, type ProxyRequest } from './request.js';
+import { maxUrlLength, modulePublishPath, parseRequest, type ProxyRequest } from './request.js';
 
 /** The status a request line gets: 200 when it parses, else the status its error maps to. */
 function statusOf(method: string, url: string): number {
@@ -167,4 +167,26 @@ test('405 answers say which methods are allowed', () => {
     caught = err;
   }
   assert.deepEqual(errorAnswer(caught).headers, ['allow', 'GET, HEAD']);
+});
+
+test('publishes: PUT /admin/modules/<escaped module>/@v/<escaped version>.zip, escapes checked, the version left to the publisher', () => {
+  assert.deepEqual(parseRequest('PUT', '/admin/modules/example.com/!upper/m/@v/v1.2.3.zip'), { route: 'publish', head: false, modulePath: 'example.com/Upper/m', version: 'v1.2.3' });
+  assert.equal(modulePublishPath('example.com/Upper/m', 'v2.0.0+incompatible'), '/admin/modules/example.com/!upper/m/@v/v2.0.0+incompatible.zip');
+  // A valid name that cannot be published (v1 of a /v2 path) is the publisher's to refuse.
+  assert.deepEqual(parseRequest('PUT', '/admin/modules/example.com/m/v2/@v/v1.0.0.zip'), { route: 'publish', head: false, modulePath: 'example.com/m/v2', version: 'v1.0.0' });
+  assert.equal(statusOf('PUT', '/admin/modules/example.com/M/@v/v1.0.0.zip'), 400);
+  assert.equal(statusOf('PUT', '/admin/modules/example.com/m/@v/v1.0.0!.zip'), 400);
+  assert.equal(statusOf('PUT', '/admin/modules/example.com/m/@v/v1.0.0.mod'), 404);
+  assert.equal(statusOf('PUT', '/admin/modules/example.com/m/@v/x/v1.0.0.zip'), 404);
+  assert.equal(statusOf('PUT', '/admin/modules/example.com/%2e%2e/@v/v1.0.0.zip'), 400);
+  // PUT nowhere else; nothing but PUT there.
+  assert.equal(statusOf('PUT', '/example.com/m/@v/v1.0.0.zip'), 405);
+  let caught: unknown;
+  try {
+    parseRequest('GET', '/admin/modules/example.com/m/@v/v1.0.0.zip');
+  } catch (err) {
+    caught = err;
+  }
+  assert.equal(errorAnswer(caught).status, 405);
+  assert.deepEqual(errorAnswer(caught).headers, ['allow', 'PUT']);
 });

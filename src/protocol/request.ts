@@ -3,14 +3,20 @@
 // built from it: traversal, encoded separators, double encoding, bad !-escapes, module paths and
 // versions go would reject.
 import { GodepotError, InvalidRequestError, NotFoundError } from '../errors.js';
-import { checkPathMajor, splitPathVersion, unescapePath, unescapeVersion } from '../module/path.js';
+import { checkPathMajor, escapePath, escapeVersion, splitPathVersion, unescapePath, unescapeVersion } from '../module/path.js';
 import { canonicalVersion, checkModule, InvalidVersionError } from '../module/version.js';
 import { build, isValid, major } from '../module/semver.js';
 
 /** The method is not one the route answers; `allow` lists the ones it does. */
 export class MethodNotAllowedError extends GodepotError {
   readonly code = 'METHOD_NOT_ALLOWED';
-  readonly allow = 'GET, HEAD';
+
+  constructor(
+    message: string,
+    readonly allow = 'GET, HEAD',
+  ) {
+    super(message);
+  }
 }
 
 /** What a request asks for: one GOPROXY endpoint of a module, a checksum database path, or an operations endpoint. */
@@ -22,11 +28,27 @@ export type ProxyRequest =
   | { route: 'sumdb'; head: boolean; name: string; path: string }
   | { route: 'healthz' | 'readyz' | 'metrics'; head: boolean }
   /** A bundle upload (`godepot bundle import --server`): POST with the bundle as the body. */
-  | { route: 'import'; head: false };
+  | { route: 'import'; head: false }
+  /** A module version published (`godepot publish`): PUT with its zip as the body; the version is not checked yet. */
+  | { route: 'publish'; head: false; modulePath: string; version: string };
 
 /** Where a server takes bundle uploads. */
 export const bundleImportPath = '/admin/bundles';
 const importRequest: Readonly<ProxyRequest> = Object.freeze({ route: 'import', head: false });
+
+/** Where a server takes published modules: `PUT /admin/modules/<escaped module>/@v/<escaped version>.zip`. */
+const publishPrefix = '/admin/modules/';
+
+/** The request target of publishing `modulePath@version`. Throws InvalidPathError / InvalidVersionError when they cannot be escaped. */
+export function modulePublishPath(modulePath: string, version: string): string {
+  return `${publishPrefix}${escapePath(modulePath)}/@v/${escapeVersion(version)}.zip`;
+}
+
+/**
+ * The request header carrying a published version's `.info` Time (RFC 3339): the time of the commit its
+ * zip was built from. Without it the server's time of storing the version is used.
+ */
+export const commitTimeHeader = 'godepot-commit-time';
 
 /** The route names of ProxyRequest. */
 export type Route = ProxyRequest['route'];
@@ -64,7 +86,9 @@ export function parseRequest(method: string | undefined, rawUrl: string | undefi
     return request;
   }
   if (method === 'POST' && url === bundleImportPath) return importRequest;
-  route(decodeTarget(url), false);
+  const path = decodeTarget(url);
+  if (method === 'PUT' && path.startsWith(publishPrefix)) return publishRequest(path);
+  route(path, false);
   throw new MethodNotAllowedError(`method ${String(method)} not allowed; use GET or HEAD`);
 }
 
@@ -110,6 +134,8 @@ function percentDecode(path: string): string {
 }
 
 function route(path: string, head: boolean): ProxyRequest {
+  // Before the module routes, which would take `admin/modules/...` for a module path.
+  if (path.startsWith(publishPrefix)) throw new MethodNotAllowedError('publishing takes PUT with the module zip as the body', 'PUT');
   const at = path.indexOf('/@v/');
   if (at > 0) {
     const file = path.slice(at + 4);
@@ -132,6 +158,16 @@ function route(path: string, head: boolean): ProxyRequest {
   if (path === '/readyz') return { route: 'readyz', head };
   if (path === '/metrics') return { route: 'metrics', head };
   throw notFound(path);
+}
+
+// Only the escaping is checked here: a well-formed module@version that cannot be published is the
+// publisher's to refuse, with its own reason.
+function publishRequest(path: string): ProxyRequest {
+  const rest = path.slice(publishPrefix.length);
+  const at = rest.indexOf('/@v/');
+  const file = at < 0 ? '' : rest.slice(at + 4);
+  if (at <= 0 || !file.endsWith('.zip') || file.includes('/')) throw notFound(path);
+  return { route: 'publish', head: false, modulePath: unescapePath(rest.slice(0, at)), version: unescapeVersion(file.slice(0, -'.zip'.length)) };
 }
 
 function notFound(path: string): NotFoundError {
@@ -168,9 +204,13 @@ function checkQuery(modulePath: string, query: string): void {
   }
 }
 
-// .mod and .zip exist only for canonical versions: go asks for nothing else, and storing a file under
-// a non-canonical name would give one module two spellings.
-function checkCanonical(modulePath: string, version: string): void {
+/**
+ * Checks that `.mod` and `.zip` files can exist for `modulePath@version`: a valid pair (module.Check),
+ * `+incompatible` only on a v2+ version of a path without a major version suffix, and a canonical
+ * version (go asks for nothing else, and a file stored under another spelling would give one module
+ * two names). Throws InvalidPathError or InvalidVersionError with go's reason.
+ */
+export function checkCanonical(modulePath: string, version: string): void {
   checkModule(modulePath, version);
   checkIncompatible(modulePath, version, splitPathVersion(modulePath)?.pathMajor ?? '');
   if (canonicalVersion(version) !== version) {

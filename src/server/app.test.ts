@@ -79,7 +79,7 @@ async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Dep
   const metrics = createMetrics();
   const storage = new DiskStorage({ root: storeRoot });
   const timeoutMs = options.timeoutMs ?? 5000;
-  const origin = createChain({ upstream: upstream.url, private: [], timeoutMs, retries: 0, logger, metrics });
+  const origin = createChain({ upstream: upstream.url, timeoutMs, retries: 0, logger, metrics });
   cleanups.push(() => origin.close());
   const depot = options.depot ?? new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000, tempDir: spool });
   const sumdb = new SumdbPassthrough({ upstreams: [upstream.url], sumdb: null, storage, logger, metrics, timeoutMs });
@@ -350,7 +350,7 @@ test('/healthz, /readyz and /metrics; readiness follows storage and shutdown', a
   const probed = createServer({
     depot: new CachingDepot({
       storage: new DiskStorage({ root: w.storeRoot }),
-      origin: createChain({ upstream: 'off', private: [] }),
+      origin: createChain({ upstream: 'off' }),
       logger: createLogger({ level: 'silent' }).logger,
       metrics: createMetrics(),
       listTtlMs: 1000,

@@ -18,6 +18,7 @@ import { HotAnswers } from './hot-answers.js';
 import { moduleArtifact } from './routes/module.js';
 import { bundleImportRoute, type BundleImport } from './routes/bundle-import.js';
 import { healthz, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
+import { publishRoute, type ModulePublishing } from './routes/publish.js';
 import { sendArtifact, type Sent } from './send.js';
 
 /** What the server needs from the checksum database passthrough (src/checksum/passthrough.ts). */
@@ -64,6 +65,8 @@ export interface ServerOptions {
   limits?: Partial<ServerLimits>;
   /** Bundle uploads (POST /admin/bundles); refused as an unknown endpoint when absent. */
   bundleImport?: BundleImport;
+  /** Module publishes (PUT /admin/modules/...); refused as an unknown endpoint when absent. */
+  publishing?: ModulePublishing;
   /** The body of `/metrics`; by default this process's metrics (a cluster worker's answers for every worker). */
   metricsExposition?: () => Promise<string>;
   /**
@@ -167,6 +170,7 @@ export function createServer(options: ServerOptions): GodepotServer {
   let closing = false;
   // Holds how many uploads this server is receiving: its memory is bounded per process.
   const importBundle = bundleImportRoute(options.bundleImport);
+  const publish = publishRoute(options.publishing);
 
   // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
   const requestCounters = new Map<string, Map<number, { inc(value?: number): void }>>();
@@ -277,6 +281,29 @@ export function createServer(options: ServerOptions): GodepotServer {
     finish(entry, started, sent.status, sent.bytes, sent.aborted);
   }
 
+  /**
+   * Answers an upload (a bundle, a published module) with what `receive` makes of it. One refused before
+   * its body is read (401, 403, 503) is answered at once, and the connection is not reused. Closing it
+   * with input unread would reset it, and a client still sending would lose the answer: the sending side
+   * is closed instead, and what is left of the body read and dropped for a few seconds at most, as for
+   * the requests the parser refuses (below).
+   */
+  function receiveUpload(req: IncomingMessage, res: ServerResponse, entry: RequestLog, started: number, receive: (signal: AbortSignal) => Promise<OperationsAnswer>): void {
+    const socket = req.socket;
+    res.once('finish', () => {
+      if (req.complete) return;
+      socket.end();
+      setTimeout(() => socket.destroy(), 5000).unref();
+    });
+    receive(connectionSignal(socket)).then(
+      (a) => {
+        const sent = sendPlain(res, false, entry.reqId, a);
+        finish(entry, started, sent.status, sent.bytes, false);
+      },
+      (err: unknown) => fail(res, false, entry, started, err),
+    );
+  }
+
   /** Sends an artifact the depot or the passthrough answered, and logs the request once it is sent. */
   function deliver(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, artifact: Artifact): void {
     let sent: Sent | Promise<Sent>;
@@ -334,7 +361,7 @@ export function createServer(options: ServerOptions): GodepotServer {
     try {
       request = parseRequest(req.method, req.url);
       // GOPROXY requests have no body; one would have to be read and thrown away, so it is refused.
-      if (request.route !== 'import' && hasBody(req)) {
+      if (request.route !== 'import' && request.route !== 'publish' && hasBody(req)) {
         res.shouldKeepAlive = false;
         throw new InvalidRequestError('request body not allowed');
       }
@@ -374,26 +401,14 @@ export function createServer(options: ServerOptions): GodepotServer {
         entry.sumdb = request.name + '/' + request.path;
         serveArtifact(req, res, request, entry, started, (signal) => sumdb.get(request.name, request.path, signal));
         return;
-      case 'import': {
-        // An upload refused before its body is read (401, 503) is answered at once, and the connection
-        // is not reused. Closing it with input unread would reset it, and a client still sending would
-        // lose the answer: the sending side is closed instead, and what is left of the body read and
-        // dropped for a few seconds at most, as for the requests the parser refuses (below).
-        const socket = req.socket;
-        res.once('finish', () => {
-          if (req.complete) return;
-          socket.end();
-          setTimeout(() => socket.destroy(), 5000).unref();
-        });
-        importBundle(req, connectionSignal(socket)).then(
-          (a) => {
-            const sent = sendPlain(res, false, requestId, a);
-            finish(entry, started, sent.status, sent.bytes, false);
-          },
-          (err: unknown) => fail(res, false, entry, started, err),
-        );
+      case 'import':
+        receiveUpload(req, res, entry, started, (signal) => importBundle(req, signal));
         return;
-      }
+      case 'publish':
+        entry.module = request.modulePath;
+        entry.version = request.version;
+        receiveUpload(req, res, entry, started, (signal) => publish(req, request, signal));
+        return;
       case 'healthz': {
         const sent = sendPlain(res, request.head, requestId, healthz());
         finish(entry, started, sent.status, sent.bytes, false);

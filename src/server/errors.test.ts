@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   ConfigError,
+  ForbiddenError,
   GoneError,
   InvalidContentError,
   InvalidRequestError,
@@ -22,6 +23,8 @@ import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
 import { errorAnswer } from './errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
+import { PublishConflictError, PublishRefusedError, PublishTooLargeError } from '../publish/errors.js';
+import { ImportPathError, RepoUrlRefusedError, VcsNotSupportedError } from '../vcs/errors.js';
 
 test('every error kind has its status, and only bugs are internal', () => {
   const cases: Array<[unknown, number, boolean]> = [
@@ -31,9 +34,13 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new InvalidVersionError('example.com/m/v2', 'v1.0.0', 'should be v2, not v1'), 404, false],
     [new MethodNotAllowedError('method POST not allowed'), 405, false],
     [new UnauthorizedError('a valid import token is needed'), 401, false],
+    [new ForbiddenError('evil.example.com/x: denied by config file godepot.yaml: rule 3'), 403, false],
     [new NotFoundError('example.com/m@v1.0.0: not found'), 404, false],
     [new OriginUnavailableError('direct mode not available'), 404, false],
     [new OriginUnavailableError('module lookup disabled by GOPROXY=off'), 404, false],
+    [new ImportPathError('example.com/m', 'unrecognized import path "example.com/m": reading https://example.com/m?go-get=1: 404 Not Found'), 404, false],
+    [new VcsNotSupportedError('example.com/m', 'hg', 'https://hg.example.com/m'), 404, false],
+    [new RepoUrlRefusedError('example.com/m', 'file:///srv/m', 'file scheme disallowed'), 404, false],
     [new GoneError('gone'), 410, false],
     [new UpstreamError('https://proxy.example: 500 Internal Server Error', 500), 502, false],
     [new UpstreamError('connection reset'), 502, false],
@@ -47,6 +54,10 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new SumdbForkError('SECURITY ERROR', { size: 2, hash: 'a' }, { size: 1, hash: 'b' }, 'c', true), 502, false],
     [new BundleRefusedError('example.com/m/@v/v1.0.0.zip: sha256 is 00, the manifest says ff'), 422, false],
     [new ImportBusyError(30), 503, false],
+    [new ForbiddenError('example.com/m: this server takes no publishes for this module path'), 403, false],
+    [new PublishRefusedError('example.com/m/v2@v1.0.0 cannot be published'), 422, false],
+    [new PublishTooLargeError('the zip is larger than a module zip may be'), 413, false],
+    [new PublishConflictError('example.com/m@v1.0.0 is already published with other content'), 409, false],
     [new SumdbStateError('records were lost'), 500, true],
     [new ConfigError('listen: invalid'), 500, true],
     [new TypeError('x is undefined'), 500, true],
@@ -73,6 +84,10 @@ test('bodies carry the reason in a form the go command prints; internal errors n
   assert.equal(
     errorAnswer(new SumdbVerificationError('reading tree note: invalid signature for key sum.example.com+0000abcd')).body,
     'bad gateway: checksum database: reading tree note: invalid signature for key sum.example.com+0000abcd\n',
+  );
+  assert.equal(
+    errorAnswer(new ForbiddenError('evil.example.com/x: denied by config file godepot.yaml: rule 3 (match "evil.example.com")')).body,
+    'forbidden: evil.example.com/x: denied by config file godepot.yaml: rule 3 (match "evil.example.com")\n',
   );
   assert.equal(errorAnswer(new TypeError('secret internals')).body, 'internal server error\n');
 });

@@ -3,6 +3,7 @@
 // GOPROXY entry only on 404 and 410, and prints the body of any error answer ("server response: …"),
 // so the status chooses between "try elsewhere" and "stop here", and the body says why.
 import {
+  ForbiddenError,
   GoneError,
   InvalidContentError,
   InvalidRequestError,
@@ -22,6 +23,8 @@ import { InvalidPathError } from '../module/path.js';
 import { InvalidVersionError } from '../module/version.js';
 import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
+import { PublishConflictError, PublishRefusedError, PublishTooLargeError } from '../publish/errors.js';
+import { RepoUrlRefusedError, VcsNotSupportedError } from '../vcs/errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
 
 /** How an error is answered: status, one-line-or-more text body, extra headers, and whether it is our bug. */
@@ -57,11 +60,20 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   proxy.golang.org does since golang/go#33303, so a `,direct` client may still try elsewhere.
  * - MethodNotAllowedError → 405 with Allow.
  * - UnauthorizedError → 401 with WWW-Authenticate: the request needs a token it did not bring.
+ * - ForbiddenError → 403 with the rule or setting that refuses the module (a `deny` routing rule, GOVCS),
+ *   or the publish of a module path that is not routed `hosted`: godepot will not serve (or take) it,
+ *   stored or not, and go stops there rather than fall through.
  * - NotFoundError → 404; GoneError → 410.
  * - OriginUnavailableError (the module is not stored and godepot's chain cannot fetch it: `off`,
  *   `direct` before the git origin exists, a private module) → 404, with the reason in the body: the
  *   module really is not available here, and a client whose own GOPROXY ends in `direct` can then fetch
  *   it itself, which is what such a chain asks for. A 5xx would stop that client for no gain.
+ * - A repository godepot will not fetch from: one of another VCS than git (VcsNotSupportedError), or
+ *   a URL whose transport it refuses (RepoUrlRefusedError: `file://`, `ext::`, plain http for a secure
+ *   host) → 404 with the reason, for the same reason: nothing is wrong with the request or with an
+ *   origin godepot asked, the module is only not available here, and a `,direct` client with its own
+ *   hg, or its own GOINSECURE, can still fetch it. A module path that names no repository at all
+ *   (ImportPathError, go's "unrecognized import path") is a NotFoundError, so 404 too.
  * - UpstreamError → 502 (its status logged); TimeoutError → 504.
  * - Origin content that broke the module rules (InvalidContentError, ZipError, GoModSyntaxError,
  *   ChecksumMismatchError, DirHashError) → 502 with the reason: the origin is at fault, and nothing
@@ -81,6 +93,10 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   GitTransportRefusedError an OriginUnavailableError (404: a transport godepot does not use), GitAuthError
  *   and GitFailedError UpstreamErrors (502), GitTimeoutError a TimeoutError (504), GitOutputTooLargeError
  *   an InvalidContentError (502: past go's size limits).
+ * - A published module version that cannot be published (PublishRefusedError: its version, zip or
+ *   go.mod) → 422, nothing stored; one longer than a module zip may be (PublishTooLargeError) → 413; one
+ *   published before with other content (PublishConflictError) → 409 naming both hashes: published
+ *   versions never change.
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
@@ -91,7 +107,9 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   }
   if (err instanceof MethodNotAllowedError) return answer(405, 'method not allowed', err, { headers: ['allow', err.allow] });
   if (err instanceof UnauthorizedError) return answer(401, 'unauthorized', err, { headers: ['www-authenticate', 'Bearer realm="godepot"'] });
+  if (err instanceof ForbiddenError) return answer(403, 'forbidden', err);
   if (err instanceof NotFoundError || err instanceof OriginUnavailableError) return answer(404, 'not found', err);
+  if (err instanceof VcsNotSupportedError || err instanceof RepoUrlRefusedError) return answer(404, 'not found', err);
   if (err instanceof GoneError) return answer(410, 'gone', err);
   if (err instanceof UpstreamError) return answer(502, 'bad gateway', err, { upstreamStatus: err.status });
   if (err instanceof TimeoutError) return answer(504, 'gateway timeout', err);
@@ -108,6 +126,9 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof StorageFullError) return answer(507, 'insufficient storage', err);
   if (err instanceof BundleRefusedError) return answer(422, 'bundle refused, nothing imported', err);
   if (err instanceof ImportBusyError) return answer(503, 'busy', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });
+  if (err instanceof PublishRefusedError) return answer(422, 'publish refused, nothing stored', err);
+  if (err instanceof PublishTooLargeError) return answer(413, 'payload too large, nothing stored', err);
+  if (err instanceof PublishConflictError) return answer(409, 'conflict', err);
   return internalError();
 }
 

@@ -4,8 +4,8 @@ import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startGitHttp, type GitHttpServer } from '../../test/support/git-http.js';
-import { testGitEnv, TestRepo } from '../../test/support/git-repos.js';
+import type { GitHttpServer } from '../../test/support/git-http.js';
+import { serveRepositories, testGitEnv, TestRepo } from '../../test/support/git-repos.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { GitNotFoundError } from './git-error.js';
 import { GitRepo, UnknownRevisionError } from './git-repo.js';
@@ -17,6 +17,7 @@ const URL_ = 'https://example.com/team/lib';
 
 let work: string;
 let server: GitHttpServer;
+let gitconfig: string;
 let repo: TestRepo;
 const commits = { first: '', second: '', head: '', pr: '' };
 
@@ -24,7 +25,7 @@ const commits = { first: '', second: '', head: '', pr: '' };
 function fixture(): { mirrors: MirrorSet; metrics: Metrics; count: (kind: string) => Promise<number>; stateDir: string } {
   const metrics = createMetrics();
   const stateDir = join(work, `state-${Math.random().toString(16).slice(2)}`);
-  const runner = new GitRunner({ env: testGitEnv(server.gitconfig, work), timeoutMs: 30_000, concurrency: 4, metrics });
+  const runner = new GitRunner({ env: testGitEnv(gitconfig, work), timeoutMs: 30_000, concurrency: 4, metrics });
   const count = async (kind: string): Promise<number> => {
     const values = (await metrics.upstreamSeconds.get()).values;
     return values.filter((v) => v.metricName?.endsWith('_count') && v.labels.kind === kind).reduce((n, v) => n + v.value, 0);
@@ -48,7 +49,7 @@ before(async () => {
   await repo.run(['update-ref', 'refs/pull/1/head', commits.pr]);
   await repo.run(['branch', '-D', 'pr']);
   await repo.publish();
-  server = await startGitHttp(root, ['example.com']);
+  ({ server, gitconfig } = await serveRepositories(root, ['example.com']));
 });
 
 after(async () => {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { startGitHttp, type GitHttpServer } from '../../test/support/git-http.js';
+import type { GitHttpServer } from '../../test/support/git-http.js';
+import { serveRepositories } from '../../test/support/git-repos.js';
 import { git } from '../../test/support/git.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { classifyGitFailure, gitReason, GitAuthError, GitFailedError, GitNotFoundError, GitOutputTooLargeError, GitTimeoutError, GitTransportRefusedError } from './git-error.js';
@@ -17,11 +18,12 @@ const execFileAsync = promisify(execFile);
 let work: string;
 let repo: string;
 let server: GitHttpServer;
+let gitconfig: string;
 const allProtocols = [...SECURE_PROTOCOLS, ...INSECURE_PROTOCOLS];
 
 function runner(options: { timeoutMs?: number; concurrency?: number; env?: Record<string, string | undefined> } = {}): GitRunner {
   return new GitRunner({
-    env: options.env ?? { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: server.gitconfig },
+    env: options.env ?? { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: gitconfig },
     timeoutMs: options.timeoutMs ?? 30_000,
     concurrency: options.concurrency ?? 4,
   });
@@ -45,7 +47,7 @@ before(async () => {
   await git(tree, ['add', '-A']);
   await git(tree, ['commit', '-q', '-m', 'one']);
   await git(tree, ['push', '-q', repo, 'main']);
-  server = await startGitHttp(root, ['example.com']);
+  ({ server, gitconfig } = await serveRepositories(root, ['example.com', 'hang.example', 'private.example']));
 });
 
 after(async () => {
@@ -83,7 +85,7 @@ describe('GitRunner', () => {
   });
 
   it('keeps to the protocols of GIT_ALLOW_PROTOCOL when the environment sets one', async () => {
-    const env = { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: server.gitconfig, GIT_ALLOW_PROTOCOL: 'https:ssh' };
+    const env = { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: gitconfig, GIT_ALLOW_PROTOCOL: 'https:ssh' };
     await assert.rejects(
       runner({ env }).output({ args: ['ls-remote', '-q', 'https://example.com/repo'], gitDir: repo, protocols: allProtocols, maxOutput: 1 << 20, output: 'refs' }),
       GitTransportRefusedError,
@@ -97,19 +99,19 @@ describe('GitRunner', () => {
   });
 
   it('stops a command that runs past its time limit, with the helpers it started', async () => {
-    server.intercept((req) => req.url?.includes('/hang/') === true);
+    server.fault({ kind: 'hang' }, { match: (repository) => repository === 'hang.example' });
     try {
       const started = Date.now();
       await assert.rejects(
-        runner({ timeoutMs: 1000 }).output({ args: ['ls-remote', '-q', 'https://example.com/hang/repo'], gitDir: repo, protocols: allProtocols, maxOutput: 1 << 20, output: 'refs' }),
+        runner({ timeoutMs: 1000 }).output({ args: ['ls-remote', '-q', 'https://hang.example/repo'], gitDir: repo, protocols: allProtocols, maxOutput: 1 << 20, output: 'refs' }),
         (err: unknown) => err instanceof GitTimeoutError && /no answer within 1 s/.test(err.message),
       );
       assert.ok(Date.now() - started < 5000);
       // git-remote-http, which held the connection, went with git.
-      for (let i = 0; i < 50 && (await processesMentioning('/example.com/hang/repo')).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(await processesMentioning('/example.com/hang/repo'), []);
+      for (let i = 0; i < 50 && (await processesMentioning('/hang.example/repo')).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await processesMentioning('/hang.example/repo'), []);
     } finally {
-      server.intercept(undefined);
+      server.fault(undefined);
     }
   });
 
@@ -148,40 +150,34 @@ describe('GitRunner', () => {
       runner().output({ args: ['ls-remote', '-q', 'https://example.com/absent'], gitDir: repo, protocols: allProtocols, maxOutput: 1 << 20, output: 'refs' }),
       (err: unknown) => err instanceof GitNotFoundError && /git ls-remote -q https:\/\/example\.com\/absent: repository not found: fatal: repository '.*' not found/.test(err.message),
     );
-    server.intercept((req, res) => {
-      if (!req.url?.includes('/private/')) return false;
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end();
-      return true;
-    });
+    server.fault({ kind: 'unauthorized' }, { match: (repository) => repository === 'private.example' });
     try {
       await assert.rejects(
-        runner().output({ args: ['ls-remote', '-q', 'https://example.com/private/repo'], gitDir: repo, protocols: allProtocols, maxOutput: 1 << 20, output: 'refs' }),
+        runner().output({ args: ['ls-remote', '-q', 'https://private.example/repo'], gitDir: repo, protocols: allProtocols, maxOutput: 1 << 20, output: 'refs' }),
         (err: unknown) => err instanceof GitAuthError && /could not read Username/.test(err.message),
       );
     } finally {
-      server.intercept(undefined);
+      server.fault(undefined);
     }
     await assert.rejects(runner().output({ args: ['no-such-command'], gitDir: repo, maxOutput: 1000, output: 'x' }), GitFailedError);
   });
 
   it('runs at most `concurrency` git processes at once', async () => {
-    server.intercept((req, res) => {
-      if (!req.url?.includes('/slow/')) return false;
-      setTimeout(() => res.writeHead(404).end(), 300);
-      return true;
-    });
+    // Each command waits for a server that never answers, until its time limit.
+    server.fault({ kind: 'hang' }, { match: (repository) => repository === 'hang.example' });
     try {
-      const limited = runner({ concurrency: 2 });
+      const limited = runner({ concurrency: 2, timeoutMs: 400 });
       let most = 0;
       const watch = setInterval(() => (most = Math.max(most, limited.running)), 10);
       const runs = Array.from({ length: 5 }, () =>
-        limited.run({ args: ['ls-remote', '-q', 'https://example.com/slow/repo'], gitDir: repo, protocols: allProtocols, maxOutput: 1 << 20, output: 'refs' }),
+        limited.run({ args: ['ls-remote', '-q', 'https://hang.example/slow'], gitDir: repo, protocols: allProtocols, maxOutput: 1 << 20, output: 'refs' }).catch((err: unknown) => err),
       );
-      await Promise.all(runs);
+      const outcomes = await Promise.all(runs);
       clearInterval(watch);
+      assert.ok(outcomes.every((o) => o instanceof GitTimeoutError));
       assert.equal(most, 2);
     } finally {
-      server.intercept(undefined);
+      server.fault(undefined);
     }
   });
 

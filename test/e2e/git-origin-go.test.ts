@@ -13,8 +13,8 @@ import { NotFoundError } from '../../src/errors.js';
 import { hashGoMod, hashZip } from '../../src/module/hash.js';
 import { ZipReader } from '../../src/module/zipreader.js';
 import { GitOrigin } from '../../src/origin/git.js';
-import { startGitHttp, type GitHttpServer } from '../support/git-http.js';
-import { resolveByThreeElements, testGitEnv, TestRepo } from '../support/git-repos.js';
+import type { GitHttpServer } from '../support/git-http.js';
+import { resolveByThreeElements, serveRepositories, testGitEnv, TestRepo } from '../support/git-repos.js';
 import { makeGoWorld, parseJsonStream, type GoWorld } from '../support/go.js';
 
 interface Downloaded {
@@ -33,6 +33,7 @@ const LFS_POINTER = 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a
 
 let work: string;
 let server: GitHttpServer;
+let gitconfig: string;
 let world: GoWorld;
 let origin: GitOrigin;
 const hashes = new Map<string, string>();
@@ -169,15 +170,15 @@ before(async () => {
   const root = join(work, 'repos');
   await mkdir(root, { recursive: true });
   await makeRepos(root);
-  server = await startGitHttp(root, ['github.com']);
-  world = await makeGoWorld('direct', { GIT_CONFIG_GLOBAL: server.gitconfig, GOPRIVATE: 'github.com/acme' });
+  ({ server, gitconfig } = await serveRepositories(root, ['github.com']));
+  world = await makeGoWorld('direct', { GIT_CONFIG_GLOBAL: gitconfig, GOPRIVATE: 'github.com/acme' });
   origin = new GitOrigin({
     stateDir: join(work, 'state'),
     vcsConcurrency: 4,
     timeoutMs: 60_000,
     // The insteadOf rule sends github.com to plain http on loopback.
     insecure: ['github.com/acme'],
-    gitEnv: testGitEnv(server.gitconfig, join(work, 'home')),
+    gitEnv: testGitEnv(gitconfig, join(work, 'home')),
     resolve: resolveByThreeElements,
   });
 });

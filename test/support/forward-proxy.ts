@@ -2,6 +2,8 @@
 // targets, CONNECT tunnels for https ones, a log of what it was asked and with which Proxy-Authorization.
 // It resolves the test host names (*.godepot.test) to 127.0.0.1 itself, as a real proxy resolves names
 // its clients cannot, and refuses every other host but loopback: no test traffic leaves the machine.
+// URLs a test cannot choose the port of (`http://meta.godepot.test/x?go-get=1` is port 80) are sent to
+// the loopback port `ports` maps their `host:port` to.
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, isIP, type Socket } from 'node:net';
 
@@ -21,6 +23,8 @@ export interface ForwardProxy {
   readonly port: number;
   /** Every request received, in order. */
   readonly log: ProxyRecord[];
+  /** `host:port` (lower case, the port always given) → the 127.0.0.1 port the proxy connects to instead. */
+  readonly ports: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +39,8 @@ function loopbackFor(host: string): string | null {
 /** Starts the proxy; with `credentials` (`user:password`) it answers 407 to requests without them. */
 export async function startForwardProxy(options: { credentials?: string } = {}): Promise<ForwardProxy> {
   const log: ProxyRecord[] = [];
+  const ports = new Map<string, number>();
+  const portFor = (host: string, port: number): number => ports.get(`${host.toLowerCase()}:${port}`) ?? port;
   const sockets = new Set<Socket>();
   const expected = options.credentials === undefined ? undefined : `Basic ${Buffer.from(options.credentials).toString('base64')}`;
   const authorized = (req: IncomingMessage): boolean => expected === undefined || req.headers['proxy-authorization'] === expected;
@@ -60,7 +66,7 @@ export async function startForwardProxy(options: { credentials?: string } = {}):
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
-    const upstream = request({ host: address, port: target.port || 80, method: req.method, path: target.pathname + target.search, headers }, (answer) => {
+    const upstream = request({ host: address, port: portFor(target.hostname, Number(target.port || 80)), method: req.method, path: target.pathname + target.search, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -85,12 +91,13 @@ export async function startForwardProxy(options: { credentials?: string } = {}):
       return;
     }
     const colon = (req.url ?? '').lastIndexOf(':');
-    const address = colon < 0 ? null : loopbackFor((req.url ?? '').slice(0, colon));
+    const host = (req.url ?? '').slice(0, colon);
+    const address = colon < 0 ? null : loopbackFor(host);
     if (address === null) {
       client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const tunnel = connect(Number((req.url ?? '').slice(colon + 1)), address, () => {
+    const tunnel = connect(portFor(host, Number((req.url ?? '').slice(colon + 1))), address, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) tunnel.write(head);
       tunnel.pipe(client);
@@ -107,6 +114,7 @@ export async function startForwardProxy(options: { credentials?: string } = {}):
     url: `http://127.0.0.1:${port}`,
     port,
     log,
+    ports,
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

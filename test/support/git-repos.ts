@@ -1,10 +1,12 @@
 // Git repositories for the tests of the git origin: made in a work tree with fixed dates, published
-// as bare repositories below a root that test/support/git-http.ts serves, and resolved the way go's
-// static rule resolves github.com paths (the first three path elements are the repository).
-import { mkdir, rm } from 'node:fs/promises';
+// as bare repositories below a root that test/support/git-http.ts serves (`<root>/<host>/<path>`),
+// reached through an insteadOf git config, and resolved the way go's static rule resolves github.com
+// paths (the first three path elements are the repository).
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RepoRoot } from '../../src/vcs/repo-root.js';
 import { git, writeTree } from './git.js';
+import { startGitHttpServer, type GitHttpServer } from './git-http.js';
 
 /** A repository under test: a work tree and the bare repository git clients are served. */
 export class TestRepo {
@@ -77,4 +79,24 @@ export async function resolveByThreeElements(modulePath: string): Promise<RepoRo
 /** The environment git runs in for a test: only `gitconfig` as its configuration, a private HOME. */
 export function testGitEnv(gitconfig: string, home: string): Record<string, string | undefined> {
   return { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: gitconfig };
+}
+
+/** The git server of a test and the git config file that sends its hosts there. */
+export interface ServedRepositories {
+  server: GitHttpServer;
+  /** For GIT_CONFIG_GLOBAL: `https://<host>/<path>` becomes `<server>/<host>/<path>` for each host. */
+  gitconfig: string;
+}
+
+/**
+ * Serves the bare repositories below `root` over smart HTTP and writes the git config that reaches
+ * them as `https://<host>/...` for each of `hosts`. A fault for one host matches the repository `<host>`
+ * (the first path element the server sees).
+ */
+export async function serveRepositories(root: string, hosts: readonly string[]): Promise<ServedRepositories> {
+  await mkdir(root, { recursive: true });
+  const server = await startGitHttpServer({ root });
+  const gitconfig = `${root}.gitconfig`;
+  await writeFile(gitconfig, hosts.map((host) => `[url "${server.url}/${host}/"]\n\tinsteadOf = https://${host}/\n`).join(''));
+  return { server, gitconfig };
 }

@@ -20,7 +20,7 @@ export interface GodepotOptions {
   config?: string;
   /** Further arguments after `serve`. */
   args?: string[];
-  /** Extra environment; GODEPOT_* variables of the test's own environment are never passed on. */
+  /** Extra environment; GODEPOT_* variables and the go variables godepot reads (GOPRIVATE...) of the test's own environment are never passed on. */
   env?: NodeJS.ProcessEnv;
   /** Node options for the child (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
@@ -61,10 +61,13 @@ export interface GodepotServer {
 
 const startTimeoutMs = 15_000;
 
+// The go variables godepot reads as defaults, kept from the test's own environment like GODEPOT_*.
+const goVariables = new Set(['GOSUMDB', 'GOPROXY', 'GOPRIVATE', 'GONOPROXY', 'GONOSUMDB', 'GOINSECURE', 'GOVCS']);
+
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('GODEPOT_') && name !== 'GOSUMDB' && name !== 'GOPROXY') env[name] = value;
+    if (!name.startsWith('GODEPOT_') && !goVariables.has(name)) env[name] = value;
   }
   return { ...env, ...extra };
 }

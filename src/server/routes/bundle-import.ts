@@ -1,11 +1,11 @@
 // POST /admin/bundles: a bundle uploaded by `godepot bundle import --server`, imported into this
 // server's storage once it is verified whole. Allowed only with the server's import token, and one
 // upload at a time.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ImportReport } from '../../bundle/import.js';
 import { GodepotError, NotFoundError, UnauthorizedError } from '../../errors.js';
+import { bearsToken } from './bearer.js';
 import type { OperationsAnswer } from './operations.js';
 
 /** What the server needs to take uploads: the token they must bear, and what imports one. */
@@ -34,13 +34,6 @@ export class ImportBusyError extends GodepotError {
   }
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-
-/** Compares in constant time, so the answer's timing says nothing about how much of a guess was right. */
-function authorised(header: string | undefined, token: string): boolean {
-  return header !== undefined && timingSafeEqual(digest(header), digest(`Bearer ${token}`));
-}
-
 /**
  * The upload route of one server: 200 with the import report as JSON, 409 with it when some content
  * conflicted with storage; UnauthorizedError without the token, ImportBusyError while another upload is received,
@@ -50,7 +43,7 @@ export function bundleImportRoute(imports: BundleImport | undefined): (req: Inco
   let receiving = 0;
   return async (req, signal) => {
     if (imports === undefined) throw new NotFoundError('bundle uploads are not enabled on this server (--import-token)');
-    if (!authorised(req.headers.authorization, imports.token)) throw new UnauthorizedError('a valid import token is needed (Authorization: Bearer <token>)');
+    if (!bearsToken(req.headers.authorization, imports.token)) throw new UnauthorizedError('a valid import token is needed (Authorization: Bearer <token>)');
     if (receiving >= IMPORTS_AT_ONCE) throw new ImportBusyError(IMPORT_RETRY_AFTER_SECONDS);
     receiving++;
     try {

@@ -1,0 +1,41 @@
+// `godepot publish`: publish a module version to a running godepot.
+import { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
+import { Transport } from '../http/transport.js';
+import { publishModule } from '../publish/publish.js';
+
+/** `godepot publish [DIR] --version V [--module PATH] --server URL --token T`. */
+export function publishCommand(): Command {
+  return new Command('publish')
+    .description('publish a module version to a running godepot (serve --publish-token): its zip made from DIR, or from the git tag of the version when DIR is in a git work tree')
+    .argument('[dir]', 'the module folder', '.')
+    .requiredOption('--version <version>', 'the version to publish, e.g. v1.2.3 (v2.x.x for a /v2 module path)')
+    .option('--module <path>', "the module path (default: the go.mod's module line)")
+    .requiredOption('--server <url>', 'the godepot to publish to')
+    .option('--token <token>', 'its publish token (default $GODEPOT_TOKEN, which other users cannot read from the process list)')
+    .action(async (dir: string, flags: { version: string; module?: string; server: string; token?: string }) => {
+      const token = flags.token ?? process.env.GODEPOT_TOKEN;
+      if (token === undefined || token === '') throw new ConfigError('publish: a publish token is needed (--token or GODEPOT_TOKEN)');
+      // Through the outbound proxy the environment names, as every request godepot makes.
+      const transport = new Transport({ proxy: outboundProxyFromEnv(process.env) });
+      try {
+        const { modulePath, result } = await publishModule({
+          dir,
+          version: flags.version,
+          modulePath: flags.module,
+          server: flags.server,
+          token,
+          transport,
+          onSource: (source, modulePath) => {
+            for (const note of source.notes) process.stderr.write(`note: ${note}\n`);
+            process.stderr.write(`publishing ${modulePath}@${flags.version} from ${source.description}\n`);
+          },
+        });
+        const line = `${modulePath} ${result.version} ${result.h1}`;
+        process.stdout.write(result.created ? `published ${line}\n` : `already published ${line} (the same content; nothing changed)\n`);
+      } finally {
+        await transport.close();
+      }
+    });
+}

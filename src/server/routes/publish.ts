@@ -1,0 +1,49 @@
+// PUT /admin/modules/<escaped module>/@v/<escaped version>.zip: a module version uploaded by `godepot
+// publish`, with its zip as the body, stored by the server's ModulePublisher. Allowed only with the
+// server's publish token.
+import type { IncomingMessage } from 'node:http';
+import { InvalidRequestError, NotFoundError, UnauthorizedError } from '../../errors.js';
+import { commitTimeHeader } from '../../protocol/request.js';
+import type { ModulePublisher } from '../../publish/module-publisher.js';
+import { bearsToken } from './bearer.js';
+import type { OperationsAnswer } from './operations.js';
+
+/** What the server needs to take publishes: the token they must bear, and what stores them. */
+export interface ModulePublishing {
+  token: string;
+  publisher: Pick<ModulePublisher, 'publish'>;
+}
+
+// What go's time.Time reads from JSON, so that the `.info` made from it parses in go.
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The publish route of one server: 201 with the PublishResult as JSON when the upload stored the
+ * version, 200 with it when the same content was published before; NotFoundError when the server takes
+ * no publishes, UnauthorizedError without the token, InvalidRequestError for a malformed commit time
+ * header, and the publisher's errors.
+ */
+export function publishRoute(
+  publishing: ModulePublishing | undefined,
+): (req: IncomingMessage, target: { modulePath: string; version: string }, signal: AbortSignal) => Promise<OperationsAnswer> {
+  return async (req, target, signal) => {
+    if (publishing === undefined) throw new NotFoundError('publishing is not enabled on this server (--publish-token)');
+    if (!bearsToken(req.headers.authorization, publishing.token)) throw new UnauthorizedError('a valid publish token is needed (Authorization: Bearer <token>)');
+    const result = await publishing.publisher.publish({ ...target, body: req, size: declaredSize(req), time: commitTime(req) }, signal);
+    return { status: result.created ? 201 : 200, contentType: 'application/json', body: `${JSON.stringify(result)}\n` };
+  };
+}
+
+// Node's parser has refused a malformed Content-Length already; a chunked body declares none.
+function declaredSize(req: IncomingMessage): number | undefined {
+  const length = req.headers['content-length'];
+  return length === undefined ? undefined : Number(length);
+}
+
+function commitTime(req: IncomingMessage): Date | undefined {
+  const value = req.headers[commitTimeHeader];
+  if (value === undefined) return undefined;
+  const time = typeof value === 'string' && rfc3339.test(value) ? new Date(value) : null;
+  if (time === null || Number.isNaN(time.getTime())) throw new InvalidRequestError(`${commitTimeHeader}: not an RFC 3339 time: ${JSON.stringify(value)}`);
+  return time;
+}
