@@ -50,6 +50,7 @@ interface ServeFlags {
   insecure?: string;
   stateDir?: string;
   vcsConcurrency?: string;
+  vcsTimeout?: string;
   publishToken?: string;
 }
 
@@ -78,6 +79,7 @@ export function serveCommand(): Command {
     .option('--insecure <patterns>', 'GOINSECURE-style globs of hosts whose repositories and go-get pages may be reached over http and insecure git transports (default $GOINSECURE)')
     .option('--state-dir <dir>', 'godepot\'s own state that is not module content (git mirrors), outside the storage folder (default ./.godepot-state)')
     .option('--vcs-concurrency <n>', 'git processes run at once (default 4)')
+    .option('--vcs-timeout <seconds>', 'time limit of one git command, a first fetch of a large repository included (default 300)')
     .option('--publish-token <token>', 'accept godepot publish uploads bearing this token (at least 16 characters)')
     .option('--workers <n>', 'processes serving side by side on the one socket, or auto for one per core (default 1); more than one cannot be used with --sumdb-host')
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file. Routing rules come from the file\'s rules list;\nGOPRIVATE, GONOPROXY, GONOSUMDB, GOINSECURE and GOVCS hold as for the go command unless a setting says otherwise.')
@@ -108,6 +110,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     insecure: flags.insecure,
     'state-dir': flags.stateDir,
     'vcs-concurrency': flags.vcsConcurrency,
+    'vcs-timeout': flags.vcsTimeout,
     'publish-token': flags.publishToken,
   };
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];

@@ -16,10 +16,13 @@ import { Transport } from '../http/transport.js';
 import type { RunLease } from '../depot/flight.js';
 import { createChain } from '../origin/chain.js';
 import { DirectOrigin } from '../origin/direct.js';
+import { GitOrigin } from '../origin/git.js';
 import { HostedOrigin } from '../origin/hosted.js';
 import type { Origin } from '../origin/origin.js';
+import { ProxyOrigin } from '../origin/proxy.js';
 import { Routing, RoutingOrigin, type RoutingOptions } from '../origin/routing.js';
 import type { Storage } from '../storage/storage.js';
+import { RepoDiscovery } from '../vcs/discovery.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 // Upstream requests that fail on the network or with a 5xx are tried this many more times.
@@ -40,6 +43,21 @@ export interface UpstreamSettings {
   proxy: OutboundProxySettings;
   /** The certificates https upstreams are checked against (SSL_CERT_FILE); null: Node's own. */
   trustedRoots: readonly string[] | null;
+  /** How modules are fetched straight from their repositories (`direct`). */
+  direct: DirectSettings;
+}
+
+/** The settings of `direct`: repository discovery and the git origin. */
+export interface DirectSettings {
+  /** godepot's own state (`--state-dir`): git mirrors under vcs/. */
+  stateDir: string;
+  vcsConcurrency: number;
+  /** Limit of one git command. */
+  vcsTimeoutMs: number;
+  /** GOINSECURE-style patterns (`--insecure`): go-get pages and repositories that may be reached over http or git://. */
+  insecure: readonly string[];
+  /** The environment git runs in: it configures git itself (insteadOf, credential helpers, GIT_SSH_COMMAND, proxies). */
+  gitEnv: Readonly<Record<string, string | undefined>>;
 }
 
 /** The upstream settings of a loaded configuration. */
@@ -52,6 +70,13 @@ export function upstreamSettingsOf(config: ServeConfig): UpstreamSettings {
     minRate: config.upstreamMinRate,
     proxy: config.outboundProxy,
     trustedRoots: config.trustedRoots,
+    direct: {
+      stateDir: config.stateDir,
+      vcsConcurrency: config.vcsConcurrency,
+      vcsTimeoutMs: config.vcsTimeout * 1000,
+      insecure: config.insecure,
+      gitEnv: process.env,
+    },
   };
 }
 
@@ -78,7 +103,7 @@ export function assembleUpstream(settings: UpstreamSettings, storage: Storage, l
   const http = { timeoutMs: settings.timeoutMs, minRate: settings.minRate, retries: upstreamRetries, transport };
   const routing = new Routing(settings.routing);
   // One direct origin: the `direct` route's and the `direct` element of the GOPROXY list.
-  const direct = new DirectOrigin();
+  const { direct, close: closeDirect } = directOrigin(settings.direct, routing, transport, http, logger, metrics);
   const chain = createChain({ upstream: settings.upstream, direct, ...http, logger, metrics });
   const origin = new RoutingOrigin(routing, { upstream: chain, direct, hosted: new HostedOrigin() });
   const trusted = parseGosumdb(settings.sumdb);
@@ -108,10 +133,45 @@ export function assembleUpstream(settings: UpstreamSettings, storage: Storage, l
     client,
     verifier,
     close: async () => {
-      await Promise.all([chain.close(), passthrough.close()]);
+      await Promise.all([chain.close(), passthrough.close(), closeDirect()]);
       await transport.close();
     },
   };
+}
+
+/**
+ * `direct`: repositories found as go finds them (over the upstream side's transport: its outbound
+ * proxies and trusted roots), git ones read by the git origin, `mod` meta tags' proxies asked as the
+ * chain's proxies are (one origin per proxy URL), GOVCS applied.
+ */
+function directOrigin(
+  settings: DirectSettings,
+  routing: Routing,
+  transport: Transport,
+  http: { timeoutMs: number; minRate: number; retries: number; transport: Transport },
+  logger: Logger,
+  metrics: Metrics,
+): { direct: DirectOrigin; close: () => Promise<void> } {
+  const discovery = new RepoDiscovery({ transport, insecure: settings.insecure, timeoutMs: http.timeoutMs, logger });
+  const resolve = (modulePath: string, signal?: AbortSignal) => discovery.resolve(modulePath, signal);
+  const git = new GitOrigin({
+    stateDir: settings.stateDir,
+    vcsConcurrency: settings.vcsConcurrency,
+    timeoutMs: settings.vcsTimeoutMs,
+    insecure: settings.insecure,
+    gitEnv: settings.gitEnv,
+    resolve,
+    logger,
+    metrics,
+  });
+  const proxies = new Map<string, ProxyOrigin>();
+  const proxy = (url: string): ProxyOrigin => {
+    let origin = proxies.get(url);
+    if (origin === undefined) proxies.set(url, (origin = new ProxyOrigin({ url, ...http, logger, metrics })));
+    return origin;
+  };
+  const direct = new DirectOrigin({ resolve, git, proxy, checkVcs: (root, vcs) => routing.checkVcs(root, vcs) });
+  return { direct, close: async () => void (await Promise.all([...proxies.values()].map((p) => p.close()))) };
 }
 
 /**

@@ -126,6 +126,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     ],
     stateDir,
     vcsConcurrency: p['vcs-concurrency'],
+    vcsTimeout: p['vcs-timeout'],
     publishToken: p['publish-token'],
   });
 }

@@ -36,6 +36,7 @@ export const configKeys = [
   'insecure',
   'state-dir',
   'vcs-concurrency',
+  'vcs-timeout',
   'publish-token',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
@@ -95,6 +96,8 @@ export interface ServeConfig {
   stateDir: string;
   /** Git processes run at once. */
   vcsConcurrency: number;
+  /** Seconds one git command may take (a first fetch of a large repository is one command). */
+  vcsTimeout: number;
   /** The bearer token accepting `godepot publish` uploads (16 characters or more), or null when publishing is off. */
   publishToken: string | null;
 }
@@ -251,6 +254,7 @@ export const settingSchemas = {
   insecure: patterns('insecure'),
   'state-dir': text,
   'vcs-concurrency': count(1, 64),
+  'vcs-timeout': seconds(0, false),
   'publish-token': token,
 } satisfies Record<ConfigKey, z.ZodType>;
 
@@ -283,5 +287,6 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   insecure: '',
   'state-dir': './.godepot-state',
   'vcs-concurrency': '4',
+  'vcs-timeout': '300',
   'publish-token': '',
 };

@@ -6,8 +6,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { startUpstream, type Upstream } from '../../test/support/upstream.js';
 import { ConfigError, GoneError, OriginUnavailableError, TimeoutError, UpstreamError } from '../errors.js';
 import { createChain, parseGoproxyList, type Chain, type ChainOptions } from './chain.js';
-import { DirectOrigin } from './direct.js';
 import { CONTRACT_MODULES, originContract, writeGoproxyTree } from './origin.contract.js';
+import { NoDirect } from '../../test/support/no-direct.js';
 
 describe('parseGoproxyList', () => {
   it('splits on , and | as go does, adding https:// to bare hosts', () => {
@@ -41,18 +41,12 @@ describe('parseGoproxyList', () => {
   });
 });
 
-describe('DirectOrigin', () => {
-  it('says direct mode is not available yet', async () => {
-    await assert.rejects(new DirectOrigin().download('example.com/x', 'v1.0.0', { zipTo: '/nonexistent/x.zip' }).zip!, (err: Error) => err instanceof OriginUnavailableError && err.message.startsWith('direct mode not available: ') && err.message.includes('example.com/x'));
-  });
-});
-
 originContract('chain falling through a proxy that has nothing', async (modules, scratch) => {
   await writeGoproxyTree(join(scratch, 'tree'), modules);
   await mkdir(join(scratch, 'empty'));
   const empty = await startUpstream({ root: join(scratch, 'empty') });
   const full = await startUpstream({ root: join(scratch, 'tree') });
-  const chain = createChain({ upstream: `${empty.url},${full.url}`, timeoutMs: 5000, retries: 0 });
+  const chain = createChain({ upstream: `${empty.url},${full.url}`, direct: new NoDirect(), timeoutMs: 5000, retries: 0 });
   return {
     origin: chain,
     async close() {
@@ -67,7 +61,7 @@ const M = 'example.com/contract/plain';
 const INFO = `/${M}/@v/v1.0.0.info`;
 
 /** An origin that counts calls, standing in for `direct` where the test must see whether it was asked. */
-class CountingDirect extends DirectOrigin {
+class CountingDirect extends NoDirect {
   calls = 0;
   override query(modulePath: string, query: string, signal?: AbortSignal): Promise<Buffer> {
     this.calls++;
@@ -82,7 +76,7 @@ describe('createChain', () => {
   const chains: Chain[] = [];
 
   function chain(upstream: string, options: Partial<ChainOptions> = {}): Chain {
-    const c = createChain({ upstream, timeoutMs: 2000, retries: 0, ...options });
+    const c = createChain({ upstream, direct: new NoDirect(), timeoutMs: 2000, retries: 0, ...options });
     chains.push(c);
     return c;
   }
@@ -170,7 +164,7 @@ describe('createChain', () => {
   });
 
   it('rejects file:// upstreams with ConfigError', () => {
-    assert.throws(() => createChain({ upstream: 'file:///srv/goproxy' }), ConfigError);
+    assert.throws(() => createChain({ upstream: 'file:///srv/goproxy', direct: new NoDirect() }), ConfigError);
   });
 
   it('downloads every file from the first proxy at once; a file it lacks falls through alone', async () => {

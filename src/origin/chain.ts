@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import { ConfigError, GoneError, NotFoundError, OriginUnavailableError } from '../errors.js';
 import type { Transport } from '../http/transport.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { DirectOrigin } from './direct.js';
 import { downloadPart, failedDownload, type Download, type DownloadRequest, type Origin } from './origin.js';
 import { ProxyOrigin } from './proxy.js';
 
@@ -87,8 +86,8 @@ export interface ChainOptions {
   transport?: Transport;
   logger?: Logger;
   metrics?: Metrics;
-  /** What `direct` means; DirectOrigin (not available yet) unless given. */
-  direct?: Origin;
+  /** What `direct` means: the module's own repository (DirectOrigin). */
+  direct: Origin;
 }
 
 /** An Origin that walks a GOPROXY list; close() releases the proxies' connections. */
@@ -126,8 +125,7 @@ const DIRECT_RANK = 2;
 /**
  * An Origin over a GOPROXY list (see parseGoproxyList). Per call, elements are tried in order with go's
  * fall-through rules; `off` fails with OriginUnavailableError("module lookup disabled by GOPROXY=off"),
- * which counts as not-found for ranking, as in go; `direct` is `options.direct` (DirectOrigin, which
- * throws OriginUnavailableError, until the git origin exists). When every element fails, the error
+ * which counts as not-found for ranking, as in go; `direct` is `options.direct`. When every element fails, the error
  * thrown is go's choice: direct's error, else the first proxy error that is not a 404/410, else the
  * last not-found. Throws ConfigError for a bad list.
  */
@@ -135,7 +133,7 @@ export function createChain(options: ChainOptions): Chain {
   const entries = parseGoproxyList(options.upstream);
   const file = entries.find((entry) => entry.url.startsWith('file:'));
   if (file !== undefined) throw new ConfigError(`upstream: file:// proxies are not supported (${file.url}); serve the folder over http`);
-  const direct = options.direct ?? new DirectOrigin();
+  const { direct } = options;
   const proxies: ProxyOrigin[] = [];
   const origins = entries.map((entry): Origin => {
     if (entry.kind === 'direct') return direct;

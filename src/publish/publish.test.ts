@@ -26,6 +26,7 @@ import { PublishConflictError, PublishRefusedError } from './errors.js';
 import { ModulePublisher } from './module-publisher.js';
 import { ModuleSourceError } from './module-source.js';
 import { publishModule } from './publish.js';
+import { NoDirect } from '../../test/support/no-direct.js';
 
 const token = 'publish-token-of-the-client-test';
 let dir: string;
@@ -41,7 +42,7 @@ before(async () => {
   const { logger } = createLogger({ level: 'info', destination: { write: (line: string) => void (line.includes('"route":"publish"') && requests++) } });
   const metrics = createMetrics();
   const storage = new DiskStorage({ root: storeRoot });
-  const depot = new CachingDepot({ storage, origin: createChain({ upstream: 'off' }), logger, metrics, listTtlMs: 60_000 });
+  const depot = new CachingDepot({ storage, origin: createChain({ upstream: 'off', direct: new NoDirect() }), logger, metrics, listTtlMs: 60_000 });
   const publisher = new ModulePublisher({ storage, staging: storage, accepts: (modulePath) => modulePath.startsWith('corp.example.com/') });
   const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
   server = createServer({ depot, sumdb, metrics, logger, publishing: { token, publisher } });

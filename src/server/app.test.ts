@@ -19,6 +19,7 @@ import { DiskStorage } from '../storage/disk.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { createServer, type GodepotServer, type ServerLimits } from './app.js';
+import { NoDirect } from '../../test/support/no-direct.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -79,7 +80,7 @@ async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Dep
   const metrics = createMetrics();
   const storage = new DiskStorage({ root: storeRoot });
   const timeoutMs = options.timeoutMs ?? 5000;
-  const origin = createChain({ upstream: upstream.url, timeoutMs, retries: 0, logger, metrics });
+  const origin = createChain({ upstream: upstream.url, direct: new NoDirect(), timeoutMs, retries: 0, logger, metrics });
   cleanups.push(() => origin.close());
   const depot = options.depot ?? new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000, tempDir: spool });
   const sumdb = new SumdbPassthrough({ upstreams: [upstream.url], sumdb: null, storage, logger, metrics, timeoutMs });
@@ -350,7 +351,7 @@ test('/healthz, /readyz and /metrics; readiness follows storage and shutdown', a
   const probed = createServer({
     depot: new CachingDepot({
       storage: new DiskStorage({ root: w.storeRoot }),
-      origin: createChain({ upstream: 'off' }),
+      origin: createChain({ upstream: 'off', direct: new NoDirect() }),
       logger: createLogger({ level: 'silent' }).logger,
       metrics: createMetrics(),
       listTtlMs: 1000,

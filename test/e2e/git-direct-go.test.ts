@@ -49,8 +49,12 @@ import {
 import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { makeGoWorld, type GoWorld } from '../support/go.js';
 
-/** The flags godepot's git origin takes: its working folder (bare mirrors), as issue 12 names it. */
-const gitOriginArgs = (stateDir: string): string[] => ['--state-dir', stateDir];
+/**
+ * The flags godepot's git origin takes: its working folder (bare mirrors), and the fixtures' module
+ * paths as insecure, since the test's git config sends their https URLs to plain http on loopback
+ * (godepot, unlike go, lets a config rewrite reach http only for insecure paths).
+ */
+const gitOriginArgs = (stateDir: string): string[] => ['--state-dir', stateDir, '--insecure', 'github.com/godepot-test'];
 
 let work: string;
 let fixtures: GitFixtures;

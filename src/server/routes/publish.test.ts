@@ -19,6 +19,7 @@ import { DiskStorage } from '../../storage/disk.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { createMetrics } from '../../telemetry/metrics.js';
 import { createServer } from '../app.js';
+import { NoDirect } from '../../../test/support/no-direct.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -43,7 +44,7 @@ async function startWorld(options: { publishing?: boolean } = {}): Promise<World
   const { logger } = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
   const metrics = createMetrics();
   const storage = new DiskStorage({ root: join(dir, 'store') });
-  const origin = createChain({ upstream: 'off' });
+  const origin = createChain({ upstream: 'off', direct: new NoDirect() });
   const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000 });
   const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
   const publisher = new ModulePublisher({
