@@ -200,6 +200,9 @@ test('a bad setting or a busy port stops the start with a message naming it', as
   const notAFolder = await runGodepot(['serve', '--storage', join(dir, 'tree', 'example.com', 'small', '@v', 'list'), '--sumdb', 'off'], { env: cleanEnv });
   assert.equal(notAFolder.code, 1);
   assert.match(notAFolder.stderr, /^godepot: storage: folder .* cannot be used: /);
+  const stateNotAFolder = await runGodepot(['serve', '--storage', storage, '--state-dir', join(dir, 'tree', 'example.com', 'small', '@v', 'list'), '--sumdb', 'off'], { env: cleanEnv });
+  assert.equal(stateNotAFolder.code, 1);
+  assert.match(stateNotAFolder.stderr, /^godepot: state-dir: folder .* cannot be used: /);
 });
 
 test('a relative --storage is made absolute against the working folder', async () => {

@@ -118,8 +118,10 @@ async function serve(flags: ServeFlags): Promise<void> {
 
   const { logger, flush, flushSync } = createLogger({ level: config.logLevel });
   if (config.workers > 1 && cluster.isPrimary) {
-    await prepareStorageFolder(config.storage);
-    const leaseTimeoutMs = config.upstreamTimeout * 1000 * (upstreamRetries + 1) * 2;
+    await prepareFolders(config);
+    // A lease outlives the fetches it covers: an upstream request with its retries, or a version read
+    // from git (a listing, a fetch, an archive, each within --vcs-timeout).
+    const leaseTimeoutMs = Math.max(config.upstreamTimeout * 1000 * (upstreamRetries + 1) * 2, config.vcsTimeout * 1000 * 3);
     process.exitCode = await runPrimary({ workers: config.workers, logger, leaseTimeoutMs });
     await flush();
     return;
@@ -128,7 +130,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const metrics = createMetrics();
   // Each scrape, whichever worker it reaches, counts every worker.
   const clusterMetrics = member?.shareMetrics(metrics.registry);
-  await prepareStorageFolder(config.storage);
+  await prepareFolders(config);
   const disk = new DiskStorage({ root: config.storage });
   // The key every served or uploaded bundle must be signed with.
   const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
@@ -272,13 +274,15 @@ async function servedStorage(files: readonly string[], publicKey: KeyObject | un
   return new LayeredStorage([await BundleStorage.over(bundles)], disk);
 }
 
-// The storage folder is made at start, and must be writable: a wrong --storage is reported now, not as
-// a failure of the first download.
-async function prepareStorageFolder(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
-  } catch (err) {
-    throw new ConfigError(`storage: folder ${dir} cannot be used: ${(err as Error).message}`, { cause: err });
+// The storage and state folders are made at start, and must be writable: a wrong --storage or
+// --state-dir is reported now, not as a failure of the first download.
+async function prepareFolders(config: { storage: string; stateDir: string }): Promise<void> {
+  for (const [key, dir] of [['storage', config.storage], ['state-dir', config.stateDir]] as const) {
+    try {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+    } catch (err) {
+      throw new ConfigError(`${key}: folder ${dir} cannot be used: ${(err as Error).message}`, { cause: err });
+    }
   }
 }

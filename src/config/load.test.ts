@@ -61,6 +61,7 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     routes: [],
     stateDir: '/srv/work/.godepot-state',
     vcsConcurrency: 4,
+    vcsTimeout: 300,
     publishToken: null,
   });
   assert.ok(Object.isFrozen(config));
@@ -251,7 +252,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, upstream-min-rate, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token, insecure, state-dir, vcs-concurrency, publish-token, rules)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, upstream-min-rate, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token, insecure, state-dir, vcs-concurrency, vcs-timeout, publish-token, rules)'],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],

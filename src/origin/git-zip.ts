@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { InvalidContentError } from '../errors.js';
-import { createZip, MAX_LICENSE, MAX_ZIP_FILE, type ModuleFile } from '../module/zip.js';
+import { createZip, MAX_LICENSE, MAX_ZIP_FILE } from '../module/zip.js';
 import { ZipReader } from '../module/zipreader.js';
+import { archiveModuleFiles } from '../vcs/archive-files.js';
 import type { GitModuleRepo } from './git-module-repo.js';
 
 /**
@@ -35,7 +36,7 @@ export async function writeModuleZip(repo: GitModuleRepo, version: string, zipTo
     if (size === undefined) throw new InvalidContentError(`${repo.modulePath}@${version}: git archive found no files in ${subdir}`);
     const links = await repo.code.symlinks(info.name, subdir);
     reader = await ZipReader.open(archive);
-    const files = moduleFiles(reader, subdir, links);
+    const files = archiveModuleFiles(reader, subdir, links);
     if (subdir !== '' && !files.some((f) => f.path === 'LICENSE')) {
       const license = await repo.code.readFile(info.name, 'LICENSE', MAX_LICENSE + 1, 'LICENSE');
       if (license !== undefined) files.push({ path: 'LICENSE', size: license.length, open: () => Readable.from([license]) });
@@ -50,32 +51,4 @@ export async function writeModuleZip(repo: GitModuleRepo, version: string, zipTo
     await reader?.close();
     await rm(archive, { force: true });
   }
-}
-
-// The archive's entries as module files, as go's codeRepo.Zip takes them: below the one top-level
-// folder and the module's folder, folders left out; links marked so that the zip rules omit them.
-function moduleFiles(reader: ZipReader, subdir: string, links: ReadonlySet<string>): ModuleFile[] {
-  const files: ModuleFile[] = [];
-  const dirPrefix = subdir === '' ? '' : `${subdir}/`;
-  let topPrefix = '';
-  for (let i = 0; i < reader.count; i++) {
-    const name = reader.directory.nameText(i);
-    if (topPrefix === '') {
-      const slash = name.indexOf('/');
-      if (slash < 0) throw new InvalidContentError('git archive: missing top-level directory prefix');
-      topPrefix = name.slice(0, slash + 1);
-    }
-    if (!name.startsWith(topPrefix)) throw new InvalidContentError('git archive: zip file contains more than one top-level directory');
-    const inRepo = name.slice(topPrefix.length);
-    if (!inRepo.startsWith(dirPrefix)) continue;
-    const path = inRepo.slice(dirPrefix.length);
-    if (path === '' || path.endsWith('/')) continue;
-    files.push({
-      path,
-      size: reader.directory.sizes[i]!,
-      type: links.has(inRepo) ? 'symlink' : 'file',
-      open: () => reader.read(i),
-    });
-  }
-  return files;
 }

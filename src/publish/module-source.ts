@@ -12,6 +12,7 @@ import { build, major } from '../module/semver.js';
 import { createZip, createZipFromDir } from '../module/zip.js';
 import type { ModuleFile } from '../module/zipcheck.js';
 import { ZipReader } from '../module/zipreader.js';
+import { archiveModuleFiles } from '../vcs/archive-files.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -84,7 +85,7 @@ async function archiveCommit(top: string, commit: string, subdir: string, workDi
   await mkdir(join(bare, 'info'), { recursive: true });
   await writeFile(join(bare, 'info', 'attributes'), '* -export-subst -export-ignore\n');
   const archive = join(workDir, 'tag.zip');
-  const args = ['--git-dir', bare, '-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', '-o', archive, commit, ...(subdir === '' ? [] : ['--', subdir])];
+  const args = ['--git-dir', bare, '-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', '--prefix=prefix/', '-o', archive, commit, ...(subdir === '' ? [] : ['--', subdir])];
   await git(workDir, args, { GIT_ALTERNATE_OBJECT_DIRECTORIES: objects });
   return archive;
 }
@@ -201,13 +202,11 @@ class TagSource implements ModuleSource {
   readonly description: string;
   readonly time: Date;
   readonly notes: readonly string[];
-  private readonly prefix: string;
 
   constructor(private readonly tagged: Tagged) {
     this.description = tagged.description;
     this.time = tagged.time;
     this.notes = tagged.notes;
-    this.prefix = tagged.subdir === '' ? '' : `${tagged.subdir}/`;
   }
 
   async goMod(): Promise<Buffer | null> {
@@ -241,21 +240,9 @@ class TagSource implements ModuleSource {
     }
   }
 
-  /** The files of the module's folder in the archive; folders (names ending in `/`) are left out, as go leaves them. */
+  /** The files of the module's folder in the archive, as the git origin takes them. */
   private files(reader: ZipReader): ModuleFile[] {
-    const files: ModuleFile[] = [];
-    const { directory } = reader;
-    for (let i = 0; i < directory.count; i++) {
-      const name = directory.nameText(i);
-      if (!name.startsWith(this.prefix) || name.endsWith('/')) continue;
-      files.push({
-        path: name.slice(this.prefix.length),
-        size: directory.sizes[i]!,
-        type: this.tagged.symlinks.has(name) ? 'symlink' : 'file',
-        open: () => reader.read(i),
-      });
-    }
-    return files;
+    return archiveModuleFiles(reader, this.tagged.subdir, this.tagged.symlinks);
   }
 }
 

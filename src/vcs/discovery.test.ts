@@ -13,7 +13,7 @@ import { startForwardProxy, type ForwardProxy } from '../../test/support/forward
 import { goImport, metaHtml, startMetaServer, type MetaServer } from '../../test/support/meta-server.js';
 import { makeTestCertificates } from '../../test/support/tls.js';
 import { RepoDiscovery, type RepoDiscoveryOptions } from './discovery.js';
-import { ImportPathError, RepoUrlRefusedError, VcsNotSupportedError } from './errors.js';
+import { ImportPathError, VcsNotSupportedError } from './errors.js';
 import type { RepoRoot } from './repo-root.js';
 
 // The fake hosts: meta.godepot.test answers over plain http only (its https port is closed), as an

@@ -124,7 +124,8 @@ test('a dead proxy: 502 naming the proxy without its password', async () => {
   await dead.stop();
   const godepot = await godepotWith({
     upstream: `http://upstream.godepot.test:${upstream.port}`,
-    env: { http_proxy: `user:${SECRET}@127.0.0.1:${dead.port}` },
+    // The lower-case name, the upper-case one empty (unset, as go reads it) over the tests' own.
+    env: { HTTP_PROXY: '', http_proxy: `user:${SECRET}@127.0.0.1:${dead.port}` },
   });
   const answer = await get(godepot, modules[3]!.urls.info);
   assert.equal(answer.status, 502);

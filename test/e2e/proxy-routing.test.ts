@@ -173,8 +173,8 @@ describe('routing rules seen by go through godepot serve', () => {
 
   it('a GOPRIVATE module never reaches the upstream proxy nor the checksum database, by any road', async () => {
     const result = await download(secret);
-    // No git origin is wired yet: direct says so, and go prints it.
-    assert.match(result.Error ?? '', /direct mode not available/);
+    // It went direct: to its own go-get page, which the test's closed outbound proxy refuses.
+    assert.match(result.Error ?? '', /https:\/\/corp\.example\.com\/secret\?go-get=1/);
     // go's own checksum lookup, through godepot's /sumdb/, is answered without asking the database.
     const lookup = await get(`/sumdb/${NAME}/lookup/corp.example.com/secret@v1.0.0`);
     assert.equal(lookup.status, 404);

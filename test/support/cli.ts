@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { containedEnv } from './contained.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -14,12 +15,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the godepot command as a user would and never throws on a non-zero exit. */
+/** Runs the godepot command as a user would (kept on this machine: containedEnv) and never throws on a non-zero exit. */
 export async function runGodepot(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, [godepotBin, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...containedEnv, ...options.env },
       maxBuffer: 64 << 20,
     });
     return { code: 0, stdout, stderr };

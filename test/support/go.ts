@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { containedEnv } from './contained.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -35,6 +36,7 @@ export async function makeGoWorld(goproxy: string, env: NodeJS.ProcessEnv = {}):
     GOTOOLCHAIN: 'local',
     CGO_ENABLED: '0',
     GIT_CONFIG_NOSYSTEM: '1',
+    ...containedEnv,
     ...env,
   };
   return {

@@ -8,6 +8,7 @@ import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request, type Dispatcher } from 'undici';
 import { godepotBin } from './cli.js';
+import { containedEnv } from './contained.js';
 
 /** How to start `godepot serve`; every field maps to a flag (none means the flag is left out). */
 export interface GodepotOptions {
@@ -69,7 +70,7 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('GODEPOT_') && !goVariables.has(name)) env[name] = value;
   }
-  return { ...env, ...extra };
+  return { ...env, ...containedEnv, ...extra };
 }
 
 function serveArgs(options: GodepotOptions, storage: string): string[] {
