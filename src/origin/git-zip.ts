@@ -20,6 +20,10 @@ import { ZipReader } from '../module/zipreader.js';
 import { archiveModuleFiles } from '../vcs/archive-files.js';
 import type { GitModuleRepo } from './git-module-repo.js';
 
+// git's archive is stored uncompressed, so it holds the files' 500 MiB (the limit createZip keeps)
+// and a header per file: bounded well above that, on disk, never in memory.
+const MAX_ARCHIVE = 2 * MAX_ZIP_FILE;
+
 /**
  * Writes the zip of a canonical `version` of `repo`'s module to `zipTo` (a new file) and returns its
  * size, spooling git's archive in `spoolDir`. Throws NotFoundError for a version the module does not
@@ -32,7 +36,7 @@ export async function writeModuleZip(repo: GitModuleRepo, version: string, zipTo
   const archive = join(spoolDir, `archive-${process.pid}-${randomBytes(6).toString('hex')}.zip`);
   let reader: ZipReader | undefined;
   try {
-    const size = await repo.code.readZip(info.name, subdir, archive, MAX_ZIP_FILE);
+    const size = await repo.code.readZip(info.name, subdir, archive, MAX_ARCHIVE);
     if (size === undefined) throw new InvalidContentError(`${repo.modulePath}@${version}: git archive found no files in ${subdir}`);
     const links = await repo.code.symlinks(info.name, subdir);
     reader = await ZipReader.open(archive);

@@ -238,7 +238,9 @@ export class GitMirror {
   async archive(hash: string, subdir: string, file: string, maxSize: number): Promise<number | undefined> {
     await this.ensure();
     await this.exclusive(() => this.ensureAttributes());
-    const args = ['-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', '--prefix=prefix/', hash, ...(subdir === '' ? [] : ['--', subdir])];
+    // Stored (-0), not deflated as go's is: the files are taken out of it and zipped again, and what
+    // git stores is the same bytes it would have compressed, for a third of the time.
+    const args = ['-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', '-0', '--prefix=prefix/', hash, ...(subdir === '' ? [] : ['--', subdir])];
     const result = await this.runner.run(this.command(args, { maxOutput: maxSize, output: 'zip archive', stdoutTo: { file } }));
     if (result.exitCode === 0) return result.outputBytes;
     await rm(file, { force: true });
