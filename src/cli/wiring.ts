@@ -171,7 +171,13 @@ function directOrigin(
     return origin;
   };
   const direct = new DirectOrigin({ resolve, git, proxy, checkVcs: (root, vcs) => routing.checkVcs(root, vcs) });
-  return { direct, close: async () => void (await Promise.all([...proxies.values()].map((p) => p.close()))) };
+  return {
+    direct,
+    close: async () => {
+      git.close();
+      await Promise.all([...proxies.values()].map((p) => p.close()));
+    },
+  };
 }
 
 /**

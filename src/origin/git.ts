@@ -117,8 +117,13 @@ export class GitOrigin implements Origin {
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     });
-    this.mirrors = new MirrorSet(options.stateDir, this.runner);
+    this.mirrors = new MirrorSet(options.stateDir, this.runner, { logger: options.logger, metrics: options.metrics });
     this.spoolDir = join(options.stateDir, 'tmp');
+  }
+
+  /** Stops the probes of git hosts found down. */
+  close(): void {
+    this.mirrors.close();
   }
 
   list(modulePath: string, signal?: AbortSignal): Promise<string[]> {

@@ -16,8 +16,11 @@ import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'n
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedLock } from '../depot/keyed-lock.js';
+import type { Logger } from 'pino';
+import { Breaker } from '../http/breaker.js';
 import { redactUrl } from '../http/redact.js';
-import { gitFailure } from './git-error.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { GitFailedError, gitFailure, GitTimeoutError } from './git-error.js';
 import type { GitCommand, GitRunner } from './git.js';
 
 /** Ref name → commit hash, as `git ls-remote` lists them: HEAD, refs/heads/*, refs/tags/* (annotated tags peeled). */
@@ -49,15 +52,27 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+// git's words (LC_ALL=C; curl's and ssh's through it) for a host that did not answer at all, as opposed
+// to one that answered "not found" or "no": those leave the host's breaker alone.
+const hostUnreachable = /could not resolve host|failed to connect|couldn't connect to server|connection refused|connection timed out|operation timed out|connection reset|network is unreachable|no route to host|empty reply from server|ssh: connect to host|recv failure|proxy connect aborted/i;
+
+/** True when a failed network command says the git host is down rather than that it answered. */
+function saysHostDown(err: unknown): boolean {
+  return err instanceof GitTimeoutError || (err instanceof GitFailedError && hostUnreachable.test(err.reason));
+}
+
 /** Every mirror below `<stateDir>/vcs`, one per repository URL, shared by every module and request. */
 export class MirrorSet {
   readonly root: string;
   private readonly mirrors = new Map<string, GitMirror>();
+  /** One breaker per git host (scheme, host and port), shared by the mirrors of its repositories. */
+  private readonly hosts = new Map<string, Breaker>();
   private swept: Promise<void> | undefined;
 
   constructor(
     stateDir: string,
     private readonly runner: GitRunner,
+    private readonly options: { logger?: Logger; metrics?: Metrics } = {},
   ) {
     this.root = join(stateDir, 'vcs');
   }
@@ -66,10 +81,37 @@ export class MirrorSet {
   get(url: string): GitMirror {
     let mirror = this.mirrors.get(url);
     if (mirror === undefined) {
-      mirror = new GitMirror(this.runner, this.root, url, () => this.sweep());
+      const made: GitMirror = new GitMirror(this.runner, this.root, url, () => this.sweep(), this.breakerOf(url, () => made));
+      mirror = made;
       this.mirrors.set(url, mirror);
     }
     return mirror;
+  }
+
+  /** Stops the breakers' probes. */
+  close(): void {
+    for (const breaker of this.hosts.values()) breaker.close();
+  }
+
+  /**
+   * The breaker of `url`'s host, as the HTTP client keeps one per upstream: once a git command finds the
+   * host unreachable (no answer within the time limit, a refused or failed connection), every command
+   * for it fails at once, and stored modules are served, until a probe (`git ls-remote` of the
+   * repository that failed first) gets an answer.
+   */
+  private breakerOf(url: string, mirror: () => GitMirror): Breaker {
+    const host = hostOf(url);
+    let breaker = this.hosts.get(host);
+    if (breaker === undefined) {
+      breaker = new Breaker({
+        name: `git host ${host}`,
+        probe: async () => void (await mirror().probe()),
+        logger: this.options.logger,
+        onChange: (up) => this.options.metrics?.upstreamUp.set({ origin: `git ${host}` }, up ? 1 : 0),
+      });
+      this.hosts.set(host, breaker);
+    }
+    return breaker;
   }
 
   // Best effort, once per process: half-made mirrors of a crashed process.
@@ -102,6 +144,8 @@ export class GitMirror {
     root: string,
     readonly url: string,
     private readonly beforeCreate: () => Promise<void>,
+    /** The health of the repository's host, shared with every repository there. */
+    private readonly host: Breaker,
   ) {
     this.dir = join(root, createHash('sha256').update(`git:${url}`).digest('hex'));
     this.shownUrl = shownUrl(url);
@@ -124,8 +168,30 @@ export class GitMirror {
 
   private async listRefs(protocols: readonly string[]): Promise<Refs> {
     await this.ensure();
-    const out = await this.runner.output(this.command(['ls-remote', '-q', 'origin'], { protocols, maxOutput: MAX_REFS_OUTPUT, output: 'ref list' }));
+    const out = await this.remote(() => this.runner.output(this.command(['ls-remote', '-q', 'origin'], { protocols, maxOutput: MAX_REFS_OUTPUT, output: 'ref list' })));
     return parseRefs(out.toString('utf8'));
+  }
+
+  /** Asks the remote for its HEAD alone: resolves when the host answers at all (the breaker's probe). */
+  async probe(): Promise<void> {
+    await this.ensure();
+    const result = await this.runner.run(this.command(['ls-remote', '-q', 'origin', 'HEAD'], { maxOutput: MAX_LISTING_OUTPUT, output: 'probe' }));
+    // Any answer, "not found" and "no" included, says the host is there.
+    if (result.exitCode !== 0 && saysHostDown(gitFailure(result.display, result.stderr, result.exitCode, null))) throw new Error(`${this.shownUrl} did not answer`);
+  }
+
+  /** Runs a command that talks to the remote, through the host's breaker. */
+  private async remote<T>(run: () => Promise<T>): Promise<T> {
+    this.host.check();
+    try {
+      const result = await run();
+      this.host.answered();
+      return result;
+    } catch (err) {
+      if (saysHostDown(err)) this.host.failed(err as Error);
+      else this.host.answered();
+      throw err;
+    }
   }
 
   /** The tags the mirror holds (`git tag -l`). */
@@ -186,13 +252,15 @@ export class GitMirror {
     if (shallow) await this.fetchWithRetries(['fetch', '--unshallow', '-f', 'origin'], protocols);
   }
 
-  private async fetchWithRetries(args: string[], protocols: readonly string[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.runner.run(this.command(args, { protocols, maxOutput: MAX_LISTING_OUTPUT, output: 'fetch output' }));
-      if (result.exitCode === 0) return;
-      if (attempt >= LOCK_ATTEMPTS || !lockContention.test(result.stderr)) throw gitFailure(result.display, result.stderr, result.exitCode, null);
-      await sleep(100 * 2 ** attempt);
-    }
+  private fetchWithRetries(args: string[], protocols: readonly string[]): Promise<void> {
+    return this.remote(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const result = await this.runner.run(this.command(args, { protocols, maxOutput: MAX_LISTING_OUTPUT, output: 'fetch output' }));
+        if (result.exitCode === 0) return;
+        if (attempt >= LOCK_ATTEMPTS || !lockContention.test(result.stderr)) throw gitFailure(result.display, result.stderr, result.exitCode, null);
+        await sleep(100 * 2 ** attempt);
+      }
+    });
   }
 
   /** Creates the local tag `name` at `hash`, as go does after finding a tag's commit already here; failures are ignored. */
@@ -334,6 +402,16 @@ export class GitMirror {
     if (current.endsWith(ARCHIVE_ATTRIBUTES)) return;
     await mkdir(join(this.dir, 'info'), { recursive: true });
     await writeFile(file, current + ARCHIVE_ATTRIBUTES);
+  }
+}
+
+/** The scheme, host and port of a repository URL, as its breaker is known (`https://github.com`). */
+function hostOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return url;
   }
 }
 
