@@ -834,6 +834,12 @@ export interface LargeRepoOptions {
   dataFileBytes?: number;
   /** A tag v0.N.0 every this many commits (default 300); v1.0.0 ten commits before the tip. */
   tagEvery?: number;
+  /**
+   * Bytes of fresh text that every tenth commit writes over `history/churn.txt` (default 0: no such
+   * file): a history far larger than any one tree, as long-lived repositories have, which a full
+   * fetch carries and a shallow one does not.
+   */
+  churnBytes?: number;
 }
 
 /** Words the generated text is made of: it compresses about as well as source code. */
@@ -855,6 +861,8 @@ function textFile(size: number, seed: number): Buffer {
 
 /** The large repository's data file names. */
 const dataName = (i: number): string => `data/chunk-${String(i).padStart(3, '0')}.txt`;
+/** The file every tenth commit rewrites when churnBytes is set. */
+const churnName = 'history/churn.txt';
 /** The small files the history adds, one every ten commits. */
 const historyName = (i: number): string => `history/h${String(i).padStart(5, '0')}.go`;
 
@@ -870,6 +878,7 @@ export async function buildLargeRepository(root: string, name: string, modulePat
   const dataFiles = options.dataFiles ?? 64;
   const dataFileBytes = options.dataFileBytes ?? 512 << 10;
   const tagEvery = options.tagEvery ?? 300;
+  const churnBytes = options.churnBytes ?? 0;
   const firstData = commits - 100 + 1;
   const start = Date.parse('2022-01-01T00:00:00Z') / 1000;
   const tags: Record<string, string> = {};
@@ -890,6 +899,7 @@ export async function buildLargeRepository(root: string, name: string, modulePat
       }
       yield fileCommand('counter.txt', `${n}\n`);
       if (n % 10 === 0) yield fileCommand(historyName(n), `package history\n\nconst C${n} = ${n}\n`);
+      if (churnBytes > 0 && n % 10 === 0) yield fileCommand(churnName, textFile(churnBytes, commits + n));
       if (n >= firstData && n < firstData + dataFiles) yield fileCommand(dataName(n - firstData), textFile(dataFileBytes, n));
       yield Buffer.from('\n');
       const tag = tagOf(n);
@@ -910,6 +920,7 @@ export async function buildLargeRepository(root: string, name: string, modulePat
     const names = ['go.mod', 'large.go', 'counter.txt'];
     for (let i = 0; i < dataFiles && firstData + i <= n; i++) names.push(dataName(i));
     for (let h = 10; h <= n; h += 10) names.push(historyName(h));
+    if (churnBytes > 0 && n >= 10) names.push(churnName);
     return names.sort();
   };
   return { name, gitDir, remote: `https://${fixtureOwner}/${name}`, commits: described, tags, branches: { main: `c${commits}` }, files };
