@@ -6,7 +6,7 @@ import { rootCertificates } from 'node:tls';
 import { after, test } from 'node:test';
 import { ConfigError } from '../errors.js';
 import { loadConfig, type ConfigSources } from './load.js';
-import { parseListen } from './schema.js';
+import { configKeys, parseListen } from './schema.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -63,6 +63,14 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     vcsConcurrency: 4,
     vcsTimeout: 300,
     publishToken: null,
+    tokens: '/srv/work/.godepot-state/tokens.json',
+    auditLog: '/srv/work/.godepot-state/audit.log',
+    anonymous: 'read',
+    metricsToken: null,
+    rateLimit: { ratePerSecond: 1000, burst: 40000 },
+    anonymousRateLimit: { ratePerSecond: 500, burst: 20000 },
+    maxColdFetches: 64,
+    maxUploadSize: 16 * 2 ** 30,
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listen));
@@ -252,7 +260,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), 'config file typo.yaml: unknown setting "listn" (known: listen, storage, upstream, private, sumdb, nosumdb, sumdb-host, sumdb-key, list-ttl, prefetch, upstream-timeout, upstream-min-rate, shutdown-timeout, log-level, workers, bundle, bundle-key, import-token, insecure, state-dir, vcs-concurrency, vcs-timeout, publish-token, rules)'],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), `config file typo.yaml: unknown setting "listn" (known: ${[...configKeys, 'rules'].join(', ')})`],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],
@@ -351,6 +359,34 @@ test('state-dir, vcs-concurrency and publish-token: defaults, every source, and 
   assert.equal(await configError(sources({ flags: { 'vcs-concurrency': '0' } })), '--vcs-concurrency: must be at least 1');
   assert.equal(await configError(sources({ env: { GODEPOT_VCS_CONCURRENCY: 'lots' } })), 'GODEPOT_VCS_CONCURRENCY: must be a whole number');
   assert.equal(await configError(sources({ flags: { 'publish-token': 'short' } })), '--publish-token: must be at least 16 characters');
+});
+
+test('access control: tokens and audit log in the state folder unless set, never inside storage; anonymous, metrics token, rates and sizes', async () => {
+  const moved = await loadConfig(sources({ flags: { 'state-dir': '/var/lib/godepot' } }));
+  assert.deepEqual([moved.tokens, moved.auditLog], ['/var/lib/godepot/tokens.json', '/var/lib/godepot/audit.log']);
+  const given = await loadConfig(sources({ flags: { tokens: 'etc/tokens.json' }, env: { GODEPOT_AUDIT_LOG: '/var/log/godepot/audit.log' } }));
+  assert.deepEqual([given.tokens, given.auditLog], ['/srv/work/etc/tokens.json', '/var/log/godepot/audit.log']);
+  assert.match(await configError(sources({ flags: { storage: '/srv/modules', 'audit-log': '/srv/modules/audit.log' } })), /^--audit-log: \/srv\/modules\/audit.log is inside the storage folder/);
+  assert.match(await configError(sources({ env: { GODEPOT_TOKENS: '.godepot/tokens.json' } })), /^GODEPOT_TOKENS: \/srv\/work\/.godepot\/tokens.json is inside the storage folder/);
+
+  assert.equal((await loadConfig(sources({ env: { GODEPOT_ANONYMOUS: 'none' } }))).anonymous, 'none');
+  assert.equal(await configError(sources({ flags: { anonymous: 'write' } })), '--anonymous: must be read or none');
+  assert.equal((await loadConfig(sources({ flags: { 'metrics-token': 'scrape-token-0123456789' } }))).metricsToken, 'scrape-token-0123456789');
+  assert.equal(await configError(sources({ flags: { 'metrics-token': 'short' } })), '--metrics-token: must be at least 16 characters');
+
+  const rates = async (value: string) => (await loadConfig(sources({ flags: { 'rate-limit': value } }))).rateLimit;
+  assert.deepEqual(await rates('50'), { ratePerSecond: 50, burst: 2000 });
+  assert.deepEqual(await rates('2.5:10'), { ratePerSecond: 2.5, burst: 10 });
+  assert.equal(await rates('off'), null);
+  assert.equal(await rates('0'), null);
+  assert.match(await configError(sources({ flags: { 'anonymous-rate-limit': 'fast' } })), /^--anonymous-rate-limit: must be requests per second as RATE or RATE:BURST/);
+  assert.match(await configError(sources({ flags: { 'rate-limit': '10:0' } })), /^--rate-limit: must be requests per second/);
+
+  assert.equal((await loadConfig(sources({ flags: { 'max-cold-fetches': '0' } }))).maxColdFetches, 0);
+  const upload = async (value: string) => (await loadConfig(sources({ flags: { 'max-upload-size': value } }))).maxUploadSize;
+  assert.deepEqual([await upload('500MiB'), await upload('2GB'), await upload('1048576')], [500 * 2 ** 20, 2e9, 1048576]);
+  assert.match(await configError(sources({ flags: { 'max-upload-size': '0' } })), /^--max-upload-size: must be a size in bytes/);
+  assert.match(await configError(sources({ flags: { 'max-upload-size': 'big' } })), /^--max-upload-size: must be a size in bytes/);
 });
 
 test('rules: read from the config file in order, before the private and GONOPROXY routes, with sumdb defaults per route', async () => {

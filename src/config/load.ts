@@ -5,7 +5,7 @@
 // outbound proxies, SSL_CERT_FILE, GONOPROXY and GOVCS come from the environment alone, under the names
 // go reads; the routing rules from the config file alone.
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { parseGosumdb } from '../checksum/gosumdb.js';
 import { ConfigError } from '../errors.js';
@@ -93,7 +93,9 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
   checkHosting(p, sourceOf);
   const storage = resolve(bases.storage ?? cwd, p.storage);
   const stateDir = resolve(bases['state-dir'] ?? cwd, p['state-dir']);
-  checkStateDir(stateDir, storage, sourceOf);
+  const tokens = p.tokens === null ? join(stateDir, 'tokens.json') : resolve(bases.tokens ?? cwd, p.tokens);
+  const auditLog = p['audit-log'] === null ? join(stateDir, 'audit.log') : resolve(bases['audit-log'] ?? cwd, p['audit-log']);
+  for (const [key, path] of [['state-dir', stateDir], ['tokens', tokens], ['audit-log', auditLog]] as const) checkOutsideStorage(key, path, storage, sourceOf);
   const noProxy = goNoProxy(env);
   return deepFreeze({
     listen: p.listen,
@@ -128,6 +130,14 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     vcsConcurrency: p['vcs-concurrency'],
     vcsTimeout: p['vcs-timeout'],
     publishToken: p['publish-token'],
+    tokens,
+    auditLog,
+    anonymous: p.anonymous as 'read' | 'none',
+    metricsToken: p['metrics-token'],
+    rateLimit: p['rate-limit'],
+    anonymousRateLimit: p['anonymous-rate-limit'],
+    maxColdFetches: p['max-cold-fetches'],
+    maxUploadSize: p['max-upload-size'],
   });
 }
 
@@ -150,12 +160,12 @@ function goNoProxy(env: ConfigSources['env']): string[] {
   return globs;
 }
 
-// Git mirrors and tokens are not modules: inside the storage folder they would be served as a module
-// tree, listed by a GOPROXY=file:// client and carried by whatever copies the folder.
-function checkStateDir(stateDir: string, storage: string, sourceOf: (key: ConfigKey) => string): void {
-  const rel = relative(storage, stateDir);
+// Git mirrors, tokens and the audit log are not modules: inside the storage folder they would be served
+// as a module tree, listed by a GOPROXY=file:// client and carried by whatever copies the folder.
+function checkOutsideStorage(key: ConfigKey, path: string, storage: string, sourceOf: (key: ConfigKey) => string): void {
+  const rel = relative(storage, path);
   if (rel === '' || (rel !== '..' && !rel.startsWith('..' + sep) && !isAbsolute(rel))) {
-    throw new ConfigError(`${sourceOf('state-dir')}: ${stateDir} is inside the storage folder ${storage} (${sourceOf('storage')}); godepot's own state must live outside the modules it serves`);
+    throw new ConfigError(`${sourceOf(key)}: ${path} is inside the storage folder ${storage} (${sourceOf('storage')}); godepot's own state must live outside the modules it serves`);
   }
 }
 

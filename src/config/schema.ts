@@ -38,6 +38,14 @@ export const configKeys = [
   'vcs-concurrency',
   'vcs-timeout',
   'publish-token',
+  'tokens',
+  'audit-log',
+  'anonymous',
+  'metrics-token',
+  'rate-limit',
+  'anonymous-rate-limit',
+  'max-cold-fetches',
+  'max-upload-size',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -100,6 +108,22 @@ export interface ServeConfig {
   vcsTimeout: number;
   /** The bearer token accepting `godepot publish` uploads (16 characters or more), or null when publishing is off. */
   publishToken: string | null;
+  /** Absolute path of the token file `godepot token` keeps (default `<stateDir>/tokens.json`). */
+  tokens: string;
+  /** Absolute path of the audit log (default `<stateDir>/audit.log`). */
+  auditLog: string;
+  /** What a request without credentials may do: read what is not private, or nothing. */
+  anonymous: 'read' | 'none';
+  /** The token `/metrics` requires (16 characters or more), or null when it requires none. */
+  metricsToken: string | null;
+  /** Requests per second and burst of each token; null: no limit. */
+  rateLimit: Readonly<{ ratePerSecond: number; burst: number }> | null;
+  /** Requests per second and burst of each client address sending no token; null: no limit. */
+  anonymousRateLimit: Readonly<{ ratePerSecond: number; burst: number }> | null;
+  /** Requests of one principal (a token, or an address) waiting on an origin at once; 0: no cap. */
+  maxColdFetches: number;
+  /** Largest bundle upload accepted, in bytes. */
+  maxUploadSize: number;
 }
 
 /** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
@@ -213,6 +237,37 @@ const workers = z
     return count;
   });
 
+// `RATE` or `RATE:BURST` requests per second (a burst of RATE×40 by default: the requests of one large
+// `go mod download` at once); 0 or `off` for no limit.
+const requestRate = z.union([z.number(), z.string()], { error: 'must be a request rate' }).transform((value, ctx) => {
+  const match = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(?::\s*([0-9]+)\s*)?$/.exec(String(value));
+  if (String(value).trim() === 'off' || (match !== null && Number(match[1]) === 0)) return null;
+  if (match === null || (match[2] !== undefined && Number(match[2]) < 1)) {
+    ctx.addIssue({ code: 'custom', message: `must be requests per second as RATE or RATE:BURST (500, 500:20000), or off, not ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  const ratePerSecond = Number(match[1]);
+  return { ratePerSecond, burst: match[2] !== undefined ? Number(match[2]) : Math.ceil(ratePerSecond * 40) };
+});
+
+const sizeUnits: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** A size in bytes: `1048576`, `500MiB`, `2GB`, `1.5GiB`; null when it is none of these. */
+export function parseSize(value: string): number | null {
+  const match = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?\s*$/i.exec(value);
+  if (match === null) return null;
+  return Math.floor(Number(match[1]) * sizeUnits[(match[2] ?? '').toLowerCase()]!);
+}
+
+const size = z.union([z.number(), z.string()], { error: 'must be a size in bytes' }).transform((value, ctx) => {
+  const parsed = typeof value === 'number' ? (Number.isSafeInteger(value) && value > 0 ? value : null) : parseSize(value);
+  if (parsed === null || parsed < 1) {
+    ctx.addIssue({ code: 'custom', message: `must be a size in bytes, as 1073741824, 500MiB or 2GB, not ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
 // At least 16 characters, as a bearer token should be; empty means none.
 const token = optionalText.refine((value) => value === null || value.length >= 16, { error: 'must be at least 16 characters' });
 
@@ -256,6 +311,14 @@ export const settingSchemas = {
   'vcs-concurrency': count(1, 64),
   'vcs-timeout': seconds(0, false),
   'publish-token': token,
+  tokens: optionalText,
+  'audit-log': optionalText,
+  anonymous: z.enum(['read', 'none'], { error: 'must be read or none' }),
+  'metrics-token': token,
+  'rate-limit': requestRate,
+  'anonymous-rate-limit': requestRate,
+  'max-cold-fetches': count(0, 100_000),
+  'max-upload-size': size,
 } satisfies Record<ConfigKey, z.ZodType>;
 
 /** A config file: a mapping of setting names to values, nothing else. */
@@ -289,4 +352,13 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'vcs-concurrency': '4',
   'vcs-timeout': '300',
   'publish-token': '',
+  tokens: '',
+  'audit-log': '',
+  anonymous: 'read',
+  'metrics-token': '',
+  // Far above what one build asks: go does not retry a 429, so a limit met by a real build breaks it.
+  'rate-limit': '1000:40000',
+  'anonymous-rate-limit': '500:20000',
+  'max-cold-fetches': '64',
+  'max-upload-size': '16GiB',
 };
