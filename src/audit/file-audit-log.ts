@@ -77,7 +77,13 @@ class FileAuditLog implements Audit {
 
   record(event: AuditEvent): Promise<void> {
     if (this.closed) return Promise.reject(new AuditLogError(`${this.path}: the audit log is closed`));
-    const entry = sanitizeEvent(event, new Date());
+    let entry: UnchainedEntry;
+    try {
+      entry = sanitizeEvent(event, new Date());
+    } catch (err) {
+      // An event that is not an AuditEvent at run time (a caller in plain JavaScript) fails as a promise does.
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
       this.draining ??= this.drain();
