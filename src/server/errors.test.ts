@@ -15,6 +15,8 @@ import {
 } from '../errors.js';
 import { BundleRefusedError } from '../bundle/receive.js';
 import { SumdbForkError, SumdbStateError, SumdbVerificationError } from '../checksum/errors.js';
+import { TooManyFetchesError } from '../limits/concurrency-cap.js';
+import { RateLimitedError } from '../limits/rate-limiter.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
 import { InvalidPathError } from '../module/path.js';
@@ -58,6 +60,8 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new PublishRefusedError('example.com/m/v2@v1.0.0 cannot be published'), 422, false],
     [new PublishTooLargeError('the zip is larger than a module zip may be'), 413, false],
     [new PublishConflictError('example.com/m@v1.0.0 is already published with other content'), 409, false],
+    [new RateLimitedError(3), 429, false],
+    [new TooManyFetchesError(64), 429, false],
     [new SumdbStateError('records were lost'), 500, true],
     [new ConfigError('listen: invalid'), 500, true],
     [new TypeError('x is undefined'), 500, true],
@@ -106,4 +110,13 @@ test('a refused upload says why; a busy server says when to send it again', () =
   const busy = errorAnswer(new ImportBusyError(30));
   assert.deepEqual(busy.headers, ['retry-after', '30']);
   assert.equal(busy.body, 'busy: another bundle is being imported; send this one again in 30 s\n');
+});
+
+test('a client over its rate or its cold-fetch cap is told when to ask again', () => {
+  const limited = errorAnswer(new RateLimitedError(7));
+  assert.deepEqual(limited.headers, ['retry-after', '7']);
+  assert.equal(limited.body, 'too many requests: rate limit exceeded: retry after 7 s\n');
+  const fetches = errorAnswer(new TooManyFetchesError(64));
+  assert.deepEqual(fetches.headers, ['retry-after', '1']);
+  assert.match(fetches.body, /^too many requests: too many modules being fetched for this client at once \(at most 64\)/);
 });

@@ -19,6 +19,8 @@ import { SumdbForkError, SumdbVerificationError } from '../checksum/errors.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
 import { DirHashError } from '../module/hash.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
+import { TooManyFetchesError } from '../limits/concurrency-cap.js';
+import { RateLimitedError } from '../limits/rate-limiter.js';
 import { InvalidPathError } from '../module/path.js';
 import { InvalidVersionError } from '../module/version.js';
 import { ZipError } from '../module/ziperror.js';
@@ -88,6 +90,10 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   wrong with it: the request was well formed, its content cannot be imported; nothing was.
  * - An upload while another is being received (ImportBusyError) → 503 with Retry-After, at once: the
  *   server is fine, and the same upload succeeds later.
+ * - A principal asking faster than its rate limit allows (RateLimitedError), or starting more cold
+ *   fetches at once than its cap (TooManyFetchesError) → 429 with Retry-After: the fault is the
+ *   client's pace, not the request; the same request succeeds later (go does not retry it by itself,
+ *   which is why the default limits sit far above what one build asks).
  * - The git origin's failures (vcs/git-error.ts) are kinds of the above, each naming the git command
  *   and git's reason: GitNotFoundError is a NotFoundError (404: the repository is not there),
  *   GitTransportRefusedError an OriginUnavailableError (404: a transport godepot does not use), GitAuthError
@@ -126,6 +132,9 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof StorageFullError) return answer(507, 'insufficient storage', err);
   if (err instanceof BundleRefusedError) return answer(422, 'bundle refused, nothing imported', err);
   if (err instanceof ImportBusyError) return answer(503, 'busy', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });
+  if (err instanceof RateLimitedError || err instanceof TooManyFetchesError) {
+    return answer(429, 'too many requests', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });
+  }
   if (err instanceof PublishRefusedError) return answer(422, 'publish refused, nothing stored', err);
   if (err instanceof PublishTooLargeError) return answer(413, 'payload too large, nothing stored', err);
   if (err instanceof PublishConflictError) return answer(409, 'conflict', err);
