@@ -114,6 +114,35 @@ function within(prefix: string, err: unknown): unknown {
 }
 
 /**
+ * Checks that a proven record is the record of `modulePath@version` and nothing else: every line is
+ * `<modulePath> <version>[/go.mod] <alg>:<hash>`, with one hash at most per file and algorithm, and
+ * there is a line at all. Being in the log proves only that the database signed the text, not what
+ * the text is about. go filters a record's lines by the module it asked for, so a record for another
+ * module, or an empty one ("\n" is valid record text), vouches for nothing, and go accepts any hash
+ * when nothing vouches (CVE-2026-42501); lines for other modules would be kept and carried in bundle
+ * proofs beside the ones asked for, hashes nobody asked the log about (golang/go#80745); and a second
+ * h1 for the same file let verify() accept either of two contents. go's sumdb writes exactly two
+ * lines per record, godepot's own database too. Throws SumdbVerificationError.
+ */
+function checkRecordIsFor(id: number, text: Buffer, modulePath: string, version: string): void {
+  const refuse = (why: string): SumdbVerificationError =>
+    new SumdbVerificationError(`record ${id} is not the record of ${modulePath}@${version}: ${why}`);
+  const lines = text.toString('utf8').split('\n').slice(0, -1);
+  if (lines.length === 0) throw refuse('it holds no go.sum line');
+  const seen = new Set<string>();
+  for (const line of lines) {
+    const fields = line.split(' ');
+    const colon = fields[2]?.indexOf(':') ?? -1;
+    if (fields.length !== 3 || fields[0] !== modulePath || (fields[1] !== version && fields[1] !== `${version}/go.mod`) || colon < 1) {
+      throw refuse(`it holds the line ${JSON.stringify(line)}`);
+    }
+    const file = `${fields[1]} ${fields[2]!.slice(0, colon)}`;
+    if (seen.has(file)) throw refuse(`it holds two ${fields[2]!.slice(0, colon)} hashes for ${modulePath} ${fields[1]}`);
+    seen.add(file);
+  }
+}
+
+/**
  * A verifying client of one checksum database. Lookups return go.sum lines only after the record is
  * proven to be in the latest signed tree; a head that does not extend the remembered one throws
  * SumdbForkError (go's security report as its message). Safe for concurrent use.
@@ -275,7 +304,7 @@ export class SumdbClient {
     if (record === undefined) {
       let proving = this.lookups.get(key);
       if (proving === undefined) {
-        proving = this.verifiedRecord(key, `lookup/${escaped}`).finally(() => this.lookups.delete(key));
+        proving = this.verifiedRecord(key, `lookup/${escaped}`, modulePath, version).finally(() => this.lookups.delete(key));
         this.lookups.set(key, proving);
       }
       record = await abortable(proving, signal);
@@ -285,29 +314,33 @@ export class SumdbClient {
     return record;
   }
 
-  /** The record of a lookup, from the store or the database, proven before it is kept or used. */
-  private async verifiedRecord(key: string, remotePath: string): Promise<ProvenRecord> {
+  /** The record of `modulePath@version`, from the store or the database, proven before it is kept or used. */
+  private async verifiedRecord(key: string, remotePath: string, modulePath: string, version: string): Promise<ProvenRecord> {
     await this.init();
     const stored = await this.recall(key);
     if (stored !== null) {
       try {
-        return await this.checkLookup(stored);
+        return await this.checkLookup(stored, modulePath, version);
       } catch (err) {
         // A stored answer that no longer checks out is asked for again; a fork is reported at once.
         if (!(err instanceof SumdbVerificationError)) throw err;
       }
     }
     const data = Buffer.from(await this.options.fetch(remotePath));
-    const record = await this.checkLookup(data);
+    const record = await this.checkLookup(data, modulePath, version);
     await this.keep(key, data);
     return record;
   }
 
-  /** The record of a lookup answer, once its head is merged and the record proven in the latest tree. */
-  private async checkLookup(data: Buffer): Promise<ProvenRecord> {
+  /**
+   * The record of a lookup answer, once its head is merged, the record proven in the latest tree, and
+   * the record found to be the one asked for.
+   */
+  private async checkLookup(data: Buffer, modulePath: string, version: string): Promise<ProvenRecord> {
     const { id, text, rest } = parseRecord(data);
     await this.mergeLatest(rest);
     await this.checkRecord(id, text);
+    checkRecordIsFor(id, text, modulePath, version);
     return { id, text };
   }
 

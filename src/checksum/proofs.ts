@@ -257,6 +257,9 @@ export async function checkProofs(proofs: ProofFiles, signal?: AbortSignal): Pro
     for (const line of l.text.toString('utf8').split('\n')) {
       const [modulePath, version, hash] = line.split(' ');
       if (modulePath !== l.modulePath || !(version === l.version || version === `${l.version}/go.mod`) || !hash?.startsWith('h1:')) continue;
+      // Two hashes for one file would vouch for two contents; go would take the first, the map the last.
+      const known = sums.get(`${modulePath} ${version}`);
+      if (known !== undefined && known !== hash) throw new ProofFileError([name], `its record holds two h1 hashes for ${modulePath} ${version}`);
       sums.set(`${modulePath} ${version}`, hash);
       vouched++;
     }

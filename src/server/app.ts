@@ -350,11 +350,21 @@ export function createServer(options: ServerOptions): GodepotServer {
     );
   }
 
+  // Connections on which a request was refused for its body: the answer closes them, but Node parses
+  // requests the client pipelined behind it all the same, and would hand them here to be fetched and
+  // answered to a connection that is closing. They are logged and dropped instead, unserved.
+  const refusedConnections = new WeakSet<Socket>();
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && requestIdPattern.test(given) ? given : idPrefix + (++requestCount).toString(36);
     const entry = new RequestLog(requestId, req.method, req.url);
+    if (refusedConnections.has(req.socket)) {
+      entry.error = 'pipelined behind a refused request: not served';
+      finish(entry, started, clientClosed, 0, true);
+      return;
+    }
     if (closing) res.shouldKeepAlive = false;
 
     let request: Readonly<ProxyRequest>;
@@ -362,12 +372,14 @@ export function createServer(options: ServerOptions): GodepotServer {
       request = parseRequest(req.method, req.url);
       // GOPROXY requests have no body; one would have to be read and thrown away, so it is refused.
       if (request.route !== 'import' && request.route !== 'publish' && hasBody(req)) {
-        res.shouldKeepAlive = false;
         throw new InvalidRequestError('request body not allowed');
       }
     } catch (err) {
       // Whatever body came with a refused request is not read: the connection is not reused.
-      if (hasBody(req)) res.shouldKeepAlive = false;
+      if (hasBody(req)) {
+        res.shouldKeepAlive = false;
+        refusedConnections.add(req.socket);
+      }
       fail(res, req.method === 'HEAD', entry, started, err);
       return;
     }
