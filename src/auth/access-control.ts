@@ -1,0 +1,62 @@
+// AccessControl over the token file: who a request is from (its token, or anonymous) and whether
+// that covers what it asks. Anonymous clients may at most read public modules (and the server's
+// public parts, such as the checksum database proxy), and only when the server allows anonymous reads.
+import type { AccessControl, Principal, Role } from './access.js';
+import { tokenOfAuthorization } from './authorization-header.js';
+import { CredentialsRequiredError, PermissionDeniedError } from './errors.js';
+import { ANONYMOUS, TokenPrincipal } from './principal.js';
+import { ROLE_RANK } from './roles.js';
+
+/** What verifies a token: the TokenStore. */
+export interface TokenVerifier {
+  /** The token's principal; throws CredentialsRefusedError when it proves nothing. */
+  verify(token: string): TokenPrincipal;
+}
+
+/** Options of TokenAccessControl. */
+export interface TokenAccessControlOptions {
+  tokens: TokenVerifier;
+  /** `read`: requests without a token may read public modules; `none`: every request needs one. */
+  anonymous: 'read' | 'none';
+  /**
+   * Whether a module path is private (the --private / GOPRIVATE patterns, and what is routed
+   * `hosted`). Its answers are remembered per path, so it must always answer alike for a path.
+   */
+  isPrivate: (modulePath: string) => boolean;
+}
+
+// Module paths whose privacy is remembered before all are forgotten: bounded against made-up paths.
+const PRIVATE_CACHE_SIZE = 16_384;
+
+/** AccessControl by tokens from a TokenStore, with anonymous reads of public modules optional. */
+export class TokenAccessControl implements AccessControl {
+  private readonly privacy = new Map<string, boolean>();
+
+  constructor(private readonly options: TokenAccessControlOptions) {}
+
+  authenticate(authorization: string | undefined): Principal {
+    if (authorization === undefined || authorization === '') return ANONYMOUS;
+    return this.options.tokens.verify(tokenOfAuthorization(authorization));
+  }
+
+  authorize(principal: Principal, role: Role, modulePath: string | undefined): void {
+    if (principal instanceof TokenPrincipal) {
+      if (principal.rankOn(modulePath) < ROLE_RANK[role]) throw new PermissionDeniedError(principal.name, role, modulePath);
+      return;
+    }
+    if (!principal.anonymous) throw new TypeError(`principal ${JSON.stringify(principal.name)} was not made by this access control`);
+    // A server-wide read (modulePath undefined) is of public things: the checksum database proxy.
+    const publicRead = role === 'read' && (modulePath === undefined || !this.isPrivate(modulePath));
+    if (!(this.options.anonymous === 'read' && publicRead)) throw new CredentialsRequiredError(role, modulePath);
+  }
+
+  isPrivate(modulePath: string): boolean {
+    let answer = this.privacy.get(modulePath);
+    if (answer === undefined) {
+      answer = this.options.isPrivate(modulePath);
+      if (this.privacy.size >= PRIVATE_CACHE_SIZE) this.privacy.clear();
+      this.privacy.set(modulePath, answer);
+    }
+    return answer;
+  }
+}
