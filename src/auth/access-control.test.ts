@@ -100,6 +100,14 @@ test("a token's roles must cover the role on the module, else PermissionDeniedEr
   denied(reader, 'publish', 'example.com/public', /may not publish/);
 });
 
+test('a token allows at least what no token does: reads of public modules when anonymous clients may read', () => {
+  const ci = access('read').authenticate(bearer('ci'));
+  access('read').authorize(ci, 'read', 'example.com/public');
+  access('read').authorize(ci, 'read', undefined);
+  assert.throws(() => access('read').authorize(ci, 'read', 'example.com/hosted/a'), /token "ci" may not read example.com\/hosted\/a/);
+  assert.throws(() => access('read').authorize(ci, 'publish', 'example.com/public'), PermissionDeniedError);
+});
+
 test('server-wide actions need a pattern-less grant: admin yes, admin:* no', () => {
   const ac = access('none');
   const admin = ac.authenticate(bearer('admin'));

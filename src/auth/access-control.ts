@@ -41,13 +41,20 @@ export class TokenAccessControl implements AccessControl {
 
   authorize(principal: Principal, role: Role, modulePath: string | undefined): void {
     if (principal instanceof TokenPrincipal) {
-      if (principal.rankOn(modulePath) < ROLE_RANK[role]) throw new PermissionDeniedError(principal.name, role, modulePath);
+      // A token never allows less than none: go sends its .netrc credentials with every request to the
+      // host, so a token for publishing one module also comes with reads of public ones.
+      if (principal.rankOn(modulePath) < ROLE_RANK[role] && !this.anonymousMay(role, modulePath)) {
+        throw new PermissionDeniedError(principal.name, role, modulePath);
+      }
       return;
     }
     if (!principal.anonymous) throw new TypeError(`principal ${JSON.stringify(principal.name)} was not made by this access control`);
-    // A server-wide read (modulePath undefined) is of public things: the checksum database proxy.
-    const publicRead = role === 'read' && (modulePath === undefined || !this.isPrivate(modulePath));
-    if (!(this.options.anonymous === 'read' && publicRead)) throw new CredentialsRequiredError(role, modulePath);
+    if (!this.anonymousMay(role, modulePath)) throw new CredentialsRequiredError(role, modulePath);
+  }
+
+  // A server-wide read (modulePath undefined) is of public things: the checksum database proxy.
+  private anonymousMay(role: Role, modulePath: string | undefined): boolean {
+    return this.options.anonymous === 'read' && role === 'read' && (modulePath === undefined || !this.isPrivate(modulePath));
   }
 
   isPrivate(modulePath: string): boolean {
