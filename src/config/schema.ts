@@ -11,6 +11,7 @@ import { parseGoproxyList } from '../origin/chain.js';
 import type { GovcsRule } from '../origin/govcs.js';
 import { routeNames, type RouteRule } from '../origin/routing.js';
 import { checkPrefixPatterns } from '../module/patterns.js';
+import type { CertificateFiles } from '../server/tls.js';
 import { logLevels, type LogLevel } from '../telemetry/logger.js';
 
 /** Every setting, by its flag and config-file name; the variable is GODEPOT_ and the name in upper snake case. */
@@ -38,6 +39,8 @@ export const configKeys = [
   'vcs-concurrency',
   'vcs-timeout',
   'publish-token',
+  'tls-cert',
+  'tls-key',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -100,6 +103,8 @@ export interface ServeConfig {
   vcsTimeout: number;
   /** The bearer token accepting `godepot publish` uploads (16 characters or more), or null when publishing is off. */
   publishToken: string | null;
+  /** Absolute paths of the certificate chain and private key served over HTTPS, read again when they change; null serves plain HTTP. */
+  tls: Readonly<CertificateFiles> | null;
 }
 
 /** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
@@ -256,6 +261,8 @@ export const settingSchemas = {
   'vcs-concurrency': count(1, 64),
   'vcs-timeout': seconds(0, false),
   'publish-token': token,
+  'tls-cert': optionalText,
+  'tls-key': optionalText,
 } satisfies Record<ConfigKey, z.ZodType>;
 
 /** A config file: a mapping of setting names to values, nothing else. */
@@ -289,4 +296,6 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'vcs-concurrency': '4',
   'vcs-timeout': '300',
   'publish-token': '',
+  'tls-cert': '',
+  'tls-key': '',
 };
