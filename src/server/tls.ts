@@ -92,6 +92,7 @@ async function stampOf(files: CertificateFiles): Promise<string> {
   return `${await one(files.certFile)} ${await one(files.keyFile)}`;
 }
 
+/** What a CertificateWatcher watches, and what it does with a new pair. */
 export interface CertificateWatcherOptions {
   files: CertificateFiles;
   /** The pair in service, as loadCertificate read it. */
