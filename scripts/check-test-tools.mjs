@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const needed = [
   { bin: 'go', pkg: 'golang-go', why: 'the end-to-end tests compare every zip and hash with the real go command' },
   { bin: 'git', pkg: 'git', why: 'the tests build their Go modules as git repositories' },
-  { bin: 'openssl', pkg: 'openssl', why: 'the outbound proxy tests make a throw-away CA for an https upstream' },
+  { bin: 'openssl', pkg: 'openssl', why: 'the tests make throw-away CAs: for an https upstream, and for serve --tls-cert' },
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

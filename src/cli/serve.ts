@@ -13,6 +13,7 @@ import { ConfigError } from '../errors.js';
 import { redactProxySettings } from '../http/outbound-proxy.js';
 import { createServer, type GodepotServer } from '../server/app.js';
 import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
+import { CertificateError, CertificateWatcher, loadCertificate, type CertificateFiles, type LoadedCertificate } from '../server/tls.js';
 import { DiskStorage } from '../storage/disk.js';
 import { StorageSpace } from '../storage/space.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -52,6 +53,8 @@ interface ServeFlags {
   vcsConcurrency?: string;
   vcsTimeout?: string;
   publishToken?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** `godepot serve`: the GOPROXY server. */
@@ -81,6 +84,8 @@ export function serveCommand(): Command {
     .option('--vcs-concurrency <n>', 'git processes run at once (default 4)')
     .option('--vcs-timeout <seconds>', 'time limit of one git command, a first fetch of a large repository included (default 300)')
     .option('--publish-token <token>', 'accept godepot publish uploads bearing this token (at least 16 characters)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM, the server\'s certificate first), read again when it changes or on SIGHUP; with --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM, unencrypted) of the --tls-cert certificate')
     .option('--workers <n>', 'processes serving side by side on the one socket, or auto for one per core (default 1); more than one cannot be used with --sumdb-host')
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file. Routing rules come from the file\'s rules list;\nGOPRIVATE, GONOPROXY, GONOSUMDB, GOINSECURE and GOVCS hold as for the go command unless a setting says otherwise.')
     .action(async (flags: ServeFlags) => serve(flags));
@@ -112,6 +117,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     'vcs-concurrency': flags.vcsConcurrency,
     'vcs-timeout': flags.vcsTimeout,
     'publish-token': flags.publishToken,
+    'tls-cert': flags.tlsCert,
+    'tls-key': flags.tlsKey,
   };
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
@@ -122,7 +129,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     // A lease outlives the fetches it covers: an upstream request with its retries, or a version read
     // from git (a listing, a fetch, an archive, each within --vcs-timeout).
     const leaseTimeoutMs = Math.max(config.upstreamTimeout * 1000 * (upstreamRetries + 1) * 2, config.vcsTimeout * 1000 * 3);
-    process.exitCode = await runPrimary({ workers: config.workers, logger, leaseTimeoutMs });
+    process.exitCode = await runPrimary({ workers: config.workers, logger, leaseTimeoutMs, reloadOnHangup: config.tls !== null });
     await flush();
     return;
   }
@@ -164,6 +171,7 @@ async function serve(flags: ServeFlags): Promise<void> {
             logger,
           }),
         };
+  const tls = config.tls === null ? null : { files: config.tls, loaded: await startCertificate(config.tls) };
   const server = createServer({
     depot,
     sumdb,
@@ -176,7 +184,16 @@ async function serve(flags: ServeFlags): Promise<void> {
     publishing,
     prefetchZips: config.prefetch,
     metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),
+    ...(tls === null ? {} : { tls: tls.loaded }),
   });
+  const certificateWatcher = tls === null ? null : new CertificateWatcher({ ...tls, apply: (pair) => server.setCertificate(pair), logger });
+  // SIGHUP: read the certificate again now, whether its files look changed or not. A worker's comes
+  // from the primary (see joinCluster).
+  const reload = (): void => void certificateWatcher?.reload('SIGHUP');
+  if (certificateWatcher !== null) {
+    if (member === null) process.on('SIGHUP', reload);
+    else member.onReloadRequest(reload);
+  }
 
   const { host, port } = config.listen;
   let url: string;
@@ -185,17 +202,20 @@ async function serve(flags: ServeFlags): Promise<void> {
   } catch (err) {
     throw new ConfigError(`listen: cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
   }
+  const served = tls === null ? {} : { certificate: { subject: tls.loaded.subject, serialNumber: tls.loaded.serialNumber, validTo: tls.loaded.validTo } };
   const hosted = database === null ? {} : { sumdbHost: database.name, sumdbVerifierKey: database.verifierKey, sumdbRecords: database.size };
   const { http, https } = config.outboundProxy;
   const proxied = http === null && https === null ? {} : { outboundProxy: redactProxySettings(config.outboundProxy) };
   // The effective routing, rule by rule with where each came from, so that an operator sees which
   // modules reach which origin without reading four sources.
   const routing = upstream.routing.describe();
-  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, routing, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...proxied, ...hosted };
+  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, routing, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...served, ...proxied, ...hosted };
   if (member === null) logger.info(fields, 'listening');
   else member.reportListening(fields);
 
   const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync, member);
+  certificateWatcher?.close();
+  process.off('SIGHUP', reload);
   await upstream.close();
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');
   if (forced) process.exitCode = 1;
@@ -253,6 +273,16 @@ function untilStopped(
       if (!stopping) onSignal('SIGTERM');
     });
   });
+}
+
+/** The certificate as its files hold it now: they may have changed since the configuration was checked. */
+async function startCertificate(files: CertificateFiles): Promise<LoadedCertificate> {
+  try {
+    return await loadCertificate(files);
+  } catch (err) {
+    if (err instanceof CertificateError) throw new ConfigError(`${err.setting}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { after, test } from 'node:test';
+import { makeTestCa } from '../../test/support/tls.js';
 import { ConfigError } from '../errors.js';
 import { loadConfig, type ConfigSources } from './load.js';
 import { configKeys, parseListen } from './schema.js';
@@ -71,6 +72,7 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     anonymousRateLimit: { ratePerSecond: 500, burst: 20000 },
     maxColdFetches: 64,
     maxUploadSize: 16 * 2 ** 30,
+    tls: null,
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listen));
@@ -486,4 +488,36 @@ test('a bad rule, a bad pattern or a rule that can never match stops the start, 
   // Implicit rules are never refused: GOPRIVATE is often set for go itself, and the file's rules refine it.
   const refined = await write('refined.yaml', ['rules:', '  - match: "corp.example.com/*"', '    route: direct']);
   assert.equal((await loadConfig({ ...refined, env: { GOPRIVATE: 'corp.example.com' } })).routes.length, 2);
+});
+
+test('tls-cert and tls-key: both or neither, relative to where they were given, and a PEM certificate with its own key at start', async () => {
+  const dir = await tempDir();
+  const ca = await makeTestCa(dir);
+  const one = await ca.issue('one', ['127.0.0.1', 'localhost']);
+  const two = await ca.issue('two', ['127.0.0.1']);
+  await writeFile(join(dir, 'garbage.key'), 'not a key\n');
+  await writeFile(join(dir, 'empty.pem'), '');
+  await mkdir(join(dir, 'conf'));
+  await writeFile(join(dir, 'conf', 'godepot.yaml'), 'tls-cert: ../one.pem\ntls-key: ../one.key\n');
+
+  assert.equal((await loadConfig(sources())).tls, null);
+  const fromFlags = await loadConfig(sources({ flags: { 'tls-cert': 'one.pem', 'tls-key': 'one.key' }, cwd: dir }));
+  assert.deepEqual(fromFlags.tls, { certFile: one.certFile, keyFile: one.keyFile });
+  assert.ok(Object.isFrozen(fromFlags.tls));
+  assert.deepEqual((await loadConfig(sources({ env: { GODEPOT_TLS_CERT: one.certFile, GODEPOT_TLS_KEY: one.keyFile } }))).tls, { certFile: one.certFile, keyFile: one.keyFile });
+  assert.deepEqual((await loadConfig(sources({ flags: { config: join(dir, 'conf', 'godepot.yaml') } }))).tls, { certFile: one.certFile, keyFile: one.keyFile });
+  // An empty flag turns TLS off again.
+  assert.equal((await loadConfig(sources({ flags: { config: join(dir, 'conf', 'godepot.yaml'), 'tls-cert': '', 'tls-key': '' } }))).tls, null);
+
+  assert.equal(await configError(sources({ flags: { 'tls-cert': one.certFile } })), "--tls-cert: needs tls-key too, the certificate's private key (PEM)");
+  assert.equal(await configError(sources({ env: { GODEPOT_TLS_KEY: one.keyFile } })), 'GODEPOT_TLS_KEY: needs tls-cert too, the certificate (PEM) the key belongs to');
+  const error = (cert: string, key: string) => configError(sources({ flags: { 'tls-cert': cert, 'tls-key': key }, cwd: dir }));
+  assert.match(await error('missing.pem', 'one.key'), /^--tls-cert: cannot read .*missing\.pem: ENOENT/);
+  assert.match(await error('one.pem', 'missing.key'), /^--tls-key: cannot read .*missing\.key: ENOENT/);
+  assert.equal(await error('empty.pem', 'one.key'), `--tls-cert: no PEM certificate in ${join(dir, 'empty.pem')}`);
+  // A key where the certificate should be, and the other way round.
+  assert.equal(await error('one.key', 'one.pem').then((m) => m.split(':')[0]), '--tls-cert');
+  assert.match(await error('one.pem', 'one.pem'), /^--tls-key: .*one\.pem is not an unencrypted PEM private key/);
+  assert.match(await error('one.pem', 'garbage.key'), /^--tls-key: .*garbage\.key is not an unencrypted PEM private key/);
+  assert.equal(await error('one.pem', 'two.key'), `--tls-key: ${two.keyFile} is not the private key of the certificate in ${one.certFile} (CN=127.0.0.1)`);
 });

@@ -14,6 +14,7 @@ import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { checkPrefixPatterns } from '../module/patterns.js';
 import { parseGovcs } from '../origin/govcs.js';
 import { deadRule, describeRule, type RouteRule } from '../origin/routing.js';
+import { CertificateError, loadCertificate, type CertificateFiles } from '../server/tls.js';
 import type { LogLevel } from '../telemetry/logger.js';
 import { configFileSchema, configKeys, defaults, envName, routeRuleSchema, settingSchemas, type ConfigKey, type ServeConfig } from './schema.js';
 
@@ -96,6 +97,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
   const tokens = p.tokens === null ? join(stateDir, 'tokens.json') : resolve(bases.tokens ?? cwd, p.tokens);
   const auditLog = p['audit-log'] === null ? join(stateDir, 'audit.log') : resolve(bases['audit-log'] ?? cwd, p['audit-log']);
   for (const [key, path] of [['state-dir', stateDir], ['tokens', tokens], ['audit-log', auditLog]] as const) checkOutsideStorage(key, path, storage, sourceOf);
+  const tls = await checkTls(p, bases, cwd, sourceOf);
   const noProxy = goNoProxy(env);
   return deepFreeze({
     listen: p.listen,
@@ -138,6 +140,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     anonymousRateLimit: p['anonymous-rate-limit'],
     maxColdFetches: p['max-cold-fetches'],
     maxUploadSize: p['max-upload-size'],
+    tls,
   });
 }
 
@@ -187,6 +190,26 @@ function checkHosting(p: Parsed, source: (key: ConfigKey) => string): void {
   if (host !== null && p.workers > 1) {
     throw new ConfigError(`${source('workers')}: ${p.workers} workers cannot host a checksum database (${source('sumdb-host')}); only one process may append its records, so serve it with workers 1`);
   }
+}
+
+/**
+ * The certificate files, given both or neither; at start they must hold a PEM certificate and the key
+ * that goes with it (later, a bad replacement only keeps the one in use: see server/tls.ts).
+ */
+async function checkTls(p: Parsed, bases: Partial<Record<ConfigKey, string>>, cwd: string, source: (key: ConfigKey) => string): Promise<CertificateFiles | null> {
+  const cert = p['tls-cert'];
+  const key = p['tls-key'];
+  if (cert === null && key === null) return null;
+  if (cert === null) throw new ConfigError(`${source('tls-key')}: needs tls-cert too, the certificate (PEM) the key belongs to`);
+  if (key === null) throw new ConfigError(`${source('tls-cert')}: needs tls-key too, the certificate's private key (PEM)`);
+  const files = { certFile: resolve(bases['tls-cert'] ?? cwd, cert), keyFile: resolve(bases['tls-key'] ?? cwd, key) };
+  try {
+    await loadCertificate(files);
+  } catch (err) {
+    if (err instanceof CertificateError) throw new ConfigError(`${source(err.setting)}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  return files;
 }
 
 function nonEmpty(value: string | undefined): value is string {

@@ -11,6 +11,7 @@ import { parseGoproxyList } from '../origin/chain.js';
 import type { GovcsRule } from '../origin/govcs.js';
 import { routeNames, type RouteRule } from '../origin/routing.js';
 import { checkPrefixPatterns } from '../module/patterns.js';
+import type { CertificateFiles } from '../server/tls.js';
 import { logLevels, type LogLevel } from '../telemetry/logger.js';
 
 /** Every setting, by its flag and config-file name; the variable is GODEPOT_ and the name in upper snake case. */
@@ -46,6 +47,8 @@ export const configKeys = [
   'anonymous-rate-limit',
   'max-cold-fetches',
   'max-upload-size',
+  'tls-cert',
+  'tls-key',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -124,6 +127,8 @@ export interface ServeConfig {
   maxColdFetches: number;
   /** Largest bundle upload accepted, in bytes. */
   maxUploadSize: number;
+  /** Absolute paths of the certificate chain and private key served over HTTPS, read again when they change; null serves plain HTTP. */
+  tls: Readonly<CertificateFiles> | null;
 }
 
 /** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
@@ -319,6 +324,8 @@ export const settingSchemas = {
   'anonymous-rate-limit': requestRate,
   'max-cold-fetches': count(0, 100_000),
   'max-upload-size': size,
+  'tls-cert': optionalText,
+  'tls-key': optionalText,
 } satisfies Record<ConfigKey, z.ZodType>;
 
 /** A config file: a mapping of setting names to values, nothing else. */
@@ -361,4 +368,6 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'anonymous-rate-limit': '500:20000',
   'max-cold-fetches': '64',
   'max-upload-size': '16GiB',
+  'tls-cert': '',
+  'tls-key': '',
 };

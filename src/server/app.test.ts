@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,9 @@ import { DiskStorage } from '../storage/disk.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { createServer, type GodepotServer, type ServerLimits } from './app.js';
+import type { CertificatePair } from './tls.js';
 import { NoDirect } from '../../test/support/no-direct.js';
+import { makeTestCa } from '../../test/support/tls.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -67,7 +70,7 @@ function makeFixture(): Promise<Fixture> {
   return fixture;
 }
 
-async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Depot; timeoutMs?: number; sumdbTree?: string } = {}): Promise<World> {
+async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Depot; timeoutMs?: number; sumdbTree?: string; tls?: CertificatePair } = {}): Promise<World> {
   const { tree, small, big, upper } = await makeFixture();
   const dir = await mkdtemp(join(tmpdir(), 'godepot-server-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -85,7 +88,7 @@ async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Dep
   const depot = options.depot ?? new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000, tempDir: spool });
   const sumdb = new SumdbPassthrough({ upstreams: [upstream.url], sumdb: null, storage, logger, metrics, timeoutMs });
   cleanups.push(() => sumdb.close());
-  const server = createServer({ depot, sumdb, metrics, logger, ...(options.limits === undefined ? {} : { limits: options.limits }) });
+  const server = createServer({ depot, sumdb, metrics, logger, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.tls === undefined ? {} : { tls: options.tls }) });
   const { url } = await server.listen('127.0.0.1', 0);
   cleanups.push(() => server.close());
   return {
@@ -577,4 +580,58 @@ test('a bug is a logged 500 with its stack and the request id, never a 404; a st
   // Past the first byte the status line is gone: the client must see a broken transfer, not a short zip.
   await assert.rejects(fetchRaw(w.url, '/example.com/small/@v/v1.1.0.zip'), /aborted|ECONNRESET|socket hang up/);
   assert.equal((await fetchRaw(w.url, '/healthz')).status, 200);
+});
+
+test('with tls: an https URL, keep-alive as over http, a new certificate for new connections only, and no answer to plain http', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'godepot-server-tls-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const ca = await makeTestCa(dir);
+  const first = await ca.issue('first', ['127.0.0.1']);
+  const second = await ca.issue('second', ['127.0.0.1']);
+  const w = await startWorld({ tls: { cert: Buffer.from(first.cert), key: Buffer.from(first.key) } });
+  assert.match(w.url, /^https:\/\/127\.0\.0\.1:[0-9]+$/);
+  const caPem = await readFile(ca.caFile);
+
+  /** GETs `path` over `agent` and tells the serial of the certificate and the local port of the connection it came on. */
+  const get = (path: string, agent: HttpsAgent): Promise<{ status: number; body: Buffer; serial: string; localPort: number }> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(w.url + path, { agent }, (res) => {
+        const socket = res.socket as import('node:tls').TLSSocket;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), serial: socket.getPeerCertificate().serialNumber, localPort: socket.localPort! }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  const keepAlive = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: caPem });
+  cleanups.push(async () => keepAlive.destroy());
+  const one = await get(w.small.urls.info, keepAlive);
+  const two = await get(w.small.urls.mod, keepAlive);
+  assert.deepEqual([one.status, two.status], [200, 200]);
+  assert.equal(one.body.toString(), await readFile(w.small.infoFile, 'utf8'));
+  assert.equal(two.localPort, one.localPort, 'the second request came on the same connection');
+  assert.equal(one.serial, first.serialNumber);
+
+  w.server.setCertificate({ cert: Buffer.from(second.cert), key: Buffer.from(second.key) });
+  const fresh = await get(w.small.urls.info, new HttpsAgent({ ca: caPem }));
+  assert.equal(fresh.serial, second.serialNumber, 'a new connection gets the new certificate');
+  const kept = await get(w.small.urls.info, keepAlive);
+  assert.deepEqual([kept.localPort, kept.serial], [one.localPort, first.serialNumber], 'the open connection goes on with its own');
+
+  // A client that does not trust the CA.
+  await assert.rejects(get('/healthz', new HttpsAgent()), (err: NodeJS.ErrnoException) => err.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  // Plain http on the TLS port: the handshake fails and the connection is closed without an answer.
+  assert.equal(await rawExchange(w.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'), '');
+  const refused = w.logs.find((l) => l.msg === 'request' && l.error === 'ERR_SSL_HTTP_REQUEST');
+  assert.equal(refused?.status, 499, 'logged as a client gone without an answer');
+  assert.throws(() => w.server.setCertificate({ cert: Buffer.from(first.cert), key: Buffer.from(second.key) }), /key values mismatch/);
+  const after = await get(w.small.urls.info, new HttpsAgent({ ca: caPem }));
+  assert.equal(after.serial, second.serialNumber, 'a refused pair leaves the one in use');
+});
+
+test('without tls, setCertificate is refused', async () => {
+  const w = await startWorld();
+  assert.throws(() => w.server.setCertificate({ cert: Buffer.from(''), key: Buffer.from('') }), /created without tls/);
 });

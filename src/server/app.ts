@@ -1,8 +1,9 @@
-// godepot's HTTP edge: node:http with a hand-written router, because a cached .info must cost little more
-// than a syscall. Per request: parse the URL (protocol/request), ask the depot or the checksum database
+// godepot's HTTP edge: node:http (node:https with --tls-cert) with a hand-written router, because a cached
+// .info must cost little more than a syscall. Per request: parse the URL (protocol/request), ask the depot or the checksum database
 // passthrough, send (send.ts), map any error once (errors.ts), log one line and count.
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Artifact } from '../protocol/artifact.js';
@@ -20,6 +21,7 @@ import { bundleImportRoute, type BundleImport } from './routes/bundle-import.js'
 import { healthz, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
 import { publishRoute, type ModulePublishing } from './routes/publish.js';
 import { sendArtifact, type Sent } from './send.js';
+import type { CertificatePair } from './tls.js';
 
 /** What the server needs from the checksum database passthrough (src/checksum/passthrough.ts). */
 export interface SumdbProxy {
@@ -74,11 +76,13 @@ export interface ServerOptions {
    * next (PrefetchingDepot); 0 fetches none ahead. Default 4.
    */
   prefetchZips?: number;
+  /** Serve HTTPS with this certificate (setCertificate replaces it); plain HTTP when absent. */
+  tls?: CertificatePair;
 }
 
 /** A godepot HTTP server, created stopped. */
 export interface GodepotServer {
-  /** Starts listening; resolves with the base URL (the real port when `port` is 0). */
+  /** Starts listening; resolves with the base URL (`https://` with TLS; the real port when `port` is 0). */
   listen(host: string, port: number): Promise<{ url: string }>;
   /**
    * Graceful stop: no new connections, `/readyz` answers 503, idle connections are closed, requests in
@@ -89,6 +93,11 @@ export interface GodepotServer {
   close(): Promise<void>;
   /** Cuts every connection at once, and close() stops waiting for the depot: the forced end of a shutdown that took too long. */
   closeNow(): void;
+  /**
+   * Serves `pair` to the TLS connections made from now on (those open keep theirs); throws when Node
+   * refuses it, or on a server created without `tls`.
+   */
+  setCertificate(pair: CertificatePair): void;
 }
 
 /** Metrics label of a route: the GOPROXY endpoints, `sumdb`, and `other` for everything else. */
@@ -441,18 +450,30 @@ export function createServer(options: ServerOptions): GodepotServer {
     }
   }
 
-  const server = createHttpServer(
-    {
-      maxHeaderSize: limits.maxHeaderSize,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // Node checks the two timeouts above only this often (30 s by default).
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-      noDelay: true,
-    },
-    onRequest,
-  );
+  const httpOptions = {
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    noDelay: true,
+  };
+  const tls = options.tls;
+  const server =
+    tls === undefined
+      ? createHttpServer(httpOptions, onRequest)
+      : createHttpsServer(
+          {
+            ...httpOptions,
+            cert: tls.cert,
+            key: tls.key,
+            // The head's timeout starts once the handshake is over; a client gets as long for the handshake
+            // (Node's default is 120 s, a long time to hold a connection that never says anything).
+            handshakeTimeout: limits.headersTimeoutMs,
+          },
+          onRequest,
+        );
   server.timeout = limits.idleTimeoutMs;
   // With a listener, Node leaves timed-out sockets to it. The timer is re-armed by the next write, so a
   // request that waited long for its origin is timed again once its answer flows.
@@ -500,7 +521,7 @@ export function createServer(options: ServerOptions): GodepotServer {
           listening = true;
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve({ url: `http://${shownHost}:${address.port}` });
+          resolve({ url: `${tls === undefined ? 'http' : 'https'}://${shownHost}:${address.port}` });
         });
       });
     },
@@ -528,11 +549,19 @@ export function createServer(options: ServerOptions): GodepotServer {
       forceStop();
       server.closeAllConnections();
     },
+
+    setCertificate(pair) {
+      if (!('setSecureContext' in server)) throw new Error('setCertificate: this server was created without tls');
+      server.setSecureContext({ cert: pair.cert, key: pair.key });
+    },
   };
 }
 
 /** The answer to a request Node's parser refused, or undefined when the connection itself failed. */
 function clientErrorStatus(code: string | undefined): number | undefined {
+  // A failed TLS handshake (an untrusted certificate, plain HTTP on the TLS port) comes here too: no
+  // answer written now could reach the client.
+  if (code !== undefined && (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))) return undefined;
   switch (code) {
     case 'ECONNRESET':
     case 'EPIPE':

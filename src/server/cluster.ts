@@ -1,8 +1,9 @@
 // `godepot serve --workers N`: the primary process forks N workers, each running the whole server on the
 // one listening socket, and serves nothing itself. It holds the cross-process single-flight leases
 // (depot/cross-process-flight.ts), gathers every worker's metrics for a scrape (cluster-metrics.ts),
-// prints the one `listening` line once every worker listens, replaces a worker that dies, and on SIGTERM
-// or SIGINT has every worker finish its requests and stop.
+// prints the one `listening` line once every worker listens, replaces a worker that dies, on SIGTERM
+// or SIGINT has every worker finish its requests and stop, and with TLS on SIGHUP has every worker read
+// its certificate again.
 import cluster, { type Worker } from 'node:cluster';
 import type { Registry } from 'prom-client';
 import { LeaseClient, LeaseTable } from '../depot/cross-process-flight.js';
@@ -18,6 +19,10 @@ interface ListeningMessage {
 interface StopMessage {
   godepotStop: true;
 }
+/** Primary → worker: read the certificate files again (SIGHUP). */
+interface ReloadMessage {
+  godepotReload: true;
+}
 
 function isListening(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && 'godepotListening' in message;
@@ -31,6 +36,8 @@ export interface PrimaryOptions {
   logger: Logger;
   /** How long a worker may hold a single-flight lease before the next one gets it anyway. */
   leaseTimeoutMs: number;
+  /** SIGHUP has the workers read their certificate again (with TLS); otherwise it keeps its default, ending the process. */
+  reloadOnHangup: boolean;
 }
 
 /**
@@ -100,6 +107,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        process.off('SIGHUP', onHangup);
         logger.info('stopped');
         resolve(failed ? 1 : 0);
       }
@@ -119,6 +127,16 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
 
+    // Each worker watches the files itself; SIGHUP is the operator's way to say "now", and reaches the
+    // primary alone (`kill -HUP <pid>`, a service manager's reload).
+    const onHangup = (): void => {
+      logger.info('SIGHUP: workers read the certificate again');
+      for (const worker of Object.values(cluster.workers ?? {})) {
+        if (worker?.isConnected() === true) worker.send({ godepotReload: true } satisfies ReloadMessage);
+      }
+    };
+    if (options.reloadOnHangup) process.on('SIGHUP', onHangup);
+
     for (let i = 0; i < workers; i++) fork();
   });
 }
@@ -133,6 +151,8 @@ export interface ClusterMember {
   shareMetrics(registry: Registry): WorkerMetrics;
   /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
   onStopRequest(stop: () => void): void;
+  /** Calls `reload` when the primary relays a SIGHUP. */
+  onReloadRequest(reload: () => void): void;
   /** Lets the worker exit: the IPC channel would keep it alive. */
   leave(): void;
 }
@@ -147,8 +167,10 @@ export function joinCluster(): ClusterMember {
     onMessage: (listener: (message: unknown) => void) => void process.on('message', listener),
   };
   const client = new LeaseClient(channel);
-  // Ctrl-C reaches the whole process group: the primary relays it, once, as a stop request.
+  // Ctrl-C reaches the whole process group: the primary relays it, once, as a stop request. A hangup
+  // too: the primary relays it as a reload request, or ends, and the workers with it.
   process.on('SIGINT', () => undefined);
+  process.on('SIGHUP', () => undefined);
   return {
     lease: client,
     reportListening: (fields) => process.send!({ godepotListening: fields } satisfies ListeningMessage),
@@ -156,6 +178,11 @@ export function joinCluster(): ClusterMember {
     onStopRequest(stop) {
       process.on('message', (message: unknown) => {
         if (typeof message === 'object' && message !== null && 'godepotStop' in message) stop();
+      });
+    },
+    onReloadRequest(reload) {
+      process.on('message', (message: unknown) => {
+        if (typeof message === 'object' && message !== null && 'godepotReload' in message) reload();
       });
     },
     // Through the cluster, so that the disconnect is taken as expected and the worker ends once its last

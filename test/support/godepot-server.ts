@@ -40,7 +40,7 @@ export interface Exit {
 
 /** A running `godepot serve`. */
 export interface GodepotServer {
-  /** Where it listens, from its `listening` log line: `http://127.0.0.1:<port>`. */
+  /** Where it listens, from its `listening` log line: `http://127.0.0.1:<port>`, or `https://` with `--tls-cert`. */
   readonly url: string;
   readonly storage: string;
   readonly pid: number;
