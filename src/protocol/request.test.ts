@@ -37,9 +37,9 @@ test('GOPROXY endpoints parse into module path, version and route, !-escapes and
     ['/example.com/m/@v/v2.0.0.info', { route: 'info', head: false, modulePath: 'example.com/m', version: 'v2.0.0' }],
     // a query string is ignored
     ['/example.com/m/@v/list?go-get=1', { route: 'list', head: false, modulePath: 'example.com/m' }],
-    ['/sumdb/sum.golang.org/supported', { route: 'sumdb', head: false, name: 'sum.golang.org', path: 'supported' }],
-    ['/sumdb/sum.golang.org/lookup/github.com/!azure/x@v1.0.0', { route: 'sumdb', head: false, name: 'sum.golang.org', path: 'lookup/github.com/!azure/x@v1.0.0' }],
-    ['/sumdb/sum.golang.org/tile/8/0/x001/234.p/5', { route: 'sumdb', head: false, name: 'sum.golang.org', path: 'tile/8/0/x001/234.p/5' }],
+    ['/sumdb/sum.golang.org/supported', { route: 'sumdb', head: false, name: 'sum.golang.org', path: 'supported', modulePath: undefined }],
+    ['/sumdb/sum.golang.org/lookup/github.com/!azure/x@v1.0.0', { route: 'sumdb', head: false, name: 'sum.golang.org', path: 'lookup/github.com/!azure/x@v1.0.0', modulePath: 'github.com/Azure/x' }],
+    ['/sumdb/sum.golang.org/tile/8/0/x001/234.p/5', { route: 'sumdb', head: false, name: 'sum.golang.org', path: 'tile/8/0/x001/234.p/5', modulePath: undefined }],
     ['/healthz', { route: 'healthz', head: false }],
     ['/readyz', { route: 'readyz', head: false }],
     ['/metrics', { route: 'metrics', head: false }],
@@ -70,6 +70,8 @@ test('every bad input gets its 4xx before anything is looked up', () => {
     ['GET', '/example.com/m/./@v/list', 400],
     ['GET', '/sumdb/sum.golang.org/../../etc/passwd', 400],
     ['GET', '/sumdb/sum.golang.org/lookup/%2e%2e/x@v1.0.0', 400],
+    ['GET', '/sumdb/sum.golang.org/lookup/@v1.0.0', 400],
+    ['GET', '/sumdb/sum.golang.org/lookup/github.com/Azure/x@v1.0.0', 400],
     // encoded separators and NUL
     ['GET', '/example.com/m%2f..%2f..%2fx/@v/list', 400],
     ['GET', '/example.com%2Fm/@v/list', 400],

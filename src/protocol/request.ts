@@ -24,8 +24,11 @@ export type ProxyRequest =
   | { route: 'list' | 'latest'; head: boolean; modulePath: string }
   /** `info` carries a version or any other query (`master`, `v1.2`); `mod` and `zip` a canonical version. */
   | { route: 'info' | 'mod' | 'zip'; head: boolean; modulePath: string; version: string }
-  /** `name` is the checksum database; `path` follows `/sumdb/<name>/` (`supported`, `latest`, `lookup/…`, `tile/…`). */
-  | { route: 'sumdb'; head: boolean; name: string; path: string }
+  /**
+   * `name` is the checksum database; `path` follows `/sumdb/<name>/` (`supported`, `latest`, `lookup/…`,
+   * `tile/…`); `modulePath` is the module a lookup asks about (what access control decides on).
+   */
+  | { route: 'sumdb'; head: boolean; name: string; path: string; modulePath: string | undefined }
   | { route: 'healthz' | 'readyz' | 'metrics'; head: boolean }
   /** A bundle upload (`godepot bundle import --server`): POST with the bundle as the body. */
   | { route: 'import'; head: false }
@@ -219,9 +222,17 @@ export function checkCanonical(modulePath: string, version: string): void {
 }
 
 // The name and path are checked by the passthrough itself (checksum/passthrough.ts), before it sends
-// anything anywhere; here they are only split, after the traversal checks every URL gets.
+// anything anywhere; here they are only split, after the traversal checks every URL gets. A lookup's
+// module path is decoded here, because who may read a module decides whether it may be looked up.
 function sumdbRequest(path: string, head: boolean): ProxyRequest {
   const slash = path.indexOf('/', '/sumdb/'.length);
   if (slash < 0 || slash === '/sumdb/'.length || slash === path.length - 1) throw notFound(path);
-  return { route: 'sumdb', head, name: path.slice('/sumdb/'.length, slash), path: path.slice(slash + 1) };
+  const rest = path.slice(slash + 1);
+  let modulePath: string | undefined;
+  if (rest.startsWith('lookup/')) {
+    const at = rest.indexOf('@');
+    if (at <= 'lookup/'.length) throw new InvalidRequestError(`invalid checksum database lookup ${JSON.stringify(rest)}`);
+    modulePath = unescapePath(rest.slice('lookup/'.length, at));
+  }
+  return { route: 'sumdb', head, name: path.slice('/sumdb/'.length, slash), path: rest, modulePath };
 }
