@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GodepotError } from '../errors.js';
+import { ByteMeter } from '../storage/byte-meter.js';
 import type { FileStaging } from '../storage/staging.js';
 import type { Storage } from '../storage/storage.js';
 import { checkBundle } from './check.js';
@@ -22,19 +23,26 @@ export class BundleRefusedError extends GodepotError {
   readonly code = 'BUNDLE_REFUSED';
 }
 
+/** An upload larger than the server takes (`--max-upload-size`); nothing of it was kept. */
+export class BundleTooLargeError extends GodepotError {
+  readonly code = 'BUNDLE_TOO_LARGE';
+}
+
 /**
- * Spools `body`, verifies it as `bundle verify` does (with `publicKey`, a signature by it is required)
+ * Spools `body` (at most `maxSize` bytes, else BundleTooLargeError), verifies it as `bundle verify` does (with `publicKey`, a signature by it is required)
  * and imports it into `storage`. Throws BundleRefusedError for a bad bundle; other errors are the server's.
  */
 export async function receiveBundle(
   body: Readable,
   storage: Storage,
   staging: FileStaging,
-  options: { publicKey?: KeyObject; signal?: AbortSignal },
+  options: { publicKey?: KeyObject; signal?: AbortSignal; maxSize: number; declaredSize?: number },
 ): Promise<ImportReport> {
+  const tooLarge = (): BundleTooLargeError => new BundleTooLargeError(`the bundle is larger than this server takes (${options.maxSize} bytes, --max-upload-size)`);
+  if (options.declaredSize !== undefined && options.declaredSize > options.maxSize) throw tooLarge();
   const spool = await staging.stage();
   try {
-    await pipeline(body, createWriteStream(spool, { flags: 'wx' }), { signal: options.signal });
+    await pipeline(body, new ByteMeter(options.maxSize, tooLarge, { hash: false }), createWriteStream(spool, { flags: 'wx' }), { signal: options.signal });
     const bundle = await openChecked(spool, options);
     try {
       return await importVerifiedBundle(bundle, storage, options.signal);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isGodepotError } from '../errors.js';
+import { auditCommand } from './audit.js';
 import { bundleCommand } from './bundle.js';
 import { compareCommand, fingerprintCommand } from './fingerprint.js';
 import { keyCommand } from './key.js';
@@ -9,6 +10,7 @@ import { modCommand } from './mod.js';
 import { publishCommand } from './publish.js';
 import { serveCommand } from './serve.js';
 import { sumdbCommand } from './sumdb.js';
+import { tokenCommand } from './token.js';
 import { packageVersion } from './version.js';
 
 /** Builds the `godepot` command tree; each subcommand lives in its own file under cli/. */
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   program.addCommand(keyCommand());
   program.addCommand(mirrorCommand());
   program.addCommand(publishCommand());
+  program.addCommand(tokenCommand());
+  program.addCommand(auditCommand());
   program.addCommand(fingerprintCommand());
   program.addCommand(compareCommand());
   // Errors are reported by main(), once; commander must not exit the process from inside a subcommand.

@@ -26,6 +26,14 @@ import { readPublicKey } from '../bundle/signing.js';
 import { ModulePublisher } from '../publish/module-publisher.js';
 import { LayeredStorage } from '../storage/layered.js';
 import type { Storage } from '../storage/storage.js';
+import { openAuditLog } from '../audit/file-audit-log.js';
+import type { Audit } from '../audit/audit.js';
+import { TokenAccessControl } from '../auth/access-control.js';
+import { withStaticTokens, type StaticToken } from '../auth/static-tokens.js';
+import { TokenStore } from '../auth/token-store.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
+import { Gate } from '../server/gate.js';
+import type { ServeConfig } from '../config/schema.js';
 import { assembleUpstream, cachingDepot, routedDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
 
 interface ServeFlags {
@@ -154,33 +162,34 @@ async function serve(flags: ServeFlags): Promise<void> {
   const caching = cachingDepot(upstream, storage, { logger, metrics, listTtlMs: config.listTtl * 1000, verifier, lease: member?.lease });
   const depot = routedDepot(upstream, caching);
   const sumdb = database === null ? passthrough : new HostedSumdb({ database, others: passthrough, depot, storage, verifier, logger });
-  const publishing =
-    config.publishToken === null
-      ? undefined
-      : {
-          token: config.publishToken,
-          // Checked against everything served (the bundles too), stored in the folder.
-          publisher: new ModulePublisher({
-            storage,
-            staging: disk,
-            // Only paths served from what was published, never fetched: no module from elsewhere can shadow a published one.
-            accepts: (modulePath) => upstream.routing.routeOf(modulePath).route === 'hosted',
-            ...(database === null ? {} : { database }),
-            lease: member?.lease,
-            onStored: (modulePath, version) => caching.versionStored(modulePath, version),
-            logger,
-          }),
-        };
+  const publishing = {
+    // Checked against everything served (the bundles too), stored in the folder.
+    publisher: new ModulePublisher({
+      storage,
+      staging: disk,
+      // Only paths served from what was published, never fetched: no module from elsewhere can shadow a published one.
+      accepts: (modulePath) => upstream.routing.routeOf(modulePath).route === 'hosted',
+      ...(database === null ? {} : { database }),
+      lease: member?.lease,
+      onStored: (modulePath, version) => caching.versionStored(modulePath, version),
+      logger,
+    }),
+  };
+  const { gate, audit, closeAccess } = await accessControl(config, (modulePath) => upstream.routing.routeOf(modulePath).route === 'hosted', logger);
   const tls = config.tls === null ? null : { files: config.tls, loaded: await startCertificate(config.tls) };
   const server = createServer({
     depot,
+    gate,
+    audit,
     sumdb,
     metrics,
     logger,
     // A key no module can have: its stat answers "absent" while the folder can be read, and fails when it cannot.
     storageProbe: async () => void (await disk.stat('readyz')),
     storageSpace: new StorageSpace(disk.root),
-    bundleImport: config.importToken === null ? undefined : { token: config.importToken, receive: (body, signal) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal }) },
+    bundleImport: {
+      receive: (body, signal, declaredSize) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal, maxSize: config.maxUploadSize, declaredSize }),
+    },
     publishing,
     prefetchZips: config.prefetch,
     metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),
@@ -217,6 +226,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   certificateWatcher?.close();
   process.off('SIGHUP', reload);
   await upstream.close();
+  await closeAccess();
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');
   if (forced) process.exitCode = 1;
   // Nothing of ours is left running; should a library keep a handle open, or stdout not drain, it must
@@ -229,6 +239,47 @@ async function serve(flags: ServeFlags): Promise<void> {
   // Every line written, in order, before a worker lets go of the primary, which logs after it is gone.
   await flush();
   member?.leave();
+}
+
+/**
+ * Who may do what: the token file (followed as `godepot token` changes it), the shorthand tokens of
+ * --import-token and --publish-token, anonymous reads, and the limits; refusals and changes go to the
+ * audit log. Private modules are the --private ones (GOPRIVATE) and those routed `hosted`.
+ */
+async function accessControl(config: ServeConfig, hosted: (modulePath: string) => boolean, logger: Logger): Promise<{ gate: Gate; audit: Audit; closeAccess: () => Promise<void> }> {
+  const store = await TokenStore.open({ file: config.tokens, logger });
+  const statics: StaticToken[] = [];
+  if (config.importToken !== null) statics.push({ name: 'import-token', token: config.importToken, role: 'admin' });
+  if (config.publishToken !== null) statics.push({ name: 'publish-token', token: config.publishToken, role: 'publish' });
+  const access = new TokenAccessControl({
+    tokens: withStaticTokens(store, statics),
+    anonymous: config.anonymous,
+    isPrivate: (modulePath) => matchPrefixPatterns(config.private, modulePath) || hosted(modulePath),
+  });
+  let audit: Audit;
+  try {
+    audit = await openAuditLog(config.auditLog);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const gate = new Gate({
+    access,
+    audit,
+    logger,
+    tokenRate: config.rateLimit,
+    anonymousRate: config.anonymousRateLimit,
+    maxColdFetches: config.maxColdFetches,
+    metricsToken: config.metricsToken,
+  });
+  return {
+    gate,
+    audit,
+    closeAccess: async () => {
+      store.close();
+      await audit.close();
+    },
+  };
 }
 
 /**

@@ -26,9 +26,11 @@ import { PublishConflictError, PublishRefusedError } from './errors.js';
 import { ModulePublisher } from './module-publisher.js';
 import { ModuleSourceError } from './module-source.js';
 import { publishModule } from './publish.js';
+import { openTestAccess } from '../../test/support/access.js';
 import { NoDirect } from '../../test/support/no-direct.js';
 
 const token = 'publish-token-of-the-client-test';
+let closeAccess: () => Promise<void>;
 let dir: string;
 let server: GodepotServer;
 let url: string;
@@ -45,7 +47,9 @@ before(async () => {
   const depot = new CachingDepot({ storage, origin: createChain({ upstream: 'off', direct: new NoDirect() }), logger, metrics, listTtlMs: 60_000 });
   const publisher = new ModulePublisher({ storage, staging: storage, accepts: (modulePath) => modulePath.startsWith('corp.example.com/') });
   const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
-  server = createServer({ depot, sumdb, metrics, logger, publishing: { token, publisher } });
+  const access = await openTestAccess(dir, { statics: [{ name: 'publish-token', token, role: 'publish' }] });
+  closeAccess = () => access.close();
+  server = createServer({ depot, sumdb, metrics, logger, gate: access.gate, audit: access.audit, publishing: { publisher } });
   ({ url } = await server.listen('127.0.0.1', 0));
   proxy = await startForwardProxy();
 });
@@ -53,6 +57,7 @@ before(async () => {
 after(async () => {
   await proxy.stop();
   await server.close();
+  await closeAccess();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -120,7 +125,7 @@ test('the server\'s answers: a conflict names both hashes, a refusal carries its
   const wrong = 'wrong-token-of-the-client-test';
   await assert.rejects(publishModule({ dir: folder, version: 'v0.2.0', server: url, token: wrong }), (err: Error) => {
     assert.ok(err instanceof UpstreamError && err.status === 401, String(err));
-    assert.equal(err.message, `${url} refused corp.example.com/conflict@v0.2.0 (401): unauthorized: a valid publish token is needed (Authorization: Bearer <token>)`);
+    assert.equal(err.message, `${url} refused corp.example.com/conflict@v0.2.0 (401): unauthorized: the token is not valid (unknown or revoked)`);
     assert.ok(!err.message.includes(wrong));
     return true;
   });

@@ -22,6 +22,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 import { createServer, type GodepotServer, type ServerLimits } from './app.js';
 import type { CertificatePair } from './tls.js';
 import { NoDirect } from '../../test/support/no-direct.js';
+import { openTestAccess, type TestAccess } from '../../test/support/access.js';
 import { makeTestCa } from '../../test/support/tls.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -33,6 +34,7 @@ type LogLine = Record<string, unknown>;
 
 interface World {
   url: string;
+  access: TestAccess;
   server: GodepotServer;
   upstream: Upstream;
   storeRoot: string;
@@ -88,12 +90,15 @@ async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Dep
   const depot = options.depot ?? new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000, tempDir: spool });
   const sumdb = new SumdbPassthrough({ upstreams: [upstream.url], sumdb: null, storage, logger, metrics, timeoutMs });
   cleanups.push(() => sumdb.close());
-  const server = createServer({ depot, sumdb, metrics, logger, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.tls === undefined ? {} : { tls: options.tls }) });
+  const access = await openTestAccess(dir);
+  cleanups.push(() => access.close());
+  const server = createServer({ depot, sumdb, metrics, logger, gate: access.gate, audit: access.audit, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.tls === undefined ? {} : { tls: options.tls }) });
   const { url } = await server.listen('127.0.0.1', 0);
   cleanups.push(() => server.close());
   return {
     url,
     server,
+    access,
     upstream,
     storeRoot,
     small,
@@ -360,6 +365,8 @@ test('/healthz, /readyz and /metrics; readiness follows storage and shutdown', a
       listTtlMs: 1000,
     }),
     sumdb: { get: () => Promise.reject(new Error('unused')) },
+    gate: w.access.gate,
+    audit: w.access.audit,
     metrics: createMetrics(),
     logger: createLogger({ level: 'silent' }).logger,
     storageProbe: async () => {

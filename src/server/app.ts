@@ -6,6 +6,8 @@ import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, t
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Audit } from '../audit/audit.js';
+import type { Role } from '../auth/access.js';
 import type { Artifact } from '../protocol/artifact.js';
 import type { Depot } from '../depot/depot.js';
 import { PrefetchingDepot } from '../depot/prefetching-depot.js';
@@ -15,6 +17,7 @@ import type { StorageSpace } from '../storage/space.js';
 import { rawLineWriter, type Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { errorAnswer, type ErrorAnswer } from './errors.js';
+import type { Admitted, Gate } from './gate.js';
 import { HotAnswers } from './hot-answers.js';
 import { moduleArtifact } from './routes/module.js';
 import { bundleImportRoute, type BundleImport } from './routes/bundle-import.js';
@@ -54,6 +57,10 @@ const defaultLimits: ServerLimits = {
 
 export interface ServerOptions {
   depot: Depot;
+  /** Who may do what: asked for every request but the health checks, before anything is looked up. */
+  gate: Gate;
+  /** Where publishes and bundle imports are recorded before they are acknowledged. */
+  audit: Audit;
   sumdb: SumdbProxy;
   metrics: Metrics;
   logger: Logger;
@@ -65,9 +72,9 @@ export interface ServerOptions {
    */
   storageSpace?: StorageSpace;
   limits?: Partial<ServerLimits>;
-  /** Bundle uploads (POST /admin/bundles); refused as an unknown endpoint when absent. */
+  /** Bundle uploads (POST /admin/bundles, by admins); refused as an unknown endpoint when absent. */
   bundleImport?: BundleImport;
-  /** Module publishes (PUT /admin/modules/...); refused as an unknown endpoint when absent. */
+  /** Module publishes (PUT /admin/modules/..., by publishers); refused as an unknown endpoint when absent. */
   publishing?: ModulePublishing;
   /** The body of `/metrics`; by default this process's metrics (a cluster worker's answers for every worker). */
   metricsExposition?: () => Promise<string>;
@@ -124,6 +131,8 @@ class RequestLog {
   module: string | undefined = undefined;
   version: string | undefined = undefined;
   sumdb: string | undefined = undefined;
+  /** The token's name; never the token. */
+  principal: string | undefined = undefined;
   cache: Artifact['cache'] | undefined = undefined;
   upstreamStatus: number | undefined = undefined;
   status = 0;
@@ -149,6 +158,7 @@ class RequestLog {
     if (this.module !== undefined) s += `,"module":${JSON.stringify(this.module)}`;
     if (this.version !== undefined) s += `,"version":${JSON.stringify(this.version)}`;
     if (this.sumdb !== undefined) s += `,"sumdb":${JSON.stringify(this.sumdb)}`;
+    if (this.principal !== undefined) s += `,"principal":${JSON.stringify(this.principal)}`;
     if (this.cache !== undefined) s += `,"cache":"${this.cache}"`;
     if (this.upstreamStatus !== undefined) s += `,"upstreamStatus":${this.upstreamStatus}`;
     s += `,"status":${this.status},"bytes":${this.bytes}`;
@@ -164,7 +174,7 @@ const textPlain = 'text/plain; charset=utf-8';
 
 /** Creates the server; nothing listens until listen(). */
 export function createServer(options: ServerOptions): GodepotServer {
-  const { sumdb, metrics, logger } = options;
+  const { sumdb, metrics, logger, gate } = options;
   const prefetchZips = options.prefetchZips ?? 4;
   const depot = prefetchZips > 0 ? new PrefetchingDepot(options.depot, { limit: prefetchZips, logger }) : options.depot;
   let forceStop = (): void => undefined;
@@ -178,8 +188,8 @@ export function createServer(options: ServerOptions): GodepotServer {
   let listening = false;
   let closing = false;
   // Holds how many uploads this server is receiving: its memory is bounded per process.
-  const importBundle = bundleImportRoute(options.bundleImport);
-  const publish = publishRoute(options.publishing);
+  const importBundle = bundleImportRoute(options.bundleImport, options.audit);
+  const publish = publishRoute(options.publishing, options.audit);
 
   // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
   const requestCounters = new Map<string, Map<number, { inc(value?: number): void }>>();
@@ -338,12 +348,21 @@ export function createServer(options: ServerOptions): GodepotServer {
     request: Readonly<ProxyRequest>,
     entry: RequestLog,
     started: number,
+    admitted: Admitted,
     fetch: (signal: AbortSignal) => Promise<Artifact>,
   ): void {
+    let release: () => void;
+    try {
+      release = gate.coldFetch(admitted);
+    } catch (err) {
+      fail(res, request.head, entry, started, err);
+      return;
+    }
     const socket = req.socket;
     waiting.add(socket);
     fetch(connectionSignal(socket)).then(
       (artifact) => {
+        release();
         waiting.delete(socket);
         entry.cache = artifact.cache;
         // A zip is stored before it is answered: a missed one shows there is room.
@@ -352,6 +371,7 @@ export function createServer(options: ServerOptions): GodepotServer {
         else deliver(req, res, request.head, entry, started, artifact);
       },
       (err: unknown) => {
+        release();
         waiting.delete(socket);
         if (res.destroyed) finish(entry, started, clientClosed, 0, true);
         else fail(res, request.head, entry, started, err);
@@ -363,6 +383,23 @@ export function createServer(options: ServerOptions): GodepotServer {
   // requests the client pipelined behind it all the same, and would hand them here to be fetched and
   // answered to a connection that is closing. They are logged and dropped instead, unserved.
   const refusedConnections = new WeakSet<Socket>();
+
+  /** Admits the request as `role` on `modulePath` (the gate throws a refusal), naming its token in the log line. */
+  function admitted(req: IncomingMessage, entry: RequestLog, role: Role, modulePath: string | undefined): Admitted {
+    const admitted = gate.admit(req, role, modulePath, req.url ?? '');
+    if (!admitted.principal.anonymous) entry.principal = admitted.principal.name;
+    return admitted;
+  }
+
+  /** Admits the request as `role` on `modulePath`, or answers the refusal and returns undefined. */
+  function admit(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, role: Role, modulePath: string | undefined): Admitted | undefined {
+    try {
+      return admitted(req, entry, role, modulePath);
+    } catch (err) {
+      fail(res, head, entry, started, err);
+      return undefined;
+    }
+  }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
@@ -403,6 +440,9 @@ export function createServer(options: ServerOptions): GodepotServer {
       case 'zip': {
         entry.module = request.modulePath;
         if ('version' in request) entry.version = request.version;
+        // Before the hot answers: what a client may not read, it may not read from memory either.
+        const admitted = admit(req, res, request.head, entry, started, 'read', request.modulePath);
+        if (admitted === undefined) return;
         const hot = hotAnswers.get(request);
         if (hot !== undefined) {
           cacheHit(request.route);
@@ -410,7 +450,7 @@ export function createServer(options: ServerOptions): GodepotServer {
           deliver(req, res, request.head, entry, started, hot);
           return;
         }
-        serveArtifact(req, res, request, entry, started, (signal) =>
+        serveArtifact(req, res, request, entry, started, admitted, (signal) =>
           moduleArtifact(depot, request, signal).then((artifact) => {
             hotAnswers.remember(request, artifact);
             return artifact;
@@ -418,17 +458,21 @@ export function createServer(options: ServerOptions): GodepotServer {
         );
         return;
       }
-      case 'sumdb':
+      case 'sumdb': {
         entry.sumdb = request.name + '/' + request.path;
-        serveArtifact(req, res, request, entry, started, (signal) => sumdb.get(request.name, request.path, signal));
+        const admitted = admit(req, res, request.head, entry, started, 'read', request.modulePath);
+        if (admitted === undefined) return;
+        serveArtifact(req, res, request, entry, started, admitted, (signal) => sumdb.get(request.name, request.path, signal));
         return;
+      }
+      // A refused upload goes through receiveUpload too, which answers before the body is read.
       case 'import':
-        receiveUpload(req, res, entry, started, (signal) => importBundle(req, signal));
+        receiveUpload(req, res, entry, started, async (signal) => importBundle(req, admitted(req, entry, 'admin', undefined), signal));
         return;
       case 'publish':
         entry.module = request.modulePath;
         entry.version = request.version;
-        receiveUpload(req, res, entry, started, (signal) => publish(req, request, signal));
+        receiveUpload(req, res, entry, started, async (signal) => publish(req, request, admitted(req, entry, 'publish', request.modulePath), signal));
         return;
       case 'healthz': {
         const sent = sendPlain(res, request.head, requestId, healthz());
@@ -437,6 +481,14 @@ export function createServer(options: ServerOptions): GodepotServer {
       }
       case 'readyz':
       case 'metrics': {
+        if (request.route === 'metrics') {
+          try {
+            gate.admitMetrics(req);
+          } catch (err) {
+            fail(res, request.head, entry, started, err);
+            return;
+          }
+        }
         const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe, space: options.storageSpace }) : metricsText(metrics, options.metricsExposition);
         answer.then(
           (a) => {

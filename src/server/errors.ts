@@ -14,7 +14,7 @@ import {
   UnauthorizedError,
   UpstreamError,
 } from '../errors.js';
-import { BundleRefusedError } from '../bundle/receive.js';
+import { BundleRefusedError, BundleTooLargeError } from '../bundle/receive.js';
 import { SumdbForkError, SumdbVerificationError } from '../checksum/errors.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
 import { DirHashError } from '../module/hash.js';
@@ -61,7 +61,11 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  * - InvalidVersionError about a decoded version (not canonical, wrong major version) → 404, as
  *   proxy.golang.org does since golang/go#33303, so a `,direct` client may still try elsewhere.
  * - MethodNotAllowedError → 405 with Allow.
- * - UnauthorizedError → 401 with WWW-Authenticate: the request needs a token it did not bring.
+ * - UnauthorizedError → 401 with `WWW-Authenticate: Basic realm="godepot"`, Basic because that is what
+ *   go sends from .netrc: CredentialsRequiredError (no token where one is needed) and
+ *   CredentialsRefusedError (a token that is malformed, unknown, revoked or expired), with bodies that
+ *   say which and never echo the token. PermissionDeniedError (a valid token without the role) is a
+ *   ForbiddenError → 403, naming the token and the role it lacks.
  * - ForbiddenError → 403 with the rule or setting that refuses the module (a `deny` routing rule, GOVCS),
  *   or the publish of a module path that is not routed `hosted`: godepot will not serve (or take) it,
  *   stored or not, and go stops there rather than fall through.
@@ -88,6 +92,7 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   5xx, and prints the reason).
  * - An uploaded bundle that is not one or fails verification (BundleRefusedError) → 422 with what is
  *   wrong with it: the request was well formed, its content cannot be imported; nothing was.
+ * - An uploaded bundle larger than `--max-upload-size` (BundleTooLargeError) → 413, nothing kept.
  * - An upload while another is being received (ImportBusyError) → 503 with Retry-After, at once: the
  *   server is fine, and the same upload succeeds later.
  * - A principal asking faster than its rate limit allows (RateLimitedError), or starting more cold
@@ -112,7 +117,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     return err.escapedVersion !== undefined ? answer(400, 'bad request', err) : answer(404, 'not found', err);
   }
   if (err instanceof MethodNotAllowedError) return answer(405, 'method not allowed', err, { headers: ['allow', err.allow] });
-  if (err instanceof UnauthorizedError) return answer(401, 'unauthorized', err, { headers: ['www-authenticate', 'Bearer realm="godepot"'] });
+  if (err instanceof UnauthorizedError) return answer(401, 'unauthorized', err, { headers: ['www-authenticate', 'Basic realm="godepot"'] });
   if (err instanceof ForbiddenError) return answer(403, 'forbidden', err);
   if (err instanceof NotFoundError || err instanceof OriginUnavailableError) return answer(404, 'not found', err);
   if (err instanceof VcsNotSupportedError || err instanceof RepoUrlRefusedError) return answer(404, 'not found', err);
@@ -136,6 +141,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     return answer(429, 'too many requests', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });
   }
   if (err instanceof PublishRefusedError) return answer(422, 'publish refused, nothing stored', err);
+  if (err instanceof BundleTooLargeError) return answer(413, 'payload too large, nothing imported', err);
   if (err instanceof PublishTooLargeError) return answer(413, 'payload too large, nothing stored', err);
   if (err instanceof PublishConflictError) return answer(409, 'conflict', err);
   return internalError();

@@ -1,18 +1,18 @@
 // POST /admin/bundles: a bundle uploaded by `godepot bundle import --server`, imported into this
-// server's storage once it is verified whole. Allowed only with the server's import token, and one
-// upload at a time.
+// server's storage once it is verified whole. Admins only (the gate decides that before), one upload
+// at a time, and on the audit record before it is acknowledged.
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ImportReport } from '../../bundle/import.js';
-import { GodepotError, NotFoundError, UnauthorizedError } from '../../errors.js';
-import { bearsToken } from './bearer.js';
+import type { Audit } from '../../audit/audit.js';
+import { GodepotError, NotFoundError } from '../../errors.js';
+import type { Admitted } from '../gate.js';
 import type { OperationsAnswer } from './operations.js';
 
-/** What the server needs to take uploads: the token they must bear, and what imports one. */
+/** What the server needs to take uploads: what imports one. */
 export interface BundleImport {
-  token: string;
-  /** Throws BundleRefusedError for a bad bundle. */
-  receive(body: Readable, signal: AbortSignal): Promise<ImportReport>;
+  /** Throws BundleRefusedError for a bad bundle, BundleTooLargeError past the server's limit (`declaredSize`: the Content-Length, if any). */
+  receive(body: Readable, signal: AbortSignal, declaredSize: number | undefined): Promise<ImportReport>;
 }
 
 /**
@@ -36,19 +36,33 @@ export class ImportBusyError extends GodepotError {
 
 /**
  * The upload route of one server: 200 with the import report as JSON, 409 with it when some content
- * conflicted with storage; UnauthorizedError without the token, ImportBusyError while another upload is received,
- * BundleRefusedError (from `receive`) for a bundle that fails verification or is not a bundle.
+ * conflicted with storage; ImportBusyError while another upload is received, BundleRefusedError (from
+ * `receive`) for a bundle that fails verification or is not a bundle. Every upload that was received
+ * is recorded as `bundle.import`, and its answer waits for the record.
  */
-export function bundleImportRoute(imports: BundleImport | undefined): (req: IncomingMessage, signal: AbortSignal) => Promise<OperationsAnswer> {
+export function bundleImportRoute(imports: BundleImport | undefined, audit: Audit): (req: IncomingMessage, admitted: Admitted, signal: AbortSignal) => Promise<OperationsAnswer> {
   let receiving = 0;
-  return async (req, signal) => {
-    if (imports === undefined) throw new NotFoundError('bundle uploads are not enabled on this server (--import-token)');
-    if (!bearsToken(req.headers.authorization, imports.token)) throw new UnauthorizedError('a valid import token is needed (Authorization: Bearer <token>)');
+  return async (req, admitted, signal) => {
+    if (imports === undefined) throw new NotFoundError('bundle uploads are not enabled on this server');
     if (receiving >= IMPORTS_AT_ONCE) throw new ImportBusyError(IMPORT_RETRY_AFTER_SECONDS);
     receiving++;
+    const event = { action: 'bundle.import', actor: admitted.principal.name, from: admitted.address, target: 'bundle' };
     try {
-      const report = await imports.receive(req, signal);
-      return { status: report.conflicts.length > 0 ? 409 : 200, contentType: 'application/json', body: `${JSON.stringify(report)}\n` };
+      let report: ImportReport;
+      try {
+        const length = req.headers['content-length'];
+        report = await imports.receive(req, signal, length === undefined ? undefined : Number(length));
+      } catch (err) {
+        await audit.record({ ...event, outcome: 'refused', detail: { reason: (err as Error).message } });
+        throw err;
+      }
+      const { added, unchanged, conflicts } = report;
+      await audit.record({
+        ...event,
+        outcome: conflicts.length > 0 ? 'conflict' : 'ok',
+        detail: { added: added.length, unchanged, conflicts: conflicts.length },
+      });
+      return { status: conflicts.length > 0 ? 409 : 200, contentType: 'application/json', body: `${JSON.stringify(report)}\n` };
     } finally {
       receiving--;
     }

@@ -19,6 +19,7 @@ import { DiskStorage } from '../../storage/disk.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { createMetrics } from '../../telemetry/metrics.js';
 import { createServer } from '../app.js';
+import { openTestAccess, type TestAccess } from '../../../test/support/access.js';
 import { NoDirect } from '../../../test/support/no-direct.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -32,6 +33,7 @@ const M = 'corp.example.com/lib';
 interface World {
   url: string;
   dir: string;
+  access: TestAccess;
   /** Every line the server logged, as written. */
   logText(): string;
   zip(version: string, text: string, modulePath?: string): Promise<string>;
@@ -54,13 +56,17 @@ async function startWorld(options: { publishing?: boolean } = {}): Promise<World
     onStored: (modulePath, version) => depot.versionStored(modulePath, version),
     logger,
   });
-  const server = createServer({ depot, sumdb, metrics, logger, ...(options.publishing === false ? {} : { publishing: { token, publisher } }) });
+  // The token of `serve --publish-token`, and a token file beside it.
+  const access = await openTestAccess(dir, { statics: [{ name: 'publish-token', token, role: 'publish' }] });
+  cleanups.push(() => access.close());
+  const server = createServer({ depot, sumdb, metrics, logger, gate: access.gate, audit: access.audit, ...(options.publishing === false ? {} : { publishing: { publisher } }) });
   const { url } = await server.listen('127.0.0.1', 0);
   cleanups.push(() => server.close());
   let zips = 0;
   return {
     url,
     dir,
+    access,
     logText: () => lines.join(''),
     async zip(version, text, modulePath = M) {
       const n = ++zips;
@@ -130,17 +136,27 @@ test('other bytes for a published version: 409 naming both hashes, and the first
   assert.deepEqual((await get(w, '/corp.example.com/lib/@v/v1.0.0.zip')).body, await readFile(first));
 });
 
-test('401 without the token, 403 for a path not taken, 422 for what cannot be published, 400 for a bad commit time; the token is never logged', async () => {
+test('401 without a token or with a bad one, 403 for a token without the role or a path not taken, 422 for what cannot be published, 400 for a bad commit time; the token is never logged', async () => {
   const w = await startWorld();
   const zip = await readFile(await w.zip('v1.0.0', 'x'));
   const path = '/admin/modules/corp.example.com/lib/@v/v1.0.0.zip';
-  const tries: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-of-the-test' }, { authorization: token }];
-  for (const headers of tries) {
+  const tries: Array<[Record<string, string>, string]> = [
+    [{}, 'unauthorized: a token is needed to publish corp.example.com/lib (Authorization: Bearer <token>, or Basic with the token as password)\n'],
+    [{ authorization: 'Bearer wrong-token-of-the-test' }, 'unauthorized: the token is not valid (unknown or revoked)\n'],
+    [{ authorization: token }, 'unauthorized: the Authorization header is not "Bearer <token>" nor "Basic <base64 of user:token>"\n'],
+  ];
+  for (const [headers, text] of tries) {
     const reply = await put(w, path, zip, headers);
     assert.equal(reply.status, 401);
-    assert.equal(reply.headers['www-authenticate'], 'Bearer realm="godepot"');
-    assert.equal(reply.text, 'unauthorized: a valid publish token is needed (Authorization: Bearer <token>)\n');
+    assert.equal(reply.headers['www-authenticate'], 'Basic realm="godepot"');
+    assert.equal(reply.text, text);
   }
+  const reader = await w.access.token('reader', ['read']);
+  const readOnly = await put(w, path, zip, { authorization: `Bearer ${reader}` });
+  assert.equal(readOnly.status, 403);
+  assert.equal(readOnly.text, 'forbidden: token "reader" may not publish corp.example.com/lib\n');
+  const basic = `Basic ${Buffer.from(`ci:${token}`).toString('base64')}`;
+  assert.equal((await put(w, '/admin/modules/corp.example.com/basic/@v/v1.0.0.zip', await readFile(await w.zip('v1.0.0', 'b', 'corp.example.com/basic')), { authorization: basic })).status, 201, 'Basic with the token as password');
   const forbidden = await put(w, '/admin/modules/github.com/public/lib/@v/v1.0.0.zip', zip);
   assert.equal(forbidden.status, 403);
   assert.match(forbidden.text, /^forbidden: github\.com\/public\/lib: this server takes no publishes for this module path/);
@@ -162,14 +178,28 @@ test('401 without the token, 403 for a path not taken, 422 for what cannot be pu
   assert.equal((await get(w, '/corp.example.com/lib/@v/v1.0.0.zip')).status, 404, 'nothing was stored');
   const logged = w.logText();
   assert.ok(logged.includes('"route":"publish"') && logged.includes('"module":"corp.example.com/lib"'), 'publishes are logged');
-  assert.ok(!logged.includes(token), 'the token is in no log line');
+  assert.ok(!logged.includes(token) && !logged.includes(reader), 'no token is in any log line');
+  const audited = (await readFile(w.access.auditFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.ok(!JSON.stringify(audited).includes(token) && !JSON.stringify(audited).includes(reader), 'no token is in the audit log');
+  assert.deepEqual(
+    audited.map((e) => [e.action, e.actor, e.outcome]),
+    [
+      ['request.denied', 'anonymous', 'unauthenticated'],
+      ['request.denied', 'unknown', 'credentials refused'],
+      ['request.denied', 'unknown', 'credentials refused'],
+      ['request.denied', 'reader', 'forbidden'],
+      ['publish', 'publish-token', 'ok'],
+      // the path not taken, v2, another module's zip, no zip, a bad time; the bad module path never reached the route
+      ...Array.from({ length: 5 }, () => ['publish', 'publish-token', 'refused']),
+    ],
+  );
 });
 
-test('a server without a publish token answers 404', async () => {
+test('a server that takes no publishes answers 404 to a publisher', async () => {
   const w = await startWorld({ publishing: false });
   const reply = await put(w, '/admin/modules/corp.example.com/lib/@v/v1.0.0.zip', 'zip');
   assert.equal(reply.status, 404);
-  assert.equal(reply.text, 'not found: publishing is not enabled on this server (--publish-token)\n');
+  assert.equal(reply.text, 'not found: publishing is not enabled on this server\n');
 });
 
 /**

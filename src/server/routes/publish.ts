@@ -1,16 +1,17 @@
 // PUT /admin/modules/<escaped module>/@v/<escaped version>.zip: a module version uploaded by `godepot
-// publish`, with its zip as the body, stored by the server's ModulePublisher. Allowed only with the
-// server's publish token.
+// publish`, with its zip as the body, stored by the server's ModulePublisher. Allowed to tokens with the
+// publish role on the module (the gate decides that before), and on the audit record before it is
+// acknowledged.
 import type { IncomingMessage } from 'node:http';
-import { InvalidRequestError, NotFoundError, UnauthorizedError } from '../../errors.js';
+import type { Audit } from '../../audit/audit.js';
+import { InvalidRequestError, NotFoundError } from '../../errors.js';
 import { commitTimeHeader } from '../../protocol/request.js';
 import type { ModulePublisher } from '../../publish/module-publisher.js';
-import { bearsToken } from './bearer.js';
+import type { Admitted } from '../gate.js';
 import type { OperationsAnswer } from './operations.js';
 
-/** What the server needs to take publishes: the token they must bear, and what stores them. */
+/** What the server needs to take publishes: what stores them. */
 export interface ModulePublishing {
-  token: string;
   publisher: Pick<ModulePublisher, 'publish'>;
 }
 
@@ -20,16 +21,25 @@ const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 /**
  * The publish route of one server: 201 with the PublishResult as JSON when the upload stored the
  * version, 200 with it when the same content was published before; NotFoundError when the server takes
- * no publishes, UnauthorizedError without the token, InvalidRequestError for a malformed commit time
- * header, and the publisher's errors.
+ * no publishes, InvalidRequestError for a malformed commit time header, and the publisher's errors.
+ * Every publish that reached the publisher is recorded as `publish` (stored, unchanged, or why not),
+ * and its answer waits for the record.
  */
 export function publishRoute(
   publishing: ModulePublishing | undefined,
-): (req: IncomingMessage, target: { modulePath: string; version: string }, signal: AbortSignal) => Promise<OperationsAnswer> {
-  return async (req, target, signal) => {
-    if (publishing === undefined) throw new NotFoundError('publishing is not enabled on this server (--publish-token)');
-    if (!bearsToken(req.headers.authorization, publishing.token)) throw new UnauthorizedError('a valid publish token is needed (Authorization: Bearer <token>)');
-    const result = await publishing.publisher.publish({ ...target, body: req, size: declaredSize(req), time: commitTime(req) }, signal);
+  audit: Audit,
+): (req: IncomingMessage, target: { modulePath: string; version: string }, admitted: Admitted, signal: AbortSignal) => Promise<OperationsAnswer> {
+  return async (req, target, admitted, signal) => {
+    if (publishing === undefined) throw new NotFoundError('publishing is not enabled on this server');
+    const event = { action: 'publish', actor: admitted.principal.name, from: admitted.address, target: `${target.modulePath}@${target.version}` };
+    let result;
+    try {
+      result = await publishing.publisher.publish({ ...target, body: req, size: declaredSize(req), time: commitTime(req) }, signal);
+    } catch (err) {
+      await audit.record({ ...event, outcome: 'refused', detail: { reason: (err as Error).message } });
+      throw err;
+    }
+    await audit.record({ ...event, outcome: result.created ? 'ok' : 'unchanged', detail: { h1: result.h1, goModH1: result.goModH1 } });
     return { status: result.created ? 201 : 200, contentType: 'application/json', body: `${JSON.stringify(result)}\n` };
   };
 }
