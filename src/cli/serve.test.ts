@@ -30,7 +30,10 @@ const goVariables = new Set(['GOSUMDB', 'GOPRIVATE', 'GONOPROXY', 'GONOSUMDB', '
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GODEPOT_') && !goVariables.has(name)));
 
 async function serve(args: string[], options: { cwd?: string } = {}): Promise<Running> {
-  const child = spawn(process.execPath, [godepotBin, 'serve', ...args], { env: cleanEnv, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The default state folder is relative: never the clone's.
+  const cwd = options.cwd ?? (await mkdtemp(join(tmpdir(), 'godepot-serve-cwd-')));
+  if (options.cwd === undefined) cleanups.push(() => rm(cwd, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [godepotBin, 'serve', ...args], { env: cleanEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -192,7 +195,7 @@ test('a bad setting or a busy port stops the start with a message naming it', as
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => busy.close(resolve)));
   const port = (busy.address() as AddressInfo).port;
-  const taken = await runGodepot(['serve', '--storage', storage, '--listen', `127.0.0.1:${port}`, '--sumdb', 'off'], { env: cleanEnv });
+  const taken = await runGodepot(['serve', '--storage', storage, '--state-dir', `${storage}-state`, '--listen', `127.0.0.1:${port}`, '--sumdb', 'off'], { env: cleanEnv });
   assert.equal(taken.code, 1);
   assert.match(taken.stderr, new RegExp(`^godepot: listen: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
 
