@@ -78,8 +78,13 @@ function serveArgs(options: GodepotOptions, storage: string): string[] {
   if (options.upstream !== undefined) args.push('--upstream', options.upstream);
   if (options.private !== undefined) args.push('--private', options.private);
   if (options.config !== undefined) args.push('--config', options.config);
+  // Its own state (git mirrors, tokens, the audit log) beside its storage, never the working folder's.
+  if (!(options.args ?? []).includes('--state-dir') && options.env?.GODEPOT_STATE_DIR === undefined) args.push('--state-dir', stateDirOf(storage));
   return [...args, ...(options.args ?? [])];
 }
+
+/** The state folder a server started here gets unless told otherwise. */
+export const stateDirOf = (storage: string): string => `${storage}-state`;
 
 /** Starts `godepot serve` and resolves once it logged `listening`; rejects (with its output) if it exits first. */
 export async function startGodepot(options: GodepotOptions = {}): Promise<GodepotServer> {
@@ -88,7 +93,7 @@ export async function startGodepot(options: GodepotOptions = {}): Promise<Godepo
   try {
     return await spawnGodepot(options, storage, ownStorage);
   } catch (err) {
-    if (ownStorage) await rm(storage, { recursive: true, force: true });
+    if (ownStorage) await Promise.all([storage, stateDirOf(storage)].map((dir) => rm(dir, { recursive: true, force: true })));
     throw err;
   }
 }
@@ -156,7 +161,7 @@ async function spawnGodepot(options: GodepotOptions, storage: string, ownStorage
     },
     async dispose() {
       await signal('SIGKILL');
-      if (ownStorage) await rm(storage, { recursive: true, force: true });
+      if (ownStorage) await Promise.all([storage, stateDirOf(storage)].map((dir) => rm(dir, { recursive: true, force: true })));
     },
   };
   return server;
