@@ -13,6 +13,7 @@ import { listBundle } from '../bundle/list.js';
 import { uploadBundle } from '../bundle/upload.js';
 import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
 import { Transport } from '../http/transport.js';
+import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { readPublicKey, readSigningKey } from '../bundle/signing.js';
 import { ConfigError, GodepotError } from '../errors.js';
 import { DiskStorage } from '../storage/disk.js';
@@ -131,7 +132,8 @@ export function bundleCommand(): Command {
         // The server verifies it too; checking here first spares uploading a bad file.
         await openVerified(file, flags.pubkey, async () => undefined);
         // Through the outbound proxy the environment names, as every request godepot makes.
-        const transport = new Transport({ proxy: outboundProxyFromEnv(process.env) });
+        const trustedRoots = await trustedRootsFromEnv(process.env, process.cwd());
+        const transport = new Transport({ proxy: outboundProxyFromEnv(process.env), ...(trustedRoots === null ? {} : { ca: trustedRoots }) });
         try {
           const onBusy = (seconds: number): void => void process.stderr.write(`${flags.server} is receiving another bundle; trying again in ${seconds} s\n`);
           printReport(await uploadBundle(file, flags.server, token, { transport, onBusy }), flags.server);
