@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startGodepot, type GodepotOptions } from '../support/godepot-server.js';
+import { runGodepot } from '../support/cli.js';
+import { startGodepot, stateDirOf, type GodepotOptions } from '../support/godepot-server.js';
 import { makeGoWorld, parseJsonStream } from '../support/go.js';
 import { buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -128,8 +129,18 @@ test('"direct": godepot looks for the module\'s own repository, and go prints wh
 
 test('--private modules go direct and never reach an upstream proxy; others still do', async () => {
   const options = { upstream: a.url, private: 'example.com/Upper/*' };
+  // Private modules are read with a token only: go, which sends none over plain http, is refused.
   const result = await download(options, mixed);
-  assert.match(result.Error ?? '', /https:\/\/example\.com\/Upper\/Mixed\?go-get=1/, 'the private module went direct');
+  assert.match(result.Error ?? '', /401 Unauthorized\n\tserver response: unauthorized: a token is needed to read example\.com\/Upper\/Mixed/);
+  const godepot = await startGodepot(options);
+  try {
+    const made = await runGodepot(['token', 'create', '--name', 'reader', '--role', 'read', '--state-dir', stateDirOf(godepot.storage)]);
+    assert.equal(made.code, 0, made.stderr);
+    const answer = await fetch(`${godepot.url}${mixed.urls.info}`, { headers: { authorization: `Bearer ${made.stdout.trim()}` } });
+    assert.match(await answer.text(), /https:\/\/example\.com\/Upper\/Mixed\?go-get=1/, 'the private module went direct');
+  } finally {
+    await godepot.dispose();
+  }
   assert.deepEqual(a.requests, [], 'the private module was never sent upstream');
   const pre = graph.entry('example.com/pre', 'v1.5.0-rc.1');
   assertDownloaded(await download(options, pre), pre);

@@ -15,7 +15,8 @@ import { generateKey } from '../../src/checksum/note.js';
 import { NotFoundError } from '../../src/errors.js';
 import { DiskStorage } from '../../src/storage/disk.js';
 import { runGodepot } from '../support/cli.js';
-import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { startGodepot, urlWithToken, type GodepotServer } from '../support/godepot-server.js';
+import { makeTlsServing, type TlsServing } from '../support/tls-serving.js';
 import { makeGoWorld, parseJsonStream, type GoWorld } from '../support/go.js';
 import { addModule, buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -66,9 +67,14 @@ describe('routing rules seen by go through godepot serve', () => {
   let unchecked: ProxyEntry;
   const key = generateKey(NAME);
   const worlds: GoWorld[] = [];
+  // go reads GOPRIVATE and hosted modules with a token only, which it sends over https only: the
+  // server has a certificate, and the URL carries a token.
+  let readerUrl: string;
+  let readerToken: string;
+  let tls: TlsServing;
 
   async function world(env: NodeJS.ProcessEnv = {}): Promise<GoWorld> {
-    const w = await makeGoWorld(godepot.url, { GOSUMDB: key.verifierKey, ...env });
+    const w = await makeGoWorld(readerUrl, { GOSUMDB: key.verifierKey, SSL_CERT_FILE: tls.caFile, ...env });
     worlds.push(w);
     return w;
   }
@@ -88,7 +94,7 @@ describe('routing rules seen by go through godepot serve', () => {
   }
 
   async function get(path: string): Promise<{ status: number; body: string }> {
-    const res = await fetch(godepot.url + path);
+    const res = godepot.url.startsWith('https:') ? await tls.fetch(godepot.url + path, { headers: { authorization: `Bearer ${readerToken}` } }) : await fetch(godepot.url + path);
     return { status: res.status, body: await res.text() };
   }
 
@@ -111,6 +117,7 @@ describe('routing rules seen by go through godepot serve', () => {
     upstream = await startUpstream({ root: graph.tree });
 
     // Before any rule: the evil module and the version to publish are fetched, verified and stored.
+    tls = await makeTlsServing(join(work, 'tls'));
     godepot = await startGodepot({ upstream: upstream.url, sumdb: `${key.verifierKey} ${database.url}` });
     for (const e of [evil, published]) for (const url of [e.urls.info, e.urls.mod, e.urls.zip]) assert.equal((await get(url)).status, 200, url);
     await godepot.stop();
@@ -136,7 +143,9 @@ describe('routing rules seen by go through godepot serve', () => {
       sumdb: `${key.verifierKey} ${database.url}`,
       config: configFile,
       env: { GOPRIVATE: 'corp.example.com' },
+      args: tls.args,
     });
+    ({ url: readerUrl, token: readerToken } = await urlWithToken(godepot, 'reader', ['read']));
     upstream.clearLog();
     database.requests.length = 0;
   });
@@ -145,6 +154,7 @@ describe('routing rules seen by go through godepot serve', () => {
     await godepot?.dispose();
     await upstream?.stop();
     await database?.stop();
+    await tls?.close();
     for (const w of worlds) await w.dispose();
     await rm(work, { recursive: true, force: true });
   });

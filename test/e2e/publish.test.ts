@@ -11,10 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import { runGodepot, type CliResult } from '../support/cli.js';
 import { startGitDaemon, type GitDaemon } from '../support/gitdaemon.js';
 import { commitAll, git, writeTree } from '../support/git.js';
-import { startGodepot, type GodepotServer } from '../support/godepot-server.js';
+import { startGodepot, urlWithToken, type GodepotServer } from '../support/godepot-server.js';
+import { makeTlsServing, type TlsServing } from '../support/tls-serving.js';
 import { makeGoWorld, parseJsonStream, type GoWorld } from '../support/go.js';
 
 const token = 'publish-token-of-the-e2e-test';
+let readerToken: string;
+let tls: TlsServing;
 const NAME = 'sumdb.corp.example.com';
 const TAG_DATE = '2023-03-04T05:06:07Z';
 
@@ -40,7 +43,7 @@ describe('godepot publish: published modules are fetched, verified and built by 
   const outputs: CliResult[] = [];
 
   async function publish(dir: string, version: string, ...args: string[]): Promise<CliResult> {
-    const result = await runGodepot(['publish', dir, '--version', version, '--server', godepot.url, ...args], { env: { GODEPOT_TOKEN: token } });
+    const result = await runGodepot(['publish', dir, '--version', version, '--server', godepot.url, ...args], { env: { GODEPOT_TOKEN: token, SSL_CERT_FILE: tls.caFile } });
     outputs.push(result);
     return result;
   }
@@ -72,9 +75,14 @@ describe('godepot publish: published modules are fetched, verified and built by 
     // Publishes are taken for the paths routed hosted.
     const config = join(work, 'godepot.yaml');
     await writeFile(config, 'rules:\n  - match: "corp.example.com,example.com"\n    route: hosted\n');
-    godepot = await startGodepot({ upstream: 'off', sumdb: 'off', config, args: ['--publish-token', token, '--sumdb-host', NAME, '--sumdb-key', keyFile] });
-    world = await makeGoWorld(godepot.url);
-    verifying = await makeGoWorld(godepot.url, { GOSUMDB: generated.stdout.trim() });
+    // Hosted modules are private: go reads them with a token, carried by the URL, which it sends over
+    // https only.
+    tls = await makeTlsServing(join(work, 'tls'));
+    godepot = await startGodepot({ upstream: 'off', sumdb: 'off', config, args: ['--publish-token', token, '--sumdb-host', NAME, '--sumdb-key', keyFile, ...tls.args] });
+    const reader = await urlWithToken(godepot, 'reader', ['read']);
+    readerToken = reader.token;
+    world = await makeGoWorld(reader.url, { SSL_CERT_FILE: tls.caFile });
+    verifying = await makeGoWorld(reader.url, { GOSUMDB: generated.stdout.trim(), SSL_CERT_FILE: tls.caFile });
     await mkdir(join(work, 'repos', 'example.com'), { recursive: true });
     daemon = await startGitDaemon(join(work, 'repos'), ['example.com']);
     direct = await makeGoWorld('direct', { GIT_CONFIG_GLOBAL: daemon.gitconfig, GOPRIVATE: 'example.com', GONOSUMDB: 'example.com' });
@@ -83,6 +91,7 @@ describe('godepot publish: published modules are fetched, verified and built by 
   after(async () => {
     await godepot?.dispose();
     await daemon?.stop();
+    await tls?.close();
     for (const w of [world, verifying, direct]) await w?.dispose();
     await rm(work, { recursive: true, force: true });
   });
@@ -120,10 +129,14 @@ describe('godepot publish: published modules are fetched, verified and built by 
     // The first bytes are still what go gets.
     assert.equal(await runConsumer(world, 'greeter-again', ['"corp.example.com/greet"'], ['corp.example.com/greet v1.0.0'], 'greet.Hello()'), 'hello from a folder');
 
-    const badToken = await runGodepot(['publish', folder, '--version', 'v1.0.1', '--server', godepot.url, '--token', 'not-the-publish-token']);
+    const badToken = await runGodepot(['publish', folder, '--version', 'v1.0.1', '--server', godepot.url, '--token', 'not-the-publish-token'], { env: { SSL_CERT_FILE: tls.caFile } });
     outputs.push(badToken);
     assert.equal(badToken.code, 1);
-    assert.match(badToken.stderr, /refused corp\.example\.com\/greet@v1\.0\.1 \(401\): unauthorized: a valid publish token is needed/);
+    assert.match(badToken.stderr, /refused corp\.example\.com\/greet@v1\.0\.1 \(401\): unauthorized: the token is not valid \(unknown or revoked\)/);
+    const readOnly = await runGodepot(['publish', folder, '--version', 'v1.0.1', '--server', godepot.url, '--token', readerToken], { env: { SSL_CERT_FILE: tls.caFile } });
+    outputs.push(readOnly);
+    assert.equal(readOnly.code, 1);
+    assert.match(readOnly.stderr, /refused corp\.example\.com\/greet@v1\.0\.1 \(403\): forbidden: token "reader" may not publish corp\.example\.com\/greet/);
 
     const publicFolder = join(work, 'public');
     await writeTree(publicFolder, { 'go.mod': 'module github.com/someone/lib\n', 'lib.go': 'package lib\n' });
@@ -215,7 +228,7 @@ describe('godepot publish: published modules are fetched, verified and built by 
       [`${NAME}/lookup/example.com/mono.git@v1.1.0`, 200],
     ]);
     for (const d of downloads) {
-      const res = await fetch(`${godepot.url}/sumdb/${NAME}/lookup/${d.Path}@${d.Version}`);
+      const res = await tls.fetch(`${godepot.url}/sumdb/${NAME}/lookup/${d.Path}@${d.Version}`, { headers: { authorization: `Bearer ${readerToken}` } });
       const record = (await res.text()).split('\n\n')[0]!.split('\n').slice(1);
       assert.deepEqual(record, [`${d.Path} ${d.Version} ${d.Sum}`, `${d.Path} ${d.Version}/go.mod ${d.GoModSum}`]);
     }
@@ -224,7 +237,9 @@ describe('godepot publish: published modules are fetched, verified and built by 
   it('the publish token appears in no log line and no output', async () => {
     const logs = godepot.logs.map((l) => JSON.stringify(l)).join('\n');
     assert.ok(godepot.logs.some((l) => l.route === 'publish' && l.status === 409), 'publishes are logged');
-    assert.ok(!logs.includes(token) && !godepot.stderr.includes(token), 'not in the server log');
-    for (const o of outputs) assert.ok(!o.stdout.includes(token) && !o.stderr.includes(token), o.stderr);
+    for (const secret of [token, readerToken]) {
+      assert.ok(!logs.includes(secret) && !godepot.stderr.includes(secret), 'not in the server log');
+      for (const o of outputs) assert.ok(!o.stdout.includes(secret) && !o.stderr.includes(secret), o.stderr);
+    }
   });
 });

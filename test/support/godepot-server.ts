@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request, type Dispatcher } from 'undici';
-import { godepotBin } from './cli.js';
+import { godepotBin, runGodepot } from './cli.js';
 import { containedEnv } from './contained.js';
 
 /** How to start `godepot serve`; every field maps to a flag (none means the flag is left out). */
@@ -183,4 +183,20 @@ export const sha256 = (data: Uint8Array): string => createHash('sha256').update(
 export async function getDigest(url: string, dispatcher: Dispatcher): Promise<{ status: number; digest: string }> {
   const res = await request(url, { dispatcher });
   return { status: res.statusCode, digest: sha256(Buffer.from(await res.body.arrayBuffer())) };
+}
+
+/**
+ * Makes a token with `roles` in `server`'s token file (`godepot token create`, as an operator would) and
+ * returns the server's URL carrying it as Basic credentials (`http://ci:<token>@host:port`): the go
+ * command sends a GOPROXY URL's user information with every request, also over plain http, where it
+ * sends no `.netrc` credentials.
+ */
+export async function urlWithToken(server: GodepotServer, name: string, roles: readonly string[]): Promise<{ url: string; token: string }> {
+  const made = await runGodepot(['token', 'create', '--name', name, ...roles.flatMap((role) => ['--role', role]), '--state-dir', stateDirOf(server.storage)]);
+  if (made.code !== 0) throw new Error(`godepot token create failed: ${made.stderr}`);
+  const token = made.stdout.trim();
+  const url = new URL(server.url);
+  url.username = 'ci';
+  url.password = token;
+  return { url: url.href.replace(/\/$/, ''), token };
 }
