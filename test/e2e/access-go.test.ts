@@ -340,3 +340,107 @@ test('the audit chain verifies; a line altered, deleted or inserted is found', a
   assert.equal(insertedReport.code, 1);
   assert.match(insertedReport.stdout, /^line 3: inserted: line 4 chains directly to line 2\n$/);
 });
+
+/** `count` requests for `path`, one after another: their statuses and Retry-After values, and how long they took (ms). */
+async function burst(server: GodepotServer, path: string, count: number, token?: string): Promise<{ answers: Answer[]; elapsedMs: number }> {
+  const started = performance.now();
+  const answers: Answer[] = [];
+  for (let i = 0; i < count; i++) answers.push(await get(server, path, { token }));
+  return { answers, elapsedMs: performance.now() - started };
+}
+
+test('rate limits: a burst of 10 passes, then 429 with Retry-After, and requests pass again after it; repeated bad tokens bar the address for a while', async () => {
+  const stateB = join(work, 'state-b');
+  const token = await createToken(stateB, 'fast', 'read');
+  const limited = await startServer(stateB, ['--anonymous-rate-limit', '5:10', '--rate-limit', '5:10']);
+  const path = `/${PUB}/@v/v1.0.0.info`;
+  for (const [who, bearer] of [['anonymous', undefined], ['token', token]] as const) {
+    const { answers, elapsedMs } = await burst(limited, path, 40, bearer);
+    const statuses = answers.map((a) => a.status);
+    const passed = statuses.filter((s) => s === 200).length;
+    const what = `${who}: ${statuses.join(' ')} in ${Math.round(elapsedMs)} ms`;
+    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(200), what);
+    assert.deepEqual(new Set(statuses.slice(10)).has(429), true, what);
+    assert.ok(statuses.every((s) => s === 200 || s === 429), what);
+    // No more than the burst and what 5 a second refilled meanwhile.
+    assert.ok(passed <= 10 + Math.ceil((5 * elapsedMs) / 1000), what);
+    const last = answers.filter((a) => a.status === 429).at(-1)!;
+    assert.match(String(last.headers['retry-after']), /^[1-9][0-9]*$/);
+    assert.equal(last.body, `too many requests: rate limit exceeded: retry after ${last.headers['retry-after']} s\n`);
+    await sleep(Number(last.headers['retry-after']) * 1000);
+    assert.equal((await get(limited, path, { token: bearer })).status, 200, `${who} after Retry-After`);
+  }
+
+  // A mistyped token: refused (401) AUTH_FAILURES.burst times, then the address is barred (429), whatever it sends.
+  const wrong = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
+  const tries: Answer[] = [];
+  for (let i = 0; i < 100 && tries.at(-1)?.status !== 429; i++) tries.push(await get(limited, path, { token: wrong }));
+  const what = tries.map((a) => a.status).join(' ');
+  assert.ok(tries.length > 30, what);
+  assert.deepEqual(tries.slice(0, 30).map((a) => [a.status, a.body]), Array(30).fill([401, notValid]), what);
+  const barred = tries.at(-1)!;
+  assert.equal(barred.status, 429, what);
+  assert.match(String(barred.headers['retry-after']), /^[1-9][0-9]*$/);
+  await sleep(Number(barred.headers['retry-after']) * 1000);
+  assert.equal((await get(limited, path, { token })).status, 200, 'a good token from the address once the bar is over');
+  // Each refusal of the token is on the record (they are written after they are answered); requests over a rate are not.
+  const refusals = tries.filter((a) => a.status === 401).length;
+  let denied: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < 50 && denied.length < refusals; i++) {
+    if (i > 0) await sleep(100);
+    denied = (await readFile(join(stateB, 'audit.log'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.action === 'request.denied');
+  }
+  assert.equal(denied.length, refusals);
+  assert.ok(denied.every((l) => l.outcome === 'credentials refused' && l.actor === 'unknown' && l.target === path));
+});
+
+test('/metrics with --metrics-token: 401 without, 200 with it or an admin token; /healthz and /readyz open under --anonymous none, where a public module needs a token', async () => {
+  const stateC = join(work, 'state-c');
+  const admin = await createToken(stateC, 'admin', 'admin');
+  const reader = await createToken(stateC, 'reader', 'read');
+  const closed = await startServer(stateC, ['--anonymous', 'none', '--metrics-token', METRICS_TOKEN]);
+
+  const noToken = await get(closed, '/metrics');
+  assert.deepEqual([noToken.status, noToken.headers['www-authenticate']], [401, 'Basic realm="godepot"']);
+  assert.equal(noToken.body, 'unauthorized: a token is needed to admin on this server (Authorization: Bearer <token>, or Basic with the token as password)\n');
+  const wrongMetricsToken = await get(closed, '/metrics', { token: METRICS_TOKEN + 'x' });
+  assert.equal(wrongMetricsToken.status, 401);
+  const scraped = await get(closed, '/metrics', { token: METRICS_TOKEN });
+  assert.equal(scraped.status, 200);
+  assert.match(scraped.body, /^# (HELP|TYPE) /m);
+  printed.push(scraped.body);
+  const byAdmin = await get(closed, '/metrics', { token: admin });
+  assert.equal(byAdmin.status, 200);
+  const byReader = await get(closed, '/metrics', { token: reader });
+  assert.deepEqual([byReader.status, byReader.body], [403, 'forbidden: token "reader" may not admin on this server as a whole (that needs the role admin without a pattern)\n']);
+
+  for (const path of ['/healthz', '/readyz']) assert.equal((await get(closed, path)).status, 200, path);
+  const list = `/${PUB}/@v/list`;
+  assert.deepEqual(await get(closed, list).then((a) => [a.status, a.body]), [401, unauthorized(PUB)]);
+  assert.deepEqual(await get(closed, list, { token: reader }).then((a) => [a.status, a.body]), [200, 'v1.0.0\n']);
+  // Basic with the token as password, as go sends it from .netrc.
+  const basic = `Basic ${Buffer.from(`anyone:${reader}`).toString('base64')}`;
+  assert.equal((await get(closed, list, { authorization: basic })).status, 200);
+
+  // The main server has no metrics token: its /metrics is open, and counted the refusals above.
+  const open = await get(godepot, '/metrics');
+  assert.equal(open.status, 200);
+  assert.match(open.body, /status="401"/);
+  printed.push(open.body);
+});
+
+test('no token, nor its secret, appears in any log, metrics, go output, command output or audit log', async () => {
+  // Every server's output, complete: stopped first.
+  for (const s of servers) await s.stop();
+  const outputs = [...printed];
+  for (const s of servers) outputs.push(JSON.stringify(s.logs), s.stderr);
+  for (const dir of [state, join(work, 'state-b'), join(work, 'state-c')]) outputs.push(await readFile(join(dir, 'audit.log'), 'utf8'));
+  const everything = outputs.join('\n');
+  assert.ok(everything.includes('"principal":"ci"'), 'the logs name tokens by their names');
+  assert.deepEqual([...tokens.keys()], ['publisher', 'ci', 'other', 'late', 'fast', 'admin', 'reader']);
+  const secrets = [METRICS_TOKEN];
+  for (const token of tokens.values()) {
+    secrets.push(token, token.slice('gdp_'.length + 17), Buffer.from(`ci:${token}`).toString('base64'), Buffer.from(`anyone:${token}`).toString('base64'));
+  }
+  for (const secret of secrets) assert.ok(!everything.includes(secret), `a secret (${secret.slice(0, 8)}…) was printed`);
+});
