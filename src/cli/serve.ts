@@ -63,6 +63,14 @@ interface ServeFlags {
   publishToken?: string;
   tlsCert?: string;
   tlsKey?: string;
+  tokens?: string;
+  auditLog?: string;
+  anonymous?: string;
+  metricsToken?: string;
+  rateLimit?: string;
+  anonymousRateLimit?: string;
+  maxColdFetches?: string;
+  maxUploadSize?: string;
 }
 
 /** `godepot serve`: the GOPROXY server. */
@@ -94,6 +102,14 @@ export function serveCommand(): Command {
     .option('--publish-token <token>', 'accept godepot publish uploads bearing this token (at least 16 characters)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM, the server\'s certificate first), read again when it changes or on SIGHUP; with --tls-key')
     .option('--tls-key <file>', 'the private key (PEM, unencrypted) of the --tls-cert certificate')
+    .option('--tokens <file>', 'the token file godepot token keeps, followed without a restart (default <state-dir>/tokens.json)')
+    .option('--audit-log <file>', 'the hash-chained audit log of refusals, publishes, imports and token changes (default <state-dir>/audit.log)')
+    .option('--anonymous <read|none>', 'read: requests without a token may read modules that are not private; none: every request but /healthz and /readyz needs a token (default read)')
+    .option('--metrics-token <token>', '/metrics needs this token (Bearer, or Basic password) or an admin token (default: open to all)')
+    .option('--rate-limit <rate>', 'requests per second of each token, RATE or RATE:BURST, or off (default 1000:40000)')
+    .option('--anonymous-rate-limit <rate>', 'requests per second of each address sending no token, RATE or RATE:BURST, or off (default 500:20000)')
+    .option('--max-cold-fetches <n>', 'requests of one token or address waiting on an origin at once; 0 for no cap (default 64)')
+    .option('--max-upload-size <size>', 'largest bundle upload, as 16GiB or bytes (default 16GiB)')
     .option('--workers <n>', 'processes serving side by side on the one socket, or auto for one per core (default 1); more than one cannot be used with --sumdb-host')
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file. Routing rules come from the file\'s rules list;\nGOPRIVATE, GONOPROXY, GONOSUMDB, GOINSECURE and GOVCS hold as for the go command unless a setting says otherwise.')
     .action(async (flags: ServeFlags) => serve(flags));
@@ -127,6 +143,14 @@ async function serve(flags: ServeFlags): Promise<void> {
     'publish-token': flags.publishToken,
     'tls-cert': flags.tlsCert,
     'tls-key': flags.tlsKey,
+    tokens: flags.tokens,
+    'audit-log': flags.auditLog,
+    anonymous: flags.anonymous,
+    'metrics-token': flags.metricsToken,
+    'rate-limit': flags.rateLimit,
+    'anonymous-rate-limit': flags.anonymousRateLimit,
+    'max-cold-fetches': flags.maxColdFetches,
+    'max-upload-size': flags.maxUploadSize,
   };
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
