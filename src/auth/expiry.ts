@@ -9,16 +9,16 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?
 /**
  * The instant `text` names, counted from `now`: a duration (`30m`, `12h`, `90d`) or an RFC 3339 date-time
  * with an offset (`2026-01-31T18:00:00Z`). ConfigError for anything else, for a date that does not exist
- * (Feb 30), and for an instant that is not after `now`.
+ * (Feb 30), and for an instant that is not after `now`; its message begins with `label`, where the text came from.
  */
-export function parseExpiry(text: string, now: Date): Date {
+export function parseExpiry(text: string, now: Date, label = '--expires'): Date {
   const duration = DURATION.exec(text);
   if (duration !== null) {
     return new Date(now.getTime() + Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
   }
   const time = RFC3339.exec(text);
   if (time === null) {
-    throw new ConfigError(`--expires ${JSON.stringify(text)}: want a duration (30m, 12h, 90d) or an RFC 3339 time (2026-01-31T18:00:00Z)`);
+    throw new ConfigError(`${label} ${JSON.stringify(text)}: want a duration (30m, 12h, 90d) or an RFC 3339 time (2026-01-31T18:00:00Z)`);
   }
   const [, year, month, day, hour, minute, second] = time.map(Number) as number[];
   const at = new Date(text.toUpperCase());
@@ -33,8 +33,8 @@ export function parseExpiry(text: string, now: Date): Date {
     fields.getUTCMinutes() !== minute ||
     fields.getUTCSeconds() !== second
   ) {
-    throw new ConfigError(`--expires ${JSON.stringify(text)}: no such date or time`);
+    throw new ConfigError(`${label} ${JSON.stringify(text)}: no such date or time`);
   }
-  if (at.getTime() <= now.getTime()) throw new ConfigError(`--expires ${JSON.stringify(text)}: that time has passed`);
+  if (at.getTime() <= now.getTime()) throw new ConfigError(`${label} ${JSON.stringify(text)}: that time has passed`);
   return at;
 }

@@ -71,8 +71,8 @@ const fileSchema = z.strictObject({
   ),
 });
 
-// ConfigError unless `name` may name a token.
-function checkTokenName(name: string): void {
+/** ConfigError unless `name` may name a token. */
+export function checkTokenName(name: string): void {
   if (!NAME.test(name)) throw new ConfigError(`token name ${JSON.stringify(name)}: want 1 to 64 of A-Z a-z 0-9 . _ -`);
 }
 

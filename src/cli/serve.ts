@@ -31,6 +31,8 @@ import type { Audit } from '../audit/audit.js';
 import { TokenAccessControl } from '../auth/access-control.js';
 import { withStaticTokens, type StaticToken } from '../auth/static-tokens.js';
 import { TokenStore } from '../auth/token-store.js';
+import { tokenAdministration, type TokenAdministration } from '../auth/token-admin.js';
+import { TokenFile } from '../auth/token-file.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
 import { Gate } from '../server/gate.js';
 import type { ServeConfig } from '../config/schema.js';
@@ -199,12 +201,13 @@ async function serve(flags: ServeFlags): Promise<void> {
       logger,
     }),
   };
-  const { gate, audit, closeAccess } = await accessControl(config, (modulePath) => upstream.routing.routeOf(modulePath).route === 'hosted', logger);
+  const { gate, audit, tokens, closeAccess } = await accessControl(config, (modulePath) => upstream.routing.routeOf(modulePath).route === 'hosted', logger);
   const tls = config.tls === null ? null : { files: config.tls, loaded: await startCertificate(config.tls) };
   const server = createServer({
     depot,
     gate,
     audit,
+    tokenAdministration: tokens,
     sumdb,
     metrics,
     logger,
@@ -268,9 +271,14 @@ async function serve(flags: ServeFlags): Promise<void> {
 /**
  * Who may do what: the token file (followed as `godepot token` changes it), the shorthand tokens of
  * --import-token and --publish-token, anonymous reads, and the limits; refusals and changes go to the
- * audit log. Private modules are the --private ones (GOPRIVATE) and those routed `hosted`.
+ * audit log. Private modules are the --private ones (GOPRIVATE) and those routed `hosted`. Admins manage
+ * the token file over HTTP too (`tokens`); this process's store reads it again after each change.
  */
-async function accessControl(config: ServeConfig, hosted: (modulePath: string) => boolean, logger: Logger): Promise<{ gate: Gate; audit: Audit; closeAccess: () => Promise<void> }> {
+async function accessControl(
+  config: ServeConfig,
+  hosted: (modulePath: string) => boolean,
+  logger: Logger,
+): Promise<{ gate: Gate; audit: Audit; tokens: TokenAdministration; closeAccess: () => Promise<void> }> {
   const store = await TokenStore.open({ file: config.tokens, logger });
   const statics: StaticToken[] = [];
   if (config.importToken !== null) statics.push({ name: 'import-token', token: config.importToken, role: 'admin' });
@@ -299,6 +307,7 @@ async function accessControl(config: ServeConfig, hosted: (modulePath: string) =
   return {
     gate,
     audit,
+    tokens: tokenAdministration(new TokenFile(config.tokens), audit, () => store.reload()),
     closeAccess: async () => {
       store.close();
       await audit.close();

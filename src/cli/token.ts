@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import type { Audit } from '../audit/audit.js';
 import { parseExpiry } from '../auth/expiry.js';
 import { formatRoleGrant, parseRoleGrant } from '../auth/roles.js';
-import { createToken, revokeToken, type TokenChanger } from '../auth/token-admin.js';
+import { createToken, revokeToken, tokenSummary, type TokenChanger } from '../auth/token-admin.js';
 import { TokenFile, type TokenRecord } from '../auth/token-file.js';
 
 /** What `godepot token` takes from its surroundings; tests give their own. */
@@ -83,13 +83,7 @@ export function tokenCommand(io: Partial<TokenCommandIo> = {}): Command {
   ).action(async (flags: LocationFlags & { json?: boolean }) => {
     const at = now();
     const records = await locate(flags).tokens.list();
-    const rows = records.map((record) => ({
-      name: record.name,
-      roles: record.roles.map(formatRoleGrant),
-      created: record.created.toISOString(),
-      expires: record.expires?.toISOString() ?? null,
-      expired: isExpired(record, at),
-    }));
+    const rows = records.map((record) => tokenSummary(record, at));
     if (flags.json === true) {
       stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return;
@@ -139,10 +133,6 @@ function cliChanger(env: TokenCommandIo['env']): TokenChanger {
     user = env.USER ?? String(process.getuid?.() ?? 'unknown');
   }
   return { actor: `cli:${user}`, from: 'cli' };
-}
-
-function isExpired(record: TokenRecord, at: Date): boolean {
-  return record.expires !== null && record.expires.getTime() <= at.getTime();
 }
 
 function describe(record: TokenRecord): string {

@@ -192,3 +192,32 @@ test('publishes: PUT /admin/modules/<escaped module>/@v/<escaped version>.zip, e
   assert.equal(errorAnswer(caught).status, 405);
   assert.deepEqual(errorAnswer(caught).headers, ['allow', 'PUT']);
 });
+
+test('token management: GET/HEAD and POST /admin/tokens, DELETE /admin/tokens/<name>; other methods 405 naming the right ones', () => {
+  assert.deepEqual(parseRequest('GET', '/admin/tokens'), { route: 'tokens', head: false, action: 'list' });
+  assert.deepEqual(parseRequest('HEAD', '/admin/tokens'), { route: 'tokens', head: true, action: 'list' });
+  assert.deepEqual(parseRequest('POST', '/admin/tokens'), { route: 'tokens', head: false, action: 'create' });
+  assert.deepEqual(parseRequest('DELETE', '/admin/tokens/ci-1.x'), { route: 'tokens', head: false, action: 'revoke', name: 'ci-1.x' });
+  // Decoded once, like every path; a name no token can have is left to be not found.
+  assert.deepEqual(parseRequest('DELETE', '/admin/tokens/a%20b'), { route: 'tokens', head: false, action: 'revoke', name: 'a b' });
+  assert.equal(statusOf('DELETE', '/admin/tokens/'), 404);
+  assert.equal(statusOf('DELETE', '/admin/tokens/a/b'), 404);
+  assert.equal(statusOf('DELETE', '/admin/tokens/a%2fb'), 400);
+  assert.equal(statusOf('DELETE', '/admin/tokens/..'), 400);
+  assert.equal(statusOf('GET', '/admin/tokens/'), 404);
+  assert.equal(statusOf('GET', '/admin/tokensx'), 404);
+  const allowed = (method: string, url: string): readonly string[] => {
+    try {
+      parseRequest(method, url);
+    } catch (err) {
+      const answer = errorAnswer(err);
+      assert.equal(answer.status, 405, `${method} ${url}`);
+      return answer.headers;
+    }
+    assert.fail(`${method} ${url} parsed`);
+  };
+  assert.deepEqual(allowed('PUT', '/admin/tokens'), ['allow', 'GET, HEAD, POST']);
+  assert.deepEqual(allowed('DELETE', '/admin/tokens'), ['allow', 'GET, HEAD, POST']);
+  assert.deepEqual(allowed('GET', '/admin/tokens/ci'), ['allow', 'DELETE']);
+  assert.deepEqual(allowed('POST', '/admin/tokens/ci'), ['allow', 'DELETE']);
+});

@@ -33,7 +33,15 @@ export type ProxyRequest =
   /** A bundle upload (`godepot bundle import --server`): POST with the bundle as the body. */
   | { route: 'import'; head: false }
   /** A module version published (`godepot publish`): PUT with its zip as the body; the version is not checked yet. */
-  | { route: 'publish'; head: false; modulePath: string; version: string };
+  | { route: 'publish'; head: false; modulePath: string; version: string }
+  /**
+   * Token management (admins): `list` is GET (or HEAD) /admin/tokens, `create` a POST there with the
+   * new token's JSON as the body, `revoke` DELETE /admin/tokens/<name>. The name is not checked here:
+   * one that no token can have is simply not found.
+   */
+  | { route: 'tokens'; head: boolean; action: 'list' }
+  | { route: 'tokens'; head: false; action: 'create' }
+  | { route: 'tokens'; head: false; action: 'revoke'; name: string };
 
 /** Where a server takes bundle uploads. */
 export const bundleImportPath = '/admin/bundles';
@@ -41,6 +49,11 @@ const importRequest: Readonly<ProxyRequest> = Object.freeze({ route: 'import', h
 
 /** Where a server takes published modules: `PUT /admin/modules/<escaped module>/@v/<escaped version>.zip`. */
 const publishPrefix = '/admin/modules/';
+
+/** Where a server lists and creates tokens; one token is `<tokensPath>/<name>`. */
+export const tokensPath = '/admin/tokens';
+const tokensPrefix = tokensPath + '/';
+const createTokenRequest: Readonly<ProxyRequest> = Object.freeze({ route: 'tokens', head: false, action: 'create' });
 
 /** The request target of publishing `modulePath@version`. Throws InvalidPathError / InvalidVersionError when they cannot be escaped. */
 export function modulePublishPath(modulePath: string, version: string): string {
@@ -91,6 +104,7 @@ export function parseRequest(method: string | undefined, rawUrl: string | undefi
   if (method === 'POST' && url === bundleImportPath) return importRequest;
   const path = decodeTarget(url);
   if (method === 'PUT' && path.startsWith(publishPrefix)) return publishRequest(path);
+  if (path === tokensPath || path.startsWith(tokensPrefix)) return tokensRequest(method, path, false);
   route(path, false);
   throw new MethodNotAllowedError(`method ${String(method)} not allowed; use GET or HEAD`);
 }
@@ -139,6 +153,7 @@ function percentDecode(path: string): string {
 function route(path: string, head: boolean): ProxyRequest {
   // Before the module routes, which would take `admin/modules/...` for a module path.
   if (path.startsWith(publishPrefix)) throw new MethodNotAllowedError('publishing takes PUT with the module zip as the body', 'PUT');
+  if (path === tokensPath || path.startsWith(tokensPrefix)) return tokensRequest(head ? 'HEAD' : 'GET', path, head);
   const at = path.indexOf('/@v/');
   if (at > 0) {
     const file = path.slice(at + 4);
@@ -171,6 +186,19 @@ function publishRequest(path: string): ProxyRequest {
   const file = at < 0 ? '' : rest.slice(at + 4);
   if (at <= 0 || !file.endsWith('.zip') || file.includes('/')) throw notFound(path);
   return { route: 'publish', head: false, modulePath: unescapePath(rest.slice(0, at)), version: unescapeVersion(file.slice(0, -'.zip'.length)) };
+}
+
+// Each token path answers its own methods, so that a wrong one is a 405 naming the right ones.
+function tokensRequest(method: string | undefined, path: string, head: boolean): ProxyRequest {
+  if (path === tokensPath) {
+    if (method === 'GET' || method === 'HEAD') return { route: 'tokens', head, action: 'list' };
+    if (method === 'POST') return createTokenRequest;
+    throw new MethodNotAllowedError(`method ${String(method)} not allowed; list tokens with GET, create one with POST`, 'GET, HEAD, POST');
+  }
+  const name = path.slice(tokensPrefix.length);
+  if (name === '' || name.includes('/')) throw notFound(path);
+  if (method === 'DELETE') return { route: 'tokens', head: false, action: 'revoke', name };
+  throw new MethodNotAllowedError(`method ${String(method)} not allowed; revoke a token with DELETE`, 'DELETE');
 }
 
 function notFound(path: string): NotFoundError {

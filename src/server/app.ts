@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Audit } from '../audit/audit.js';
 import type { Role } from '../auth/access.js';
+import type { TokenAdministration } from '../auth/token-admin.js';
 import type { Artifact } from '../protocol/artifact.js';
 import type { Depot } from '../depot/depot.js';
 import { PrefetchingDepot } from '../depot/prefetching-depot.js';
@@ -23,6 +24,7 @@ import { moduleArtifact } from './routes/module.js';
 import { bundleImportRoute, type BundleImport } from './routes/bundle-import.js';
 import { healthz, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
 import { publishRoute, type ModulePublishing } from './routes/publish.js';
+import { tokensRoute } from './routes/tokens.js';
 import { sendArtifact, type Sent } from './send.js';
 import type { CertificatePair } from './tls.js';
 
@@ -76,6 +78,8 @@ export interface ServerOptions {
   bundleImport?: BundleImport;
   /** Module publishes (PUT /admin/modules/..., by publishers); refused as an unknown endpoint when absent. */
   publishing?: ModulePublishing;
+  /** Token management (/admin/tokens, by admins of the server as a whole); answered 404 when absent. */
+  tokenAdministration?: TokenAdministration;
   /** The body of `/metrics`; by default this process's metrics (a cluster worker's answers for every worker). */
   metricsExposition?: () => Promise<string>;
   /**
@@ -190,6 +194,7 @@ export function createServer(options: ServerOptions): GodepotServer {
   // Holds how many uploads this server is receiving: its memory is bounded per process.
   const importBundle = bundleImportRoute(options.bundleImport, options.audit);
   const publish = publishRoute(options.publishing, options.audit);
+  const manageTokens = tokensRoute(options.tokenAdministration);
 
   // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
   const requestCounters = new Map<string, Map<number, { inc(value?: number): void }>>();
@@ -417,7 +422,7 @@ export function createServer(options: ServerOptions): GodepotServer {
     try {
       request = parseRequest(req.method, req.url);
       // GOPROXY requests have no body; one would have to be read and thrown away, so it is refused.
-      if (request.route !== 'import' && request.route !== 'publish' && hasBody(req)) {
+      if (request.route !== 'import' && request.route !== 'publish' && !(request.route === 'tokens' && request.action === 'create') && hasBody(req)) {
         throw new InvalidRequestError('request body not allowed');
       }
     } catch (err) {
@@ -474,6 +479,23 @@ export function createServer(options: ServerOptions): GodepotServer {
         entry.version = request.version;
         receiveUpload(req, res, entry, started, async (signal) => publish(req, request, admitted(req, entry, 'publish', request.modulePath), signal));
         return;
+      case 'tokens': {
+        // A creation has a body: refused, it is answered before the body is read, as an upload is.
+        if (request.action === 'create') {
+          receiveUpload(req, res, entry, started, async () => manageTokens(req, request, admitted(req, entry, 'admin', undefined)));
+          return;
+        }
+        const admin = admit(req, res, request.head, entry, started, 'admin', undefined);
+        if (admin === undefined) return;
+        manageTokens(req, request, admin).then(
+          (a) => {
+            const sent = sendPlain(res, request.head, requestId, a);
+            finish(entry, started, sent.status, sent.bytes, false);
+          },
+          (err: unknown) => fail(res, request.head, entry, started, err),
+        );
+        return;
+      }
       case 'healthz': {
         const sent = sendPlain(res, request.head, requestId, healthz());
         finish(entry, started, sent.status, sent.bytes, false);

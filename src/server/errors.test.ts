@@ -25,6 +25,8 @@ import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
 import { errorAnswer } from './errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
+import { TokenRequestTooLargeError } from './routes/tokens.js';
+import { TokenNameTakenError } from '../auth/errors.js';
 import { PublishConflictError, PublishRefusedError, PublishTooLargeError } from '../publish/errors.js';
 import { ImportPathError, RepoUrlRefusedError, VcsNotSupportedError } from '../vcs/errors.js';
 
@@ -60,6 +62,8 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new PublishRefusedError('example.com/m/v2@v1.0.0 cannot be published'), 422, false],
     [new PublishTooLargeError('the zip is larger than a module zip may be'), 413, false],
     [new PublishConflictError('example.com/m@v1.0.0 is already published with other content'), 409, false],
+    [new TokenNameTakenError('token name "ci" is taken'), 409, false],
+    [new TokenRequestTooLargeError('a token request takes at most 65536 bytes'), 413, false],
     [new RateLimitedError(3), 429, false],
     [new TooManyFetchesError(64), 429, false],
     [new SumdbStateError('records were lost'), 500, true],

@@ -27,7 +27,9 @@ import { ZipError } from '../module/ziperror.js';
 import { MethodNotAllowedError } from '../protocol/request.js';
 import { PublishConflictError, PublishRefusedError, PublishTooLargeError } from '../publish/errors.js';
 import { RepoUrlRefusedError, VcsNotSupportedError } from '../vcs/errors.js';
+import { TokenNameTakenError } from '../auth/errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
+import { TokenRequestTooLargeError } from './routes/tokens.js';
 
 /** How an error is answered: status, one-line-or-more text body, extra headers, and whether it is our bug. */
 export interface ErrorAnswer {
@@ -108,6 +110,9 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   go.mod) → 422, nothing stored; one longer than a module zip may be (PublishTooLargeError) → 413; one
  *   published before with other content (PublishConflictError) → 409 naming both hashes: published
  *   versions never change.
+ * - A token created under a name another token has (TokenNameTakenError) → 409: names identify tokens in
+ *   logs and the audit record; a token creation body over its bound (TokenRequestTooLargeError) → 413,
+ *   nothing created.
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
@@ -144,6 +149,8 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof BundleTooLargeError) return answer(413, 'payload too large, nothing imported', err);
   if (err instanceof PublishTooLargeError) return answer(413, 'payload too large, nothing stored', err);
   if (err instanceof PublishConflictError) return answer(409, 'conflict', err);
+  if (err instanceof TokenNameTakenError) return answer(409, 'conflict', err);
+  if (err instanceof TokenRequestTooLargeError) return answer(413, 'payload too large, nothing created', err);
   return internalError();
 }
 

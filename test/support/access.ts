@@ -5,6 +5,7 @@ import type { Audit } from '../../src/audit/audit.js';
 import { openAuditLog } from '../../src/audit/file-audit-log.js';
 import { TokenAccessControl } from '../../src/auth/access-control.js';
 import { parseRoleGrant } from '../../src/auth/roles.js';
+import { tokenAdministration, type TokenAdministration } from '../../src/auth/token-admin.js';
 import { withStaticTokens, type StaticToken } from '../../src/auth/static-tokens.js';
 import { TokenFile } from '../../src/auth/token-file.js';
 import { TokenStore } from '../../src/auth/token-store.js';
@@ -16,6 +17,8 @@ export interface TestAccess {
   audit: Audit;
   /** The audit log file. */
   auditFile: string;
+  /** Token management over the same file, audit log and store, as `godepot serve` wires it. */
+  administration: TokenAdministration;
   /** Makes a token with `roles` (`read`, `publish:corp.example.com/*`, …) and returns it. */
   token(name: string, roles: readonly string[]): Promise<string>;
   /** Revokes a token and waits until the store has seen it. */
@@ -56,6 +59,7 @@ export async function openTestAccess(dir: string, options: TestAccessOptions = {
     gate,
     audit,
     auditFile,
+    administration: tokenAdministration(file, audit, () => store.reload()),
     async token(name, roles) {
       const { token } = await file.create({ name, roles: roles.map(parseRoleGrant), expires: null }, new Date());
       await store.reload();
