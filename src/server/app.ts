@@ -40,8 +40,6 @@ export interface ServerLimits {
   maxHeaderSize: number;
   /** Time allowed to receive the request head. */
   headersTimeoutMs: number;
-  /** Time allowed to receive the whole request. */
-  requestTimeoutMs: number;
   /** How long an idle keep-alive connection is kept. */
   keepAliveTimeoutMs: number;
   /** A connection on which nothing moves for this long is cut (a client that stopped reading a zip). */
@@ -51,7 +49,6 @@ export interface ServerLimits {
 const defaultLimits: ServerLimits = {
   maxHeaderSize: 16 * 1024,
   headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
   // Longer than the go command's idle connection reuse needs between the requests of one build.
   keepAliveTimeoutMs: 30_000,
   idleTimeoutMs: 120_000,
@@ -527,7 +524,9 @@ export function createServer(options: ServerOptions): GodepotServer {
   const httpOptions = {
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
+    // No limit on the whole request: only uploads have bodies (GOPROXY requests with one are refused),
+    // and a bundle of gigabytes takes minutes to arrive. The head is timed; a stalled upload is idle.
+    requestTimeout: 0,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Node checks the two timeouts above only this often (30 s by default).
     connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),

@@ -18,7 +18,7 @@ import { ModulePublisher } from '../../publish/module-publisher.js';
 import { DiskStorage } from '../../storage/disk.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { createMetrics } from '../../telemetry/metrics.js';
-import { createServer } from '../app.js';
+import { createServer, type ServerLimits } from '../app.js';
 import { openTestAccess, type TestAccess } from '../../../test/support/access.js';
 import { NoDirect } from '../../../test/support/no-direct.js';
 
@@ -39,7 +39,7 @@ interface World {
   zip(version: string, text: string, modulePath?: string): Promise<string>;
 }
 
-async function startWorld(options: { publishing?: boolean } = {}): Promise<World> {
+async function startWorld(options: { publishing?: boolean; limits?: Partial<ServerLimits> } = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'godepot-publish-route-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const lines: string[] = [];
@@ -59,7 +59,7 @@ async function startWorld(options: { publishing?: boolean } = {}): Promise<World
   // The token of `serve --publish-token`, and a token file beside it.
   const access = await openTestAccess(dir, { statics: [{ name: 'publish-token', token, role: 'publish' }] });
   cleanups.push(() => access.close());
-  const server = createServer({ depot, sumdb, metrics, logger, gate: access.gate, audit: access.audit, ...(options.publishing === false ? {} : { publishing: { publisher } }) });
+  const server = createServer({ depot, sumdb, metrics, logger, gate: access.gate, audit: access.audit, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.publishing === false ? {} : { publishing: { publisher } }) });
   const { url } = await server.listen('127.0.0.1', 0);
   cleanups.push(() => server.close());
   let zips = 0;
@@ -235,6 +235,28 @@ function putZeros(w: World, headers: Record<string, string>, bytes: number): Pro
     write();
   });
 }
+
+test('an upload that takes longer than a request head may is received whole: only its stalls are cut', async () => {
+  const w = await startWorld({ limits: { headersTimeoutMs: 200, idleTimeoutMs: 2000 } });
+  const zip = await readFile(await w.zip('v1.0.0', 'slow'));
+  const { hostname, port } = new URL(w.url);
+  const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpRequest(
+      { host: hostname, port, method: 'PUT', path: '/admin/modules/corp.example.com/lib/@v/v1.0.0.zip', headers: { authorization: `Bearer ${token}`, 'content-length': String(zip.length) }, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (part: string) => (text += part));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      },
+    );
+    req.on('error', reject);
+    // Four parts, 400 ms apart: the body arrives over more than a second, five times the head's limit.
+    const parts = [0, 1, 2, 3].map((i) => zip.subarray(Math.floor((i * zip.length) / 4), Math.floor(((i + 1) * zip.length) / 4)));
+    parts.forEach((part, i) => setTimeout(() => (i === parts.length - 1 ? req.end(part) : req.write(part)), i * 400));
+  });
+  assert.equal(reply.status, 201, reply.text);
+});
 
 test('a body over 500 MiB is answered 413 while the client is still sending: at once when declared, as soon as it passes the limit when chunked', async () => {
   const w = await startWorld();
