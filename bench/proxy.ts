@@ -8,6 +8,14 @@
 // The machines this runs on are shared and swing by a third from one run to the next, so every figure
 // is measured --rounds times (default 3), nginx and godepot taking turns within each round, and the
 // median is printed (peak RSS: the highest of the rounds).
+// The cached .info is also asked with a token (Basic, as go sends one from .netrc), on the same godepot
+// process right after or before the run without one (the order alternating by round), so that the two
+// share the machine's noise; the cost of authentication is their paired ratio, the median of the rounds'.
+// Every godepot here runs with its rate limits off: at the default limits (a token 1000/s after a burst
+// of 40000, an address without one 500/s after 20000) wrk at tens of thousands of requests a second would
+// be refused with 429 within seconds, and refusals are cheap answers, so both rates would measure the
+// limiter instead of the server. A row with the default limits would measure only that, so there is
+// none. wrk's report of any non-2xx answer (a 401 or 429 would fake a great rate) stops the bench.
 // Usage: npm run bench:proxy [-- --seconds N] [-- --rounds N] [-- --workers 1,2] [-- --cpu-prof DIR] [-- --cold-fill-only]
 // (--cold-fill-only measures the cold fill alone, without nginx, wrk or the 64 MB module).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +26,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { runGodepot } from '../test/support/cli.js';
 import { startGodepot, type GodepotServer } from '../test/support/godepot-server.js';
 import { freePort } from '../test/support/gitdaemon.js';
 import { makeGoWorld } from '../test/support/go.js';
@@ -111,42 +120,66 @@ interface WrkResult {
   requestsPerSecond: number;
   p99Ms: number;
   megabytesPerSecond: number;
+  requests: number;
 }
 
-/** Runs wrk with 2 threads (the machine has 2 cores) and parses its summary. */
-async function wrk(url: string, connections: number, duration: number): Promise<WrkResult> {
+/**
+ * Runs wrk with 2 threads (the machine has 2 cores), sending `headers` ("Name: value") with every
+ * request, and parses its summary; throws when any answer was not 2xx or 3xx.
+ */
+async function wrk(url: string, connections: number, duration: number, headers: string[] = []): Promise<WrkResult> {
   // A 64 MB answer to each of 64 clients takes longer than wrk's default 2 s timeout.
-  const args = ['-t2', `-c${connections}`, `-d${duration}s`, '--timeout', '60s', '--latency', url];
+  const args = ['-t2', `-c${connections}`, `-d${duration}s`, '--timeout', '60s', '--latency', ...headers.flatMap((h) => ['-H', h]), url];
   const { stdout } = await execFileAsync('wrk', args, { maxBuffer: 1 << 20 });
   const number = (re: RegExp) => {
     const m = re.exec(stdout);
     if (m === null) throw new Error(`wrk printed no ${re}:\n${stdout}`);
     return m;
   };
+  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`wrk on ${url} got answers other than 2xx or 3xx; the figures would be those of the refusals:\n${stdout}`);
+  if (/Socket errors/.test(stdout)) console.log(`  note: wrk on ${url} saw socket errors:\n${stdout}`);
   const p99 = number(/99%\s+([\d.]+)(us|ms|s)\b/);
   const scale = { us: 1e-3, ms: 1, s: 1e3 }[p99[2] as 'us' | 'ms' | 's'];
   const transfer = number(/Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/);
   const unit = { B: 1 / 2 ** 20, KB: 1 / 1024, MB: 1, GB: 1024 }[transfer[2] as 'B' | 'KB' | 'MB' | 'GB'];
-  if (/Non-2xx or 3xx responses/.test(stdout) || /Socket errors/.test(stdout)) console.log(`  note: wrk on ${url} saw errors:\n${stdout}`);
   return {
     requestsPerSecond: Number(number(/Requests\/sec:\s+([\d.]+)/)[1]),
     p99Ms: Number(p99[1]) * scale,
     megabytesPerSecond: Number(transfer[1]) * unit,
+    requests: Number(number(/(\d+) requests in/)[1]),
   };
+}
+
+/** The pids of `pid` and of each of its children (a `--workers` primary's workers). */
+async function processTree(pid: number): Promise<number[]> {
+  const { stdout } = await execFileAsync('ps', ['--ppid', String(pid), '-o', 'pid=']).catch(() => ({ stdout: '' }));
+  return [pid, ...stdout.split('\n').filter((line) => line.trim() !== '').map(Number)];
 }
 
 /** The peak RSS of `pid` plus that of each of its children (a `--workers` primary's workers): a bound on the peak of the whole. */
 async function peakRssMb(pid: number): Promise<number> {
-  const { stdout } = await execFileAsync('ps', ['--ppid', String(pid), '-o', 'pid=']).catch(() => ({ stdout: '' }));
-  const pids = [pid, ...stdout.split('\n').filter((line) => line.trim() !== '').map(Number)];
   let total = 0;
-  for (const one of pids) {
+  for (const one of await processTree(pid)) {
     const status = await readFile(`/proc/${one}/status`, 'utf8');
     const kb = /VmHWM:\s+(\d+) kB/.exec(status);
     if (kb === null) throw new Error(`no VmHWM for ${one}`);
     total += Number(kb[1]) / 1024;
   }
   return total;
+}
+
+/** A cached-.info run against godepot: wrk's figures, and the CPU the server (all its processes) spent per request. */
+interface InfoRun extends WrkResult {
+  cpuUsPerRequest: number;
+}
+
+/** wrk on `url` (64 connections, --seconds) sending `headers`, with the CPU the server of `pid` and its workers spent meanwhile. */
+async function infoRun(url: string, pid: number, headers: string[]): Promise<InfoRun> {
+  const pids = await processTree(pid);
+  const cpu = async () => (await Promise.all(pids.map(cpuMs))).reduce((a, b) => a + b, 0);
+  const before = await cpu();
+  const result = await wrk(url, 64, seconds, headers);
+  return { ...result, cpuUsPerRequest: (((await cpu()) - before) * 1000) / result.requests };
 }
 
 /** The middle value (the upper one of the two middle values for an even count). */
@@ -355,22 +388,40 @@ async function main(): Promise<void> {
     nginx = await startNginx(storage, nginxPort, join(work, 'nginx'));
     const nginxUrl = `http://127.0.0.1:${nginxPort}`;
 
-    console.log(`measuring (wrk -t2, ${seconds} s per run, ${rounds} rounds)...`);
+    // The token the authenticated runs send, as go sends a .netrc password: Basic, any user name.
+    const stateDir = join(work, 'state');
+    const created = await runGodepot(['token', 'create', '--name', 'ci', '--role', 'read', '--state-dir', stateDir]);
+    if (created.code !== 0) throw new Error(`godepot token create failed:\n${created.stderr}`);
+    const withToken = [`Authorization: Basic ${Buffer.from(`ci:${created.stdout.trim()}`).toString('base64')}`];
+
+    console.log(`measuring (wrk -t2, ${seconds} s per run, ${rounds} rounds; godepot with rate limits off, see bench/proxy.ts)...`);
     await godepot.stop();
     const bigMb = (await readFile(big.zipFile)).length / 2 ** 20;
     const nginxInfo: WrkResult[] = [];
     const nginxZip: number[] = [];
-    const byWorkers = new Map(workerCounts.map((w) => [w, { info: [] as WrkResult[], zip: [] as number[], rss: [] as number[] }]));
+    const byWorkers = new Map(workerCounts.map((w) => [w, { info: [] as InfoRun[], infoToken: [] as InfoRun[], zip: [] as number[], rss: [] as number[] }]));
     for (let round = 0; round < rounds; round++) {
       await wrk(nginxUrl + info, 64, 2);
       nginxInfo.push(await wrk(nginxUrl + info, 64, seconds));
       nginxZip.push((await wrk(nginxUrl + big.urls.zip, 64, seconds)).megabytesPerSecond);
       for (const workers of workerCounts) {
         const measured = byWorkers.get(workers)!;
-        const serve = { upstream: upstream.url, storage, nodeArgs, discardLogs: true, args: ['--workers', String(workers)] };
+        const serve = {
+          upstream: upstream.url,
+          storage,
+          nodeArgs,
+          discardLogs: true,
+          args: ['--workers', String(workers), '--state-dir', stateDir],
+          env: { GODEPOT_RATE_LIMIT: 'off', GODEPOT_ANONYMOUS_RATE_LIMIT: 'off' },
+        };
         godepot = await startGodepot(serve);
         await wrk(godepot.url + info, 64, 2);
-        measured.info.push(await wrk(godepot.url + info, 64, seconds));
+        await wrk(godepot.url + info, 64, 2, withToken);
+        // Without a token first in even rounds, with one first in odd rounds.
+        for (const token of round % 2 === 0 ? [false, true] : [true, false]) {
+          const run = await infoRun(godepot.url + info, godepot.pid, token ? withToken : []);
+          (token ? measured.infoToken : measured.info).push(run);
+        }
         // A fresh process for the zip run, so its peak RSS is that of 64 clients downloading the zip.
         await godepot.stop();
         godepot = await startGodepot(serve);
@@ -391,9 +442,29 @@ async function main(): Promise<void> {
       const zipGodepot = median(measured.zip);
       // Summed over the primary and its workers, each at its own peak; the highest of the rounds.
       const rss = Math.max(...measured.rss);
+      // With a token against without, each round's pair compared, the median of those ratios.
+      const paired = (of: (r: InfoRun) => number) => median(measured.info.map((plain, i) => of(measured.infoToken[i]!) / of(plain)));
+      const tokenRate = paired((r) => r.requestsPerSecond);
       rows.push(
         [`.info requests/s (64 conns, ${w})`, infoGodepot.toFixed(0), `${infoNginx.toFixed(0)} nginx`, ratio(infoGodepot, infoNginx), '>= 0.4x nginx', infoGodepot >= 0.4 * infoNginx ? 'yes' : 'NO'],
         [`.info p99 latency ms (${w})`, p99Godepot.toFixed(2), `${p99Nginx.toFixed(2)} nginx`, ratio(p99Godepot, p99Nginx), '', ''],
+        [
+          `  .info requests/s with a token (Basic, ${w})`,
+          median(measured.infoToken.map((r) => r.requestsPerSecond)).toFixed(0),
+          `${infoGodepot.toFixed(0)} no token`,
+          `${tokenRate.toFixed(2)}x`,
+          '>= 0.9x no token',
+          tokenRate >= 0.9 ? 'yes' : 'NO',
+        ],
+        [`  .info p99 latency ms with a token (${w})`, median(measured.infoToken.map((r) => r.p99Ms)).toFixed(2), `${p99Godepot.toFixed(2)} no token`, `${paired((r) => r.p99Ms).toFixed(2)}x`, '', ''],
+        [
+          `  .info server CPU us/request with a token (${w})`,
+          median(measured.infoToken.map((r) => r.cpuUsPerRequest)).toFixed(1),
+          `${median(measured.info.map((r) => r.cpuUsPerRequest)).toFixed(1)} no token`,
+          `${paired((r) => r.cpuUsPerRequest).toFixed(2)}x`,
+          '',
+          '',
+        ],
         [`.zip MB/s (${bigMb.toFixed(0)} MB, 64 conns, ${w})`, zipGodepot.toFixed(0), `${zipNginx.toFixed(0)} nginx`, ratio(zipGodepot, zipNginx), '>= 1.0x nginx', zipGodepot >= zipNginx ? 'yes' : 'NO'],
         [`peak RSS MB, 64 zip clients (${w})`, rss.toFixed(0), '', '', '< 150 MB', rss < 150 ? 'yes' : 'NO'],
       );

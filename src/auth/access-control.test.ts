@@ -126,3 +126,74 @@ test('isPrivate follows the predicate it was given', () => {
   assert.equal(ac.isPrivate('corp.example.com/a'), true);
   assert.equal(ac.isPrivate('example.com/hostedx'), false);
 });
+
+/** A TokenAccessControl over a token file of its own, with `verify` calls counted and a clock the test moves. */
+async function ownAccess(cacheSize?: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'godepot-access-own-'));
+  const file = new TokenFile(join(dir, 'tokens.json'));
+  const clock = { ms: Date.parse('2026-03-01T12:00:00.000Z') };
+  const now = () => clock.ms;
+  const created = new Date(clock.ms);
+  const reader = (await file.create({ name: 'reader', roles: [parseRoleGrant('read')], expires: null }, created)).token;
+  const soon = (await file.create({ name: 'soon', roles: [parseRoleGrant('read')], expires: new Date(clock.ms + 60_000) }, created)).token;
+  const own = await TokenStore.open({ file: file.file, now, pollMs: 60_000 });
+  let verifies = 0;
+  const tokens = {
+    verify: (token: string) => (verifies++, own.verify(token)),
+    get generation() {
+      return own.generation;
+    },
+  };
+  const ac = new TokenAccessControl({ tokens, anonymous: 'none', isPrivate: () => false, now, cacheSize });
+  const dispose = async () => {
+    own.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { ac, file, store: own, clock, reader, soon, verifies: () => verifies, dispose };
+}
+const basic = (token: string): string => `Basic ${Buffer.from(`go:${token}`).toString('base64')}`;
+
+test('a header that verified is not verified again until the token file is reloaded, and a revoke refuses it at once', async () => {
+  const own = await ownAccess();
+  try {
+    const header = basic(own.reader);
+    const reader = own.ac.authenticate(header);
+    assert.equal(own.ac.authenticate(header), reader);
+    assert.equal(own.verifies(), 1);
+    await own.file.revoke('reader');
+    await own.store.reload();
+    assert.throws(() => own.ac.authenticate(header), CredentialsRefusedError);
+    assert.throws(() => own.ac.authenticate(`Bearer ${own.reader}`), CredentialsRefusedError);
+  } finally {
+    await own.dispose();
+  }
+});
+
+test('a remembered header stops working when its token expires', async () => {
+  const own = await ownAccess();
+  try {
+    const header = basic(own.soon);
+    assert.equal(own.ac.authenticate(header).name, 'soon');
+    own.clock.ms += 59_999;
+    assert.equal(own.ac.authenticate(header).name, 'soon');
+    own.clock.ms += 1;
+    assert.throws(() => own.ac.authenticate(header), (err) => err instanceof CredentialsRefusedError && /expired/.test(err.message));
+  } finally {
+    await own.dispose();
+  }
+});
+
+test('remembered headers are bounded: the oldest is forgotten and verified again, each still its own principal', async () => {
+  const own = await ownAccess(1);
+  try {
+    for (let i = 0; i < 2; i++) {
+      assert.equal(own.ac.authenticate(basic(own.reader)).name, 'reader');
+      assert.equal(own.ac.authenticate(basic(own.soon)).name, 'soon');
+    }
+    assert.equal(own.verifies(), 4);
+    assert.equal(own.ac.authenticate(basic(own.soon)).name, 'soon');
+    assert.equal(own.verifies(), 4);
+  } finally {
+    await own.dispose();
+  }
+});

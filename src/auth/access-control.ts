@@ -11,6 +11,11 @@ import { ROLE_RANK } from './roles.js';
 export interface TokenVerifier {
   /** The token's principal; throws CredentialsRefusedError when it proves nothing. */
   verify(token: string): TokenPrincipal;
+  /**
+   * Changes whenever a token verify() accepted may no longer be accepted (the token file was
+   * reloaded): what was remembered of earlier answers must then be forgotten.
+   */
+  readonly generation: number;
 }
 
 /** Options of TokenAccessControl. */
@@ -23,6 +28,10 @@ export interface TokenAccessControlOptions {
    * `hosted`). Its answers are remembered per path, so it must always answer alike for a path.
    */
   isPrivate: (modulePath: string) => boolean;
+  /** How many Authorization headers that verified are remembered; 10 000 by default. */
+  cacheSize?: number;
+  /** The clock a remembered header's expiry is checked against (the TokenStore's). */
+  now?: () => number;
 }
 
 // Module paths whose privacy is remembered before all are forgotten: bounded against made-up paths.
@@ -31,12 +40,37 @@ const PRIVATE_CACHE_SIZE = 16_384;
 /** AccessControl by tokens from a TokenStore, with anonymous reads of public modules optional. */
 export class TokenAccessControl implements AccessControl {
   private readonly privacy = new Map<string, boolean>();
+  // Authorization headers that verified, and their principals: a client sends the same header with
+  // every request, and looking it up costs a fraction of decoding it and hashing the token again (the
+  // cost `bench/proxy` measures). Only successes are remembered, at most cacheSize, forgotten at once
+  // when the verifier's generation changes (a revoke), and never past the token's expiry. The keys
+  // carry tokens: this process holds them anyway while it serves their requests.
+  private readonly verified = new Map<string, TokenPrincipal>();
+  private generation: number;
+  private readonly cacheSize: number;
+  private readonly now: () => number;
 
-  constructor(private readonly options: TokenAccessControlOptions) {}
+  constructor(private readonly options: TokenAccessControlOptions) {
+    this.generation = options.tokens.generation;
+    this.cacheSize = options.cacheSize ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
 
   authenticate(authorization: string | undefined): Principal {
     if (authorization === undefined || authorization === '') return ANONYMOUS;
-    return this.options.tokens.verify(tokenOfAuthorization(authorization));
+    const { tokens } = this.options;
+    if (tokens.generation !== this.generation) {
+      this.verified.clear();
+      this.generation = tokens.generation;
+    }
+    const known = this.verified.get(authorization);
+    // An expired one goes the long way, to be refused as the verifier refuses it.
+    if (known !== undefined && this.now() < known.expiresAt) return known;
+    const principal = tokens.verify(tokenOfAuthorization(authorization));
+    // Oldest first: Maps keep insertion order.
+    if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(authorization, principal);
+    return principal;
   }
 
   authorize(principal: Principal, role: Role, modulePath: string | undefined): void {

@@ -26,5 +26,8 @@ export function withStaticTokens(others: TokenVerifier, tokens: readonly StaticT
       for (const k of known) if (timingSafeEqual(presented, k.digest)) return k.principal;
       return others.verify(token);
     },
+    get generation() {
+      return others.generation;
+    },
   };
 }

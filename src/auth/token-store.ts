@@ -50,6 +50,7 @@ const refused = (): CredentialsRefusedError => new CredentialsRefusedError('the 
 /** Verifies tokens against the token file, following its changes until close(). */
 export class TokenStore {
   private entries: ReadonlyMap<string, Entry> = new Map();
+  private loads = 0;
   private readonly cache = new Map<string, TokenPrincipal>();
   // What the loaded (or last refused) file looked like: a changed one is read again.
   private loaded: string | undefined;
@@ -110,6 +111,11 @@ export class TokenStore {
     return principal;
   }
 
+  /** Changes with every load of the file: what verify() accepted before may now be refused. */
+  get generation(): number {
+    return this.loads;
+  }
+
   /** Reads the file again if it changed; resolves once done (tests, and callers that just changed it). */
   async reload(): Promise<void> {
     this.check();
@@ -138,6 +144,7 @@ export class TokenStore {
   private install(records: readonly TokenRecord[], signature: string): void {
     this.entries = new Map(records.map((r) => [r.id, { principal: new TokenPrincipal(r.name, r.roles, r.expires), hash: r.hash }]));
     this.cache.clear();
+    this.loads++;
     this.loaded = signature;
   }
 
