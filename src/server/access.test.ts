@@ -117,7 +117,12 @@ test('a client that may not read a private module gets the same answer whether i
 test('the answers remembered in memory are behind the check: a reader fills them, an anonymous client still gets 401', async () => {
   const w = await startWorld();
   const reader = await w.access.token('reader', ['read:corp.example.com/*']);
-  for (let i = 0; i < 2; i++) assert.equal((await get(w, '/corp.example.com/lib/@v/v1.0.0.info', bearer(reader))).status, 200);
+  for (let i = 0; i < 2; i++) {
+    const read = await get(w, '/corp.example.com/lib/@v/v1.0.0.info', bearer(reader));
+    assert.equal(read.status, 200);
+    assert.equal(read.headers['cache-control'], 'private, max-age=31536000, immutable', 'no shared cache keeps what a token read');
+  }
+  assert.equal((await get(w, '/example.com/public/@v/v1.0.0.info')).headers['cache-control'], 'public, max-age=31536000, immutable');
   const anonymous = await get(w, '/corp.example.com/lib/@v/v1.0.0.info');
   assert.equal(anonymous.status, 401);
   assert.equal(anonymous.headers['www-authenticate'], 'Basic realm="godepot"');

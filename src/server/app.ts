@@ -326,10 +326,10 @@ export function createServer(options: ServerOptions): GodepotServer {
   }
 
   /** Sends an artifact the depot or the passthrough answered, and logs the request once it is sent. */
-  function deliver(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, artifact: Artifact): void {
+  function deliver(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, admitted: Admitted, artifact: Artifact): void {
     let sent: Sent | Promise<Sent>;
     try {
-      sent = sendArtifact(req, res, artifact, head, ['x-request-id', entry.reqId]);
+      sent = sendArtifact(req, res, artifact, head, ['x-request-id', entry.reqId], admitted.principal.anonymous);
     } catch (err) {
       fail(res, head, entry, started, err);
       return;
@@ -370,7 +370,7 @@ export function createServer(options: ServerOptions): GodepotServer {
         // A zip is stored before it is answered: a missed one shows there is room.
         if (artifact.cache === 'miss' && request.route === 'zip') options.storageSpace?.emptied();
         if (res.destroyed) finish(entry, started, clientClosed, 0, true);
-        else deliver(req, res, request.head, entry, started, artifact);
+        else deliver(req, res, request.head, entry, started, admitted, artifact);
       },
       (err: unknown) => {
         release();
@@ -449,7 +449,7 @@ export function createServer(options: ServerOptions): GodepotServer {
         if (hot !== undefined) {
           cacheHit(request.route);
           entry.cache = 'hit';
-          deliver(req, res, request.head, entry, started, hot);
+          deliver(req, res, request.head, entry, started, admitted, hot);
           return;
         }
         serveArtifact(req, res, request, entry, started, admitted, (signal) =>

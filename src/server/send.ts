@@ -16,6 +16,8 @@ export interface Sent {
 }
 
 const immutableCacheControl = 'public, max-age=31536000, immutable';
+// What a token read: a shared cache (a company's HTTP proxy) must not keep it for whoever asks next.
+const privateImmutableCacheControl = 'private, max-age=31536000, immutable';
 // list, @latest and query answers change as versions are published: caches must ask again every time.
 const mutableCacheControl = 'no-cache';
 
@@ -30,7 +32,8 @@ interface ByteRange {
  * immutable Cache-Control and Accept-Ranges; `If-None-Match` gives 304 and a single `Range` gives 206
  * (416 when it cannot be satisfied; several ranges or a stale `If-Range` get the whole body, as RFC 9110
  * allows). HEAD gets the headers GET would. `extraHeaders` are flat [name, value, …] pairs added to every
- * answer (the request id). Streams are opened only when a body is sent; a stream that fails before its
+ * answer (the request id); `shared` says whether a shared cache may keep an immutable artifact (only
+ * what anyone may read: not what a token was needed or used for). Streams are opened only when a body is sent; a stream that fails before its
  * first byte rejects with the stream's error and leaves the response untouched.
  */
 export function sendArtifact(
@@ -39,11 +42,12 @@ export function sendArtifact(
   artifact: Artifact,
   head: boolean,
   extraHeaders: readonly string[],
+  shared: boolean,
 ): Sent | Promise<Sent> {
   const headers: string[] = ['content-type', artifact.contentType, ...extraHeaders];
   let range: ByteRange | null = null;
   if (artifact.immutable) {
-    headers.push('cache-control', immutableCacheControl, 'accept-ranges', 'bytes');
+    headers.push('cache-control', shared ? immutableCacheControl : privateImmutableCacheControl, 'accept-ranges', 'bytes');
     if (artifact.etag !== null) {
       headers.push('etag', artifact.etag);
       const ifNoneMatch = req.headers['if-none-match'];
