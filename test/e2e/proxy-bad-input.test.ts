@@ -28,10 +28,11 @@ before(async () => {
   upstream = await startUpstream({ root: graph.tree });
   // Another host with the same modules: a redirect there would "work", which is why it must be refused.
   elsewhere = await startUpstream({ root: graph.tree });
-  // The storage sits alone in `base`, so any file written outside it shows up as a sibling.
+  // The storage sits alone in `base`, so any file written outside it shows up as a sibling; godepot's
+  // own state (the audit log it opens at start) is elsewhere.
   base = join(work, 'base');
   await mkdir(join(base, 'storage'), { recursive: true });
-  godepot = await startGodepot({ upstream: upstream.url, storage: join(base, 'storage') });
+  godepot = await startGodepot({ upstream: upstream.url, storage: join(base, 'storage'), args: ['--state-dir', join(work, 'state')] });
 });
 
 after(async () => {
