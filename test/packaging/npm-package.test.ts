@@ -12,7 +12,7 @@ import { repositoryRoot } from '../support/repository.js';
 
 const execFileAsync = promisify(execFile);
 
-test('npm pack carries the compiled program and the documents, and no tests, contract suites, fixtures or source maps', async () => {
+test('npm pack carries the compiled program, the documents and packaging/, and no tests, contract suites, fixtures or source maps', async () => {
   const root = repositoryRoot();
   // --dry-run only lists; the closed registry makes sure npm answers from this folder alone.
   const { stdout } = await execFileAsync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
@@ -23,10 +23,10 @@ test('npm pack carries the compiled program and the documents, and no tests, con
   const [pack] = JSON.parse(stdout) as Array<{ files: Array<{ path: string; mode: number }> }>;
   assert.ok(pack !== undefined, 'npm pack described one package');
   const paths = pack.files.map((f) => f.path);
-  for (const path of ['package.json', 'README.md', 'docs/bundle-format.md', 'dist/src/cli/main.js', 'dist/src/server/app.js']) {
+  for (const path of ['package.json', 'README.md', 'docs/bundle-format.md', 'packaging/godepot.service', 'packaging/godepot.yaml', 'dist/src/cli/main.js', 'dist/src/server/app.js']) {
     assert.ok(paths.includes(path), `the package holds ${path}`);
   }
-  const unwanted = paths.filter((p) => /\.test\.js$|\.contract\.js$|\.map$|(^|\/)(test|fixtures?)\//.test(p) || !/^(dist\/src\/|docs\/|package\.json$|README\.md$)/.test(p));
+  const unwanted = paths.filter((p) => /\.test\.js$|\.contract\.js$|\.map$|(^|\/)(test|fixtures?)\//.test(p) || !/^(dist\/src\/|docs\/|packaging\/|package\.json$|README\.md$)/.test(p));
   assert.deepEqual(unwanted, [], 'nothing but the program and its documents');
   const bin = pack.files.find((f) => f.path === 'dist/src/cli/main.js');
   assert.equal((bin!.mode & 0o111) !== 0, true, `the packed bin is executable (mode ${bin!.mode.toString(8)})`);
