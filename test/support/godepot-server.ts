@@ -25,6 +25,8 @@ export interface GodepotOptions {
   env?: NodeJS.ProcessEnv;
   /** Node options for the child (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /** The godepot to run, as a command and its first arguments (a release archive's `bin/godepot`); default: this build's, under this Node. */
+  command?: string[];
   /**
    * Throw stdout away unread once it logged `listening` (benchmarks: parsing every request's log line
    * would take CPU from the server being measured); `logs` then ends at that line.
@@ -99,7 +101,8 @@ export async function startGodepot(options: GodepotOptions = {}): Promise<Godepo
 }
 
 async function spawnGodepot(options: GodepotOptions, storage: string, ownStorage: boolean): Promise<GodepotServer> {
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), godepotBin, ...serveArgs(options, storage)], {
+  const [program, ...programArgs] = options.command ?? [process.execPath, ...(options.nodeArgs ?? []), godepotBin];
+  const child: ChildProcess = spawn(program!, [...programArgs, ...serveArgs(options, storage)], {
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

