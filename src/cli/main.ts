@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { checkGodepotEnv } from '../config/check-godepot-env.js';
 import { isGodepotError } from '../errors.js';
 import { auditCommand } from './audit.js';
 import { bundleCommand } from './bundle.js';
@@ -48,6 +49,8 @@ function isFileSystemError(err: unknown): boolean {
 
 async function main(argv: string[]): Promise<number> {
   try {
+    // Before any command runs, as a mistyped flag stops it before it runs.
+    checkGodepotEnv(process.env);
     await buildProgram().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
