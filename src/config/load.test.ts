@@ -237,6 +237,28 @@ test('precedence: defaults < config file < GODEPOT_* < flags, key by key', async
   assert.equal(fromJson.listTtl, 60);
 });
 
+test('upstream: a list in the config file is the GOPROXY list of its items joined by commas; a flag or variable stays a string', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'list.yaml'), 'upstream:\n  - https://a.example\n  - b.example/proxy\n  - direct\n');
+  await writeFile(join(dir, 'flow.yaml'), 'upstream: [https://a.example, "off"]\n');
+  await writeFile(join(dir, 'string.yaml'), 'upstream: https://a.example|https://b.example,direct\n');
+  const upstream = async (over: Partial<ConfigSources>): Promise<string> => (await loadConfig(sources(over))).upstream;
+  assert.equal(await upstream({ flags: { config: join(dir, 'list.yaml') } }), 'https://a.example,b.example/proxy,direct');
+  assert.equal(await upstream({ flags: { config: join(dir, 'flow.yaml') } }), 'https://a.example,off');
+  assert.equal(await upstream({ flags: { config: join(dir, 'string.yaml') } }), 'https://a.example|https://b.example,direct');
+  assert.equal(await upstream({ env: { GODEPOT_UPSTREAM: 'https://c.example,direct' } }), 'https://c.example,direct');
+
+  const bad = async (name: string, text: string): Promise<string> => {
+    await writeFile(join(dir, name), text);
+    return configError(sources({ cwd: dir, flags: { config: name } }));
+  };
+  assert.equal(await bad('sep.yaml', 'upstream: [https://a.example, "https://b.example|direct"]\n'), 'config file sep.yaml: upstream: one proxy URL, direct or off per item, not "https://b.example|direct" (for | write the list as one string) (item 2)');
+  assert.equal(await bad('empty-item.yaml', 'upstream: [https://a.example, ""]\n'), 'config file empty-item.yaml: upstream: must not be empty (item 2)');
+  assert.equal(await bad('scheme.yaml', 'upstream: [ftp://a.example]\n'), 'config file scheme.yaml: upstream: invalid GOPROXY "ftp://a.example": invalid proxy URL scheme (must be https, http, file): ftp://a.example');
+  assert.equal(await bad('none.yaml', 'upstream: []\n'), 'config file none.yaml: upstream: must not be empty');
+  assert.equal(await bad('number.yaml', 'upstream: 3\n'), 'config file number.yaml: upstream: must be a GOPROXY string or a list of proxy URLs, direct and off');
+});
+
 test('errors name the setting and where the bad value came from', async () => {
   const dir = await tempDir();
   await mkdir(join(dir, 'cfg'));

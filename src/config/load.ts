@@ -220,7 +220,8 @@ function check(key: ConfigKey, given: Given): unknown {
   const result = settingSchemas[key].safeParse(given.value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const where = issue !== undefined && issue.path.length > 0 ? ` (item ${issue.path.join('.')})` : '';
+  // Items counted from 1, as the file's rules are.
+  const where = issue !== undefined && issue.path.length > 0 ? ` (item ${issue.path.map((step) => (typeof step === 'number' ? step + 1 : String(step))).join('.')})` : '';
   throw new ConfigError(`${given.source}: ${issue?.message ?? 'invalid value'}${where}`);
 }
 
