@@ -132,11 +132,29 @@ test('SSL_CERT_FILE: its certificates trusted beside Node\'s roots (and NODE_EXT
 });
 
 test('bundles: a list from a flag or file resolved against its source, a key path, and an import token of at least 16 characters', async () => {
-  const config = await loadConfig(sources({ flags: { bundle: 'a.tar.gz, /abs/b.tar.gz', 'bundle-key': 'k.pub', 'import-token': 'x'.repeat(16) } }));
-  assert.deepEqual(config.bundles, ['/srv/work/a.tar.gz', '/abs/b.tar.gz']);
-  assert.equal(config.bundleKey, '/srv/work/k.pub');
+  const dir = await tempDir();
+  const other = await tempDir();
+  for (const file of [join(dir, 'a.tar.gz'), join(other, 'b.tar.gz'), join(dir, 'k.pub')]) await writeFile(file, '');
+  const config = await loadConfig(sources({ cwd: dir, flags: { bundle: `a.tar.gz, ${join(other, 'b.tar.gz')}`, 'bundle-key': 'k.pub', 'import-token': 'x'.repeat(16) } }));
+  assert.deepEqual(config.bundles, [join(dir, 'a.tar.gz'), join(other, 'b.tar.gz')]);
+  assert.equal(config.bundleKey, join(dir, 'k.pub'));
   assert.equal(config.importToken, 'x'.repeat(16));
   assert.equal(await configError(sources({ env: { GODEPOT_IMPORT_TOKEN: 'short' } })), 'GODEPOT_IMPORT_TOKEN: must be at least 16 characters');
+});
+
+test('a bundle or bundle key that is missing or not a file stops the start, naming the setting and where it came from', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'a.tar.gz'), '');
+  await mkdir(join(dir, 'cfg'));
+  await writeFile(join(dir, 'cfg', 'godepot.yaml'), 'bundle: [missing.tar.gz]\n');
+  const cwd = dir;
+  assert.equal(await configError(sources({ cwd, flags: { bundle: 'a.tar.gz,missing.gdb' } })), '--bundle: missing.gdb: no such file');
+  assert.equal(await configError(sources({ cwd, env: { GODEPOT_BUNDLE: 'cfg' } })), 'GODEPOT_BUNDLE: cfg: not a file');
+  assert.equal(await configError(sources({ cwd, flags: { bundle: 'a.tar.gz', 'bundle-key': join(dir, 'none.pub') } })), `--bundle-key: ${join(dir, 'none.pub')}: no such file`);
+  assert.equal(
+    await configError(sources({ cwd, flags: { config: join('cfg', 'godepot.yaml') } })),
+    `config file ${join('cfg', 'godepot.yaml')}: bundle: missing.tar.gz (${join(dir, 'cfg', 'missing.tar.gz')}): no such file`,
+  );
 });
 
 test('GOSUMDB is the default checksum database; GODEPOT_SUMDB and --sumdb override it', async () => {
