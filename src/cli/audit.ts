@@ -1,12 +1,16 @@
 // `godepot audit`: checks on the audit log.
 import { Command, InvalidArgumentError } from 'commander';
 import { verifyAuditLog, type AuditAnchor } from '../audit/verify.js';
+import { withExamples } from './examples.js';
 
 /** `godepot audit verify FILE [--anchor LINE:HASH] [--json]`; what it prints goes to `stdout`, exit 1 when the log does not verify. */
 export function auditCommand(stdout: { write(text: string): unknown } = process.stdout): Command {
-  const audit = new Command('audit').description('the tamper-evident audit log');
-  audit
-    .command('verify')
+  const examples: Array<string | [string, string]> = [
+    'godepot audit verify .godepot-state/audit.log',
+    ['godepot audit verify .godepot-state/audit.log --anchor 1200:<hash an earlier verify printed>', 'also detects a rewritten or cut-off end'],
+  ];
+  const audit = withExamples(new Command('audit').description('the tamper-evident audit log'), examples);
+  withExamples(audit.command('verify'), examples)
     .description('check every line of an audit log and the hash chain that links them; prints the last line\'s hash to keep elsewhere, or the first bad line (exit 1)')
     .argument('<file>', 'the audit log')
     .option('--anchor <line:hash>', 'also require this line to have this hash, as an earlier verify printed it (detects a rewritten or cut-off end)', parseAnchor)

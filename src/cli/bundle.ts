@@ -17,6 +17,7 @@ import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { readPublicKey, readSigningKey } from '../bundle/signing.js';
 import { ConfigError, GodepotError } from '../errors.js';
 import { DiskStorage } from '../storage/disk.js';
+import { withExamples } from './examples.js';
 import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
 import { packageVersion } from './version.js';
 
@@ -51,9 +52,13 @@ function printReport(report: ImportReport, where: string): void {
 }
 
 export function bundleCommand(): Command {
-  const bundle = new Command('bundle').description('offline bundles: a project\'s whole module graph in one verified, signed file');
+  const bundle = withExamples(new Command('bundle').description('offline bundles: a project\'s whole module graph in one verified, signed file'), [
+    ['godepot bundle create . --output deps.tar.gz', "on the connected side: every module the project in . needs"],
+    ['godepot bundle verify deps.tar.gz', 'on the far side: check it whole before use'],
+    ['godepot bundle import deps.tar.gz --storage /var/lib/godepot', "add it to a proxy's storage"],
+  ]);
 
-  withFetchOptions(
+  withExamples(withFetchOptions(
     bundle
       .command('create')
       .description('resolve the module graph of each INPUT as go does and write every file go needs offline into one bundle')
@@ -62,7 +67,11 @@ export function bundleCommand(): Command {
       .option('--since <bundle>', 'an older bundle: write only what it lacks')
       .option('--sign <keyfile>', 'sign the manifest with this Ed25519 private key (godepot key generate)')
       .option('--cache <dir>', 'keep fetched files in this folder, so a later create fetches only what is new (default: a temporary folder)'),
-  ).action(async (inputs: string[], flags: FetchFlags & { output: string; since?: string; sign?: string; cache?: string }) => {
+  ), [
+    'godepot bundle create . --output deps.tar.gz',
+    ['godepot bundle create go.work golang.org/x/tools@latest --output deps.tar.gz --sign bundle.key', 'a workspace and one more module, signed (godepot key generate)'],
+    ['godepot bundle create . --since deps-march.tar.gz --output deps-april.tar.gz', 'only what the March bundle lacks'],
+  ]).action(async (inputs: string[], flags: FetchFlags & { output: string; since?: string; sign?: string; cache?: string }) => {
     const { concurrency, progress, logger, flush } = fetchRun(flags, 'fetching');
     const upstream = await upstreamSettings(flags);
     const signingKey = flags.sign === undefined ? undefined : await readSigningKey(flags.sign);
@@ -89,8 +98,7 @@ export function bundleCommand(): Command {
     }
   });
 
-  bundle
-    .command('verify')
+  withExamples(bundle.command('verify'), ['godepot bundle verify deps.tar.gz --pubkey bundle.key.pub'])
     .description('check the signature, every file\'s sha256, every zip\'s and go.mod\'s h1 and the checksum-database proofs; exits non-zero naming the first bad entry')
     .argument('<file>')
     .option('--pubkey <keyfile>', 'require a signature by this Ed25519 public key')
@@ -101,14 +109,12 @@ export function bundleCommand(): Command {
       });
     });
 
-  bundle
-    .command('list')
+  withExamples(bundle.command('list'), ['godepot bundle list deps.tar.gz'])
     .description('print what a bundle holds')
     .argument('<file>')
     .action(async (file: string) => withBundle(file, async (b) => void process.stdout.write(listBundle(b))));
 
-  bundle
-    .command('diff')
+  withExamples(bundle.command('diff'), ['godepot bundle diff deps-march.tar.gz deps-april.tar.gz'])
     .description('print the module versions added, removed or changed from OLD to NEW')
     .argument('<old>')
     .argument('<new>')
@@ -116,13 +122,15 @@ export function bundleCommand(): Command {
       withBundle(oldFile, (a) => withBundle(newFile, async (b) => void process.stdout.write(formatDiff(diffManifests(a.manifest, b.manifest))))),
     );
 
-  bundle
-    .command('import')
+  withExamples(bundle.command('import'), [
+    'godepot bundle import deps.tar.gz --storage /var/lib/godepot --pubkey bundle.key.pub',
+    ['GODEPOT_IMPORT_TOKEN=... godepot bundle import deps.tar.gz --server https://godepot.corp.example.com', 'upload it to a running godepot (serve --import-token)'],
+  ])
     .description('verify a bundle, then add it to a proxy\'s storage (idempotent; content that differs from what storage holds is reported, never overwritten)')
     .argument('<file>')
     .option('--storage <dir>', 'the storage folder of a godepot proxy')
     .option('--server <url>', 'a running godepot to upload it to (it verifies and imports it itself)')
-    .option('--token <token>', 'the import token of that server (default $GODEPOT_IMPORT_TOKEN)')
+    .option('--token <token>', 'the import token of that server (default: $GODEPOT_IMPORT_TOKEN)')
     .option('--pubkey <keyfile>', 'require a signature by this Ed25519 public key')
     .action(async (file: string, flags: { storage?: string; server?: string; token?: string; pubkey?: string }) => {
       if ((flags.storage === undefined) === (flags.server === undefined)) throw new ConfigError('bundle import: give exactly one of --storage and --server');
@@ -147,8 +155,10 @@ export function bundleCommand(): Command {
       printReport(report, flags.storage!);
     });
 
-  bundle
-    .command('export')
+  withExamples(bundle.command('export'), [
+    ['godepot bundle export deps.tar.gz --dir /srv/goproxy', 'then GOPROXY=file:///srv/goproxy go build ./...'],
+    ['godepot bundle export deps.tar.gz --gomodcache "$(go env GOMODCACHE)"', 'then GOPROXY=off go build ./...'],
+  ])
     .description('verify a bundle, then write it as a GOPROXY=file:// tree (--dir) or into a module cache (--gomodcache)')
     .argument('<file>')
     .option('--dir <dir>', 'write a GOPROXY=file://DIR tree')

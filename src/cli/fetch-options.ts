@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
+import { defaults } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type LoggerHandle } from '../telemetry/logger.js';
 import { silentProgress, streamProgress, type Progress } from '../telemetry/progress.js';
@@ -15,20 +16,23 @@ export interface FetchFlags {
   sumdb?: string;
   nosumdb?: string;
   config?: string;
-  concurrency: string;
+  concurrency?: string;
   quiet?: boolean;
 }
+
+const DEFAULT_CONCURRENCY = 16;
 
 /** Adds the upstream options (serve's names and defaults), --concurrency and --quiet. */
 export function withFetchOptions(command: Command): Command {
   return command
-    .option('--upstream <list>', 'upstreams in GOPROXY syntax (default $GODEPOT_UPSTREAM, else https://proxy.golang.org,direct)')
-    .option('--sumdb <gosumdb>', 'checksum database to verify against, in GOSUMDB syntax, or off (default $GOSUMDB, else sum.golang.org)')
-    .option('--private <patterns>', 'GOPRIVATE-style globs of modules never sent to an upstream proxy or checksum database')
-    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules not verified against the checksum database')
-    .option('--config <file>', 'YAML or JSON file of godepot settings (also GODEPOT_CONFIG)')
-    .option('--concurrency <n>', 'module versions fetched at once', '16')
-    .option('--quiet', 'no progress output');
+    .option('--upstream <list>', `upstreams in GOPROXY syntax (default: ${defaults.upstream})`)
+    .option('--sumdb <gosumdb>', `checksum database to verify against, in GOSUMDB syntax, or off (default: $GOSUMDB, else ${defaults.sumdb})`)
+    .option('--private <patterns>', 'GOPRIVATE-style globs of modules never sent to an upstream proxy or checksum database (default: $GOPRIVATE)')
+    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules not verified against the checksum database (default: $GONOSUMDB)')
+    .option('--config <file>', 'YAML or JSON file of godepot settings (default: $GODEPOT_CONFIG)')
+    .option('--concurrency <n>', `module versions fetched at once (default: ${DEFAULT_CONCURRENCY})`)
+    .option('--quiet', 'no progress output')
+    .addHelpText('after', "\nThe upstream settings are serve's: each also comes from GODEPOT_<NAME> (GODEPOT_UPSTREAM) and the config file.");
 }
 
 /** The upstream settings of `godepot serve` (flags, GODEPOT_* variables, config file, GOSUMDB). */
@@ -41,7 +45,7 @@ export async function upstreamSettings(flags: FetchFlags): Promise<UpstreamSetti
 
 /** The checked --concurrency, progress reporting as `label` unless --quiet, and a warn-level log on stderr. */
 export function fetchRun(flags: FetchFlags, label: string): { concurrency: number; progress: Progress } & LoggerHandle {
-  const concurrency = Number(flags.concurrency);
+  const concurrency = flags.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new ConfigError(`--concurrency: must be a whole number from 1 to 256, not ${flags.concurrency}`);
   const progress = flags.quiet ? silentProgress : streamProgress(process.stderr, label);
   return { concurrency, progress, ...createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: true }) }) };

@@ -3,6 +3,7 @@ import { isGodepotError } from '../errors.js';
 import { compareModuleSets, isIdentical, type ModuleSetDiff } from '../fingerprint/compare.js';
 import { lineOfEntry, type ModuleSet, type ModuleSetEntry } from '../fingerprint/module-set.js';
 import { listsChecksums, readModuleSource, type ModuleSource } from '../fingerprint/read-module-source.js';
+import { withExamples } from './examples.js';
 
 /** Somewhere a command writes text. */
 export interface TextOutput {
@@ -63,15 +64,19 @@ interface FingerprintFlags {
 
 /** `godepot fingerprint [SOURCE]`: a digest of the module set of a project, bundle or environment. */
 export function fingerprintCommand(streams: CommandStreams = process): Command {
-  return new Command('fingerprint')
+  const command = new Command('fingerprint')
     .description('print a stable digest of the modules a project, bundle or environment holds (paths, versions, hashes)')
-    .argument('[source]', 'a project folder, go.sum, bundle, module cache, storage folder or GOPROXY tree', '.')
+    .argument('[source]', 'a project folder, go.sum, bundle, module cache, storage folder or GOPROXY tree (default: .)')
     .option('--json', 'print the digest, the counts and every entry as JSON')
     .option('--canonical', 'print the canonical text that is hashed instead of the digest')
     .option('--for <project>', "count only the entries for the files PROJECT's go.sum lists: the digest then equals PROJECT's exactly when SOURCE holds all of them with the same hashes")
     .option('--rehash', REHASH_HELP)
-    .addHelpText('after', SOURCES_HELP + '\n' + CANONICAL_HELP)
-    .action(async (location: string, flags: FingerprintFlags) => {
+    .addHelpText('after', SOURCES_HELP + '\n' + CANONICAL_HELP);
+  return withExamples(command, [
+    'godepot fingerprint',
+    ['godepot fingerprint deps.tar.gz --for .', 'equals the project\'s own fingerprint exactly when the bundle holds everything its go.sum lists'],
+    'godepot fingerprint /var/lib/godepot --json',
+  ]).action(async (location: string = '.', flags: FingerprintFlags) => {
       const source = await readModuleSource(location, { rehash: flags.rehash === true });
       const restrictTo = flags.for === undefined ? undefined : await readModuleSource(flags.for);
       const set = restrictTo === undefined ? source.set : source.set.restrictedTo(restrictTo.set);
@@ -210,7 +215,7 @@ function isReadFailure(err: unknown): err is Error {
  * match, 1 when they differ, 2 when a source cannot be read (as diff does).
  */
 export function compareCommand(streams: CommandStreams = process): Command {
-  return new Command('compare')
+  const command = new Command('compare')
     .description('list what differs between the modules of two projects, bundles or environments; exit 0 same, 1 different, 2 trouble')
     .argument('<a>', 'a source: a project folder, go.sum, bundle, module cache, storage folder or GOPROXY tree')
     .argument('<b>', 'another source')
@@ -226,8 +231,12 @@ Two projects, or two stores, match when they hold exactly the same entries. A pr
 when the store holds every go.sum line of the project with the same hash (a store may hold more; --exact
 requires equal sets). A module version whose hash differs between the sides is listed first and loudly:
 the same version with other content means it was altered or republished.`,
-    )
-    .action(async (locationA: string, locationB: string, flags: CompareFlags) => {
+    );
+  return withExamples(command, [
+    ['godepot compare . deps.tar.gz', 'does the bundle hold everything the project needs, with the same hashes?'],
+    'godepot compare deps-march.tar.gz deps-april.tar.gz --json',
+    ['godepot compare . "$(go env GOMODCACHE)" --exact', 'the module cache holds exactly the project\'s modules'],
+  ]).action(async (locationA: string, locationB: string, flags: CompareFlags) => {
       let a: ModuleSource;
       let b: ModuleSource;
       try {

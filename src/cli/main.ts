@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { checkGodepotEnv } from '../config/check-godepot-env.js';
 import { isGodepotError } from '../errors.js';
 import { auditCommand } from './audit.js';
 import { bundleCommand } from './bundle.js';
+import { withExamples } from './examples.js';
 import { compareCommand, fingerprintCommand } from './fingerprint.js';
 import { keyCommand } from './key.js';
 import { mirrorCommand } from './mirror.js';
@@ -20,6 +22,11 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the godepot version')
     .enablePositionalOptions()
     .showHelpAfterError();
+  withExamples(program, [
+    ['godepot serve', 'a caching Go module proxy on 127.0.0.1:3000: GOPROXY=http://127.0.0.1:3000 go build ./...'],
+    ['godepot bundle create . --output deps.tar.gz', 'every module the project in . needs, for the far side of an air gap'],
+    ['godepot help serve', 'every setting of serve; each command has --help'],
+  ]);
   program.addCommand(modCommand());
   program.addCommand(serveCommand());
   program.addCommand(sumdbCommand());
@@ -48,7 +55,15 @@ function isFileSystemError(err: unknown): boolean {
 
 async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    // Before any command runs, as a mistyped flag stops it before it runs.
+    checkGodepotEnv(process.env);
+    const program = buildProgram();
+    // Nothing asked is no mistake: the help, on stdout, as --help prints it.
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return 0;
+    }
+    await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;

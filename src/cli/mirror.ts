@@ -13,6 +13,7 @@ import { DiskStorage } from '../storage/disk.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
 import { assembleUpstream, upstreamDepot } from './wiring.js';
+import { withExamples } from './examples.js';
 
 /** The `module@version` / `module@latest` lines of a list file; blank lines and `#` comments are skipped. */
 export function parseMirrorList(text: string, file: string): string[] {
@@ -28,13 +29,16 @@ export function parseMirrorList(text: string, file: string): string[] {
 }
 
 export function mirrorCommand(): Command {
-  return withFetchOptions(
+  return withExamples(withFetchOptions(
     new Command('mirror')
       .description('pre-fill a proxy with each listed module@version (or @latest) and its whole module graph')
       .argument('<listfile>', 'one module@version or module@latest per line; # starts a comment')
       .option('--storage <dir>', 'fill this storage folder, fetching from the upstream chain')
       .option('--server <url>', 'fill a running godepot by asking it for every file'),
-  ).action(async (listFile: string, flags: FetchFlags & { storage?: string; server?: string }) => {
+  ), [
+    ['godepot mirror popular.txt --storage /var/lib/godepot', 'popular.txt: lines such as golang.org/x/net@latest'],
+    'godepot mirror popular.txt --server http://127.0.0.1:3000 --concurrency 4',
+  ]).action(async (listFile: string, flags: FetchFlags & { storage?: string; server?: string }) => {
     if ((flags.storage === undefined) === (flags.server === undefined)) throw new ConfigError('mirror: give exactly one of --storage and --server');
     const specs = parseMirrorList(await readFile(listFile, 'utf8'), listFile);
     const { concurrency, progress, logger, flush } = fetchRun(flags, 'mirroring');

@@ -4,6 +4,7 @@ import { writeFileAtomically } from '../storage/atomic-file.js';
 import { parseGoModLax } from '../module/gomod.js';
 import { hashGoMod, hashZip } from '../module/hash.js';
 import { checkZip, createZipFromDir, readZipModuleVersion } from '../module/zip.js';
+import { withExamples } from './examples.js';
 
 const ZIP_MAGIC = [Buffer.from('PK\x03\x04', 'latin1'), Buffer.from('PK\x05\x06', 'latin1')];
 
@@ -20,10 +21,13 @@ async function isZipFile(file: string): Promise<boolean> {
 
 /** `godepot mod`: module zips and hashes, made and checked exactly as go does. */
 export function modCommand(): Command {
-  const mod = new Command('mod').description('make, hash and check module zips exactly as the go command does');
+  const mod = withExamples(new Command('mod').description('make, hash and check module zips exactly as the go command does'), [
+    'godepot mod zip . --module example.com/m --version v1.0.0 --output m.zip',
+    'godepot mod hash m.zip',
+    'godepot mod check m.zip',
+  ]);
 
-  mod
-    .command('zip')
+  withExamples(mod.command('zip'), [['godepot mod zip ./m --module example.com/m/v2 --version v2.1.0 --output v2.1.0.zip', 'prints the go.sum line of the zip']])
     .description("write the module zip of DIR and print its go.sum line; fails naming every rule DIR breaks")
     .argument('<dir>', 'the module root directory')
     .requiredOption('--module <path>', 'module path, e.g. example.com/m/v2')
@@ -34,8 +38,7 @@ export function modCommand(): Command {
       process.stdout.write(`${opts.module} ${opts.version} ${await hashZip(opts.output)}\n`);
     });
 
-  mod
-    .command('hash')
+  withExamples(mod.command('hash'), ['godepot mod hash v2.1.0.zip', ['godepot mod hash go.mod --version v2.1.0', 'the go.sum line of the go.mod of version v2.1.0']])
     .description('print the h1: hash of a module zip or a go.mod, in go.sum form where module and version are known')
     .argument('<file>', 'a module zip or a go.mod file')
     .option('--module <path>', 'module path of a go.mod (default: its module line)')
@@ -53,8 +56,7 @@ export function modCommand(): Command {
       process.stdout.write(opts.version && modulePath ? `${modulePath} ${opts.version}/go.mod ${h1}\n` : `${h1}\n`);
     });
 
-  mod
-    .command('check')
+  withExamples(mod.command('check'), ['godepot mod check v2.1.0.zip', 'godepot mod check download.zip --module example.com/m/v2 --version v2.1.0'])
     .description('validate a module zip against go\'s rules and list every problem (exit 1 if any)')
     .argument('<zip>', 'the module zip')
     .option('--module <path>', 'module path (default: from the zip entries)')

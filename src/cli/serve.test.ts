@@ -191,6 +191,10 @@ test('a bad setting or a busy port stops the start with a message naming it', as
   assert.equal(upstreamBad.code, 1);
   assert.match(upstreamBad.stderr, /^godepot: --upstream: invalid GOPROXY "ftp:\/\/x"/);
 
+  const missingBundle = await runGodepot(['serve', '--storage', storage, '--state-dir', `${storage}-state`, '--bundle', 'missing.gdb'], { env: cleanEnv, cwd: storage });
+  assert.equal(missingBundle.code, 1);
+  assert.equal(missingBundle.stderr, 'godepot: --bundle: missing.gdb: no such file\n');
+
   const busy = createNetServer();
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => busy.close(resolve)));

@@ -3,11 +3,13 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { defaults } from '../config/schema.js';
 import type { Audit } from '../audit/audit.js';
 import { parseExpiry } from '../auth/expiry.js';
 import { formatRoleGrant, parseRoleGrant } from '../auth/roles.js';
 import { createToken, revokeToken, tokenSummary, type TokenChanger } from '../auth/token-admin.js';
 import { TokenFile, type TokenRecord } from '../auth/token-file.js';
+import { withExamples } from './examples.js';
 
 /** What `godepot token` takes from its surroundings; tests give their own. */
 export interface TokenCommandIo {
@@ -37,7 +39,7 @@ export function tokenCommand(io: Partial<TokenCommandIo> = {}): Command {
   };
   // Each setting on its own: its flag, else its variable, else its default (the two files' under the state folder).
   const locate = (flags: LocationFlags): { tokens: TokenFile; auditLog: string } => {
-    const stateDir = flags.stateDir ?? nonEmpty(env.GODEPOT_STATE_DIR) ?? './.godepot-state';
+    const stateDir = flags.stateDir ?? nonEmpty(env.GODEPOT_STATE_DIR) ?? defaults['state-dir'];
     return {
       tokens: new TokenFile(flags.tokens ?? nonEmpty(env.GODEPOT_TOKENS) ?? join(stateDir, 'tokens.json')),
       auditLog: flags.auditLog ?? nonEmpty(env.GODEPOT_AUDIT_LOG) ?? join(stateDir, 'audit.log'),
@@ -53,10 +55,16 @@ export function tokenCommand(io: Partial<TokenCommandIo> = {}): Command {
     }
   };
 
-  const token = new Command('token').description('the tokens godepot serve accepts (Authorization: Bearer <token>, or Basic with the token as password)');
+  const token = withExamples(new Command('token').description('the tokens godepot serve accepts (Authorization: Bearer <token>, or Basic with the token as password)'), [
+    'godepot token create --name ci --role read --expires 90d',
+    'godepot token list',
+    'godepot token revoke ci',
+  ]);
   withLocations(
-    token
-      .command('create')
+    withExamples(token.command('create'), [
+      ['godepot token create --name ci --role read --expires 90d > ci.token', 'a read token for CI, valid 90 days'],
+      ['godepot token create --name team-a --role publish:corp.example.com/team-a --state-dir /var/lib/godepot-state', 'may publish, and read, only its own modules'],
+    ])
       .description('create a token and print it, once, alone on stdout; only a hash of it is stored')
       .requiredOption('--name <name>', 'what logs, the audit log and revoke call it: 1 to 64 of A-Z a-z 0-9 . _ -, unique')
       .requiredOption(
@@ -76,8 +84,7 @@ export function tokenCommand(io: Partial<TokenCommandIo> = {}): Command {
   });
 
   withLocations(
-    token
-      .command('list')
+    withExamples(token.command('list'), ['godepot token list', 'godepot token list --json --tokens /etc/godepot/tokens.json'])
       .description('list the tokens: name, roles, created, expires, expired; never secrets or hashes')
       .option('--json', 'print a JSON array'),
   ).action(async (flags: LocationFlags & { json?: boolean }) => {
@@ -96,7 +103,7 @@ export function tokenCommand(io: Partial<TokenCommandIo> = {}): Command {
     );
   });
 
-  withLocations(token.command('revoke').description('remove a token; the server refuses it within a few seconds').argument('<name>', 'the token to revoke')).action(
+  withLocations(withExamples(token.command('revoke'), ['godepot token revoke ci']).description('remove a token; the server refuses it within a few seconds').argument('<name>', 'the token to revoke')).action(
     async (name: string, flags: LocationFlags) => {
       const { tokens, auditLog } = locate(flags);
       await audited(auditLog, (audit) => revokeToken(tokens, audit, cliChanger(env), name));
@@ -108,9 +115,9 @@ export function tokenCommand(io: Partial<TokenCommandIo> = {}): Command {
 
 function withLocations(command: Command): Command {
   return command
-    .option('--state-dir <dir>', "godepot's state folder (default $GODEPOT_STATE_DIR, else ./.godepot-state)")
-    .option('--tokens <file>', 'the token file (default $GODEPOT_TOKENS, else <state-dir>/tokens.json)')
-    .option('--audit-log <file>', 'the audit log token changes are recorded in (default $GODEPOT_AUDIT_LOG, else <state-dir>/audit.log)');
+    .option('--state-dir <dir>', `godepot's state folder (default: $GODEPOT_STATE_DIR, else ${defaults['state-dir']})`)
+    .option('--tokens <file>', 'the token file (default: $GODEPOT_TOKENS, else <state-dir>/tokens.json)')
+    .option('--audit-log <file>', 'the audit log token changes are recorded in (default: $GODEPOT_AUDIT_LOG, else <state-dir>/audit.log)');
 }
 
 async function openFileAuditLog(file: string): Promise<Audit> {

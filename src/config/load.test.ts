@@ -132,11 +132,29 @@ test('SSL_CERT_FILE: its certificates trusted beside Node\'s roots (and NODE_EXT
 });
 
 test('bundles: a list from a flag or file resolved against its source, a key path, and an import token of at least 16 characters', async () => {
-  const config = await loadConfig(sources({ flags: { bundle: 'a.tar.gz, /abs/b.tar.gz', 'bundle-key': 'k.pub', 'import-token': 'x'.repeat(16) } }));
-  assert.deepEqual(config.bundles, ['/srv/work/a.tar.gz', '/abs/b.tar.gz']);
-  assert.equal(config.bundleKey, '/srv/work/k.pub');
+  const dir = await tempDir();
+  const other = await tempDir();
+  for (const file of [join(dir, 'a.tar.gz'), join(other, 'b.tar.gz'), join(dir, 'k.pub')]) await writeFile(file, '');
+  const config = await loadConfig(sources({ cwd: dir, flags: { bundle: `a.tar.gz, ${join(other, 'b.tar.gz')}`, 'bundle-key': 'k.pub', 'import-token': 'x'.repeat(16) } }));
+  assert.deepEqual(config.bundles, [join(dir, 'a.tar.gz'), join(other, 'b.tar.gz')]);
+  assert.equal(config.bundleKey, join(dir, 'k.pub'));
   assert.equal(config.importToken, 'x'.repeat(16));
   assert.equal(await configError(sources({ env: { GODEPOT_IMPORT_TOKEN: 'short' } })), 'GODEPOT_IMPORT_TOKEN: must be at least 16 characters');
+});
+
+test('a bundle or bundle key that is missing or not a file stops the start, naming the setting and where it came from', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'a.tar.gz'), '');
+  await mkdir(join(dir, 'cfg'));
+  await writeFile(join(dir, 'cfg', 'godepot.yaml'), 'bundle: [missing.tar.gz]\n');
+  const cwd = dir;
+  assert.equal(await configError(sources({ cwd, flags: { bundle: 'a.tar.gz,missing.gdb' } })), '--bundle: missing.gdb: no such file');
+  assert.equal(await configError(sources({ cwd, env: { GODEPOT_BUNDLE: 'cfg' } })), 'GODEPOT_BUNDLE: cfg: not a file');
+  assert.equal(await configError(sources({ cwd, flags: { bundle: 'a.tar.gz', 'bundle-key': join(dir, 'none.pub') } })), `--bundle-key: ${join(dir, 'none.pub')}: no such file`);
+  assert.equal(
+    await configError(sources({ cwd, flags: { config: join('cfg', 'godepot.yaml') } })),
+    `config file ${join('cfg', 'godepot.yaml')}: bundle: missing.tar.gz (${join(dir, 'cfg', 'missing.tar.gz')}): no such file`,
+  );
 });
 
 test('GOSUMDB is the default checksum database; GODEPOT_SUMDB and --sumdb override it', async () => {
@@ -235,6 +253,28 @@ test('precedence: defaults < config file < GODEPOT_* < flags, key by key', async
   assert.deepEqual(fromJson.listen, { host: '127.0.0.1', port: 7000 });
   assert.deepEqual(fromJson.private, ['a.example', 'b.example']);
   assert.equal(fromJson.listTtl, 60);
+});
+
+test('upstream: a list in the config file is the GOPROXY list of its items joined by commas; a flag or variable stays a string', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'list.yaml'), 'upstream:\n  - https://a.example\n  - b.example/proxy\n  - direct\n');
+  await writeFile(join(dir, 'flow.yaml'), 'upstream: [https://a.example, "off"]\n');
+  await writeFile(join(dir, 'string.yaml'), 'upstream: https://a.example|https://b.example,direct\n');
+  const upstream = async (over: Partial<ConfigSources>): Promise<string> => (await loadConfig(sources(over))).upstream;
+  assert.equal(await upstream({ flags: { config: join(dir, 'list.yaml') } }), 'https://a.example,b.example/proxy,direct');
+  assert.equal(await upstream({ flags: { config: join(dir, 'flow.yaml') } }), 'https://a.example,off');
+  assert.equal(await upstream({ flags: { config: join(dir, 'string.yaml') } }), 'https://a.example|https://b.example,direct');
+  assert.equal(await upstream({ env: { GODEPOT_UPSTREAM: 'https://c.example,direct' } }), 'https://c.example,direct');
+
+  const bad = async (name: string, text: string): Promise<string> => {
+    await writeFile(join(dir, name), text);
+    return configError(sources({ cwd: dir, flags: { config: name } }));
+  };
+  assert.equal(await bad('sep.yaml', 'upstream: [https://a.example, "https://b.example|direct"]\n'), 'config file sep.yaml: upstream: one proxy URL, direct or off per item, not "https://b.example|direct" (for | write the list as one string) (item 2)');
+  assert.equal(await bad('empty-item.yaml', 'upstream: [https://a.example, ""]\n'), 'config file empty-item.yaml: upstream: must not be empty (item 2)');
+  assert.equal(await bad('scheme.yaml', 'upstream: [ftp://a.example]\n'), 'config file scheme.yaml: upstream: invalid GOPROXY "ftp://a.example": invalid proxy URL scheme (must be https, http, file): ftp://a.example');
+  assert.equal(await bad('none.yaml', 'upstream: []\n'), 'config file none.yaml: upstream: must not be empty');
+  assert.equal(await bad('number.yaml', 'upstream: 3\n'), 'config file number.yaml: upstream: must be a GOPROXY string or a list of proxy URLs, direct and off');
 });
 
 test('errors name the setting and where the bad value came from', async () => {

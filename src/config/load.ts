@@ -4,7 +4,8 @@
 // a higher source overrides, and an error names the setting and where the bad value came from. The
 // outbound proxies, SSL_CERT_FILE, GONOPROXY and GOVCS come from the environment alone, under the names
 // go reads; the routing rules from the config file alone.
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { parseGosumdb } from '../checksum/gosumdb.js';
@@ -97,6 +98,8 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
   const tokens = p.tokens === null ? join(stateDir, 'tokens.json') : resolve(bases.tokens ?? cwd, p.tokens);
   const auditLog = p['audit-log'] === null ? join(stateDir, 'audit.log') : resolve(bases['audit-log'] ?? cwd, p['audit-log']);
   for (const [key, path] of [['state-dir', stateDir], ['tokens', tokens], ['audit-log', auditLog]] as const) checkOutsideStorage(key, path, storage, sourceOf);
+  const bundles = await checkReadableFiles('bundle', p.bundle, bases.bundle ?? cwd, cwd, sourceOf);
+  const [bundleKey = null] = await checkReadableFiles('bundle-key', p['bundle-key'] === null ? [] : [p['bundle-key']], bases['bundle-key'] ?? cwd, cwd, sourceOf);
   const tls = await checkTls(p, bases, cwd, sourceOf);
   const noProxy = goNoProxy(env);
   return deepFreeze({
@@ -118,8 +121,8 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,
     workers: p.workers,
-    bundles: p.bundle.map((file) => resolve(bases.bundle ?? cwd, file)),
-    bundleKey: p['bundle-key'] === null ? null : resolve(bases['bundle-key'] ?? cwd, p['bundle-key']),
+    bundles,
+    bundleKey,
     importToken: p['import-token'],
     insecure: p.insecure,
     govcs: parseGovcs(env.GOVCS ?? ''),
@@ -212,6 +215,30 @@ async function checkTls(p: Parsed, bases: Partial<Record<ConfigKey, string>>, cw
   return files;
 }
 
+/**
+ * The absolute paths of files a setting names, each checked to be a readable file now, so that a wrong
+ * one is reported as the setting and where it came from, not as a bare ENOENT from deep in serve.
+ */
+async function checkReadableFiles(key: ConfigKey, files: readonly string[], base: string, cwd: string, source: (key: ConfigKey) => string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const file of files) {
+    const path = resolve(base, file);
+    // A relative path from a config file is resolved against that file's folder, not where godepot runs.
+    const named = isAbsolute(file) || base === cwd ? file : `${file} (${path})`;
+    let why: string | null = null;
+    try {
+      if (!(await stat(path)).isFile()) why = 'not a file';
+      else await access(path, constants.R_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      why = code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : `cannot be read: ${(err as Error).message}`;
+    }
+    if (why !== null) throw new ConfigError(`${source(key)}: ${named}: ${why}`);
+    paths.push(path);
+  }
+  return paths;
+}
+
 function nonEmpty(value: string | undefined): value is string {
   return value !== undefined && value !== '';
 }
@@ -220,7 +247,8 @@ function check(key: ConfigKey, given: Given): unknown {
   const result = settingSchemas[key].safeParse(given.value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const where = issue !== undefined && issue.path.length > 0 ? ` (item ${issue.path.join('.')})` : '';
+  // Items counted from 1, as the file's rules are.
+  const where = issue !== undefined && issue.path.length > 0 ? ` (item ${issue.path.map((step) => (typeof step === 'number' ? step + 1 : String(step))).join('.')})` : '';
   throw new ConfigError(`${given.source}: ${issue?.message ?? 'invalid value'}${where}`);
 }
 

@@ -57,7 +57,7 @@ export interface ServeConfig {
   listen: Readonly<{ host: string; port: number }>;
   /** Absolute path of the storage folder. */
   storage: string;
-  /** The GOPROXY-syntax upstream list, as given. */
+  /** The GOPROXY-syntax upstream list, as given (a config file's list joined by `,`). */
   upstream: string;
   /** GOPRIVATE-style patterns, one glob per item: routed `direct` (after the file's rules) and never looked up. */
   private: readonly string[];
@@ -190,6 +190,19 @@ const files = z
   .union([z.string(), z.array(z.string({ error: 'must be a string' }))], { error: 'must be a string or a list of strings' })
   .transform((value) => (typeof value === 'string' ? value.split(',') : value).map((item) => item.trim()).filter((item) => item !== ''));
 
+// A GOPROXY string (flag, variable, file), or in the file a list like `private`'s whose items are the
+// elements, joined by `,`: the next is asked only when one answers not found, the usual choice. A `|`
+// (next on any error) needs the string form, so an item is one element, never a list of its own.
+const upstream = z
+  .union([z.string(), z.array(text)], { error: 'must be a GOPROXY string or a list of proxy URLs, direct and off' })
+  .superRefine((value, ctx) => {
+    if (typeof value === 'string') return;
+    const i = value.findIndex((item) => /[,|]/.test(item));
+    if (i >= 0) ctx.addIssue({ code: 'custom', path: [i], message: `one proxy URL, direct or off per item, not ${JSON.stringify(value[i])} (for | write the list as one string)` });
+  })
+  .transform((value) => (typeof value === 'string' ? value : value.join(',')))
+  .pipe(text.superRefine(checkedBy('upstream', parseGoproxyList)));
+
 // A setting that may be left unset: empty means unset, anywhere.
 const optionalText = z
   .string({ error: 'must be a string' })
@@ -293,7 +306,7 @@ export const routeRuleSchema = z.strictObject(
 export const settingSchemas = {
   listen,
   storage: text,
-  upstream: text.superRefine(checkedBy('upstream', parseGoproxyList)),
+  upstream,
   private: patterns('private'),
   sumdb: text.superRefine(checkedBy('sumdb', parseGosumdb)),
   nosumdb: patterns('nosumdb'),

@@ -147,8 +147,8 @@ class Exchange {
 
 /**
  * An HTTP client for one upstream base URL; nothing, not even a redirect, is ever fetched from another
- * origin (scheme, host and port). Answers 200 only; 404 → NotFoundError and 410 → GoneError carrying
- * the upstream's text; a redirect to another origin → UpstreamError (not retried: it says nothing about
+ * origin (scheme, host and port). Answers 200 only; 404 → NotFoundError and 410 → GoneError naming
+ * the URL and carrying the upstream's text; a redirect to another origin → UpstreamError (not retried: it says nothing about
  * the module and we will not follow it); other statuses → UpstreamError(status); no response headers
  * within the timeout, or a body below the minimum rate → TimeoutError; too large → InvalidContentError;
  * the host considered down (see Breaker) → UpstreamDownError at once. A call that ends without any
@@ -350,10 +350,16 @@ export class UpstreamClient {
       // The status alone says enough; an unreadable error body adds nothing.
       res.body.destroy();
     }
+    if (res.statusCode === 404 || res.statusCode === 410) {
+      // Names the origin that said so. The answer's own "not found: " or "gone: " is dropped: whoever shows
+      // the error says that once (the server's body starts with it), and a chain of proxies, godepots
+      // among them, would otherwise repeat it at every hop.
+      const why = detail.replace(/^(?:not found|gone):\s*/i, '');
+      const text = `${url} answered ${res.statusCode}${why === '' ? '' : `: ${why}`}`;
+      return res.statusCode === 404 ? new NotFoundError(text) : new GoneError(text);
+    }
     const status = `${res.statusCode}${res.statusText ? ' ' + res.statusText : ''}`;
     const message = `reading ${url}: ${status}`;
-    if (res.statusCode === 404) return new NotFoundError(detail || message);
-    if (res.statusCode === 410) return new GoneError(detail || message);
     const error = new UpstreamError(detail ? `${message}\n\tserver response: ${detail}` : message, res.statusCode);
     // 503 is the status of a server that cannot serve anything now; other 5xx can be about this one
     // path (a proxy answers 502 when it cannot fetch one module, godepot itself does).

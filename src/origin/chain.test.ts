@@ -133,10 +133,10 @@ describe('createChain', () => {
     assert.equal(b.countOf(INFO), 1);
   });
 
-  it('off fails with go text, and counts as not found when ranking errors', async () => {
-    await assert.rejects(chain('off').list(M), (err: Error) => err instanceof OriginUnavailableError && err.message === 'module lookup disabled by GOPROXY=off');
+  it('off fails naming the setting, and counts as not found when ranking errors', async () => {
+    await assert.rejects(chain('off').list(M), (err: Error) => err instanceof OriginUnavailableError && err.message === 'module lookup disabled by --upstream off');
     a.fault(INFO, { status: 404 });
-    await assert.rejects(chain(`${a.url},off,${b.url}`).query(M, 'v1.0.0'), (err: Error) => err.message === 'module lookup disabled by GOPROXY=off');
+    await assert.rejects(chain(`${a.url},off,${b.url}`).query(M, 'v1.0.0'), (err: Error) => err.message === 'module lookup disabled by the off ending --upstream');
     a.fault(INFO, { status: 503 });
     await assert.rejects(chain(`${a.url}|off`).query(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 503);
     assert.equal(b.requests.length, 0);
@@ -160,7 +160,7 @@ describe('createChain', () => {
     await assert.rejects(chain(`${a.url}|${b.url}`).query(M, 'v1.0.0'), (err: Error) => err instanceof UpstreamError && err.status === 502);
     a.fault(INFO, { status: 404, body: 'a has nothing\n' });
     b.fault(INFO, { status: 410, body: 'b lost it\n' });
-    await assert.rejects(chain(`${a.url},${b.url}`).query(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === 'b lost it');
+    await assert.rejects(chain(`${a.url},${b.url}`).query(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === `${b.url}${INFO} answered 410: b lost it`);
   });
 
   it('rejects file:// upstreams with ConfigError', () => {

@@ -96,25 +96,28 @@ export interface Chain extends Origin {
   close(): Promise<void>;
 }
 
-/** The `off` element: every lookup fails with go's text for it. */
+/** The `off` element: every lookup fails, saying so; `alone` when it is the whole list. */
 class OffOrigin implements Origin {
   readonly name = 'off';
 
+  constructor(private readonly alone: boolean) {}
+
   async list(_modulePath: string, signal?: AbortSignal): Promise<string[]> {
-    throw off(signal);
+    throw off(signal, this.alone);
   }
 
   async query(_modulePath: string, _query: string, signal?: AbortSignal): Promise<Buffer> {
-    throw off(signal);
+    throw off(signal, this.alone);
   }
 
   download(_modulePath: string, _version: string, request: DownloadRequest, signal?: AbortSignal): Download {
-    return failedDownload(request, () => off(signal));
+    return failedDownload(request, () => off(signal, this.alone));
   }
 }
 
-function off(signal: AbortSignal | undefined): unknown {
-  return signal?.aborted === true ? signal.reason : new OriginUnavailableError('module lookup disabled by GOPROXY=off');
+// Named as the operator wrote it: godepot's setting, not the client's GOPROXY, which did reach godepot.
+function off(signal: AbortSignal | undefined, alone: boolean): unknown {
+  return signal?.aborted === true ? signal.reason : new OriginUnavailableError(alone ? 'module lookup disabled by --upstream off' : 'module lookup disabled by the off ending --upstream');
 }
 
 // TryProxies reports the most useful error: direct's, else a proxy's other than not-found, else not-found.
@@ -124,7 +127,7 @@ const DIRECT_RANK = 2;
 
 /**
  * An Origin over a GOPROXY list (see parseGoproxyList). Per call, elements are tried in order with go's
- * fall-through rules; `off` fails with OriginUnavailableError("module lookup disabled by GOPROXY=off"),
+ * fall-through rules; `off` fails with OriginUnavailableError("module lookup disabled by --upstream off"),
  * which counts as not-found for ranking, as in go; `direct` is `options.direct`. When every element fails, the error
  * thrown is go's choice: direct's error, else the first proxy error that is not a 404/410, else the
  * last not-found. Throws ConfigError for a bad list.
@@ -137,7 +140,7 @@ export function createChain(options: ChainOptions): Chain {
   const proxies: ProxyOrigin[] = [];
   const origins = entries.map((entry): Origin => {
     if (entry.kind === 'direct') return direct;
-    if (entry.kind === 'off') return new OffOrigin();
+    if (entry.kind === 'off') return new OffOrigin(entries.length === 1);
     const proxy = new ProxyOrigin({ url: entry.url, timeoutMs: options.timeoutMs, minRate: options.minRate, retries: options.retries, transport: options.transport, logger: options.logger, metrics: options.metrics });
     proxies.push(proxy);
     return proxy;

@@ -84,13 +84,15 @@ describe('ProxyOrigin against a faulty upstream', () => {
     assert.equal(pathEscape('github.com/!foo/x@v/v1.0.0+incompatible.info'), 'github.com/%21foo/x@v/v1.0.0+incompatible.info');
   });
 
-  it('maps 404 and 410 to NotFoundError and GoneError carrying the upstream text, without retrying', async () => {
+  it('maps 404 and 410 to NotFoundError and GoneError naming the URL, with the upstream text less its own "not found: ", without retrying', async () => {
     const o = origin();
     up.fault(INFO, { status: 404, body: 'not found: example.com/contract/plain@v1.0.0: invalid version\n' });
-    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => err instanceof NotFoundError && err.message === 'not found: example.com/contract/plain@v1.0.0: invalid version');
+    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => err instanceof NotFoundError && err.message === `${up.url}${INFO} answered 404: example.com/contract/plain@v1.0.0: invalid version`);
     up.fault(INFO, { status: 410, body: 'gone for good\n' });
-    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === 'gone for good');
-    assert.equal(up.countOf(INFO), 2);
+    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => err instanceof GoneError && err.message === `${up.url}${INFO} answered 410: gone for good`);
+    up.fault(INFO, { status: 404, body: '' });
+    await assert.rejects(o.query(M, 'v1.0.0'), (err: Error) => err instanceof NotFoundError && err.message === `${up.url}${INFO} answered 404`);
+    assert.equal(up.countOf(INFO), 3);
   });
 
   it('retries 5xx and network resets with backoff, then succeeds', async () => {

@@ -41,7 +41,7 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new ForbiddenError('evil.example.com/x: denied by config file godepot.yaml: rule 3'), 403, false],
     [new NotFoundError('example.com/m@v1.0.0: not found'), 404, false],
     [new OriginUnavailableError('direct mode not available'), 404, false],
-    [new OriginUnavailableError('module lookup disabled by GOPROXY=off'), 404, false],
+    [new OriginUnavailableError('module lookup disabled by --upstream off'), 404, false],
     [new ImportPathError('example.com/m', 'unrecognized import path "example.com/m": reading https://example.com/m?go-get=1: 404 Not Found'), 404, false],
     [new VcsNotSupportedError('example.com/m', 'hg', 'https://hg.example.com/m'), 404, false],
     [new RepoUrlRefusedError('example.com/m', 'file:///srv/m', 'file scheme disallowed'), 404, false],

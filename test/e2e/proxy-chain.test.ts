@@ -115,9 +115,9 @@ test('"A|B": A never answers, so after the upstream timeout B serves the module'
   assert.ok(elapsed >= 500 && elapsed < 15_000, `the 0.5 s timeout cut the hanging upstream short (${elapsed} ms)`);
 });
 
-test('"off": go prints that module lookup is disabled', async () => {
+test('"off": go prints that module lookup is disabled, by godepot\'s setting', async () => {
   const result = await download({ upstream: 'off' }, mixed);
-  assert.match(result.Error ?? '', /GOPROXY=off/);
+  assert.match(result.Error ?? '', /module lookup disabled by --upstream off/);
 });
 
 // direct goes where the module path says the code lives; the tests keep every process on loopback
