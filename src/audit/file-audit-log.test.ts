@@ -220,7 +220,7 @@ describe('openAuditLog', () => {
        await acquireLockFile(${JSON.stringify(lock)}, { timeoutMs: 5000, staleMs: 5000 });
        process.stdout.write('locked\\n');
        setInterval(() => {}, 1000);`,
-      new URL('./lock-file.js', import.meta.url).href,
+      new URL('../lock/lock-file.js', import.meta.url).href,
     );
     assert.ok(holder.stdout !== null);
     await once(holder.stdout, 'data');

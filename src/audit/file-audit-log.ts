@@ -17,7 +17,7 @@ import { hashLine, formatLine, GENESIS_PREV, MAX_LINE_BYTES, parseLine, sanitize
 import type { Audit, AuditEvent } from './audit.js';
 import { AuditLogError } from './errors.js';
 import { isGodepotError } from '../errors.js';
-import { acquireLockFile, type LockFileOptions } from './lock-file.js';
+import { acquireLockFile, type LockFileOptions } from '../lock/lock-file.js';
 
 /** Bytes appended between two fsyncs at most; so also the most a crash can leave half-written at the end. */
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -36,7 +36,8 @@ export interface AuditLogOptions {
  * removed; any other damage at the end throws AuditLogError.
  */
 export async function openAuditLog(path: string, options: AuditLogOptions = {}): Promise<Audit> {
-  const log = new FileAuditLog(path, { timeoutMs: options.lockTimeoutMs ?? 30_000, staleMs: options.staleLockMs ?? 5_000 }, await openLogFile(path));
+  const lockOptions = { timeoutMs: options.lockTimeoutMs ?? 30_000, staleMs: options.staleLockMs ?? 5_000, timedOut: (message: string) => new AuditLogError(message) };
+  const log = new FileAuditLog(path, lockOptions, await openLogFile(path));
   try {
     await log.checkEnd();
   } catch (err) {

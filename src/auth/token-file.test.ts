@@ -112,19 +112,21 @@ test('a corrupt file is a ConfigError naming it', async () => {
 
 test('a lock left by a process that is gone is taken over', async () => {
   const file = fresh();
-  const tokens = new TokenFile(file, { lockTimeoutMs: 2000 });
+  const tokens = new TokenFile(file, { lockTimeoutMs: 2000, staleLockMs: 200 });
   await tokens.create({ name: 'a', roles: [parseRoleGrant('read')], expires: null }, now);
   const { stdout } = await exec(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-  await writeFile(`${file}.lock`, `${stdout} ${(await import('node:os')).hostname()}\n`);
+  const holder = { pid: Number(stdout), host: (await import('node:os')).hostname(), time: new Date().toISOString(), token: 'dead' };
+  await writeFile(`${file}.lock`, `${JSON.stringify(holder)}\n`);
   await tokens.create({ name: 'b', roles: [parseRoleGrant('read')], expires: null }, now);
   assert.equal((await tokens.list()).length, 2);
 });
 
 test('a live lock is waited for, and given up on with a ConfigError naming it', async () => {
   const file = fresh();
-  const tokens = new TokenFile(file, { lockTimeoutMs: 300 });
+  const tokens = new TokenFile(file, { lockTimeoutMs: 300, staleLockMs: 100 });
   await tokens.create({ name: 'a', roles: [parseRoleGrant('read')], expires: null }, now);
-  await writeFile(`${file}.lock`, `${process.pid} ${(await import('node:os')).hostname()}\n`);
+  const holder = { pid: process.pid, host: (await import('node:os')).hostname(), time: new Date().toISOString(), token: 'live' };
+  await writeFile(`${file}.lock`, `${JSON.stringify(holder)}\n`);
   await assert.rejects(tokens.create({ name: 'b', roles: [parseRoleGrant('read')], expires: null }, now), (err) => err instanceof ConfigError && err.message.includes(`${file}.lock`));
   await rm(`${file}.lock`);
 });

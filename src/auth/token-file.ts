@@ -1,19 +1,17 @@
 // The token file: every token's name, roles, dates and the salted hash of its secret, as JSON (mode
 // 0600). `godepot token` commands change it; the server only reads it (token-store.ts).
 //
-// Changes are serialised by a lock file (`<file>.lock`, created with O_EXCL) around read, change,
-// write. Re-reading and retrying instead would not do: a rename cannot be made conditional on what the
-// file still holds, so two commands could each read, and the later rename silently drop the token the
-// other created (or bring back one it revoked). A lock left by a command that died is taken over when
-// its process is gone (same host) or it is older than STALE_LOCK_MS (the hold is a few ms).
+// Changes are serialised by a lock file (`<file>.lock`, lock/lock-file.ts) around read, change, write.
+// Re-reading and retrying instead would not do: a rename cannot be made conditional on what the file
+// still holds, so two commands could each read, and the later rename silently drop the token the other
+// created (or bring back one it revoked).
 // Writes go to a temporary file in the same folder, fsynced, then renamed: a reader sees the old file
 // or the new one, never a half-written one.
-import { open, mkdir, readFile, rm, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { open, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../errors.js';
+import { acquireLockFile } from '../lock/lock-file.js';
 import { publish, temporaryPath } from '../storage/atomic-file.js';
 import { TokenNameTakenError } from './errors.js';
 import { formatRoleGrant, parseRoleGrant, type RoleGrant } from './roles.js';
@@ -41,7 +39,8 @@ export interface NewToken {
 
 const FORMAT = 'godepot-tokens/1';
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const STALE_LOCK_MS = 30_000;
+// A command holds the lock for milliseconds; one whose holder is gone is taken over this much later.
+const STALE_LOCK_MS = 5_000;
 const LOCK_TIMEOUT_MS = 10_000;
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'want an RFC 3339 time');
@@ -143,12 +142,15 @@ export interface TokenFileOptions {
   hash?: HashFunction;
   /** How long to wait for another command's lock before giving up. */
   lockTimeoutMs?: number;
+  /** How old a lock whose holder is gone must be before it is taken over (lock-file.ts). */
+  staleLockMs?: number;
 }
 
 /** Changes to the token file, each whole or not at all and serialised with other processes'. */
 export class TokenFile {
   private readonly hash: HashFunction;
   private readonly lockTimeoutMs: number;
+  private readonly staleLockMs: number;
 
   constructor(
     readonly file: string,
@@ -156,6 +158,7 @@ export class TokenFile {
   ) {
     this.hash = options.hash ?? scryptHash;
     this.lockTimeoutMs = options.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
+    this.staleLockMs = options.staleLockMs ?? STALE_LOCK_MS;
   }
 
   /** Every stored token. */
@@ -233,79 +236,16 @@ export class TokenFile {
 
   private async locked<T>(change: () => Promise<T>): Promise<T> {
     await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    const lock = `${this.file}.lock`;
-    const deadline = Date.now() + this.lockTimeoutMs;
-    while (!(await tryLock(lock))) {
-      if (await removeIfStale(lock)) continue;
-      if (Date.now() > deadline) {
-        throw new ConfigError(`${lock}: another godepot token command has held it for ${this.lockTimeoutMs / 1000} s; remove it if none is running`);
-      }
-      // Jittered, so that two waiting commands do not keep colliding.
-      await sleep(5 + Math.random() * 20);
-    }
+    const lock = await acquireLockFile(`${this.file}.lock`, {
+      timeoutMs: this.lockTimeoutMs,
+      staleMs: this.staleLockMs,
+      timedOut: (message) => new ConfigError(`another godepot token command is changing ${this.file}: ${message}`),
+    });
     try {
       return await change();
     } finally {
-      await unlink(lock).catch(() => undefined);
+      await lock.release();
     }
   }
 }
 
-async function tryLock(lock: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(lock, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    await handle.writeFile(`${process.pid} ${hostname()}\n`);
-  } catch (err) {
-    await handle.close();
-    await unlink(lock).catch(() => undefined);
-    throw err;
-  }
-  await handle.close();
-  return true;
-}
-
-/**
- * Removes `lock` when its holder is gone: a process of this host that no longer runs, or a lock older
- * than STALE_LOCK_MS. True when the lock is gone (removed here or meanwhile). The file's identity is
- * checked again just before it is removed, which leaves a window of microseconds in which two commands
- * taking over the same dead lock could both proceed.
- */
-async function removeIfStale(lock: string): Promise<boolean> {
-  let before;
-  let holder: string;
-  try {
-    before = await stat(lock);
-    holder = await readFile(lock, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw err;
-  }
-  const [pid, host] = holder.trim().split(' ');
-  // A holder that has not written its pid yet is alive by definition (it just created the file).
-  const dead = host === hostname() && pid !== undefined && /^[0-9]+$/.test(pid) && !processRuns(Number(pid));
-  if (!dead && Date.now() - before.mtimeMs < STALE_LOCK_MS) return false;
-  try {
-    const now = await stat(lock);
-    if (now.ino !== before.ino || now.mtimeMs !== before.mtimeMs) return false;
-    await unlink(lock);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  return true;
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it runs, as another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -4,12 +4,19 @@ import { randomBytes } from 'node:crypto';
 import { open, unlink } from 'node:fs/promises';
 import { hostname, uptime } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLogError } from './errors.js';
+import { GodepotError } from '../errors.js';
+
+/** The lock stayed held by a live process for longer than the caller would wait. */
+export class LockTimeoutError extends GodepotError {
+  readonly code = 'LOCK_TIMEOUT';
+}
 
 /** How a lock is waited for and when one is taken over. */
 export interface LockFileOptions {
-  /** Give up (AuditLogError) after waiting this long for another holder. */
+  /** Give up after waiting this long for another holder. */
   timeoutMs: number;
+  /** The error given up with, from its message (which names the lock and its holder); LockTimeoutError by default. */
+  timedOut?: (message: string) => Error;
   /**
    * A lock at least this old is taken over unless its holder is a process alive on this host. Holders
    * keep the lock for one append and fsync, milliseconds; the wait guards against a pid read in another
@@ -41,7 +48,8 @@ export async function acquireLockFile(path: string, options: LockFileOptions): P
     if (holder === undefined) continue; // released in between: try again at once
     if (isStale(holder, options.staleMs) && (await takeOver(path, holder, content, options.staleMs))) continue;
     if (Date.now() >= deadline) {
-      throw new AuditLogError(`timed out after ${options.timeoutMs} ms waiting for the lock ${path}, held by ${describe(holder)}; if that process is gone, remove the file`);
+      const message = `timed out after ${options.timeoutMs} ms waiting for the lock ${path}, held by ${describe(holder)}; if that process is gone, remove the file`;
+      throw options.timedOut?.(message) ?? new LockTimeoutError(message);
     }
     // Jitter keeps processes that found the lock taken at the same moment from retrying in lockstep.
     await sleep(pause + Math.random() * pause);
