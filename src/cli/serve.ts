@@ -74,6 +74,7 @@ interface ServeFlags {
   anonymousRateLimit?: string;
   maxColdFetches?: string;
   maxUploadSize?: string;
+  maxPublishSize?: string;
 }
 
 /** `godepot serve`: the GOPROXY server. */
@@ -113,6 +114,7 @@ export function serveCommand(): Command {
     .option('--anonymous-rate-limit <rate>', `requests per second of each address sending no token, RATE or RATE:BURST, or off (default: ${defaults['anonymous-rate-limit']})`)
     .option('--max-cold-fetches <n>', `requests of one token or address waiting on an origin at once; 0 for no cap (default: ${defaults['max-cold-fetches']})`)
     .option('--max-upload-size <size>', `largest bundle upload, as 16GiB or bytes (default: ${defaults['max-upload-size']})`)
+    .option('--max-publish-size <size>', `largest published module zip, at most go's 500MiB (default: ${defaults['max-publish-size']})`)
     .option('--workers <n>', `processes serving side by side on the one socket, or auto for one per core; more than one cannot be used with --sumdb-host (default: ${defaults.workers})`)
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file. Routing rules come from the file\'s rules list;\nGOPRIVATE, GONOPROXY, GONOSUMDB, GOINSECURE and GOVCS hold as for the go command unless a setting says otherwise.');
   return withExamples(command, [
@@ -159,6 +161,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     'anonymous-rate-limit': flags.anonymousRateLimit,
     'max-cold-fetches': flags.maxColdFetches,
     'max-upload-size': flags.maxUploadSize,
+    'max-publish-size': flags.maxPublishSize,
   };
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
@@ -204,6 +207,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       ...(database === null ? {} : { database }),
       lease: member?.lease,
       onStored: (modulePath, version) => caching.versionStored(modulePath, version),
+      maxSize: config.maxPublishSize,
       logger,
     }),
   };

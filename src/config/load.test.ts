@@ -72,6 +72,7 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     anonymousRateLimit: { ratePerSecond: 500, burst: 20000 },
     maxColdFetches: 64,
     maxUploadSize: 16 * 2 ** 30,
+    maxPublishSize: 500 * 2 ** 20,
     tls: null,
   });
   assert.ok(Object.isFrozen(config));
@@ -429,6 +430,8 @@ test('access control: tokens and audit log in the state folder unless set, never
   assert.deepEqual([await upload('500MiB'), await upload('2GB'), await upload('1048576')], [500 * 2 ** 20, 2e9, 1048576]);
   assert.match(await configError(sources({ flags: { 'max-upload-size': '0' } })), /^--max-upload-size: must be a size in bytes/);
   assert.match(await configError(sources({ flags: { 'max-upload-size': 'big' } })), /^--max-upload-size: must be a size in bytes/);
+  assert.equal((await loadConfig(sources({ flags: { 'max-publish-size': '10MiB' } }))).maxPublishSize, 10 * 2 ** 20);
+  assert.match(await configError(sources({ flags: { 'max-publish-size': '600MiB' } })), /^--max-publish-size: must be at most 500MiB/);
 });
 
 test('rules: read from the config file in order, before the private and GONOPROXY routes, with sumdb defaults per route', async () => {

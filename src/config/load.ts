@@ -143,6 +143,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     anonymousRateLimit: p['anonymous-rate-limit'],
     maxColdFetches: p['max-cold-fetches'],
     maxUploadSize: p['max-upload-size'],
+    maxPublishSize: p['max-publish-size'],
     tls,
   });
 }

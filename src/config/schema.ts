@@ -47,6 +47,7 @@ export const configKeys = [
   'anonymous-rate-limit',
   'max-cold-fetches',
   'max-upload-size',
+  'max-publish-size',
   'tls-cert',
   'tls-key',
 ] as const;
@@ -127,6 +128,8 @@ export interface ServeConfig {
   maxColdFetches: number;
   /** Largest bundle upload accepted, in bytes. */
   maxUploadSize: number;
+  /** Largest published module zip accepted, in bytes (at most go's 500 MiB). */
+  maxPublishSize: number;
   /** Absolute paths of the certificate chain and private key served over HTTPS, read again when they change; null serves plain HTTP. */
   tls: Readonly<CertificateFiles> | null;
 }
@@ -337,6 +340,7 @@ export const settingSchemas = {
   'anonymous-rate-limit': requestRate,
   'max-cold-fetches': count(0, 100_000),
   'max-upload-size': size,
+  'max-publish-size': size.refine((n) => n <= 500 * 2 ** 20, { error: "must be at most 500MiB, go's limit for a module zip" }),
   'tls-cert': optionalText,
   'tls-key': optionalText,
 } satisfies Record<ConfigKey, z.ZodType>;
@@ -381,6 +385,7 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'anonymous-rate-limit': '500:20000',
   'max-cold-fetches': '64',
   'max-upload-size': '16GiB',
+  'max-publish-size': '500MiB',
   'tls-cert': '',
   'tls-key': '',
 };

@@ -40,6 +40,8 @@ export interface ModulePublisherOptions {
   lease?: RunLease;
   /** Told when a version's files were stored: the module's `list` and `@latest` have changed. */
   onStored?: (modulePath: string, version: string) => void;
+  /** The largest zip taken, in bytes; at most (and by default) go's own limit for a module zip. */
+  maxSize?: number;
   logger?: Logger;
 }
 
@@ -91,14 +93,19 @@ export class ModulePublisher {
       throw new ForbiddenError(`${modulePath}: this server takes no publishes for this module path; only module paths it never fetches from elsewhere accept them`);
     }
     checkPublishable(modulePath, version);
+    const maxSize = Math.min(this.options.maxSize ?? MAX_ZIP_FILE, MAX_ZIP_FILE);
     const tooLarge = (): PublishTooLargeError =>
-      new PublishTooLargeError(`${modulePath}@${version}: the zip is larger than a module zip may be (${MAX_ZIP_FILE} bytes)`);
-    if (upload.size !== undefined && upload.size > MAX_ZIP_FILE) throw tooLarge();
+      new PublishTooLargeError(
+        maxSize < MAX_ZIP_FILE
+          ? `${modulePath}@${version}: the zip is larger than this server takes (${maxSize} bytes, --max-publish-size)`
+          : `${modulePath}@${version}: the zip is larger than a module zip may be (${MAX_ZIP_FILE} bytes)`,
+      );
+    if (upload.size !== undefined && upload.size > maxSize) throw tooLarge();
     const { staging } = this.options;
     const zipFile = await staging.stage();
     try {
       try {
-        await pipeline(upload.body, new ByteMeter(MAX_ZIP_FILE, tooLarge, { hash: false }), createWriteStream(zipFile, { flags: 'wx' }), signal === undefined ? {} : { signal });
+        await pipeline(upload.body, new ByteMeter(maxSize, tooLarge, { hash: false }), createWriteStream(zipFile, { flags: 'wx' }), signal === undefined ? {} : { signal });
       } catch (err) {
         // The staged file is in the storage's folder, whose disk may be full.
         throw asStorageFull(err);

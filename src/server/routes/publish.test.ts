@@ -39,7 +39,7 @@ interface World {
   zip(version: string, text: string, modulePath?: string): Promise<string>;
 }
 
-async function startWorld(options: { publishing?: boolean; limits?: Partial<ServerLimits> } = {}): Promise<World> {
+async function startWorld(options: { publishing?: boolean; limits?: Partial<ServerLimits>; maxSize?: number } = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'godepot-publish-route-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const lines: string[] = [];
@@ -54,6 +54,7 @@ async function startWorld(options: { publishing?: boolean; limits?: Partial<Serv
     staging: storage,
     accepts: (modulePath) => modulePath.startsWith('corp.example.com/'),
     onStored: (modulePath, version) => depot.versionStored(modulePath, version),
+    ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
     logger,
   });
   // The token of `serve --publish-token`, and a token file beside it.
@@ -235,6 +236,14 @@ function putZeros(w: World, headers: Record<string, string>, bytes: number): Pro
     write();
   });
 }
+
+test('--max-publish-size: a zip past the server\'s own limit is refused 413, nothing stored', async () => {
+  const w = await startWorld({ maxSize: 100 });
+  const reply = await put(w, '/admin/modules/corp.example.com/lib/@v/v1.0.0.zip', await readFile(await w.zip('v1.0.0', 'x'.repeat(200))));
+  assert.equal(reply.status, 413);
+  assert.equal(reply.text, 'payload too large, nothing stored: corp.example.com/lib@v1.0.0: the zip is larger than this server takes (100 bytes, --max-publish-size)\n');
+  assert.equal((await get(w, '/corp.example.com/lib/@v/v1.0.0.info')).status, 404);
+});
 
 test('an upload that takes longer than a request head may is received whole: only its stalls are cut', async () => {
   const w = await startWorld({ limits: { headersTimeoutMs: 200, idleTimeoutMs: 2000 } });
