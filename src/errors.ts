@@ -78,6 +78,11 @@ export class StorageFullError extends GodepotError {
   readonly code = 'STORAGE_FULL';
 }
 
+/** The storage folder cannot be used at all: missing, not a folder, or not writable; the message says which. */
+export class StorageUnusableError extends GodepotError {
+  readonly code = 'STORAGE_UNUSABLE';
+}
+
 /** Configuration that cannot be used; the message names the offending key. */
 export class ConfigError extends GodepotError {
   readonly code = 'CONFIG';

@@ -125,6 +125,16 @@ test('serve logs one "listening" line with the real URL, the storage, the upstre
   assert.equal(listening.sumdb, 'off');
   assert.equal(listening.level, 30);
   assert.equal(s.logs.filter((l) => l.msg === 'listening').length, 1);
+  // What a go client needs, in the JSON line; as plain lines only on a terminal, never among the JSON.
+  const settings = [`GOPROXY=${s.url}`, 'GONOSUMDB=corp.example.com,*.internal.example'];
+  assert.deepEqual(listening.clientSettings, settings);
+  assert.doesNotMatch(s.stderr(), /GOPROXY/);
+
+  const home = await get(s.url + '/');
+  assert.equal(home.status, 200);
+  const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.ok(home.body.toString().startsWith(`godepot ${version}: a Go module proxy.`));
+  for (const line of settings) assert.ok(home.body.toString().includes(`\n  ${line}\n`), line);
 
   const info = await get(s.url + small.urls.info);
   assert.equal(info.status, 200);

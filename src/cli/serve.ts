@@ -18,6 +18,12 @@ import { DiskStorage } from '../storage/disk.js';
 import { StorageSpace } from '../storage/space.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
+import { registerStoredGauges, StoredInventory } from '../telemetry/stored-inventory.js';
+import { checkStorageFolder } from '../storage/folder-check.js';
+import { watchedStorage, type StorageWatcher } from '../storage/watched-storage.js';
+import { clientSettings } from '../server/client-settings.js';
+import { Registry } from 'prom-client';
+import { packageVersion } from './version.js';
 import { BundleStorage } from '../bundle/bundle-storage.js';
 import { checkBundle } from '../bundle/check.js';
 import { openBundle, type Bundle } from '../bundle/format.js';
@@ -25,6 +31,7 @@ import { receiveBundle } from '../bundle/receive.js';
 import { readPublicKey } from '../bundle/signing.js';
 import { ModulePublisher } from '../publish/module-publisher.js';
 import { LayeredStorage } from '../storage/layered.js';
+import type { FileStaging } from '../storage/staging.js';
 import type { Storage } from '../storage/storage.js';
 import { openAuditLog } from '../audit/file-audit-log.js';
 import type { Audit } from '../audit/audit.js';
@@ -172,16 +179,39 @@ async function serve(flags: ServeFlags): Promise<void> {
     // A lease outlives the fetches it covers: an upstream request with its retries, or a version read
     // from git (a listing, a fetch, an archive, each within --vcs-timeout).
     const leaseTimeoutMs = Math.max(config.upstreamTimeout * 1000 * (upstreamRetries + 1) * 2, config.vcsTimeout * 1000 * 3);
-    process.exitCode = await runPrimary({ workers: config.workers, logger, leaseTimeoutMs, reloadOnHangup: config.tls !== null });
+    // The stored figures are the primary's alone: one walk of the storage, and every worker's writes told
+    // to it. Kept by each worker, they would count the walk once per worker and each write once.
+    const registry = new Registry();
+    const inventory = storedInventory(config.storage, logger);
+    registerStoredGauges(registry, inventory);
+    process.exitCode = await runPrimary({
+      workers: config.workers,
+      logger,
+      leaseTimeoutMs,
+      reloadOnHangup: config.tls !== null,
+      registry,
+      storageWatcher: inventory,
+      onListening: (fields) => printClientSettings(fields.clientSettings),
+    });
     await flush();
     return;
   }
   const member = cluster.isWorker ? joinCluster() : null;
-  const metrics = createMetrics();
+  const metrics = createMetrics(packageVersion());
   // Each scrape, whichever worker it reaches, counts every worker.
   const clusterMetrics = member?.shareMetrics(metrics.registry);
   await prepareFolders(config);
-  const disk = new DiskStorage({ root: config.storage });
+  let watcher: StorageWatcher;
+  if (member === null) {
+    const inventory = storedInventory(config.storage, logger);
+    registerStoredGauges(metrics.registry, inventory);
+    watcher = inventory;
+  } else {
+    watcher = member.storageWatcher;
+  }
+  const folder = new DiskStorage({ root: config.storage });
+  // Every write to the folder (fetched versions, publishes, bundle uploads) goes through here, and is counted.
+  const disk = watchedStorage(folder, watcher);
   // The key every served or uploaded bundle must be signed with.
   const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
   const storage = await servedStorage(config.bundles, bundleKey, disk);
@@ -213,6 +243,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   };
   const { gate, audit, tokens, closeAccess } = await accessControl(config, (modulePath) => upstream.routing.routeOf(modulePath).route === 'hosted', logger);
   const tls = config.tls === null ? null : { files: config.tls, loaded: await startCertificate(config.tls) };
+  const settingsOptions = { noSumdb: [...config.private, ...config.noSumdb], rules: config.routes, ...(database === null ? {} : { sumdbVerifierKey: database.verifierKey }) };
   const server = createServer({
     depot,
     gate,
@@ -221,9 +252,10 @@ async function serve(flags: ServeFlags): Promise<void> {
     sumdb,
     metrics,
     logger,
-    // A key no module can have: its stat answers "absent" while the folder can be read, and fails when it cannot.
-    storageProbe: async () => void (await disk.stat('readyz')),
-    storageSpace: new StorageSpace(disk.root),
+    storageProbe: () => checkStorageFolder(folder.root),
+    storageSpace: new StorageSpace(folder.root),
+    version: packageVersion(),
+    clientSettings: (url) => clientSettings(url, settingsOptions),
     bundleImport: {
       receive: (body, signal, declaredSize) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal, maxSize: config.maxUploadSize, declaredSize }),
     },
@@ -255,9 +287,16 @@ async function serve(flags: ServeFlags): Promise<void> {
   // The effective routing, rule by rule with where each came from, so that an operator sees which
   // modules reach which origin without reading four sources.
   const routing = upstream.routing.describe();
-  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, routing, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...served, ...proxied, ...hosted };
-  if (member === null) logger.info(fields, 'listening');
-  else member.reportListening(fields);
+  // What a go client needs set to use this server (GOPROXY, GONOSUMDB or GOSUMDB), as a field of the
+  // JSON line and, for whoever started godepot on a terminal, as plain lines on stderr.
+  const settings = clientSettings(url, settingsOptions);
+  const fields = { url, storage: config.storage, bundles: config.bundles, upstream: config.upstream, routing, private: config.private, sumdb: config.sumdb, nosumdb: config.noSumdb, ...served, ...proxied, ...hosted, clientSettings: settings };
+  if (member === null) {
+    logger.info(fields, 'listening');
+    printClientSettings(settings);
+  } else {
+    member.reportListening(fields);
+  }
 
   const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync, member);
   certificateWatcher?.close();
@@ -383,7 +422,7 @@ async function startCertificate(files: CertificateFiles): Promise<LoadedCertific
  * The storage the depot reads and fills: the folder, behind the bundles to serve when there are any.
  * Each bundle is verified whole (and its signature, when a key is configured) before it is served.
  */
-async function servedStorage(files: readonly string[], publicKey: KeyObject | undefined, disk: DiskStorage): Promise<Storage> {
+async function servedStorage(files: readonly string[], publicKey: KeyObject | undefined, disk: Storage & FileStaging): Promise<Storage> {
   if (files.length === 0) return disk;
   const bundles: Bundle[] = [];
   for (const file of files) {
@@ -396,6 +435,26 @@ async function servedStorage(files: readonly string[], publicKey: KeyObject | un
     }
   }
   return new LayeredStorage([await BundleStorage.over(bundles)], disk);
+}
+
+/**
+ * The stored figures of the storage folder `root`, counted by one walk in the background (the server
+ * listens meanwhile; the figures grow to the truth as it goes), then kept by the writes told to it.
+ */
+function storedInventory(root: string, logger: Logger): StoredInventory {
+  const inventory = new StoredInventory();
+  const started = Date.now();
+  inventory.walk(new DiskStorage({ root })).then(
+    () => logger.debug({ modules: inventory.modules, versions: inventory.versions, bytes: inventory.bytes, ms: Date.now() - started }, 'storage counted'),
+    (err: unknown) => logger.warn({ err }, 'could not count what the storage holds: godepot_stored_* metrics count only what is stored from now on'),
+  );
+  return inventory;
+}
+
+/** The client settings as plain lines on stderr when it is a terminal: stdout keeps only JSON log lines. */
+function printClientSettings(settings: unknown): void {
+  if (!process.stderr.isTTY || !Array.isArray(settings)) return;
+  process.stderr.write(`Use this godepot with:\n${settings.map((line) => `  ${String(line)}\n`).join('')}`);
 }
 
 // The storage and state folders are made at start, and must be writable: a wrong --storage or

@@ -29,7 +29,8 @@ export type ProxyRequest =
    * `tile/…`); `modulePath` is the module a lookup asks about (what access control decides on).
    */
   | { route: 'sumdb'; head: boolean; name: string; path: string; modulePath: string | undefined }
-  | { route: 'healthz' | 'readyz' | 'metrics'; head: boolean }
+  /** `home` is `GET /`: a page saying what this server is and how to use it. */
+  | { route: 'home' | 'healthz' | 'readyz' | 'metrics'; head: boolean }
   /** A bundle upload (`godepot bundle import --server`): POST with the bundle as the body. */
   | { route: 'import'; head: false }
   /** A module version published (`godepot publish`): PUT with its zip as the body; the version is not checked yet. */
@@ -172,6 +173,7 @@ function route(path: string, head: boolean): ProxyRequest {
     return { route: 'latest', head, modulePath: unescapePath(path.slice(1, -'/@latest'.length)) };
   }
   if (path.startsWith('/sumdb/')) return sumdbRequest(path, head);
+  if (path === '/') return { route: 'home', head };
   if (path === '/healthz') return { route: 'healthz', head };
   if (path === '/readyz') return { route: 'readyz', head };
   if (path === '/metrics') return { route: 'metrics', head };

@@ -19,6 +19,7 @@ import { createChain } from '../origin/chain.js';
 import { DiskStorage } from '../storage/disk.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
+import { checkStorageFolder } from '../storage/folder-check.js';
 import { createServer, type GodepotServer, type ServerLimits } from './app.js';
 import type { CertificatePair } from './tls.js';
 import { NoDirect } from '../../test/support/no-direct.js';
@@ -370,16 +371,106 @@ test('/healthz, /readyz and /metrics; readiness follows storage and shutdown', a
     metrics: createMetrics(),
     logger: createLogger({ level: 'silent' }).logger,
     storageProbe: async () => {
-      if (!healthy) throw new Error('EACCES: permission denied');
+      if (!healthy) throw new Error('storage /srv/godepot is not writable (EACCES: permission denied)');
     },
   });
+  cleanups.push(() => probed.close());
   const { url } = await probed.listen('127.0.0.1', 0);
   assert.equal((await fetchRaw(url, '/readyz')).status, 200);
   healthy = false;
   const down = await fetchRaw(url, '/readyz');
   assert.equal(down.status, 503);
-  assert.equal(down.body.toString(), 'not ready: storage unavailable: EACCES: permission denied\n');
-  await probed.close();
+  assert.equal(down.body.toString(), 'not ready: storage /srv/godepot is not writable (EACCES: permission denied)\n');
+});
+
+test('/readyz checks the storage folder: 503 naming it when it is missing or not a folder, 200 once it is back', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'godepot-readyz-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const root = join(dir, 'store');
+  await mkdir(root);
+  const access = await openTestAccess(dir);
+  cleanups.push(() => access.close());
+  const server = createServer({
+    depot: new CachingDepot({
+      storage: new DiskStorage({ root }),
+      origin: createChain({ upstream: 'off', direct: new NoDirect() }),
+      logger: createLogger({ level: 'silent' }).logger,
+      metrics: createMetrics(),
+      listTtlMs: 1000,
+    }),
+    sumdb: { get: () => Promise.reject(new Error('unused')) },
+    gate: access.gate,
+    audit: access.audit,
+    metrics: createMetrics(),
+    logger: createLogger({ level: 'silent' }).logger,
+    storageProbe: () => checkStorageFolder(root),
+  });
+  cleanups.push(() => server.close());
+  const { url } = await server.listen('127.0.0.1', 0);
+  assert.equal((await fetchRaw(url, '/readyz')).body.toString(), 'ready\n');
+
+  await rm(root, { recursive: true });
+  const missing = await fetchRaw(url, '/readyz');
+  assert.equal(missing.status, 503);
+  assert.equal(missing.body.toString(), `not ready: storage ${root} is missing\n`);
+
+  await writeFile(root, 'not a folder');
+  const file = await fetchRaw(url, '/readyz');
+  assert.equal(file.status, 503);
+  assert.equal(file.body.toString(), `not ready: storage ${root} is not a folder\n`);
+
+  await rm(root);
+  await mkdir(root);
+  assert.equal((await fetchRaw(url, '/readyz')).status, 200);
+  assert.deepEqual(await readdir(join(root, '.tmp')), [], 'the probe file is removed');
+});
+
+test('/metrics: Node\'s process metrics under their standard names, build info, request durations by route and status class, every known endpoint under its own route', async () => {
+  const w = await startWorld();
+  await fetchRaw(w.url, w.small.urls.info);
+  await fetchRaw(w.url, w.small.urls.info);
+  await fetchRaw(w.url, '/nothing');
+  await fetchRaw(w.url, '/healthz');
+  await fetchRaw(w.url, '/readyz');
+  await fetchRaw(w.url, '/');
+  await fetchRaw(w.url, '/metrics');
+  const text = (await fetchRaw(w.url, '/metrics')).body.toString();
+  assert.match(text, /^process_cpu_seconds_total \d/m);
+  assert.match(text, /^process_resident_memory_bytes \d/m);
+  assert.match(text, /^nodejs_heap_size_total_bytes \d/m);
+  assert.match(text, /^nodejs_eventloop_lag_seconds \d/m);
+  assert.doesNotMatch(text, /^godepot_(process|nodejs)_/m, 'no prefixed copies of the standard names');
+  assert.match(text, new RegExp(`^godepot_build_info\\{version="unknown",node="${process.version}"\\} 1$`, 'm'));
+
+  const bucketCount = (route: string, statusClass: string): number => Number(new RegExp(`^godepot_request_duration_seconds_count\\{route="${route}",status_class="${statusClass}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+  assert.equal(bucketCount('info', '2xx'), 2);
+  assert.match(text, /^godepot_request_duration_seconds_bucket\{le="\+Inf",route="info",status_class="2xx"\} 2$/m);
+  assert.equal(bucketCount('other', '4xx'), 1);
+  for (const route of ['healthz', 'readyz', 'home']) {
+    assert.equal(bucketCount(route, '2xx'), 1, route);
+    assert.match(text, new RegExp(`^godepot_requests_total\\{route="${route}",status="200"\\} 1$`, 'm'));
+  }
+  // The scrape that is answering is counted once it is sent: the one before it is.
+  assert.match(text, /^godepot_requests_total\{route="metrics",status="200"\} 1$/m);
+  assert.match(text, /^godepot_requests_total\{route="other",status="404"\} 1$/m);
+});
+
+test('GET / says what the server is and how go uses it, at the address the client used; HEAD too', async () => {
+  const w = await startWorld();
+  const page = await fetchRaw(w.url, '/');
+  assert.equal(page.status, 200);
+  assert.match(String(page.headers['content-type']), /^text\/plain/);
+  const body = page.body.toString();
+  assert.match(body, /^godepot unknown: a Go module proxy\./);
+  assert.match(body, new RegExp(`^  GOPROXY=${w.url}$`, 'm'));
+  const named = await fetchRaw(w.url, '/', { headers: { host: 'godepot.example.com:8080' } });
+  assert.match(named.body.toString(), /^  GOPROXY=http:\/\/godepot\.example\.com:8080$/m);
+  const odd = await fetchRaw(w.url, '/', { headers: { host: 'evil.example.com/<script>' } });
+  assert.match(odd.body.toString(), new RegExp(`^  GOPROXY=${w.url}$`, 'm'), 'a Host header that is no host name is not echoed');
+  const head = await fetchRaw(w.url, '/', { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers['content-length'], String(page.body.length));
+  assert.equal(head.body.length, 0);
 });
 
 test('graceful close: a zip download in flight finishes whole, new connections are refused, idle ones closed', async () => {

@@ -22,7 +22,7 @@ import type { Admitted, Gate } from './gate.js';
 import { HotAnswers } from './hot-answers.js';
 import { moduleArtifact } from './routes/module.js';
 import { bundleImportRoute, type BundleImport } from './routes/bundle-import.js';
-import { healthz, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
+import { healthz, home, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
 import { publishRoute, type ModulePublishing } from './routes/publish.js';
 import { tokensRoute } from './routes/tokens.js';
 import { sendArtifact, type Sent } from './send.js';
@@ -86,6 +86,13 @@ export interface ServerOptions {
   prefetchZips?: number;
   /** Serve HTTPS with this certificate (setCertificate replaces it); plain HTTP when absent. */
   tls?: CertificatePair;
+  /** godepot's version, shown at `GET /`. Default `unknown`. */
+  version?: string;
+  /**
+   * The settings a go client needs, one `NAME=value` line each, given the URL it reaches this server at
+   * (`GET /` shows them). Default: `GOPROXY=<url>` alone.
+   */
+  clientSettings?: (url: string) => string[];
 }
 
 /** A godepot HTTP server, created stopped. */
@@ -108,20 +115,12 @@ export interface GodepotServer {
   setCertificate(pair: CertificatePair): void;
 }
 
-/** Metrics label of a route: the GOPROXY endpoints, `sumdb`, and `other` for everything else. */
+/** Metrics label of a request: its route (`info`, `metrics`, `home`, `publish`, …), or `other` for a path no route takes. */
 function metricsRoute(route: Route | undefined): string {
-  switch (route) {
-    case 'list':
-    case 'latest':
-    case 'info':
-    case 'mod':
-    case 'zip':
-    case 'sumdb':
-      return route;
-    default:
-      return 'other';
-  }
+  return route ?? 'other';
 }
+
+const statusClasses = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
 // A status godepot logs for a request whose client left before any answer was sent (nginx's 499).
 const clientClosed = 499;
@@ -171,6 +170,8 @@ class RequestLog {
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+// A host name or address with an optional port: anything else in a Host header is not echoed back.
+const hostHeaderPattern = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$/;
 const textPlain = 'text/plain; charset=utf-8';
 
 /** Creates the server; nothing listens until listen(). */
@@ -182,6 +183,15 @@ export function createServer(options: ServerOptions): GodepotServer {
   const forced = new Promise<void>((resolve) => (forceStop = resolve));
   const limits = { ...defaultLimits, ...options.limits };
   const storageProbe = options.storageProbe ?? (() => Promise.resolve());
+  const version = options.version ?? 'unknown';
+  const clientSettings = options.clientSettings ?? ((url: string) => [`GOPROXY=${url}`]);
+  let baseUrl = '';
+  /** The URL the client reached this server at, as its Host header says; the listening one when that header is missing or odd. */
+  function requestBaseUrl(req: IncomingMessage): string {
+    const host = req.headers.host;
+    if (host === undefined || !hostHeaderPattern.test(host)) return baseUrl;
+    return `${options.tls === undefined ? 'http' : 'https'}://${host}`;
+  }
   const writeLine = rawLineWriter(logger);
   // Request ids: a per-process prefix and a counter, unique across restarts without costing randomness per request.
   const idPrefix = randomBytes(4).toString('hex') + '-';
@@ -230,12 +240,32 @@ export function createServer(options: ServerOptions): GodepotServer {
     hits.inc();
   }
 
+  // As for the counters: one histogram child per (route, status class), made at its first use.
+  const durations = new Map<string, Array<{ observe(value: number): void } | undefined>>();
+  function observe(route: string, status: number, seconds: number): void {
+    let byClass = durations.get(route);
+    if (byClass === undefined) {
+      byClass = [];
+      durations.set(route, byClass);
+    }
+    const index = Math.min(Math.max(Math.floor(status / 100), 1), 5) - 1;
+    let child = byClass[index];
+    if (child === undefined) {
+      child = metrics.requestSeconds.labels(route, statusClasses[index]!);
+      byClass[index] = child;
+    }
+    child.observe(seconds);
+  }
+
   function finish(entry: RequestLog, started: number, status: number, bytes: number, aborted: boolean): void {
     entry.status = status;
     entry.bytes = bytes;
     if (aborted) entry.aborted = true;
-    entry.ms = Math.round((performance.now() - started) * 1000) / 1000;
-    count(metricsRoute(entry.route), status, bytes);
+    const elapsedMs = performance.now() - started;
+    entry.ms = Math.round(elapsedMs * 1000) / 1000;
+    const route = metricsRoute(entry.route);
+    count(route, status, bytes);
+    observe(route, status, elapsedMs / 1000);
     const level = status >= 500 ? 'warn' : 'info';
     if (entry.err !== undefined) logger.error(entry, 'request');
     else if (writeLine !== undefined) writeLine(level, entry.serialize(), 'request');
@@ -493,6 +523,11 @@ export function createServer(options: ServerOptions): GodepotServer {
         );
         return;
       }
+      case 'home': {
+        const sent = sendPlain(res, request.head, requestId, home(version, clientSettings(requestBaseUrl(req))));
+        finish(entry, started, sent.status, sent.bytes, false);
+        return;
+      }
       case 'healthz': {
         const sent = sendPlain(res, request.head, requestId, healthz());
         finish(entry, started, sent.status, sent.bytes, false);
@@ -594,7 +629,8 @@ export function createServer(options: ServerOptions): GodepotServer {
           listening = true;
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve({ url: `${tls === undefined ? 'http' : 'https'}://${shownHost}:${address.port}` });
+          baseUrl = `${tls === undefined ? 'http' : 'https'}://${shownHost}:${address.port}`;
+          resolve({ url: baseUrl });
         });
       });
     },

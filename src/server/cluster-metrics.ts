@@ -2,7 +2,7 @@
 // gathers every worker's metrics over the cluster's IPC channel and merges them with prom-client's
 // aggregation (counters and histograms add up; Node's process metrics as prom-client defines them). A
 // scrape so counts the whole server, instead of one worker chosen by the kernel, whose counters would
-// seem to jump back and forth between scrapes.
+// seem to jump back and forth between scrapes. The primary adds its own few (the stored figures).
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
 import type { WorkerChannel } from '../depot/cross-process-flight.js';
 
@@ -81,6 +81,8 @@ export class MetricsGatherer {
       send: (worker: number, message: MetricsMessage) => void;
       /** How long a scrape waits for every part before it fails. */
       timeoutMs: number;
+      /** The primary's own metrics (those only it keeps), added to every scrape. */
+      own?: Registry;
     },
   ) {}
 
@@ -123,8 +125,9 @@ export class MetricsGatherer {
   private finishIfWhole(id: number, gathering: Gathering): void {
     if (gathering.owing.size > 0) return;
     this.end(id);
-    AggregatorRegistry.aggregate(gathering.parts)
-      .metrics()
+    const own = this.options.own;
+    (own === undefined ? Promise.resolve(gathering.parts) : own.getMetricsAsJSON().then((part) => [...gathering.parts, part]))
+      .then((parts) => AggregatorRegistry.aggregate(parts).metrics())
       .then(
         (text) => this.options.send(gathering.asker, { godepotMetrics: 'answer', id: gathering.askId, text }),
         (err: Error) => this.options.send(gathering.asker, { godepotMetrics: 'answer', id: gathering.askId, error: err.message }),

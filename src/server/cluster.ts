@@ -8,6 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Registry } from 'prom-client';
 import { LeaseClient, LeaseTable } from '../depot/cross-process-flight.js';
 import type { RunLease } from '../depot/flight.js';
+import type { StorageWatcher } from '../storage/watched-storage.js';
 import type { Logger } from '../telemetry/logger.js';
 import { MetricsGatherer, WorkerMetrics, type MetricsMessage } from './cluster-metrics.js';
 
@@ -24,8 +25,17 @@ interface ReloadMessage {
   godepotReload: true;
 }
 
+/** Worker → primary: the worker stored (`size` given) or removed an object of the storage. */
+interface StorageWriteMessage {
+  godepotStorageWrite: { key: string; size?: number };
+}
+
 function isListening(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && 'godepotListening' in message;
+}
+
+function isStorageWrite(message: unknown): message is StorageWriteMessage {
+  return typeof message === 'object' && message !== null && 'godepotStorageWrite' in message;
 }
 
 // How long a scrape of /metrics waits for every worker's part.
@@ -38,6 +48,12 @@ export interface PrimaryOptions {
   leaseTimeoutMs: number;
   /** SIGHUP has the workers read their certificate again (with TLS); otherwise it keeps its default, ending the process. */
   reloadOnHangup: boolean;
+  /** Metrics the primary keeps itself, added to every scrape. */
+  registry?: Registry;
+  /** Told of every write the workers make to the storage (their ClusterMember's storageWatcher). */
+  storageWatcher?: StorageWatcher;
+  /** Called with the fields of the `listening` line, once it is logged. */
+  onListening?: (fields: Record<string, unknown>) => void;
 }
 
 /**
@@ -62,6 +78,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (worker?.isConnected() === true) worker.send(message);
     },
     timeoutMs: metricsTimeoutMs,
+    own: options.registry,
   });
   const listening = new Set<number>();
   let started = false;
@@ -72,6 +89,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     const fork = (): void => {
       const worker = cluster.fork();
       worker.on('message', (message: unknown) => {
+        if (isStorageWrite(message)) {
+          const { key, size } = message.godepotStorageWrite;
+          if (size === undefined) options.storageWatcher?.removed(key);
+          else options.storageWatcher?.stored(key, size);
+          return;
+        }
         if (leases.receive(worker.id, message) || gatherer.receive(worker.id, message) || !isListening(message)) return;
         listening.add(worker.id);
         if (started) {
@@ -79,6 +102,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         } else if (listening.size === workers) {
           started = true;
           logger.info({ ...message.godepotListening, workers }, 'listening');
+          options.onListening?.(message.godepotListening);
         }
       });
     };
@@ -149,6 +173,8 @@ export interface ClusterMember {
   reportListening(fields: Record<string, unknown>): void;
   /** Gives the primary this worker's metrics for every scrape; the result asks it for every worker's. */
   shareMetrics(registry: Registry): WorkerMetrics;
+  /** Tells the primary of this worker's storage writes, for the figures of what is stored (which it alone keeps). */
+  storageWatcher: StorageWatcher;
   /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
   onStopRequest(stop: () => void): void;
   /** Calls `reload` when the primary relays a SIGHUP. */
@@ -175,6 +201,14 @@ export function joinCluster(): ClusterMember {
     lease: client,
     reportListening: (fields) => process.send!({ godepotListening: fields } satisfies ListeningMessage),
     shareMetrics: (registry) => new WorkerMetrics(channel, registry),
+    storageWatcher: {
+      stored: (key, size) => {
+        if (channel.connected) channel.send({ godepotStorageWrite: { key, size } } satisfies StorageWriteMessage);
+      },
+      removed: (key) => {
+        if (channel.connected) channel.send({ godepotStorageWrite: { key } } satisfies StorageWriteMessage);
+      },
+    },
     onStopRequest(stop) {
       process.on('message', (message: unknown) => {
         if (typeof message === 'object' && message !== null && 'godepotStop' in message) stop();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { filesUnder, startGodepot, type GodepotServer } from '../support/godepot-server.js';
-import { sample } from '../support/metrics.js';
+import { sample, storedFigures } from '../support/metrics.js';
 import { buildModuleGraph, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
@@ -50,6 +50,48 @@ test('/metrics counts requests by route and status, cache misses and hits', asyn
   assert.equal(delta('godepot_cache_total', { route: 'mod', result: 'hit' }), 2, 'the others were hits');
   assert.ok(sample(after, 'godepot_upstream_request_seconds_count', {}) > 0, 'upstream latency is observed');
   assert.ok(sample(after, 'godepot_served_bytes_total', { route: 'mod' }) >= 3 * zip.goMod.length);
+});
+
+test('/metrics: process and Node.js metrics, build info, durations by route and status class, /metrics counted as `metrics`', async () => {
+  assert.equal((await fetch(godepot.url + zip.urls.info)).status, 200);
+  await (await fetch(godepot.url + '/metrics')).text();
+  const text = await (await fetch(godepot.url + '/metrics')).text();
+  assert.ok(sample(text, 'process_cpu_seconds_total', {}) > 0);
+  assert.ok(sample(text, 'nodejs_heap_size_total_bytes', {}) > 0);
+  const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(sample(text, 'godepot_build_info', { version, node: process.version }), 1);
+  assert.ok(sample(text, 'godepot_request_duration_seconds_count', { route: 'info', status_class: '2xx' }) >= 1);
+  assert.ok(sample(text, 'godepot_request_duration_seconds_bucket', { route: 'info', status_class: '2xx', le: '+Inf' }) >= 1);
+  assert.ok(sample(text, 'godepot_requests_total', { route: 'metrics', status: '200' }) >= 1);
+  assert.equal(sample(text, 'godepot_requests_total', { route: 'other', status: '200' }), 0, 'no scrape counted as other');
+});
+
+test('/metrics: the stored modules, versions and bytes, kept as versions are stored and counted again at start', async () => {
+  let own = await startGodepot({ upstream: upstream.url });
+  try {
+    const versions = [graph.entry('example.com/modonly', 'v1.0.0'), graph.entry('example.com/modonly', 'v0.9.0'), graph.entry('example.com/Upper/Mixed', 'v1.0.0')];
+    // A zip fetched stores its .info and .mod with it before it is answered.
+    for (const entry of versions) assert.equal((await fetch(own.url + entry.urls.zip)).status, 200);
+    const stored = await storedFigures(own.storage);
+    assert.equal(stored.versions, 3);
+    assert.equal(stored.modules, 2);
+    const figures = async () => {
+      const text = await (await fetch(own.url + '/metrics')).text();
+      return { modules: sample(text, 'godepot_stored_modules', {}), versions: sample(text, 'godepot_stored_versions', {}), bytes: sample(text, 'godepot_stored_bytes', {}) };
+    };
+    assert.deepEqual(await figures(), stored);
+
+    // Counted by a walk of the storage, in the background once the server listens: the figures reach what is stored.
+    own = await own.restart();
+    let seen = await figures();
+    for (let i = 0; i < 200 && seen.bytes !== stored.bytes; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      seen = await figures();
+    }
+    assert.deepEqual(seen, stored);
+  } finally {
+    await own.dispose();
+  }
 });
 
 test('a cached zip: strong ETag and long Cache-Control, 304 on If-None-Match, 206 for a Range, HEAD with the length', async () => {

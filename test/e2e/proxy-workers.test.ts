@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { getDigest, sha256, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { makeGoWorld } from '../support/go.js';
-import { sample } from '../support/metrics.js';
+import { sample, storedFigures } from '../support/metrics.js';
 import { addBigModule, buildModuleGraph, consumerOutput, writeConsumer, type ModuleGraph, type ProxyEntry } from '../support/modgraph.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { fiftyColdRequests, togetherColdRequests } from './cold-requests.js';
@@ -147,6 +147,20 @@ test('/metrics counts every worker, whichever one answers the scrape', async () 
     }
   }
   assert.equal(answeredBy.size, 2, 'both workers answered scrapes');
+});
+
+test('/metrics: the stored figures count each stored version once, not once per worker, and the process metrics add up', async () => {
+  for (const entry of graph.entries.slice(0, 4)) assert.equal((await get(entry.urls.zip)).status, 200);
+  const stored = await storedFigures(godepot.storage);
+  assert.ok(stored.versions >= 4);
+  const text = await (await request(godepot.url + '/metrics', { dispatcher: agent })).body.text();
+  assert.deepEqual(
+    { modules: sample(text, 'godepot_stored_modules', {}), versions: sample(text, 'godepot_stored_versions', {}), bytes: sample(text, 'godepot_stored_bytes', {}) },
+    stored,
+  );
+  assert.equal(sample(text, 'godepot_build_info', {}), 1, 'build info is 1, not one per worker');
+  assert.ok(sample(text, 'process_cpu_seconds_total', {}) > 0);
+  assert.ok(sample(text, 'nodejs_heap_size_total_bytes', {}) > 0);
 });
 
 test('a killed worker is logged and replaced; serving goes on', async () => {

@@ -13,6 +13,8 @@ export interface Tmpfs {
   dir: string;
   /** Changes its size (remount), as an operator growing a volume does. */
   resize(bytes: number): Promise<void>;
+  /** Makes it read-only (remount), as a volume gone bad is. */
+  remountReadOnly(): Promise<void>;
   /** Unmounts it and removes the folder. */
   dispose(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function mountTmpfs(bytes: number): Promise<Tmpfs> {
   return {
     dir,
     resize: async (size) => void (await run('mount', ['-o', `remount,size=${size}`, dir])),
+    remountReadOnly: async () => void (await run('mount', ['-o', 'remount,ro', dir])),
     dispose: async () => {
       await run('umount', ['-l', dir]).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,19 @@ export interface OperationsAnswer {
 
 const textPlain = 'text/plain; charset=utf-8';
 
+/**
+ * `GET /`: what this server is and how a go client uses it (`settings`, the lines `godepot serve` prints
+ * at start, with `GOPROXY` as this client reached the server). No module data: it is answered to anyone.
+ */
+export function home(version: string, settings: readonly string[]): OperationsAnswer {
+  const body =
+    `godepot ${version}: a Go module proxy.\n\n` +
+    `Use it from the go command with:\n\n${settings.map((line) => `  ${line}\n`).join('')}\n` +
+    'for one command (GOPROXY=... go build ./...), or for good with go env -w.\n\n' +
+    'Operations: /healthz, /readyz, /metrics.\n';
+  return { status: 200, contentType: textPlain, body };
+}
+
 /** `/healthz`: the process is up and its event loop turns. */
 export function healthz(): OperationsAnswer {
   return { status: 200, contentType: textPlain, body: 'ok\n' };
@@ -17,7 +30,8 @@ export function healthz(): OperationsAnswer {
 
 /**
  * `/readyz`: 200 while the server listens, is not shutting down and its storage answers `probe`; 503
- * with the reason otherwise, so a load balancer stops sending traffic before the process stops serving.
+ * with the reason otherwise (`probe`'s message, which names the storage), so a load balancer stops
+ * sending traffic before the process stops serving.
  * A full storage is still ready (what it holds is served) but `degraded:`, naming it.
  */
 export async function readyz(state: { listening: boolean; closing: boolean; probe: () => Promise<void>; space?: StorageSpace }): Promise<OperationsAnswer> {
@@ -28,7 +42,7 @@ export async function readyz(state: { listening: boolean; closing: boolean; prob
     await state.probe();
     fullSince = (await state.space?.fullSince()) ?? null;
   } catch (err) {
-    return { status: 503, contentType: textPlain, body: `not ready: storage unavailable: ${(err as Error).message}\n` };
+    return { status: 503, contentType: textPlain, body: `not ready: ${(err as Error).message}\n` };
   }
   if (fullSince !== null) {
     const body = `degraded: storage ${state.space!.root} is full since ${fullSince.toISOString()}: stored modules are served, new ones cannot be stored\n`;
