@@ -111,7 +111,7 @@ describe('client input', () => {
   }
 
   test('unknown routes answer 404, other methods 405', async () => {
-    for (const target of ['/', '/favicon.ico', '/example.com/x']) {
+    for (const target of ['/index.html', '/favicon.ico', '/example.com/x']) {
       assert.equal(await rawRequest('GET', target), 404, target);
     }
     // Whether these read as unknown routes or as bad versions, they are client errors.
