@@ -11,8 +11,8 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { elapsedMs, median } from './figures.js';
 import { godepotBin } from '../test/support/cli.js';
 import { makeGoWorld } from '../test/support/go.js';
 import { seededRandom } from '../test/support/garbage.js';
@@ -56,17 +56,6 @@ function goSources(modulePath: string, kb: number): Record<string, string> {
   return files;
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
-
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
-
 interface Figures {
   manualMs: number;
   godepotMs: number;
@@ -93,7 +82,7 @@ async function measure(kb: number): Promise<Figures> {
       const world = await makeGoWorld(upstream.url, { GOFLAGS: '-modcacherw -mod=mod' });
       const tgz = join(work, `manual-${i}.tar.gz`);
       manual.push(
-        await timed(async () => {
+        await elapsedMs(async () => {
           await world.go(['mod', 'download', 'all'], { cwd: project });
           await execFileAsync('tar', ['czf', tgz, '-C', world.env.GOMODCACHE!, '.']);
         }),
@@ -104,7 +93,7 @@ async function measure(kb: number): Promise<Figures> {
       const out = join(work, `bundle-${i}.tar.gz`);
       const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, TMPDIR: tmpdir() };
       godepot.push(
-        await timed(() => execFileAsync(process.execPath, [godepotBin, 'bundle', 'create', '--quiet', '--upstream', upstream.url, '--sumdb', 'off', '--output', out, project], { env })),
+        await elapsedMs(() => execFileAsync(process.execPath, [godepotBin, 'bundle', 'create', '--quiet', '--upstream', upstream.url, '--sumdb', 'off', '--output', out, project], { env })),
       );
       bundle = (await stat(out)).size;
     }

@@ -13,6 +13,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { elapsedMs, median } from './figures.js';
 import { buildLargeRepository } from '../test/support/git-fixtures.js';
 import { startGitHttpServer } from '../test/support/git-http.js';
 import { startGodepot, type GodepotServer } from '../test/support/godepot-server.js';
@@ -25,16 +26,8 @@ const arg = (name: string): string | undefined => {
 const rounds = Number(arg('--rounds')) || 3;
 const MODULE = 'github.com/godepot-bench/large';
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
-
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return (performance.now() - started) / 1000;
-}
+/** Seconds `run` takes. */
+const timed = async (run: () => Promise<unknown>): Promise<number> => (await elapsedMs(run)) / 1000;
 
 /** The peak resident memory of a process so far, in MB (VmHWM). */
 async function peakRss(pid: number): Promise<number> {

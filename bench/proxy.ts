@@ -26,6 +26,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { median } from './figures.js';
 import { runGodepot } from '../test/support/cli.js';
 import { startGodepot, type GodepotServer } from '../test/support/godepot-server.js';
 import { freePort } from '../test/support/gitdaemon.js';
@@ -180,11 +181,6 @@ async function infoRun(url: string, pid: number, headers: string[]): Promise<Inf
   const before = await cpu();
   const result = await wrk(url, 64, seconds, headers);
   return { ...result, cpuUsPerRequest: (((await cpu()) - before) * 1000) / result.requests };
-}
-
-/** The middle value (the upper one of the two middle values for an even count). */
-function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
 /** Seconds `go mod download` of `modules` (module@version) takes from an empty module cache through `goproxy`. */
