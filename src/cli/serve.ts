@@ -352,6 +352,8 @@ async function accessControl(
     anonymousRate: config.anonymousRateLimit,
     maxColdFetches: config.maxColdFetches,
     metricsToken: config.metricsToken,
+    // Its records then name private modules; without any, it is as public as the modules it vouches for.
+    hostedSumdb: config.private.length > 0 || config.routes.some((rule) => rule.route === 'hosted') ? config.sumdbHost : null,
   });
   return {
     gate,

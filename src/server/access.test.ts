@@ -1,7 +1,7 @@
 // Access control at the server's edge, in process: who may read what, that a refusal comes before any
 // lookup (the hot answers, storage, the upstream), the limits, and the audit record of refusals.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,13 @@ async function startWorld(options: TestAccessOptions = {}): Promise<World> {
   await mkdir(tree);
   await addModule(tree, join(dir, 'work'), 'example.com/public', 'v1.0.0', { 'go.mod': 'module example.com/public\n', 'p.go': 'package public\n' });
   await addModule(tree, join(dir, 'work'), 'corp.example.com/lib', 'v1.0.0', { 'go.mod': 'module corp.example.com/lib\n', 'l.go': 'package lib\n' });
-  const upstream = await startUpstream({ root: tree });
+  // Two checksum databases behind the upstream: a public one, and one standing for godepot's own.
+  const sumdbTree = join(dir, 'sumdb');
+  for (const name of ['sum.example.org', 'hosted.example']) {
+    await mkdir(join(sumdbTree, name), { recursive: true });
+    await writeFile(join(sumdbTree, name, 'latest'), `${name}\n1\nabc=\n`);
+  }
+  const upstream = await startUpstream({ root: tree, sumdb: sumdbTree });
   cleanups.push(() => upstream.stop());
   const lines: string[] = [];
   const { logger } = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
@@ -137,6 +143,18 @@ test('the answers remembered in memory are behind the check: a reader fills them
   assert.equal(revoked.text, 'unauthorized: the token is not valid (unknown or revoked)\n');
   assert.ok(!w.logText().includes(reader), 'the token is in no log line');
   assert.match(w.logText(), /"principal":"reader"/, 'the token is named in the request log');
+});
+
+test('godepot\'s own checksum database names private modules: its head and tiles need a token, a public database\'s do not', async () => {
+  const w = await startWorld({ hostedSumdb: 'hosted.example' });
+  assert.equal((await get(w, '/sumdb/sum.example.org/latest')).status, 200);
+  const anonymous = await get(w, '/sumdb/hosted.example/latest');
+  assert.equal(anonymous.status, 401);
+  assert.equal(anonymous.text, 'unauthorized: a token is needed to read on this server (Authorization: Bearer <token>, or Basic with the token as password)\n');
+  const scoped = await w.access.token('scoped', ['read:corp.example.com/*']);
+  const read = await get(w, '/sumdb/hosted.example/latest', bearer(scoped));
+  assert.equal(read.status, 200, read.text);
+  assert.equal(read.text, 'hosted.example\n1\nabc=\n');
 });
 
 test('--anonymous none: every module needs a token, the health checks none; --metrics-token guards /metrics', async () => {

@@ -417,16 +417,16 @@ export function createServer(options: ServerOptions): GodepotServer {
   const refusedConnections = new WeakSet<Socket>();
 
   /** Admits the request as `role` on `modulePath` (the gate throws a refusal), naming its token in the log line. */
-  function admitted(req: IncomingMessage, entry: RequestLog, role: Role, modulePath: string | undefined): Admitted {
-    const admitted = gate.admit(req, role, modulePath, req.url ?? '');
+  function admitted(req: IncomingMessage, entry: RequestLog, role: Role, modulePath: string | undefined, decide = (): Admitted => gate.admit(req, role, modulePath, req.url ?? '')): Admitted {
+    const admitted = decide();
     if (!admitted.principal.anonymous) entry.principal = admitted.principal.name;
     return admitted;
   }
 
-  /** Admits the request as `role` on `modulePath`, or answers the refusal and returns undefined. */
-  function admit(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, role: Role, modulePath: string | undefined): Admitted | undefined {
+  /** Admits the request as `role` on `modulePath` (or as `decide` says), or answers the refusal and returns undefined. */
+  function admit(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, role: Role, modulePath: string | undefined, decide?: () => Admitted): Admitted | undefined {
     try {
-      return admitted(req, entry, role, modulePath);
+      return admitted(req, entry, role, modulePath, decide);
     } catch (err) {
       fail(res, head, entry, started, err);
       return undefined;
@@ -492,7 +492,7 @@ export function createServer(options: ServerOptions): GodepotServer {
       }
       case 'sumdb': {
         entry.sumdb = request.name + '/' + request.path;
-        const admitted = admit(req, res, request.head, entry, started, 'read', request.modulePath);
+        const admitted = admit(req, res, request.head, entry, started, 'read', request.modulePath, () => gate.admitSumdb(req, request.name, request.modulePath, req.url ?? ''));
         if (admitted === undefined) return;
         serveArtifact(req, res, request, entry, started, admitted, (signal) => sumdb.get(request.name, request.path, signal));
         return;

@@ -32,6 +32,12 @@ export interface GateOptions {
   maxColdFetches: number;
   /** The token `/metrics` requires besides an admin token; null: `/metrics` is open to all. */
   metricsToken: string | null;
+  /**
+   * The name of the checksum database godepot hosts, when its records may name private modules (it
+   * records what the trusted one does not vouch for, published and --private modules among them): its
+   * tiles and signed head are then read with a token only, lookups as reads of their module.
+   */
+  hostedSumdb?: string | null;
 }
 
 /** What a request was admitted as: who, and the key its limits are counted under. */
@@ -66,7 +72,7 @@ export class Gate {
    * within its rate; throws CredentialsRequiredError, CredentialsRefusedError, PermissionDeniedError or
    * RateLimitedError. `target` names what was asked, for the audit record of a refusal.
    */
-  admit(req: IncomingMessage, role: Role, modulePath: string | undefined, target: string): Admitted {
+  admit(req: IncomingMessage, role: Role, modulePath: string | undefined, target: string, tokenRequired = false): Admitted {
     const address = clientAddress(req);
     const authorization = req.headers.authorization;
     let principal: Principal | undefined;
@@ -79,6 +85,7 @@ export class Gate {
         const decision = limiter.take(key);
         if (!decision.ok) throw new RateLimitedError(decision.retryAfterSeconds);
       }
+      if (tokenRequired && principal.anonymous) throw new CredentialsRequiredError(role, modulePath);
       this.options.access.authorize(principal, role, modulePath);
       return { principal, key, address };
     } catch (err) {
@@ -86,6 +93,14 @@ export class Gate {
       this.recordRefusal(err, principal, address, role, target);
       throw err;
     }
+  }
+
+  /**
+   * Admits a read of `/sumdb/<name>/<path>`: a lookup is a read of its module; the rest of godepot's own
+   * database (tiles, the signed head) needs a token, since it names private modules.
+   */
+  admitSumdb(req: IncomingMessage, name: string, modulePath: string | undefined, target: string): Admitted {
+    return this.admit(req, 'read', modulePath, target, modulePath === undefined && name === this.options.hostedSumdb);
   }
 
   /**

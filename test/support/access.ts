@@ -26,7 +26,7 @@ export interface TestAccess {
   close(): Promise<void>;
 }
 
-export interface TestAccessOptions extends Partial<Pick<GateOptions, 'tokenRate' | 'anonymousRate' | 'maxColdFetches' | 'metricsToken'>> {
+export interface TestAccessOptions extends Partial<Pick<GateOptions, 'tokenRate' | 'anonymousRate' | 'maxColdFetches' | 'metricsToken' | 'hostedSumdb'>> {
   anonymous?: 'read' | 'none';
   isPrivate?: (modulePath: string) => boolean;
   statics?: StaticToken[];
@@ -54,6 +54,7 @@ export async function openTestAccess(dir: string, options: TestAccessOptions = {
     anonymousRate: options.anonymousRate ?? null,
     maxColdFetches: options.maxColdFetches ?? 0,
     metricsToken: options.metricsToken ?? null,
+    hostedSumdb: options.hostedSumdb ?? null,
   });
   return {
     gate,
