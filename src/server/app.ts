@@ -1,6 +1,7 @@
-// godepot's HTTP edge: node:http (node:https with --tls-cert) with a hand-written router, because a cached
-// .info must cost little more than a syscall. Per request: parse the URL (protocol/request), ask the depot or the checksum database
-// passthrough, send (send.ts), map any error once (errors.ts), log one line and count.
+// godepot's HTTP edge: node:http (node:https with --tls-cert) with a hand-written router, because a
+// cached .info must cost little more than a syscall. Per request: parse the URL (protocol/request), ask
+// the gate (gate.ts) who may, then the depot or the checksum database passthrough, send (send.ts), map
+// any error once (errors.ts), log one line and count.
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -417,16 +418,16 @@ export function createServer(options: ServerOptions): GodepotServer {
   const refusedConnections = new WeakSet<Socket>();
 
   /** Admits the request as `role` on `modulePath` (the gate throws a refusal), naming its token in the log line. */
-  function admitted(req: IncomingMessage, entry: RequestLog, role: Role, modulePath: string | undefined, decide = (): Admitted => gate.admit(req, role, modulePath, req.url ?? '')): Admitted {
-    const admitted = decide();
+  function admitted(req: IncomingMessage, entry: RequestLog, role: Role, modulePath: string | undefined, tokenRequired = false): Admitted {
+    const admitted = gate.admit(req, role, modulePath, req.url ?? '', tokenRequired);
     if (!admitted.principal.anonymous) entry.principal = admitted.principal.name;
     return admitted;
   }
 
-  /** Admits the request as `role` on `modulePath` (or as `decide` says), or answers the refusal and returns undefined. */
-  function admit(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, role: Role, modulePath: string | undefined, decide?: () => Admitted): Admitted | undefined {
+  /** Admits the request as `role` on `modulePath`, or answers the refusal and returns undefined. */
+  function admit(req: IncomingMessage, res: ServerResponse, head: boolean, entry: RequestLog, started: number, role: Role, modulePath: string | undefined, tokenRequired = false): Admitted | undefined {
     try {
-      return admitted(req, entry, role, modulePath, decide);
+      return admitted(req, entry, role, modulePath, tokenRequired);
     } catch (err) {
       fail(res, head, entry, started, err);
       return undefined;
@@ -492,7 +493,7 @@ export function createServer(options: ServerOptions): GodepotServer {
       }
       case 'sumdb': {
         entry.sumdb = request.name + '/' + request.path;
-        const admitted = admit(req, res, request.head, entry, started, 'read', request.modulePath, () => gate.admitSumdb(req, request.name, request.modulePath, req.url ?? ''));
+        const admitted = admit(req, res, request.head, entry, started, 'read', request.modulePath, gate.sumdbNeedsToken(request.name, request.modulePath));
         if (admitted === undefined) return;
         serveArtifact(req, res, request, entry, started, admitted, (signal) => sumdb.get(request.name, request.path, signal));
         return;

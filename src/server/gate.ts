@@ -70,7 +70,8 @@ export class Gate {
   /**
    * The principal of `req`, allowed to `role` on `modulePath` (undefined: the server as a whole), and
    * within its rate; throws CredentialsRequiredError, CredentialsRefusedError, PermissionDeniedError or
-   * RateLimitedError. `target` names what was asked, for the audit record of a refusal.
+   * RateLimitedError. `target` names what was asked, for the audit record of a refusal; `tokenRequired`
+   * refuses an anonymous client even where anonymous reads are allowed (sumdbNeedsToken).
    */
   admit(req: IncomingMessage, role: Role, modulePath: string | undefined, target: string, tokenRequired = false): Admitted {
     const address = clientAddress(req);
@@ -96,11 +97,12 @@ export class Gate {
   }
 
   /**
-   * Admits a read of `/sumdb/<name>/<path>`: a lookup is a read of its module; the rest of godepot's own
-   * database (tiles, the signed head) needs a token, since it names private modules.
+   * Whether reading `/sumdb/<name>/…` needs a token whatever the anonymous setting: a lookup (of
+   * `modulePath`) is a read of its module, but the rest of godepot's own database (tiles, the signed
+   * head) names private modules.
    */
-  admitSumdb(req: IncomingMessage, name: string, modulePath: string | undefined, target: string): Admitted {
-    return this.admit(req, 'read', modulePath, target, modulePath === undefined && name === this.options.hostedSumdb);
+  sumdbNeedsToken(name: string, modulePath: string | undefined): boolean {
+    return modulePath === undefined && name === this.options.hostedSumdb;
   }
 
   /**
