@@ -3,11 +3,11 @@
 // answer, at the same cost, whether or not the module exists. Limits per principal (request rate, cold
 // fetches at once) and per address (failed authentications) live here too, and every refusal is put on
 // the audit record.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AccessControl, Principal, Role } from '../auth/access.js';
 import { tokenOfAuthorization } from '../auth/authorization-header.js';
 import { CredentialsRefusedError, CredentialsRequiredError, PermissionDeniedError } from '../auth/errors.js';
+import { sameSecret } from '../auth/static-tokens.js';
 import type { Audit } from '../audit/audit.js';
 import { ConcurrencyCap } from '../limits/concurrency-cap.js';
 import { RateLimitedError, RateLimiter, type RateLimit } from '../limits/rate-limiter.js';
@@ -153,8 +153,6 @@ export class Gate {
 
 const noop = (): void => undefined;
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-
 /** True when `authorization` carries `secret` (Bearer, or Basic with it as the password); compared in constant time. */
 function bearsSecret(authorization: string | undefined, secret: string): boolean {
   if (authorization === undefined) return false;
@@ -164,5 +162,5 @@ function bearsSecret(authorization: string | undefined, secret: string): boolean
   } catch {
     return false;
   }
-  return timingSafeEqual(digest(presented), digest(secret));
+  return sameSecret(presented, secret);
 }
