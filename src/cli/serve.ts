@@ -21,6 +21,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 import { registerStoredGauges, StoredInventory } from '../telemetry/stored-inventory.js';
 import { checkStorageFolder } from '../storage/folder-check.js';
 import { watchedStorage, type StorageWatcher } from '../storage/watched-storage.js';
+import { DownloadTimes } from '../store/download-times.js';
 import { clientSettings } from '../server/client-settings.js';
 import { Registry } from 'prom-client';
 import { packageVersion } from './version.js';
@@ -244,8 +245,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   const { gate, audit, tokens, closeAccess } = await accessControl(config, (modulePath) => upstream.routing.routeOf(modulePath).route === 'hosted', logger);
   const tls = config.tls === null ? null : { files: config.tls, loaded: await startCertificate(config.tls) };
   const settingsOptions = { noSumdb: [...config.private, ...config.noSumdb], rules: config.routes, ...(database === null ? {} : { sumdbVerifierKey: database.verifierKey }) };
+  // Last-download times for retention, written in batches into the folder itself.
+  const downloads = new DownloadTimes({ storage: disk, logger });
+  downloads.start();
   const server = createServer({
     depot,
+    downloads,
     gate,
     audit,
     tokenAdministration: tokens,
@@ -301,6 +306,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync, member);
   certificateWatcher?.close();
   process.off('SIGHUP', reload);
+  await downloads.close();
   await upstream.close();
   await closeAccess();
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');

@@ -94,6 +94,8 @@ export interface ServerOptions {
    * (`GET /` shows them). Default: `GOPROXY=<url>` alone.
    */
   clientSettings?: (url: string) => string[];
+  /** Told of every `.info`, `.mod` or zip served (from memory or not), for the last-download times retention reads. */
+  downloads?: { downloaded(modulePath: string, version: string): void };
 }
 
 /** A godepot HTTP server, created stopped. */
@@ -476,16 +478,21 @@ export function createServer(options: ServerOptions): GodepotServer {
         // Before the hot answers: what a client may not read, it may not read from memory either.
         const admitted = admit(req, res, request.head, entry, started, 'read', request.modulePath);
         if (admitted === undefined) return;
+        const served = (): void => {
+          if ('version' in request) options.downloads?.downloaded(request.modulePath, request.version);
+        };
         const hot = hotAnswers.get(request);
         if (hot !== undefined) {
           cacheHit(request.route);
           entry.cache = 'hit';
+          served();
           deliver(req, res, request.head, entry, started, admitted, hot);
           return;
         }
         serveArtifact(req, res, request, entry, started, admitted, (signal) =>
           moduleArtifact(depot, request, signal).then((artifact) => {
             hotAnswers.remember(request, artifact);
+            served();
             return artifact;
           }),
         );

@@ -26,7 +26,7 @@ test('a version counts once whatever of its .info, .mod and .zip is stored; its 
 
 test('files that are not a version\'s .info, .mod or .zip are not counted', () => {
   const inventory = new StoredInventory();
-  for (const key of ['example.com/a/@v/list', 'example.com/a/@latest', 'example.com/a/@v/v1.0.0.ziphash', 'sumdb/sum.golang.org/lookup/example.com/a@v1.0.0', 'sumdb/sum.golang.org/tile/8/0/001', 'readme.info']) {
+  for (const key of ['example.com/a/@v/list', 'example.com/a/@latest', 'example.com/a/@v/v1.0.0.ziphash', 'sumdb/sum.golang.org/lookup/example.com/a@v1.0.0', 'sumdb/sum.golang.org/tile/8/0/001', 'readme.info', 'godepot/quarantine/example.com/a/@v/v1.0.0.zip']) {
     inventory.stored(key, 100);
   }
   assert.deepEqual(figures(inventory), { modules: 0, versions: 0, bytes: 0 });

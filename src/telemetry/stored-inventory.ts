@@ -3,15 +3,10 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Storage } from '../storage/storage.js';
 import type { StorageWatcher } from '../storage/watched-storage.js';
+import { countedFileOf, type CountedFile } from '../store/records.js';
 
 /** Sizes of one version's counted files; -1 while a file is absent. */
-interface VersionSizes {
-  info: number;
-  mod: number;
-  zip: number;
-}
-
-type CountedFile = keyof VersionSizes;
+type VersionSizes = Record<CountedFile, number>;
 
 // Walked with this many stats at a time: quick on a local disk, without a burst of thousands of handles.
 const walkConcurrency = 16;
@@ -44,7 +39,7 @@ export class StoredInventory implements StorageWatcher {
   }
 
   stored(key: string, size: number): void {
-    const file = countedFile(key);
+    const file = countedFileOf(key);
     if (file === null) return;
     let versions = this.moduleVersions.get(file.module);
     if (versions === undefined) this.moduleVersions.set(file.module, (versions = new Map()));
@@ -53,18 +48,18 @@ export class StoredInventory implements StorageWatcher {
       versions.set(file.version, (sizes = { info: -1, mod: -1, zip: -1 }));
       this.versionCount++;
     }
-    this.byteCount += size - Math.max(sizes[file.kind], 0);
-    sizes[file.kind] = size;
+    this.byteCount += size - Math.max(sizes[file.file], 0);
+    sizes[file.file] = size;
   }
 
   removed(key: string): void {
-    const file = countedFile(key);
+    const file = countedFileOf(key);
     if (file === null) return;
     const versions = this.moduleVersions.get(file.module);
     const sizes = versions?.get(file.version);
-    if (versions === undefined || sizes === undefined || sizes[file.kind] < 0) return;
-    this.byteCount -= sizes[file.kind];
-    sizes[file.kind] = -1;
+    if (versions === undefined || sizes === undefined || sizes[file.file] < 0) return;
+    this.byteCount -= sizes[file.file];
+    sizes[file.file] = -1;
     if (sizes.info >= 0 || sizes.mod >= 0 || sizes.zip >= 0) return;
     versions.delete(file.version);
     this.versionCount--;
@@ -76,7 +71,7 @@ export class StoredInventory implements StorageWatcher {
    * stored since the walk listed it is stat'ed as it is now, one removed since is absent.
    */
   async walk(storage: Storage): Promise<void> {
-    const keys = (await storage.list('')).filter((key) => countedFile(key) !== null);
+    const keys = (await storage.list('')).filter((key) => countedFileOf(key) !== null);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < keys.length) {
@@ -87,18 +82,6 @@ export class StoredInventory implements StorageWatcher {
     };
     await Promise.all(Array.from({ length: walkConcurrency }, worker));
   }
-}
-
-/** The module, version and kind of a counted file's key (`<escaped path>/@v/<escaped version>.<info|mod|zip>`), or null for any other key. */
-function countedFile(key: string): { module: string; version: string; kind: CountedFile } | null {
-  const at = key.lastIndexOf('/@v/');
-  const dot = key.lastIndexOf('.');
-  if (at <= 0 || dot <= at + 4) return null;
-  const kind = key.slice(dot + 1);
-  if (kind !== 'info' && kind !== 'mod' && kind !== 'zip') return null;
-  const version = key.slice(at + 4, dot);
-  if (version.includes('/')) return null;
-  return { module: key.slice(0, at), version, kind };
 }
 
 /**

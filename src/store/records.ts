@@ -1,0 +1,32 @@
+// Where godepot keeps its own records about stored modules, beside them in the same storage. A module
+// path's first element always holds a dot, so no module's files can live under a top-level `godepot/`
+// (as none can under `sumdb/`): the records travel with the storage (a copied folder, a future bucket)
+// and are shared by every process serving it, with no second database to keep in step.
+
+/** The top-level storage prefix of godepot's records. */
+export const recordsPrefix = 'godepot';
+
+/** Whether `key` is one of godepot's records rather than a module's or the checksum database's file. */
+export function isRecordKey(key: string): boolean {
+  return key === recordsPrefix || key.startsWith(`${recordsPrefix}/`);
+}
+
+/** The three files that make a stored module version, as counted by the store's figures and retention. */
+export type CountedFile = 'info' | 'mod' | 'zip';
+
+/**
+ * The escaped module path, escaped version and file of a key `<escaped path>/@v/<escaped version>.<info|mod|zip>`,
+ * or null for any other key (a `.ziphash`, `list`, `@latest`, checksum-database files, godepot's records).
+ * Nothing is unescaped: a caller that needs the module path unescapes it (and skips what does not decode).
+ */
+export function countedFileOf(key: string): { module: string; version: string; file: CountedFile } | null {
+  if (isRecordKey(key)) return null;
+  const at = key.lastIndexOf('/@v/');
+  const dot = key.lastIndexOf('.');
+  if (at <= 0 || dot <= at + 4) return null;
+  const file = key.slice(dot + 1);
+  if (file !== 'info' && file !== 'mod' && file !== 'zip') return null;
+  const version = key.slice(at + 4, dot);
+  if (version.includes('/')) return null;
+  return { module: key.slice(0, at), version, file };
+}
