@@ -20,7 +20,7 @@ import { DiskStorage } from '../storage/disk.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { checkStorageFolder } from '../storage/folder-check.js';
-import { createServer, type GodepotServer, type ServerLimits } from './app.js';
+import { createServer, type GodepotServer, type ServerLimits, type ServerOptions } from './app.js';
 import type { CertificatePair } from './tls.js';
 import { NoDirect } from '../../test/support/no-direct.js';
 import { openTestAccess, type TestAccess } from '../../test/support/access.js';
@@ -73,7 +73,7 @@ function makeFixture(): Promise<Fixture> {
   return fixture;
 }
 
-async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Depot; timeoutMs?: number; sumdbTree?: string; tls?: CertificatePair } = {}): Promise<World> {
+async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Depot; timeoutMs?: number; sumdbTree?: string; tls?: CertificatePair; downloads?: ServerOptions['downloads'] } = {}): Promise<World> {
   const { tree, small, big, upper } = await makeFixture();
   const dir = await mkdtemp(join(tmpdir(), 'godepot-server-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -93,7 +93,7 @@ async function startWorld(options: { limits?: Partial<ServerLimits>; depot?: Dep
   cleanups.push(() => sumdb.close());
   const access = await openTestAccess(dir);
   cleanups.push(() => access.close());
-  const server = createServer({ depot, sumdb, metrics, logger, gate: access.gate, audit: access.audit, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.tls === undefined ? {} : { tls: options.tls }) });
+  const server = createServer({ depot, sumdb, metrics, logger, gate: access.gate, audit: access.audit, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.tls === undefined ? {} : { tls: options.tls }), ...(options.downloads === undefined ? {} : { downloads: options.downloads }) });
   const { url } = await server.listen('127.0.0.1', 0);
   cleanups.push(() => server.close());
   return {
@@ -186,6 +186,19 @@ test('a cold .info is fetched once, then served from godepot with the same bytes
   assert.match(metrics, /^godepot_cache_total\{route="info",result="miss"\} 1$/m);
   assert.match(metrics, /^godepot_cache_total\{route="info",result="hit"\} 2$/m);
   assert.equal(w.upstream.countOf(w.small.urls.info), 1);
+});
+
+test('every .info, .mod and zip served, from memory or not, is told as a download of its version; lists, queries and failures are not', async () => {
+  const told: string[] = [];
+  const w = await startWorld({ downloads: { downloaded: (modulePath, version) => void told.push(`${modulePath}@${version}`) } });
+  assert.equal((await fetchRaw(w.url, w.small.urls.info)).status, 200);
+  assert.equal((await fetchRaw(w.url, w.small.urls.info)).status, 200, 'the second answer comes from the hot answers');
+  assert.equal((await fetchRaw(w.url, w.small.urls.mod)).status, 200);
+  assert.equal((await fetchRaw(w.url, w.small.urls.zip)).status, 200);
+  assert.equal((await fetchRaw(w.url, '/example.com/small/@v/list')).status, 200);
+  assert.equal((await fetchRaw(w.url, '/example.com/small/@v/v9.9.9.info')).status, 404);
+  assert.equal((await fetchRaw(w.url, '/example.com/small/@v/v1.99.0.zip')).status, 404);
+  assert.deepEqual(told, Array(4).fill('example.com/small@v1.0.0'));
 });
 
 test('content types and caching headers are those of proxy.golang.org; mutable answers are never cached', async () => {
