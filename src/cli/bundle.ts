@@ -217,10 +217,10 @@ export function bundleCommand(): Command {
       if (flags.dir === undefined && flags.gomodcache === undefined && flags.self === undefined) throw new ConfigError('bundle export: give --dir, --gomodcache or --self');
       const target = flags.dir !== undefined ? { dir: resolve(flags.dir) } : flags.gomodcache !== undefined ? { gomodcache: resolve(flags.gomodcache) } : null;
       const { report, notes } = await openVerified(file, flags.pubkey, async (b) => {
+        // The release first: a bundle without one is refused before any module is written.
+        const release = flags.self === undefined ? null : await exportRelease(b, resolve(flags.self));
         const exported = target === null ? null : await exportVerifiedBundle(b, target, { allowPartial: flags.allowPartial === true });
-        if (flags.self === undefined) return { report: exported, notes: releaseNote(b) };
-        const release = await exportRelease(b, resolve(flags.self));
-        return { report: exported, notes: [`${release.file}: ${release.written ? 'written' : 'already there, the same bytes'}`] };
+        return { report: exported, notes: release === null ? releaseNote(b) : [`${release.file}: ${release.written ? 'written' : 'already there, the same bytes'}`] };
       });
       if (report === null) process.stdout.write(`${notes.join('\n')}\n`);
       else printReport(report, flags.dir ?? flags.gomodcache!, notes);

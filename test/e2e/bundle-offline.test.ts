@@ -162,6 +162,11 @@ describe('an offline bundle carries a project across an air gap', { concurrency:
     const verified = await runGodepot(['bundle', 'verify', bad]);
     assert.equal(verified.code, 1);
     assert.ok(verified.stderr.includes(name), verified.stderr);
+    const json = await runGodepot(['bundle', 'verify', '--json', bad]);
+    assert.equal(json.code, 1);
+    const outcome = JSON.parse(json.stdout) as { file: string; ok: boolean; entry: string; error: string };
+    assert.deepEqual({ file: outcome.file, ok: outcome.ok, entry: outcome.entry }, { file: bad, ok: false, entry: name });
+    assert.match(outcome.error, /sha256 is [0-9a-f]{64}, the manifest says/);
     const storage = join(work, 'flipped-storage');
     const imported = await runGodepot(['bundle', 'import', bad, '--storage', storage]);
     assert.equal(imported.code, 1);
