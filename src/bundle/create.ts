@@ -179,8 +179,8 @@ function goSumWarnings(graph: ModuleGraph): string[] {
       ? []
       : input.missingGoSums.map(
           (file) =>
-            `${input.spec}: ${file} does not exist: the modules were checked against the checksum database only, and go will not build the project ` +
-            'on the far side before go mod tidy writes it (run go mod tidy, then bundle create again)',
+            `${input.spec}: ${file} does not exist: no hash the project recorded checked its modules, and go will not build it on the far side ` +
+            'before go mod tidy writes one (run go mod tidy here, then bundle create again)',
         ),
   );
 }
