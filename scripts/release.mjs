@@ -10,14 +10,14 @@
 // rather than installed afresh with `npm ci --omit=dev`: the archive then holds the very files the test
 // suite ran against, and making it needs no registry (only --with-node, given a version, downloads).
 // The archive is the same bytes for the same inputs: entries sorted, owned by 0:0, dated
-// SOURCE_DATE_EPOCH (else 1970), gzipped by zlib, which writes no name or time.
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
+// SOURCE_DATE_EPOCH (else 1970), gzipped by zlib, which writes no name or time. It is packed by the
+// build's own src/release/release-archive.ts, and its folder holds release.json (version, platform and
+// that date), with which an installed release packs itself again, byte for byte (bundle create --self).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -45,9 +45,10 @@ function parseArgs(argv) {
 
 const run = (command, args, options = {}) => execFileSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, ...options });
 
+const built = join(root, 'dist', 'src');
+
 /** Unpacks `npm pack` of this checkout into `dest`: exactly what the npm package holds. */
 function stageNpmPackage(dest, work) {
-  if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) fail('no build in dist/; run npm run build first (npm run release does)');
   const [pack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work]));
   mkdirSync(dest, { recursive: true });
   run('tar', ['xzf', join(work, pack.filename), '-C', dest, '--strip-components=1', '--no-same-owner']);
@@ -106,25 +107,15 @@ function stageNode(dest, spec, work) {
   if (existsSync(join(unpacked, 'package', 'LICENSE'))) copyFileSync(join(unpacked, 'package', 'LICENSE'), join(dest, 'node', 'LICENSE'));
 }
 
-/** Writes `folder` (under `parent`) as a reproducible .tar.gz at `file`, under a temporary name until it is whole. */
-async function writeArchive(parent, folder, file) {
-  const epoch = process.env.SOURCE_DATE_EPOCH ?? '0';
-  const partial = `${file}.partial-${process.pid}`;
-  const tar = spawn('tar', ['--create', '--file=-', '--sort=name', `--mtime=@${epoch}`, '--owner=0', '--group=0', '--numeric-owner', '-C', parent, folder], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve, reject) => tar.once('error', reject).once('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${code}`)))));
-  try {
-    await Promise.all([pipeline(tar.stdout, createGzip({ level: 9 }), createWriteStream(partial)), exited]);
-    renameSync(partial, file);
-  } finally {
-    rmSync(partial, { force: true });
-  }
-}
-
 const options = parseArgs(process.argv.slice(2));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const platform = 'linux-x64';
 const folder = `godepot-${version}`;
+const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? '0');
 const work = mkdtempSync(join(tmpdir(), 'godepot-release-'));
 try {
+  if (!existsSync(join(built, 'cli', 'main.js'))) fail('no build in dist/; run npm run build first (npm run release does)');
+  const { writeReleaseArchive } = await import(pathToFileURL(join(built, 'release', 'release-archive.js')).href);
   const dest = join(work, folder);
   stageNpmPackage(dest, work);
   stageDependencies(dest);
@@ -132,9 +123,10 @@ try {
   copyFileSync(join(root, 'scripts', 'launcher.sh'), join(dest, 'bin', 'godepot'));
   chmodSync(join(dest, 'bin', 'godepot'), 0o755);
   if (options.nodePackage !== null) stageNode(dest, options.nodePackage, work);
+  writeFileSync(join(dest, 'release.json'), `${JSON.stringify({ name: 'godepot', version, platform, sourceDateEpoch: epoch }, null, 2)}\n`);
   mkdirSync(options.out, { recursive: true });
-  const file = join(options.out, `${folder}-linux-x64.tar.gz`);
-  await writeArchive(work, folder, file);
+  const file = join(options.out, `${folder}-${platform}.tar.gz`);
+  await writeReleaseArchive(dest, folder, file, epoch);
   console.log(file);
 } catch (err) {
   console.error(`release: ${err.message}`);

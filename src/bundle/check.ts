@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { checkProofs } from '../checksum/proofs.js';
 import type { Bundle } from './format.js';
-import { BundleVerificationError, verifyBundle } from './verify.js';
+import { BundleVerificationError, verifyBundle, type VerifyReport } from './verify.js';
 
 export interface CheckOptions {
   publicKey?: KeyObject;
@@ -13,9 +13,9 @@ export interface CheckOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Throws BundleVerificationError naming the first bad entry; resolves when the bundle can be trusted. */
-export async function checkBundle(bundle: Bundle, options: CheckOptions = {}): Promise<void> {
-  await verifyBundle(bundle, options);
+/** Throws BundleVerificationError naming the first bad entry; resolves, with what verifyBundle found, when the bundle can be trusted. */
+export async function checkBundle(bundle: Bundle, options: CheckOptions = {}): Promise<VerifyReport> {
+  const report = await verifyBundle(bundle, options);
   for (const db of bundle.manifest.sumdb) {
     const prefix = `sumdb/${db.name}/`;
     const files = await Promise.all(db.files.map(async (f) => ({ name: f.name.slice(prefix.length), data: await buffer(bundle.open(f.name)) })));
@@ -36,4 +36,5 @@ export async function checkBundle(bundle: Bundle, options: CheckOptions = {}): P
       }
     }
   }
+  return report;
 }

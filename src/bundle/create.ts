@@ -2,6 +2,7 @@
 // offline through a depot (so each module passes the proxy's checks and the checksum database before it
 // counts), gather the database's proofs for them, and write one bundle.
 import { createHash, type KeyObject } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { Logger } from 'pino';
@@ -15,9 +16,21 @@ import { DiskStorage } from '../storage/disk.js';
 import type { Storage } from '../storage/storage.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import type { Progress } from '../telemetry/progress.js';
+import type { ReleaseArchive } from '../release/own-release.js';
 import { depotFetcher, depotGoModSource, fetchModules, neededModules, sortModules, type ModuleFile, type NeededModule } from './fetch-modules.js';
-import { openBundle, writeBundle, type Bundle } from './format.js';
-import { BUNDLE_FORMAT, type Manifest, type ManifestFile, type ManifestInput, type ManifestModule, type ManifestSumdb } from './manifest.js';
+import { openBundle, outputExists, writeBundle, type Bundle } from './format.js';
+import {
+  BUNDLE_FORMAT,
+  RELEASE_BUNDLE_FORMAT,
+  manifestId,
+  releaseFileName,
+  type Manifest,
+  type ManifestFile,
+  type ManifestInput,
+  type ManifestModule,
+  type ManifestRelease,
+  type ManifestSumdb,
+} from './manifest.js';
 
 export interface CreateOptions {
   /** go.mod / go.work files, folders holding one, or `module@version` queries. */
@@ -27,6 +40,10 @@ export interface CreateOptions {
   upstream: UpstreamSettings;
   /** An older bundle: the new one holds only what it lacks. */
   since?: string;
+  /** Finds or makes godepot's release archive to carry too (`--self`): the bundle is then of format 2. Called before any fetch. */
+  release?: () => Promise<ReleaseArchive>;
+  /** Replace a file at `output`; without it, one there is a ConfigError, before anything is fetched. */
+  force?: boolean;
   signingKey?: KeyObject;
   /** The storage folder the files are fetched into (a cache that makes a second run cheap). */
   workDir: string;
@@ -38,17 +55,28 @@ export interface CreateOptions {
 }
 
 export interface CreateResult {
+  /** The bundle file's sha256 and size, and its manifest id: what a later `--since` bundle names as its base. */
   sha256: string;
   size: number;
+  manifestId: string;
   modules: number;
   /** Module versions left out because the `since` bundle has them. */
   alreadyInSince: number;
+  /** What the user should know about the bundle, which was written all the same. */
+  warnings: string[];
 }
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
+/**
+ * Writes the bundle the options describe (see CreateOptions). Throws ConfigError, before fetching
+ * anything, when `output` exists and `force` is not given; the file is still never replaced without it.
+ */
 export async function createBundle(options: CreateOptions): Promise<CreateResult> {
   const { signal, logger } = options;
+  if (options.force !== true && existsSync(options.output)) throw outputExists(options.output);
+  const archive = await options.release?.();
+  const release = archive === undefined ? undefined : await describeRelease(archive);
   const storage = new DiskStorage({ root: options.workDir });
   const metrics = createMetrics();
   const upstream = assembleUpstream(options.upstream, storage, logger, metrics);
@@ -86,12 +114,14 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
           ? null
           : await collectProofs(upstream.client, proven.map(({ path, version, modHash, zipHash }) => ({ path, version, modHash, zipHash })), { signal, olderHeads });
       const manifest: Manifest = {
-        format: BUNDLE_FORMAT,
+        // The lowest format that holds the contents: a reader of format 1 still reads a bundle without a release.
+        format: release === undefined ? BUNDLE_FORMAT : RELEASE_BUNDLE_FORMAT,
         createdBy: options.createdBy,
         inputs,
-        ...(since === null ? {} : { since: { sha256: sha256(since.manifestBytes), modules: since.manifest.modules.length } }),
+        ...(since === null ? {} : { since: { sha256: manifestId(since.manifestBytes), modules: since.manifest.modules.length } }),
         modules,
         sumdb: proofs === null ? [] : [sumdbEntry(proofs)],
+        ...(release === undefined ? {} : { release }),
       };
       const proofData = new Map((proofs?.files ?? []).map((f) => [`sumdb/${proofs!.name}/${f.name}`, f.data]));
       const written = await writeBundle(
@@ -100,11 +130,17 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
         async (file) => {
           const data = proofData.get(file.name);
           if (data !== undefined) return Readable.from([data]);
+          if (file.name === release?.file.name) return createReadStream(archive!.file);
           return storage.get(file.name, { signal });
         },
-        { signingKey: options.signingKey, signal },
+        { signingKey: options.signingKey, replace: options.force === true, signal },
       );
-      return { ...written, modules: modules.length, alreadyInSince: needed.length - fresh.length };
+      return {
+        ...written,
+        modules: modules.length,
+        alreadyInSince: needed.length - fresh.length,
+        warnings: goSumWarnings(graph),
+      };
     } finally {
       await since?.close();
     }
@@ -130,6 +166,34 @@ function withGoSumMods(needed: NeededModule[], goSum: readonly string[]): Needed
     extra.push({ path, version, files: ['mod'] });
   }
   return extra.length === 0 ? needed : sortModules([...needed, ...extra]);
+}
+
+/**
+ * A project without go.sum is bundled all the same, but go on the far side refuses to build it
+ * ("missing go.sum entry") until `go mod tidy` writes one, which offline may need more than the bundle
+ * holds; and nothing held the modules to hashes the project recorded.
+ */
+function goSumWarnings(graph: ModuleGraph): string[] {
+  return graph.inputs.flatMap((input) =>
+    input.goMods.length === 0
+      ? []
+      : input.missingGoSums.map(
+          (file) =>
+            `${input.spec}: ${file} does not exist: no hash the project recorded checked its modules, and go will not build it on the far side ` +
+            'before go mod tidy writes one (run go mod tidy here, then bundle create again)',
+        ),
+  );
+}
+
+/** The manifest entry of a release archive: its bundle name, size and sha256, read as it streams. */
+async function describeRelease(release: ReleaseArchive): Promise<ManifestRelease> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(release.file)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { version: release.version, platform: release.platform, file: { name: releaseFileName(release.version, release.platform), size, sha256: hash.digest('hex') } };
 }
 
 /**

@@ -43,7 +43,7 @@ describe('docs/bundle-format.md, section 6', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('its commands pass on a signed bundle and fail on a changed byte, a changed file and an added file', async (t) => {
+  it('its commands pass on a signed bundle and fail on a changed byte, a changed file or release archive and an added file', async (t) => {
     const missing = await missingTools();
     if (missing.length > 0) {
       process.stderr.write(`SKIPPED: ${missing.join(', ')} not installed; the documented standard-tool checks were not run\n`);
@@ -57,7 +57,8 @@ describe('docs/bundle-format.md, section 6', () => {
         { path: 'example.com/Upper', version: 'v1.0.0', info: '{}\n', mod: 'module example.com/Upper\n', zip: Buffer.alloc(70_000, 3) },
         { path: `example.com/${'long-'.repeat(25)}name`, version: 'v0.1.0', mod: 'module x\n' },
       ],
-      { sumdb: 'sum.example.com' },
+      // A release archive too (format 2): the commands check it like every other file.
+      { sumdb: 'sum.example.com', release: Buffer.alloc(3000, 5) },
     );
     const bundle = join(dir, 'project.tar.gz');
     await writeBundle(bundle, manifest, opener(contents), { signingKey: createPrivateKey(pair.privateKey) });
@@ -83,6 +84,11 @@ describe('docs/bundle-format.md, section 6', () => {
     zip[100]! ^= 1;
     await writeGzippedTar(bundle, tarParts([...signedHead, ...[...contents].map(([name, data]): [string, Buffer] => [name, name === zipName ? zip : data])]));
     await assert.rejects(run(script), (err: { stdout?: string; stderr?: string }) => /example.com\/!upper\/@v\/v1.0.0.zip: FAILED/.test(`${err.stdout ?? ''}${err.stderr ?? ''}`));
+
+    // The same for another release archive under the signed manifest.
+    const releaseName = 'release/godepot-9.8.7-linux-x64.tar.gz';
+    await writeGzippedTar(bundle, tarParts([...signedHead, ...[...contents].map(([name, data]): [string, Buffer] => [name, name === releaseName ? Buffer.alloc(3000, 6) : data])]));
+    await assert.rejects(run(script), (err: { stdout?: string; stderr?: string }) => /release\/godepot-9\.8\.7-linux-x64\.tar\.gz: FAILED/.test(`${err.stdout ?? ''}${err.stderr ?? ''}`));
 
     // A file added: diff shows it.
     await writeGzippedTar(bundle, tarParts([...signedHead, ...contents, ['example.com/evil/@v/v1.0.0.zip', Buffer.from('evil')]]));

@@ -6,7 +6,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { ConfigError, InvalidContentError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { BundleFormatError } from './format-error.js';
 import { StoredGzipReader, StoredGzipWriter } from './gzip.js';
@@ -17,6 +17,7 @@ import {
   checkManifest,
   formatManifest,
   manifestFiles,
+  manifestId,
   parseManifest,
   type Manifest,
   type ManifestFile,
@@ -66,13 +67,16 @@ export interface Bundle {
 export interface WriteBundleOptions {
   /** An Ed25519 private key: the bundle then holds manifest.sig. */
   signingKey?: KeyObject;
+  /** False: fail with ConfigError rather than replace a file at the output, however it got there. Default true. */
+  replace?: boolean;
   signal?: AbortSignal;
 }
 
-/** What writeBundle wrote: the bundle file's sha256 (hex) and size. */
+/** What writeBundle wrote: the bundle file's sha256 (hex) and size, and its manifest id. */
 export interface WrittenBundle {
   sha256: string;
   size: number;
+  manifestId: string;
 }
 
 function mismatch(file: ManifestFile, detail: string): InvalidContentError {
@@ -115,7 +119,8 @@ async function* tarStream(
  * Writes the bundle of `manifest` to `output`: manifest.json, manifest.sig when `signingKey` is given,
  * then each listed file, read through `open` and checked against its size and sha256 while it streams
  * (InvalidContentError on a mismatch). The file appears whole or not at all: it is written beside
- * `output` and renamed into place. Throws BundleFormatError for a manifest that breaks the format's rules.
+ * `output` and renamed into place; with `replace: false` linked into place instead, never over a file
+ * (ConfigError when one is there). Throws BundleFormatError for a manifest that breaks the format's rules.
  */
 export async function writeBundle(
   output: string,
@@ -142,8 +147,16 @@ export async function writeBundle(
     });
     const source = Readable.from(tarStream(manifestBytes, signature, files, open), { objectMode: false });
     await pipeline(source, new StoredGzipWriter(), meter, out, options.signal === undefined ? {} : { signal: options.signal });
-    return { sha256: digest.digest('hex'), size };
+    return { sha256: digest.digest('hex'), size, manifestId: manifestId(manifestBytes) };
+  }, { replace: options.replace ?? true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') throw outputExists(output);
+    throw err;
   });
+}
+
+/** The error for a bundle that would replace the file `output` without being allowed to. */
+export function outputExists(output: string): ConfigError {
+  return new ConfigError(`${output} already exists; give --force to replace it`);
 }
 
 interface IndexedEntry extends BundleEntry {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -9,11 +9,11 @@ import { EMPTY_TREE_HASH, formatHash } from '../checksum/tlog.js';
 import { DiskStorage } from '../storage/disk.js';
 import { LayeredStorage } from '../storage/layered.js';
 import { BundleStorage } from './bundle-storage.js';
-import { exportVerifiedBundle } from './export.js';
+import { exportRelease, exportVerifiedBundle } from './export.js';
 import { makeFixture, opener, sha256Hex, type FixtureModule } from '../../test/support/bundle-fixtures.js';
 import { openBundle, writeBundle, type Bundle } from './format.js';
-import { importVerifiedBundle } from './import.js';
-import type { Manifest, ManifestFile } from './manifest.js';
+import { BundleBaseMissingError, importVerifiedBundle } from './import.js';
+import { manifestId, type Manifest, type ManifestFile } from './manifest.js';
 
 const NAME = 'sum.example.test';
 const tree = (n: number): string => `go.sum database tree\n${n}\n${formatHash(EMPTY_TREE_HASH)}\n\n— ${NAME} AAAA\n`;
@@ -66,7 +66,41 @@ describe('importing a verified bundle into storage', () => {
     assert.equal(await readFile(join(root, 'example.com/!upper/@v/v1.1.0.mod'), 'utf8'), 'module example.com/Upper\n');
     const second = await importVerifiedBundle(bundle, storage);
     assert.deepEqual(second, { added: [], unchanged: 2, conflicts: [], sumdbWritten: 0, notes: [] });
+    assert.deepEqual(await readdir(join(root, 'bundles')), [`${manifestId(bundle.manifestBytes)}.json`], 'one record of the bundle, however often it is imported');
     await bundle.close();
+  });
+
+  it('refuses an incremental bundle whose base the storage never took in, naming the base, unless partial is allowed', async () => {
+    const base = await bundleOf(dir, 5);
+    const baseId = manifestId(base.manifestBytes);
+    const { manifest, contents } = makeFixture([{ path: 'example.com/b', version: 'v1.0.0', mod: 'module example.com/b\n' }]);
+    manifest.since = { sha256: baseId, modules: 2 };
+    await writeBundle(join(dir, 'increment.tar.gz'), manifest, opener(contents));
+    const increment = await openBundle(join(dir, 'increment.tar.gz'));
+    try {
+      const root = join(dir, 'increments');
+      const storage = new DiskStorage({ root });
+      await assert.rejects(
+        importVerifiedBundle(increment, storage),
+        (err) => err instanceof BundleBaseMissingError && err.base === baseId && err.message.includes(`manifest id is ${baseId} (2 module versions`) && /--allow-partial/.test(err.message),
+      );
+      assert.deepEqual(await readdir(root).catch(() => []), [], 'nothing imported');
+
+      // Once the base is in, the increment follows; each records its manifest under bundles/.
+      await importVerifiedBundle(base, storage);
+      assert.deepEqual(await readFile(join(root, 'bundles', `${baseId}.json`)), base.manifestBytes);
+      const report = await importVerifiedBundle(increment, storage);
+      assert.deepEqual(report.added, ['example.com/b@v1.0.0']);
+      assert.deepEqual(report.notes, []);
+      assert.deepEqual((await readdir(join(root, 'bundles'))).sort(), [`${baseId}.json`, `${manifestId(increment.manifestBytes)}.json`].sort());
+
+      // Elsewhere, alone, with partial allowed: imported, and the report says what is missing.
+      const alone = await importVerifiedBundle(increment, new DiskStorage({ root: join(dir, 'alone') }), { allowPartial: true });
+      assert.deepEqual(alone.added, ['example.com/b@v1.0.0']);
+      assert.match(alone.notes.join('\n'), new RegExp(`without its base, the bundle whose manifest id is ${baseId}`));
+    } finally {
+      await Promise.all([base.close(), increment.close()]);
+    }
   });
 
   it('reports a version storage holds with other content and leaves all of that version alone', async () => {
@@ -148,6 +182,44 @@ describe('exporting a bundle', () => {
     assert.equal(await readFile(join(out, `sumdb/${NAME}/supported`), 'utf8'), '');
     assert.ok(!(await readdir(out)).includes('.tmp'));
     await bundle.close();
+  });
+
+  it('refuses an incremental bundle whose base was never exported to the same folder', async () => {
+    const { manifest, contents } = makeFixture([{ path: 'example.com/b', version: 'v1.0.0', mod: 'module example.com/b\n' }]);
+    manifest.since = { sha256: 'e'.repeat(64), modules: 9 };
+    await writeBundle(join(dir, 'increment.tar.gz'), manifest, opener(contents));
+    const increment = await openBundle(join(dir, 'increment.tar.gz'));
+    try {
+      await assert.rejects(exportVerifiedBundle(increment, { dir: join(dir, 'no-base') }), BundleBaseMissingError);
+      await assert.rejects(readdir(join(dir, 'no-base', 'example.com')), { code: 'ENOENT' });
+      await exportVerifiedBundle(increment, { dir: join(dir, 'no-base') }, { allowPartial: true });
+      assert.equal(await readFile(join(dir, 'no-base', 'example.com/b/@v/v1.0.0.mod'), 'utf8'), 'module example.com/b\n');
+    } finally {
+      await increment.close();
+    }
+  });
+
+  it('writes the release archive a bundle carries, whole, and never over other bytes', async () => {
+    const archive = Buffer.alloc(100_000, 7);
+    const { manifest, contents } = makeFixture(modules, { release: archive });
+    await writeBundle(join(dir, 'self.tar.gz'), manifest, opener(contents));
+    const bundle = await openBundle(join(dir, 'self.tar.gz'));
+    const out = join(dir, 'release-out');
+    try {
+      const first = await exportRelease(bundle, out);
+      assert.deepEqual(first, { file: join(out, 'godepot-9.8.7-linux-x64.tar.gz'), written: true });
+      assert.deepEqual(await readFile(first.file), archive);
+      assert.deepEqual(await exportRelease(bundle, out), { file: first.file, written: false }, 'the same bytes: left as they are');
+      await writeFile(first.file, 'another archive');
+      await assert.rejects(exportRelease(bundle, out), /already exists with other bytes/);
+      assert.equal(await readFile(first.file, 'utf8'), 'another archive');
+      assert.deepEqual((await readdir(out)).sort(), ['godepot-9.8.7-linux-x64.tar.gz'], 'no temporary left');
+    } finally {
+      await bundle.close();
+    }
+    const plain = await bundleOf(dir, 5);
+    await assert.rejects(exportRelease(plain, out), /carries no godepot release archive \(bundle create --self puts one in\)/);
+    await plain.close();
   });
 
   it('fills a module cache under cache/download, where go also reads checksum-database proofs', async () => {

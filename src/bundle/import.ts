@@ -4,11 +4,12 @@
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { parseRecord, parseTree } from '../checksum/tlog.js';
+import { GodepotError } from '../errors.js';
 import { storageKey } from '../protocol/keys.js';
 import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
 import type { Bundle } from './format.js';
-import type { ManifestFile, ManifestModule } from './manifest.js';
+import { manifestId, type ManifestFile, type ManifestModule } from './manifest.js';
 
 /** A module version or checksum-database file the storage holds with other content than the bundle. */
 export interface ImportConflict {
@@ -30,13 +31,59 @@ export interface ImportReport {
 }
 
 /**
- * Copies an already verified bundle's modules and proofs into `storage`. Per module version the files go
+ * An incremental bundle whose base (the bundle it adds to) was never taken into the storage: taken in
+ * alone, the storage would lack what the base holds and nobody would know. Nothing was imported.
+ */
+export class BundleBaseMissingError extends GodepotError {
+  readonly code = 'BUNDLE_BASE_MISSING';
+
+  constructor(
+    message: string,
+    /** The base's manifest id. */
+    readonly base: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Options of importVerifiedBundle. */
+export interface ImportOptions {
+  /** Take in an incremental bundle whose base the storage never took in. */
+  allowPartial?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * The key under which a storage records that it took in the bundle of manifest id `id`: `bundles/<id>.json`,
+ * holding that bundle's manifest.json. No module path starts with `bundles/` (its first element has
+ * no dot), so the record never stands in a module's way, nor in a GOPROXY file tree's or module cache's.
+ */
+export function bundleRecordKey(id: string): string {
+  return `bundles/${id}.json`;
+}
+
+/**
+ * Copies an already verified bundle's modules and proofs into `storage`. An incremental bundle is
+ * refused (BundleBaseMissingError) unless the storage took in its base before, or `allowPartial`; each
+ * bundle taken in is recorded (bundleRecordKey), so that the next increment finds its base. Per module version the files go
  * in the order the depot commits them (zip, `.ziphash`, `.mod`, `.info` last as the marker that the
  * version is whole); a version whose stored files differ from the bundle's is not touched at all.
  * Idempotent: a second import adds nothing.
  */
-export async function importVerifiedBundle(bundle: Bundle, storage: Storage, signal?: AbortSignal): Promise<ImportReport> {
+export async function importVerifiedBundle(bundle: Bundle, storage: Storage, options: ImportOptions = {}): Promise<ImportReport> {
+  const { signal } = options;
   const report: ImportReport = { added: [], unchanged: 0, conflicts: [], sumdbWritten: 0, notes: [] };
+  const { since } = bundle.manifest;
+  if (since !== undefined && (await storage.stat(bundleRecordKey(since.sha256))) === null) {
+    if (options.allowPartial !== true) {
+      throw new BundleBaseMissingError(
+        `this bundle adds to the bundle whose manifest id is ${since.sha256} (${since.modules} module versions; bundle list shows a bundle's id), ` +
+          'which was never imported or exported here: take that one in first, or give --allow-partial to take in this one without it',
+        since.sha256,
+      );
+    }
+    report.notes.push(`taken in without its base, the bundle whose manifest id is ${since.sha256} (--allow-partial): what only that bundle holds is missing here`);
+  }
   for (const module of bundle.manifest.modules) {
     signal?.throwIfAborted();
     const subject = `${module.path}@${module.version}`;
@@ -78,6 +125,8 @@ export async function importVerifiedBundle(bundle: Bundle, storage: Storage, sig
       else if (outcome !== 'kept') report.conflicts.push({ subject: file.name, reason: outcome });
     }
   }
+  const record = bundleRecordKey(manifestId(bundle.manifestBytes));
+  if ((await storage.stat(record)) === null) await storage.put(record, bundle.manifestBytes, { size: bundle.manifestBytes.length, signal });
   return report;
 }
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generateKey } from '../checksum/note.js';
 import { makeFixture } from '../../test/support/bundle-fixtures.js';
 import { BundleFormatError } from './format-error.js';
-import { MAX_MANIFEST_PIECE, formatManifest, manifestFiles, parseManifest, type Manifest } from './manifest.js';
+import { MAX_MANIFEST_PIECE, formatManifest, manifestFiles, manifestId, parseManifest, type Manifest } from './manifest.js';
 
 function sample(): Manifest {
   return makeFixture(
@@ -50,7 +51,7 @@ describe('manifest', () => {
     assert.throws(() => parseManifest(Buffer.from('{"format": 1,')), /not valid JSON/);
     // formatManifest writes only known keys; a hand-written manifest may have more.
     assert.throws(() => parseManifest(Buffer.from(JSON.stringify({ ...sample(), extra: true }))), (err) => err instanceof BundleFormatError && /Unrecognized key/.test(err.message));
-    refuses((m) => Object.assign(m, { format: 2 }), /bundle format 2; this godepot reads format 1/);
+    refuses((m) => Object.assign(m, { format: 3 }), /bundle format 3; this godepot reads formats 1 and 2: a newer godepot wrote it/);
     refuses((m) => delete (m as Partial<Manifest>).createdBy, /createdBy/);
     refuses((m) => (m.modules[0]!.files[0]!.sha256 = 'ABC'), /modules\[0\]\.files\[0\]\.sha256: want 64 lower-case hex digits/);
     refuses((m) => (m.modules[0]!.files[0]!.size = -1), /size/);
@@ -113,6 +114,28 @@ describe('manifest', () => {
     const line = `example.com/a v1.0.0 h1:${'A'.repeat(MAX_MANIFEST_PIECE)}=`;
     m.inputs[0]!.goSum.push(line);
     assert.throws(() => parseManifest(formatManifest(m)), /inputs\[0\]\.goSum\[1\]: \d+ bytes; at most 65536 are read here/);
+  });
+
+  it('carries a release archive in format 2, after everything else, and refuses one out of its place', () => {
+    const { manifest: m } = makeFixture([{ path: 'example.com/a', version: 'v1.0.0', mod: 'module example.com/a\n' }], { sumdb: 'sum.example.com', release: Buffer.from('archive') });
+    const bytes = formatManifest(m);
+    assert.deepEqual(Object.keys(JSON.parse(bytes.toString()) as object), ['format', 'createdBy', 'inputs', 'modules', 'sumdb', 'release']);
+    assert.match(bytes.toString(), /^\{\n {2}"format": 2,/);
+    assert.deepEqual(parseManifest(bytes), m);
+    assert.equal(manifestFiles(m).at(-1)!.name, 'release/godepot-9.8.7-linux-x64.tar.gz');
+    assert.equal(manifestId(bytes), createHash('sha256').update(bytes).digest('hex'));
+    const refusesRelease = (change: (r: Manifest) => void, message: RegExp): void => {
+      const r = structuredClone(m);
+      change(r);
+      assert.throws(() => parseManifest(formatManifest(r)), (err) => err instanceof BundleFormatError && message.test(err.message), String(message));
+    };
+    refusesRelease((r) => (r.format = 1), /a release archive travels only in bundle format 2 or later, not 1/);
+    refusesRelease((r) => (r.release!.file.name = 'release/godepot.tar.gz'), /release archive "release\/godepot.tar.gz" is not named release\/godepot-9.8.7-linux-x64.tar.gz/);
+    refusesRelease((r) => (r.release!.version = '9.8'), /release\.version: want a version such as 1\.2\.3/);
+    refusesRelease((r) => (r.release!.platform = 'Linux x64'), /release\.platform/);
+    refusesRelease((r) => (r.release!.file.name = r.sumdb[0]!.files[0]!.name), /is not named|listed twice/);
+    // A format-2 reader still reads format 1, which godepot keeps writing when no release travels.
+    assert.equal(parseManifest(formatManifest(sample())).format, 1);
   });
 
   it('refuses go.sum lines go could not read', () => {

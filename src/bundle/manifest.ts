@@ -3,6 +3,7 @@
 // proofs that travel along. Written in one canonical form; read through a zod schema and the same
 // semantic checks that guard writing, so that no bundle path can escape the folder it is unpacked into.
 
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PROXIED_SUMDB_NAME } from '../checksum/gosumdb.js';
 import { newVerifier } from '../checksum/note.js';
@@ -14,8 +15,12 @@ import { canonicalVersion, checkModule } from '../module/version.js';
 import { BundleFormatError } from './format-error.js';
 import { arrayElements, documentSpan, isArraySpan, isObjectSpan, objectMembers, parseSpan, type Span } from './json-spans.js';
 
-/** The bundle format this code writes and reads. */
+/** The format of a bundle of modules and proofs: what godepot writes unless a release archive travels too. */
 export const BUNDLE_FORMAT = 1;
+/** The format of a bundle that also carries godepot's own release archive (`bundle create --self`). */
+export const RELEASE_BUNDLE_FORMAT = 2;
+/** Every format this code reads; a writer writes the lowest one its contents need, so older readers keep reading what they can. */
+export const BUNDLE_FORMATS_READ: readonly number[] = [BUNDLE_FORMAT, RELEASE_BUNDLE_FORMAT];
 /** The first entry of every bundle. */
 export const MANIFEST_NAME = 'manifest.json';
 /** The second entry of a signed bundle: the raw Ed25519 signature of manifest.json's bytes. */
@@ -66,9 +71,20 @@ export interface ManifestSumdb {
   files: ManifestFile[];
 }
 
+/** godepot's own release archive (what `npm run release` makes), carried so that the far side can install godepot. */
+export interface ManifestRelease {
+  /** godepot's version (package.json's), as in the archive's name. */
+  version: string;
+  /** What the archive runs on, as in its name: `linux-x64`. */
+  platform: string;
+  /** `release/godepot-<version>-<platform>.tar.gz`. */
+  file: ManifestFile;
+}
+
 /** The contents of manifest.json. */
 export interface Manifest {
-  format: 1;
+  /** BUNDLE_FORMAT, or RELEASE_BUNDLE_FORMAT when `release` is given. */
+  format: 1 | 2;
   /** `godepot <version>`. */
   createdBy: string;
   inputs: ManifestInput[];
@@ -78,6 +94,8 @@ export interface Manifest {
   modules: ManifestModule[];
   /** One per checksum database whose proofs travel, sorted by name. */
   sumdb: ManifestSumdb[];
+  /** godepot's release archive, in a bundle made with `--self` (format 2 only). */
+  release?: ManifestRelease;
 }
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'want 64 lower-case hex digits');
@@ -104,14 +122,21 @@ type ObjectShape = { object: z.ZodType; members: ReadonlyMap<string, Shape> };
 
 const walked = z.array(z.unknown());
 
+const releaseSchema = z.strictObject({
+  version: z.string().regex(/^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?$/, 'want a version such as 1.2.3'),
+  platform: z.string().regex(/^[a-z0-9]+-[a-z0-9]+$/, 'want a platform such as linux-x64'),
+  file,
+});
+
 const manifestShape: ObjectShape = {
   object: z.strictObject({
-    format: z.literal(BUNDLE_FORMAT),
+    format: z.union([z.literal(BUNDLE_FORMAT), z.literal(RELEASE_BUNDLE_FORMAT)]),
     createdBy: z.string().min(1),
     inputs: walked,
     since: z.strictObject({ sha256: sha256Hex, modules: count }).optional(),
     modules: walked,
     sumdb: walked,
+    release: releaseSchema.optional(),
   }),
   members: new Map<string, Shape>([
     [
@@ -166,9 +191,22 @@ export function moduleFileName(modulePath: string, version: string, ext: '.info'
   return `${escapePath(modulePath)}/@v/${escapeVersion(version)}${ext}`;
 }
 
-/** Every file of the manifest in bundle order: each module's files, then each database's. */
+/** The bundle path of godepot's release archive of `version` for `platform`. */
+export function releaseFileName(version: string, platform: string): string {
+  return `release/godepot-${version}-${platform}.tar.gz`;
+}
+
+/** Every file of the manifest in bundle order: each module's files, then each database's, then the release archive. */
 export function manifestFiles(manifest: Manifest): ManifestFile[] {
-  return [...manifest.modules.flatMap((m) => m.files), ...manifest.sumdb.flatMap((s) => s.files)];
+  return [...manifest.modules.flatMap((m) => m.files), ...manifest.sumdb.flatMap((s) => s.files), ...(manifest.release === undefined ? [] : [manifest.release.file])];
+}
+
+/**
+ * A bundle's manifest id: the sha256 (hex) of its manifest.json bytes. It names the bundle's contents
+ * whatever the file is called, and is what an incremental bundle's `since` holds.
+ */
+export function manifestId(manifestBytes: Uint8Array): string {
+  return createHash('sha256').update(manifestBytes).digest('hex');
 }
 
 /** The manifest in its canonical form: fixed key order, two-space indent, a final newline. */
@@ -187,6 +225,7 @@ export function formatManifest(manifest: Manifest): Buffer {
       ...(m.zipHash === undefined ? {} : { zipHash: m.zipHash }),
     })),
     sumdb: manifest.sumdb.map((s) => ({ name: s.name, verifierKey: s.verifierKey, treeSize: s.treeSize, files: s.files.map(fileJson) })),
+    ...(manifest.release === undefined ? {} : { release: { version: manifest.release.version, platform: manifest.release.platform, file: fileJson(manifest.release.file) } }),
   };
   return Buffer.from(`${JSON.stringify(canonical, null, 2)}\n`, 'utf8');
 }
@@ -203,9 +242,7 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     if (!isObjectSpan(bytes, document)) refuse([], 'want an object');
     const members = memberSpans(bytes, document, []);
     const format = members.has('format') ? parseSmall(bytes, members.get('format')!, ['format']) : undefined;
-    if (typeof format === 'number' && format !== BUNDLE_FORMAT) {
-      throw new BundleFormatError(`${MANIFEST_NAME}: bundle format ${format}; this godepot reads format ${BUNDLE_FORMAT}`, MANIFEST_NAME);
-    }
+    if (typeof format === 'number' && !BUNDLE_FORMATS_READ.includes(format)) throw new BundleFormatError(`${MANIFEST_NAME}: ${unknownFormat(format)}`, MANIFEST_NAME);
     const manifest = readObject(bytes, members, manifestShape, []) as Manifest;
     checkManifest(manifest);
     return manifest;
@@ -213,6 +250,14 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     if (!(err instanceof SyntaxError)) throw err;
     throw new BundleFormatError(`${MANIFEST_NAME} is not valid JSON: ${err.message}`, MANIFEST_NAME, { cause: err });
   }
+}
+
+// A newer godepot's bundle: say so, and how to reach a release archive it may carry without godepot.
+function unknownFormat(format: number): string {
+  return (
+    `bundle format ${format}; this godepot reads formats ${BUNDLE_FORMATS_READ.join(' and ')}: a newer godepot wrote it. ` +
+    'Use that godepot; a bundle made with --self carries it under release/ (tar -xzf FILE release/ takes it out)'
+  );
 }
 
 type FieldPath = ReadonlyArray<string | number>;
@@ -342,6 +387,12 @@ function checkSumdbEntry(s: ManifestSumdb, fail: (message: string, entry?: strin
   if (!s.files.some((f) => f.name === `${prefix}latest`)) fail(`checksum database ${s.name}: no ${prefix}latest (the signed tree head)`);
 }
 
+function checkRelease(release: ManifestRelease, format: number, fail: (message: string, entry?: string) => never): void {
+  if (format < RELEASE_BUNDLE_FORMAT) fail(`a release archive travels only in bundle format ${RELEASE_BUNDLE_FORMAT} or later, not ${format}`);
+  const name = releaseFileName(release.version, release.platform);
+  if (release.file.name !== name) fail(`release archive ${JSON.stringify(release.file.name)} is not named ${name}`, release.file.name);
+}
+
 /**
  * Checks what the schema cannot: modules sorted and unique, each file path exactly what escapePath and
  * escapeVersion give, zipHash present exactly with a zip, checksum-database files in go's syntax under
@@ -352,7 +403,8 @@ export function checkManifest(manifest: Manifest): void {
   const fail = (message: string, entry: string = MANIFEST_NAME): never => {
     throw new BundleFormatError(`${MANIFEST_NAME}: ${message}`, entry);
   };
-  if (manifest.format !== BUNDLE_FORMAT) fail(`bundle format ${String(manifest.format)}; this godepot writes format ${BUNDLE_FORMAT}`);
+  if (!BUNDLE_FORMATS_READ.includes(manifest.format)) fail(unknownFormat(manifest.format));
+  if (manifest.release !== undefined) checkRelease(manifest.release, manifest.format, fail);
   const seen = new Set<string>([MANIFEST_NAME, SIGNATURE_NAME]);
   for (const f of manifestFiles(manifest)) {
     const problem = bundlePathProblem(f.name);

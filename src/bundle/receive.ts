@@ -30,13 +30,14 @@ export class BundleTooLargeError extends GodepotError {
 
 /**
  * Spools `body` (at most `maxSize` bytes, else BundleTooLargeError), verifies it as `bundle verify` does (with `publicKey`, a signature by it is required)
- * and imports it into `storage`. Throws BundleRefusedError for a bad bundle; other errors are the server's.
+ * and imports it into `storage`. Throws BundleRefusedError for a bad bundle, BundleBaseMissingError for an
+ * incremental one whose base the storage lacks (unless `allowPartial`); other errors are the server's.
  */
 export async function receiveBundle(
   body: Readable,
   storage: Storage,
   staging: FileStaging,
-  options: { publicKey?: KeyObject; signal?: AbortSignal; maxSize: number; declaredSize?: number },
+  options: { publicKey?: KeyObject; signal?: AbortSignal; maxSize: number; declaredSize?: number; allowPartial?: boolean },
 ): Promise<ImportReport> {
   const tooLarge = (): BundleTooLargeError => new BundleTooLargeError(`the bundle is larger than this server takes (${options.maxSize} bytes, --max-upload-size)`);
   if (options.declaredSize !== undefined && options.declaredSize > options.maxSize) throw tooLarge();
@@ -45,7 +46,7 @@ export async function receiveBundle(
     await pipeline(body, new ByteMeter(options.maxSize, tooLarge, { hash: false }), createWriteStream(spool, { flags: 'wx' }), { signal: options.signal });
     const bundle = await openChecked(spool, options);
     try {
-      return await importVerifiedBundle(bundle, storage, options.signal);
+      return await importVerifiedBundle(bundle, storage, { signal: options.signal, allowPartial: options.allowPartial });
     } finally {
       await bundle.close();
     }

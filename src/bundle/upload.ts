@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { ConfigError, InvalidContentError, UpstreamError } from '../errors.js';
 import type { Transport } from '../http/transport.js';
-import { bundleImportPath } from '../protocol/request.js';
+import { allowPartialHeader, bundleImportPath } from '../protocol/request.js';
 import type { ImportReport } from './import.js';
 
 /** How an upload is sent, and how patient it is with a server busy with another one. */
@@ -17,6 +17,8 @@ export interface UploadOptions {
   retries?: number;
   /** Told before each retry, with the seconds it waits. */
   onBusy?: (waitSeconds: number) => void;
+  /** Ask the server to take in an incremental bundle whose base it lacks. */
+  allowPartial?: boolean;
   signal?: AbortSignal;
 }
 
@@ -41,7 +43,12 @@ export async function uploadBundle(file: string, server: string, token: string, 
   for (let attempt = 0; ; attempt++) {
     const response = await request(url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip', 'content-length': String(size) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/gzip',
+        'content-length': String(size),
+        ...(options.allowPartial === true ? { [allowPartialHeader]: 'true' } : {}),
+      },
       body: createReadStream(file),
       signal,
       dispatcher: options.transport?.route(url).dispatcher,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashGoMod, hashZip } from '../module/hash.js';
 import { createZipFromDir } from '../module/zip.js';
-import { makeFixture, opener, tarParts, writeGzippedTar, type Fixture } from '../../test/support/bundle-fixtures.js';
+import { makeFixture, opener, sha256Hex, tarParts, writeGzippedTar, type Fixture } from '../../test/support/bundle-fixtures.js';
 import { openBundle, writeBundle } from './format.js';
 import { compressedOffset } from './gzip.js';
 import { formatManifest, manifestFiles, type Manifest } from './manifest.js';
@@ -113,6 +113,35 @@ describe('verifyBundle', () => {
     const manifestBlocks = 512 + formatManifest(fixture.manifest).length + padding(formatManifest(fixture.manifest).length).length;
     const badSignature = await flipped('bad-signature.gz', signed, compressedOffset(manifestBlocks + 512 + 10));
     await rejectsAt(badSignature, 'manifest.sig', /does not verify/, { publicKey: signer.publicKey });
+  });
+
+  it('a release archive (format 2) is covered like every other file: a flipped byte, another archive, a re-signed manifest', async () => {
+    const signer = generateKeyPairSync('ed25519');
+    const archive = randomBytes(200_000);
+    const withRelease: Fixture = { ...fixture, manifest: structuredClone(fixture.manifest), contents: new Map(fixture.contents) };
+    const release = makeFixture([], { release: archive });
+    withRelease.manifest.format = release.manifest.format;
+    withRelease.manifest.release = release.manifest.release!;
+    withRelease.contents.set(release.manifest.release!.file.name, archive);
+    const name = 'release/godepot-9.8.7-linux-x64.tar.gz';
+    const signed = await written('release.gz', withRelease, { signingKey: signer.privateKey });
+    assert.equal((await verifyFile(signed, { publicKey: signer.publicKey })).files, manifestFiles(fixture.manifest).length + 1);
+
+    const bundle = await openBundle(signed);
+    const { offset } = bundle.entries.get(name)!;
+    const signature = bundle.signature!;
+    await bundle.close();
+    await rejectsAt(await flipped('release-byte.gz', signed, compressedOffset(offset + 150_000)), name, /sha256 is [0-9a-f]{64}, the manifest says/, { publicKey: signer.publicKey });
+
+    // Another archive with the manifest changed to match it: the signature no longer covers the manifest.
+    const other = randomBytes(1000);
+    const m: Manifest = structuredClone(withRelease.manifest);
+    m.release!.file = { name, size: other.length, sha256: sha256Hex(other) };
+    const swapped = join(dir, 'release-swapped.gz');
+    await writeGzippedTar(swapped, tarParts([['manifest.json', formatManifest(m)], ['manifest.sig', signature], ...[...withRelease.contents].map(([n, d]): [string, Buffer] => [n, n === name ? other : d])]));
+    await rejectsAt(swapped, 'manifest.sig', /does not verify/, { publicKey: signer.publicKey });
+    // Without a key, only the hashes vouch: the swapped archive matches its (changed) manifest.
+    assert.equal((await verifyFile(swapped)).signature, 'unchecked');
   });
 
   it('one byte flipped in a zip: its sha256', async () => {

@@ -133,6 +133,7 @@ function* expectedSegments(bundle: Bundle): Generator<Segment> {
   }
   for (const module of bundle.manifest.modules) for (const file of module.files) yield* entry(file, module);
   for (const db of bundle.manifest.sumdb) for (const file of db.files) yield* entry(file);
+  if (bundle.manifest.release !== undefined) yield* entry(bundle.manifest.release.file);
   yield fixed(TRAILER_ENTRY, END_OF_ARCHIVE);
 }
 

@@ -262,7 +262,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     version: packageVersion(),
     clientSettings: (url) => clientSettings(url, settingsOptions),
     bundleImport: {
-      receive: (body, signal, declaredSize) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal, maxSize: config.maxUploadSize, declaredSize }),
+      receive: (body, signal, declaredSize, allowPartial) => receiveBundle(body, disk, disk, { publicKey: bundleKey, signal, maxSize: config.maxUploadSize, declaredSize, allowPartial }),
     },
     publishing,
     prefetchZips: config.prefetch,

@@ -26,6 +26,8 @@ export interface ResolvedInput {
   mainModules: string[];
   /** go.sum lines of the input project(s) (`path version[/go.mod] h1:...`), sorted as go writes them; empty when none. */
   goSum: string[];
+  /** The main modules' go.sum files that do not exist: go will not build such a project offline until `go mod tidy` writes them. */
+  missingGoSums: string[];
   /** How its graph was loaded: 'pruned' (main module at go >= 1.17), 'unpruned' (older, or a module@version input) or 'workspace'. */
   pruning: Pruning;
   /** What this input alone needs, in the same form as ModuleGraph's fields. */
@@ -80,6 +82,7 @@ export async function resolveGraph(
       kind: mains.kind,
       mainModules: mains.reported,
       goSum: mains.goSum,
+      missingGoSums: mains.missingGoSums,
       pruning: mains.pruning,
       goMods: union([loaded.goModsRead, buildList]),
       buildList: union([buildList]),

@@ -34,6 +34,8 @@ export interface MainModuleSet {
   modules: MainModule[];
   pruning: Pruning;
   goSum: string[];
+  /** The main modules' go.sum files that do not exist (a workspace's go.work.sum is optional, never listed). */
+  missingGoSums: string[];
   /** Where `m`'s go.mod and source really come from, or null when `m` is not replaced. */
   replacement(m: ModuleVersion): GoModLocation | null;
   /** True when a main module's go.mod excludes exactly this version. */
@@ -101,7 +103,7 @@ async function readSingleModule(spec: string, gomodFile: string): Promise<MainMo
     // go reads a go.mod without a go line as go 1.16 (unpruned); with -mod=mod it then adds one and
     // converts the requirements so that the build list stays what the unpruned graph selects.
     pruning: pruningForGoVersion(module.goVersion),
-    goSum: await readGoSums([join(dir, 'go.sum')]),
+    ...(await readGoSums([join(dir, 'go.sum')])),
     replacement: (m) => (isMain(m, [module]) ? null : replacements.lookup(m)),
     isExcluded: excluder([file]),
   };
@@ -129,13 +131,14 @@ async function readWorkspace(spec: string, goworkFile: string): Promise<MainModu
       throw new ConfigError(`${spec}: workspace module ${m.path} is replaced at all versions in the go.work file`);
     }
   }
-  const gosums = [join(workDir, 'go.work.sum'), ...modules.map((m) => join(m.dir, 'go.sum'))];
+  const { goSum, missingGoSums } = await readGoSums(modules.map((m) => join(m.dir, 'go.sum')), [join(workDir, 'go.work.sum')]);
   return {
     kind: 'gowork',
     reported: modules.map((m) => m.path),
     modules,
     pruning: 'workspace',
-    goSum: await readGoSums(gosums),
+    goSum,
+    missingGoSums,
     replacement: (m) => (isMain(m, modules) ? null : replacements.lookup(m)),
     isExcluded: excluder(files),
   };
@@ -167,6 +170,7 @@ async function readModuleQuery(spec: string, source: QuerySource, signal: AbortS
     modules: [module],
     pruning: 'unpruned',
     goSum: [],
+    missingGoSums: [],
     replacement: () => null,
     isExcluded: () => false,
   };
@@ -220,16 +224,19 @@ async function readMainGoMod(spec: string, gomodFile: string): Promise<{ module:
   return { module, file };
 }
 
-async function readGoSums(files: string[]): Promise<string[]> {
+// The lines of the go.sum files, and which of `files` (not of `optional`) do not exist.
+async function readGoSums(files: string[], optional: string[] = []): Promise<{ goSum: string[]; missingGoSums: string[] }> {
   const lines: GoSumLine[] = [];
-  for (const file of files) {
+  const missingGoSums: string[] = [];
+  for (const file of [...optional, ...files]) {
     const data = await readFile(file).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return null;
       throw new ConfigError(`cannot read ${file}: ${err.message}`, { cause: err });
     });
     if (data !== null) lines.push(...parseGoSum(data, file).lines());
+    else if (!optional.includes(file)) missingGoSums.push(file);
   }
-  return formatGoSum(lines).split('\n').filter((l) => l !== '');
+  return { goSum: formatGoSum(lines).split('\n').filter((l) => l !== ''), missingGoSums };
 }
 
 // The main module itself (version ''), never the versions of it that dependencies may require.

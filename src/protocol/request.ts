@@ -46,6 +46,8 @@ export type ProxyRequest =
 
 /** Where a server takes bundle uploads. */
 export const bundleImportPath = '/admin/bundles';
+/** The request header of an upload whose value `true` takes in an incremental bundle without its base (`bundle import --allow-partial`). */
+export const allowPartialHeader = 'godepot-allow-partial';
 const importRequest: Readonly<ProxyRequest> = Object.freeze({ route: 'import', head: false });
 
 /** Where a server takes published modules: `PUT /admin/modules/<escaped module>/@v/<escaped version>.zip`. */

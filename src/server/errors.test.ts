@@ -13,6 +13,7 @@ import {
   UnauthorizedError,
   UpstreamError,
 } from '../errors.js';
+import { BundleBaseMissingError } from '../bundle/import.js';
 import { BundleRefusedError } from '../bundle/receive.js';
 import { SumdbForkError, SumdbStateError, SumdbVerificationError } from '../checksum/errors.js';
 import { TooManyFetchesError } from '../limits/concurrency-cap.js';
@@ -57,6 +58,7 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new SumdbVerificationError('downloaded inconsistent tile'), 502, false],
     [new SumdbForkError('SECURITY ERROR', { size: 2, hash: 'a' }, { size: 1, hash: 'b' }, 'c', true), 502, false],
     [new BundleRefusedError('example.com/m/@v/v1.0.0.zip: sha256 is 00, the manifest says ff'), 422, false],
+    [new BundleBaseMissingError('this bundle adds to the bundle whose manifest id is ff..., which was never imported here', 'ff'), 422, false],
     [new ImportBusyError(30), 503, false],
     [new ForbiddenError('example.com/m: this server takes no publishes for this module path'), 403, false],
     [new PublishRefusedError('example.com/m/v2@v1.0.0 cannot be published'), 422, false],

@@ -14,6 +14,7 @@ import {
   UnauthorizedError,
   UpstreamError,
 } from '../errors.js';
+import { BundleBaseMissingError } from '../bundle/import.js';
 import { BundleRefusedError, BundleTooLargeError } from '../bundle/receive.js';
 import { SumdbForkError, SumdbVerificationError } from '../checksum/errors.js';
 import { GoModSyntaxError } from '../module/modsyntax.js';
@@ -93,7 +94,9 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   not the client's fault nor the origin's, and retrying elsewhere may help (go stops on it, as on any
  *   5xx, and prints the reason).
  * - An uploaded bundle that is not one or fails verification (BundleRefusedError) → 422 with what is
- *   wrong with it: the request was well formed, its content cannot be imported; nothing was.
+ *   wrong with it: the request was well formed, its content cannot be imported; nothing was. So is an
+ *   incremental bundle whose base this server's storage never took in (BundleBaseMissingError), unless
+ *   the upload allows that: taken in alone, it would leave the storage short of what the base holds.
  * - An uploaded bundle larger than `--max-upload-size` (BundleTooLargeError) → 413, nothing kept.
  * - An upload while another is being received (ImportBusyError) → 503 with Retry-After, at once: the
  *   server is fine, and the same upload succeeds later.
@@ -140,7 +143,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   }
   if (err instanceof SumdbVerificationError || err instanceof SumdbForkError) return answer(502, 'bad gateway: checksum database', err);
   if (err instanceof StorageFullError) return answer(507, 'insufficient storage', err);
-  if (err instanceof BundleRefusedError) return answer(422, 'bundle refused, nothing imported', err);
+  if (err instanceof BundleRefusedError || err instanceof BundleBaseMissingError) return answer(422, 'bundle refused, nothing imported', err);
   if (err instanceof ImportBusyError) return answer(503, 'busy', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });
   if (err instanceof RateLimitedError || err instanceof TooManyFetchesError) {
     return answer(429, 'too many requests', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });

@@ -12,6 +12,11 @@ export interface AtomicWriteOptions {
    * `path`, since the rename that publishes the file cannot cross file systems.
    */
   tempDir?: string;
+  /**
+   * False: never replace a file at `path`, however it got there meanwhile; the write then fails with
+   * EEXIST's error and leaves nothing. Default true.
+   */
+  replace?: boolean;
 }
 
 /** True for the names temporaryPath gives (`.<name>.<12 hex digits>.tmp`). */
@@ -78,8 +83,20 @@ export async function writeFileAtomically<T>(
 ): Promise<T> {
   const temp = temporaryPath(options.tempDir ?? dirname(path), basename(path));
   const result = await streamDurably(temp, write);
-  await publish(temp, path);
+  if (options.replace === false) await publishNew(temp, path);
+  else await publish(temp, path);
   return result;
+}
+
+/** As publish, but refuses (EEXIST) to replace a file at `path`; `temp` is removed either way. */
+async function publishNew(temp: string, path: string): Promise<void> {
+  try {
+    // link, unlike rename, refuses to replace an existing file.
+    await link(temp, path);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  await syncDirectory(dirname(path));
 }
 
 /** Renames the complete, flushed file `temp` to `path` and makes the new name durable; on failure `temp` is removed. */

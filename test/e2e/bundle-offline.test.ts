@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { compressedOffset } from '../../src/bundle/gzip.js';
 import { openBundle } from '../../src/bundle/format.js';
+import { manifestId } from '../../src/bundle/manifest.js';
 import { runGodepot } from '../support/cli.js';
 import { filesUnder, startGodepot, type GodepotServer } from '../support/godepot-server.js';
 import { makeGoWorld, type GoWorld } from '../support/go.js';
@@ -23,6 +24,12 @@ const NAME = 'sum.bundle.test';
 /** go.sum lines, as a sorted set, ignoring blank lines. */
 async function goSumLines(file: string): Promise<string[]> {
   return [...new Set((await readFile(file, 'utf8')).split('\n').filter((l) => l !== ''))].sort();
+}
+
+async function manifestBytesOf(file: string): Promise<Buffer> {
+  const opened = await openBundle(file);
+  await opened.close();
+  return opened.manifestBytes;
 }
 
 async function godepot(args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -155,11 +162,58 @@ describe('an offline bundle carries a project across an air gap', { concurrency:
     const verified = await runGodepot(['bundle', 'verify', bad]);
     assert.equal(verified.code, 1);
     assert.ok(verified.stderr.includes(name), verified.stderr);
+    const json = await runGodepot(['bundle', 'verify', '--json', bad]);
+    assert.equal(json.code, 1);
+    const outcome = JSON.parse(json.stdout) as { file: string; ok: boolean; entry: string; error: string };
+    assert.deepEqual({ file: outcome.file, ok: outcome.ok, entry: outcome.entry }, { file: bad, ok: false, entry: name });
+    assert.match(outcome.error, /sha256 is [0-9a-f]{64}, the manifest says/);
     const storage = join(work, 'flipped-storage');
     const imported = await runGodepot(['bundle', 'import', bad, '--storage', storage]);
     assert.equal(imported.code, 1);
     assert.ok(imported.stderr.includes(name), imported.stderr);
     assert.deepEqual(await filesUnder(storage).catch(() => []), []);
+  });
+
+  it('create and list show the manifest id an incremental bundle names as its base, and list and verify speak JSON', async () => {
+    const again = join(work, 'id.tar.gz');
+    const created = await godepot(['bundle', 'create', '--quiet', '--upstream', online.url, '--sumdb', verifierKey, '--output', again, project]);
+    const id = manifestId(await manifestBytesOf(again));
+    assert.match(created.stdout, new RegExp(`^manifest id: ${id}$`, 'm'));
+    const oldId = manifestId(await manifestBytesOf(sinceOld));
+    assert.match((await godepot(['bundle', 'list', sinceOld])).stdout, new RegExp(`^manifest id: +${oldId}$`, 'm'));
+    assert.match((await godepot(['bundle', 'list', sinceNew])).stdout, new RegExp(`^adds to: +the bundle whose manifest id is ${oldId} `, 'm'));
+
+    const listing = JSON.parse((await godepot(['bundle', 'list', '--json', sinceNew])).stdout) as { manifestId: string; since: { manifestId: string }; modules: { path: string; version: string }[] };
+    assert.equal(listing.since.manifestId, oldId);
+    assert.equal(listing.manifestId, manifestId(await manifestBytesOf(sinceNew)));
+    assert.ok(listing.modules.some((m) => m.path === 'example.com/proj/Upper'));
+    const verified = JSON.parse((await godepot(['bundle', 'verify', '--json', bundle])).stdout) as Record<string, unknown>;
+    assert.deepEqual({ ok: verified.ok, file: verified.file, signature: verified.signature }, { ok: true, file: bundle, signature: 'unsigned' });
+    assert.equal(verified.manifestId, manifestId(await manifestBytesOf(bundle)));
+  });
+
+  it('create refuses to replace an existing file unless --force, and bundles a project without go.sum with a warning', async () => {
+    const output = join(work, 'exists.tar.gz');
+    await writeFile(output, 'keep me');
+    const args = ['bundle', 'create', '--quiet', '--upstream', online.url, '--sumdb', verifierKey, '--output', output, project];
+    const refused = await runGodepot(args, { env: { GOSUMDB: '', GODEPOT_UPSTREAM: '' } });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `godepot: ${output} already exists; give --force to replace it\n`);
+    assert.equal(await readFile(output, 'utf8'), 'keep me');
+    await godepot([...args, '--force']);
+    assert.ok((await readFile(output)).equals(await readFile(bundle)), 'replaced by the bundle');
+
+    const noSum = await projectCopy();
+    const made = await godepot(['bundle', 'create', '--quiet', '--upstream', online.url, '--sumdb', verifierKey, '--output', join(work, 'no-sum.tar.gz'), noSum]);
+    assert.match(made.stderr, new RegExp(`^godepot: warning: ${noSum.replaceAll('/', '\\/')}: ${join(noSum, 'go.sum').replaceAll('/', '\\/')} does not exist: .*go mod tidy`, 'm'));
+    assert.match(made.stdout, /module versions/);
+  });
+
+  it('diff reads an incremental bundle as what it adds to its base: nothing removed', async () => {
+    const { stdout } = await godepot(['bundle', 'diff', sinceOld, sinceNew]);
+    assert.match(stdout, new RegExp(`^${sinceNew.replaceAll('.', '\\.')} adds to ${sinceOld.replaceAll('.', '\\.')} \\(manifest id [0-9a-f]{64}\\)`));
+    assert.doesNotMatch(stdout, /^- /m);
+    assert.match(stdout, /^[1-9][0-9]* added, 0 removed, /m);
   });
 
   it('--since writes only the modules the older bundle lacks', async () => {
@@ -249,9 +303,35 @@ describe('an offline bundle carries a project across an air gap', { concurrency:
 
     it('builds from an older bundle and an incremental one exported together', async () => {
       const dir = join(work, 'export-since');
+      const refused = await runGodepot(['bundle', 'export', sinceNew, '--dir', dir]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, new RegExp(`adds to the bundle whose manifest id is ${manifestId(await manifestBytesOf(sinceOld))} .*--allow-partial`));
+      assert.deepEqual(await filesUnder(dir).catch(() => []), [], 'nothing exported without the base');
       await godepot(['bundle', 'export', sinceOld, '--dir', dir]);
       await godepot(['bundle', 'export', sinceNew, '--dir', dir]);
       await buildOffline(await offlineWorld(pathToFileURL(dir).href));
+    });
+
+    it('imports an incremental bundle only after its base, or alone with --allow-partial, into storage and by upload', async () => {
+      const storage = join(work, 'imported-since');
+      const refused = await runGodepot(['bundle', 'import', sinceNew, '--storage', storage]);
+      assert.equal(refused.code, 1);
+      const base = manifestId(await manifestBytesOf(sinceOld));
+      assert.match(refused.stderr, new RegExp(`manifest id is ${base}`));
+      assert.deepEqual(await filesUnder(storage).catch(() => []), []);
+      await godepot(['bundle', 'import', sinceOld, '--storage', storage]);
+      assert.match((await godepot(['bundle', 'import', sinceNew, '--storage', storage])).stdout, /[1-9][0-9]* module versions added/);
+      const partial = await godepot(['bundle', 'import', sinceNew, '--storage', join(work, 'imported-partial'), '--allow-partial']);
+      assert.match(partial.stdout, new RegExp(`without its base, the bundle whose manifest id is ${base}`));
+
+      const token = 'import-token-of-the-since-test';
+      const proxy = await startGodepot({ upstream: 'off', args: ['--import-token', token] });
+      servers.push(proxy);
+      const upload = ['bundle', 'import', sinceNew, '--server', proxy.url, '--token', token];
+      const refusedUpload = await runGodepot(upload);
+      assert.equal(refusedUpload.code, 1);
+      assert.match(refusedUpload.stderr, new RegExp(`\\(422\\): bundle refused, nothing imported: .*manifest id is ${base}`));
+      assert.match((await godepot([...upload, '--allow-partial'])).stdout, /[1-9][0-9]* module versions added/);
     });
 
     it('makes go fail with its own verification error when one proof was altered', async () => {

@@ -70,7 +70,7 @@ test('the release archive, unpacked with tar and no registry, serves a go build 
   const { stdout: listing } = await execFileAsync('tar', ['tzf', archive], { maxBuffer: 16 << 20 });
   const entries = listing.trim().split('\n');
   assert.ok(entries.every((e) => e === `${folder}/` || e.startsWith(`${folder}/`)), `one top folder, ${folder}/`);
-  for (const entry of ['bin/godepot', 'dist/src/cli/main.js', 'package.json', 'README.md', 'packaging/godepot.service', 'packaging/godepot.yaml', 'node_modules/commander/package.json', 'node_modules/zod/package.json']) {
+  for (const entry of ['bin/godepot', 'release.json', 'dist/src/cli/main.js', 'package.json', 'README.md', 'packaging/godepot.service', 'packaging/godepot.yaml', 'node_modules/commander/package.json', 'node_modules/zod/package.json']) {
     assert.ok(entries.includes(`${folder}/${entry}`), `the archive holds ${entry}`);
   }
   const ours = entries.filter((e) => !e.startsWith(`${folder}/node_modules/`));

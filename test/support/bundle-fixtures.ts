@@ -11,7 +11,7 @@ import { generateKey } from '../../src/checksum/note.js';
 import { hashGoMod } from '../../src/module/hash.js';
 import { escapePath, escapeVersion } from '../../src/module/path.js';
 import { StoredGzipWriter } from '../../src/bundle/gzip.js';
-import { BUNDLE_FORMAT, moduleFileName, type Manifest, type ManifestFile, type ManifestModule, type ManifestSumdb } from '../../src/bundle/manifest.js';
+import { BUNDLE_FORMAT, RELEASE_BUNDLE_FORMAT, moduleFileName, releaseFileName, type Manifest, type ManifestFile, type ManifestModule, type ManifestSumdb } from '../../src/bundle/manifest.js';
 import { END_OF_ARCHIVE, encodeHeaders, padding } from '../../src/bundle/tar.js';
 
 /** One module version of a fixture; a module without `zip` carries only its .mod (and .info when given). */
@@ -38,8 +38,11 @@ function described(name: string, data: Buffer, contents: Map<string, Buffer>): M
   return { name, size: data.length, sha256: sha256Hex(data) };
 }
 
-/** The manifest of `modules` (given in manifest order), with one checksum database when `sumdb` names it. */
-export function makeFixture(modules: readonly FixtureModule[], options: { sumdb?: string; goSum?: string[] } = {}): Fixture {
+/**
+ * The manifest of `modules` (given in manifest order), with one checksum database when `sumdb` names it,
+ * and, with `release`, a godepot 9.8.7 release archive of those bytes (format 2).
+ */
+export function makeFixture(modules: readonly FixtureModule[], options: { sumdb?: string; goSum?: string[]; release?: Buffer } = {}): Fixture {
   const contents = new Map<string, Buffer>();
   const entries = modules.map((m): ManifestModule => {
     const files: ManifestFile[] = [];
@@ -69,6 +72,10 @@ export function makeFixture(modules: readonly FixtureModule[], options: { sumdb?
     modules: entries,
     sumdb,
   };
+  if (options.release !== undefined) {
+    manifest.format = RELEASE_BUNDLE_FORMAT;
+    manifest.release = { version: '9.8.7', platform: 'linux-x64', file: described(releaseFileName('9.8.7', 'linux-x64'), options.release, contents) };
+  }
   return { manifest, contents };
 }
 

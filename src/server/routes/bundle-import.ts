@@ -6,13 +6,17 @@ import type { Readable } from 'node:stream';
 import type { ImportReport } from '../../bundle/import.js';
 import type { Audit } from '../../audit/audit.js';
 import { GodepotError, NotFoundError } from '../../errors.js';
+import { allowPartialHeader } from '../../protocol/request.js';
 import type { Admitted } from '../gate.js';
 import type { OperationsAnswer } from './operations.js';
 
 /** What the server needs to take uploads: what imports one. */
 export interface BundleImport {
-  /** Throws BundleRefusedError for a bad bundle, BundleTooLargeError past the server's limit (`declaredSize`: the Content-Length, if any). */
-  receive(body: Readable, signal: AbortSignal, declaredSize: number | undefined): Promise<ImportReport>;
+  /**
+   * Throws BundleRefusedError for a bad bundle, BundleTooLargeError past the server's limit (`declaredSize`:
+   * the Content-Length, if any), BundleBaseMissingError for an increment without its base unless `allowPartial`.
+   */
+  receive(body: Readable, signal: AbortSignal, declaredSize: number | undefined, allowPartial: boolean): Promise<ImportReport>;
 }
 
 /**
@@ -51,7 +55,7 @@ export function bundleImportRoute(imports: BundleImport | undefined, audit: Audi
       let report: ImportReport;
       try {
         const length = req.headers['content-length'];
-        report = await imports.receive(req, signal, length === undefined ? undefined : Number(length));
+        report = await imports.receive(req, signal, length === undefined ? undefined : Number(length), req.headers[allowPartialHeader] === 'true');
       } catch (err) {
         await audit.record({ ...event, outcome: 'refused', detail: { reason: (err as Error).message } });
         throw err;
