@@ -66,7 +66,7 @@ describe('importing a verified bundle into storage', () => {
     assert.equal(await readFile(join(root, 'example.com/!upper/@v/v1.1.0.mod'), 'utf8'), 'module example.com/Upper\n');
     const second = await importVerifiedBundle(bundle, storage);
     assert.deepEqual(second, { added: [], unchanged: 2, conflicts: [], sumdbWritten: 0, notes: [] });
-    assert.deepEqual(await readdir(join(root, 'bundles')), [`${manifestId(bundle.manifestBytes)}.json`], 'one record of the bundle, however often it is imported');
+    assert.deepEqual(await readdir(join(root, 'godepot', 'bundles')), [`${manifestId(bundle.manifestBytes)}.json`], 'one record of the bundle, however often it is imported');
     await bundle.close();
   });
 
@@ -86,13 +86,13 @@ describe('importing a verified bundle into storage', () => {
       );
       assert.deepEqual(await readdir(root).catch(() => []), [], 'nothing imported');
 
-      // Once the base is in, the increment follows; each records its manifest under bundles/.
+      // Once the base is in, the increment follows; each records its manifest under godepot/bundles/.
       await importVerifiedBundle(base, storage);
-      assert.deepEqual(await readFile(join(root, 'bundles', `${baseId}.json`)), base.manifestBytes);
+      assert.deepEqual(await readFile(join(root, 'godepot', 'bundles', `${baseId}.json`)), base.manifestBytes);
       const report = await importVerifiedBundle(increment, storage);
       assert.deepEqual(report.added, ['example.com/b@v1.0.0']);
       assert.deepEqual(report.notes, []);
-      assert.deepEqual((await readdir(join(root, 'bundles'))).sort(), [`${baseId}.json`, `${manifestId(increment.manifestBytes)}.json`].sort());
+      assert.deepEqual((await readdir(join(root, 'godepot', 'bundles'))).sort(), [`${baseId}.json`, `${manifestId(increment.manifestBytes)}.json`].sort());
 
       // Elsewhere, alone, with partial allowed: imported, and the report says what is missing.
       const alone = await importVerifiedBundle(increment, new DiskStorage({ root: join(dir, 'alone') }), { allowPartial: true });

@@ -1,6 +1,7 @@
 // Adding a verified bundle to a storage (`bundle import`, and `bundle export`, whose folders are storages
 // in the same layout). Storage only ever gains: a module version the storage holds with other content
 // is a conflict, reported and left as it is; so is a checksum-database tile that differs (a fork).
+import { recordsPrefix } from '../store/records.js';
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { parseRecord, parseTree } from '../checksum/tlog.js';
@@ -54,12 +55,12 @@ export interface ImportOptions {
 }
 
 /**
- * The key under which a storage records that it took in the bundle of manifest id `id`: `bundles/<id>.json`,
- * holding that bundle's manifest.json. No module path starts with `bundles/` (its first element has
- * no dot), so the record never stands in a module's way, nor in a GOPROXY file tree's or module cache's.
+ * The key under which a storage records that it took in the bundle of manifest id `id`:
+ * `godepot/bundles/<id>.json`, holding that bundle's manifest.json, among godepot's other records
+ * (store/records.ts), where it never stands in a module's way, nor in a GOPROXY file tree's.
  */
 export function bundleRecordKey(id: string): string {
-  return `bundles/${id}.json`;
+  return `${recordsPrefix}/bundles/${id}.json`;
 }
 
 /**
