@@ -64,17 +64,22 @@ export function verifyInfo(modulePath: string, version: string, body: Buffer): v
   }
 }
 
-/** Checks a `.mod` body: within go's size limit and a go.mod that go can parse. */
-export function verifyMod(modulePath: string, version: string, body: Buffer): void {
-  if (body.length > MAX_GO_MOD) {
-    throw new InvalidContentError(`${modulePath}@${version}: .mod from origin is too large (${body.length} bytes; limit is ${MAX_GO_MOD})`);
-  }
+/** Why a `.mod` body is not one go could use (over go's size limit, or a go.mod go cannot parse), or null; read after the body's name: `.mod does not parse: …`. */
+export function modProblem(body: Buffer): string | null {
+  if (body.length > MAX_GO_MOD) return `is too large (${body.length} bytes; limit is ${MAX_GO_MOD})`;
   try {
     parseGoModLax('go.mod', body);
   } catch (err) {
     if (!(err instanceof GodepotError)) throw err;
-    throw new InvalidContentError(`${modulePath}@${version}: .mod from origin does not parse: ${err.message}`, { cause: err });
+    return `does not parse: ${err.message}`;
   }
+  return null;
+}
+
+/** Checks a `.mod` body an origin sent (see modProblem); throws InvalidContentError. */
+export function verifyMod(modulePath: string, version: string, body: Buffer): void {
+  const problem = modProblem(body);
+  if (problem !== null) throw new InvalidContentError(`${modulePath}@${version}: .mod from origin ${problem}`);
 }
 
 /**
