@@ -26,6 +26,8 @@ let upstream: Upstream;
 let godepot: GodepotServer;
 let config: string;
 let consumer: string;
+/** What the first publish of corp.example.com/lib printed: its go.sum line. */
+let publishedLine: string;
 const worlds: GoWorld[] = [];
 
 /** `godepot storage verify` on the test server's storage, with its settings (upstream, routing, state). */
@@ -64,6 +66,7 @@ before(async () => {
   await writeTree(lib, { 'go.mod': 'module corp.example.com/lib\n\ngo 1.17\n', 'lib.go': `package lib\n\n// Text is long enough to be compressed.\nconst Text = "${'x'.repeat(300)}"\n` });
   const published = await runGodepot(['publish', lib, '--version', 'v1.0.0', '--server', godepot.url], { env: { GODEPOT_TOKEN: token } });
   assert.equal(published.code, 0, published.stderr);
+  publishedLine = published.stdout;
   await godepot.stop();
 });
 
@@ -162,8 +165,13 @@ test('a published version cannot be fetched again: its damaged zip is quarantine
   assert.equal(after.code, 0, after.stdout);
 });
 
-test('go builds again through godepot on the repaired storage, from an empty module cache, and go mod verify agrees with go.sum', async () => {
+test('the published zip is restored by publishing it again; go builds through godepot on the repaired storage from an empty module cache, and go mod verify agrees with go.sum', async () => {
   godepot = await godepot.restart();
+  // The published version whose zip was quarantined is restored by publishing the same zip again.
+  const republished = await runGodepot(['publish', join(work, 'lib'), '--version', 'v1.0.0', '--server', godepot.url], { env: { GODEPOT_TOKEN: token } });
+  assert.equal(republished.code, 0, republished.stderr);
+  assert.equal(republished.stdout, publishedLine);
+  assert.equal((await verify()).code, 0);
   const w = await makeGoWorld(godepot.url);
   worlds.push(w);
   const copy = join(work, 'consumer-again');
