@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { filesUnder } from '../../test/support/godepot-server.js';
 import { addModule, type ProxyEntry } from '../../test/support/modgraph.js';
+import { flipZipDataByte } from '../../test/support/rawzip.js';
 import { startUpstream, type Upstream } from '../../test/support/upstream.js';
 import { StorageClientStore, SumdbClient } from '../checksum/client.js';
 import { ChecksumDatabase } from '../checksum/database.js';
@@ -81,15 +82,6 @@ async function makeStore(): Promise<Store> {
   return { root, tree, work, storage, upstream, entries, depot, file };
 }
 
-/** Flips a byte of the first entry's data in a zip: what a bad disk sector does to it. */
-async function flipDataByte(file: string): Promise<Buffer> {
-  const zip = await readFile(file);
-  const dataStart = 30 + zip.readUInt16LE(26) + zip.readUInt16LE(28);
-  zip[dataStart + 1]! ^= 0x55;
-  await writeFile(file, zip);
-  return zip;
-}
-
 /** Every file below `root` with its bytes. */
 async function snapshot(root: string): Promise<Map<string, string>> {
   const files = await filesUnder(root);
@@ -113,7 +105,7 @@ test('a store a depot filled is whole: every version read, nothing to report; go
 test('every kind of damage is reported, one line a problem, naming the file and what is wrong', async () => {
   const store = await makeStore();
   const { a, b, c, d } = store.entries;
-  await flipDataByte(store.file(a, 'zip'));
+  await flipZipDataByte(store.file(a, 'zip'));
   await truncate(store.file(b, 'zip'), 100);
   await rm(store.file(b, 'mod'));
   await writeFile(store.file(c, 'info'), '{"Version":"v1.0.0",');
@@ -185,12 +177,12 @@ test('the hashes checksum databases godepot holds are the reference: a record th
 test('repair quarantines what is damaged, fetches it again and checks it again; what cannot be fetched stays quarantined', async () => {
   const store = await makeStore();
   const { a, b, c, d } = store.entries;
-  const damagedZip = await flipDataByte(store.file(a, 'zip'));
+  const damagedZip = await flipZipDataByte(store.file(a, 'zip'));
   await truncate(store.file(b, 'zip'), 100);
   await rm(store.file(b, 'mod'));
   await writeFile(store.file(c, 'info'), '[]');
   // d's zip is damaged, and its origin no longer has it.
-  await flipDataByte(store.file(d, 'zip'));
+  await flipZipDataByte(store.file(d, 'zip'));
   await rm(join(store.tree, 'example.com', 'd'), { recursive: true });
   const leftover = join(store.root, '.tmp', '.v1.0.0.zip.0123456789ab.tmp');
   await writeFile(leftover, 'PK partial');

@@ -15,6 +15,7 @@ import { runGodepot, type CliResult } from '../support/cli.js';
 import { filesUnder, startGodepot, stateDirOf, type GodepotServer } from '../support/godepot-server.js';
 import { makeGoWorld, type GoWorld } from '../support/go.js';
 import { buildModuleGraph, consumerOutput, writeConsumer, type ModuleGraph } from '../support/modgraph.js';
+import { flipZipDataByte } from '../support/rawzip.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 const execFileAsync = promisify(execFile);
@@ -39,14 +40,6 @@ function verify(...args: string[]): Promise<CliResult> {
 
 /** The stored file of a module version's file. */
 const stored = (modulePath: string, version: string, file: string): string => join(godepot.storage, ...modulePath.split('/'), '@v', `${version}.${file}`);
-
-/** Flips a byte of the first entry's data in a zip: what a bad disk sector does. */
-async function flipDataByte(file: string): Promise<Buffer> {
-  const zip = await readFile(file);
-  zip[30 + zip.readUInt16LE(26) + zip.readUInt16LE(28) + 1]! ^= 0x55;
-  await writeFile(file, zip);
-  return zip;
-}
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'godepot-e2e-storage-verify-'));
@@ -85,7 +78,7 @@ test('a store go filled is whole: exit 0, no lines on stdout, a summary on stder
 });
 
 test('damage is reported one line a problem (exit 1); --repair fetches it all again (exit 0); the damaged bytes are kept in quarantine', async () => {
-  const flipped = await flipDataByte(stored('example.com/app/log', 'v1.2.0', 'zip'));
+  const flipped = await flipZipDataByte(stored('example.com/app/log', 'v1.2.0', 'zip'));
   await truncate(stored('example.com/app/util', 'v1.0.0', 'zip'), 200);
   await rm(stored('example.com/major/v2', 'v2.1.0', 'mod'));
   await writeFile(stored('example.com/nomod', 'v1.0.0', 'info'), '{"Version": "v1.0.0", "Time": ');
@@ -149,7 +142,7 @@ test('damage is reported one line a problem (exit 1); --repair fetches it all ag
 
 test('a published version cannot be fetched again: its damaged zip is quarantined, reported, and the repair exits 1', async () => {
   const zip = stored('corp.example.com/lib', 'v1.0.0', 'zip');
-  const damaged = await flipDataByte(zip);
+  const damaged = await flipZipDataByte(zip);
   const repaired = await verify('--repair');
   assert.equal(repaired.code, 1, repaired.stderr);
   assert.match(
