@@ -4,9 +4,11 @@
 // refuses denied modules, fetches, checks, verifies and stores into a storage.
 import type { Logger } from 'pino';
 import { StorageClientStore, SumdbClient } from '../checksum/client.js';
+import { ChecksumDatabase } from '../checksum/database.js';
 import { parseGosumdb } from '../checksum/gosumdb.js';
 import { SumdbPassthrough } from '../checksum/passthrough.js';
-import { SumdbVerifier, type Verifier } from '../checksum/verifier.js';
+import { readSignerKey } from '../checksum/signer-key.js';
+import { RecordingVerifier, SumdbVerifier, type Verifier } from '../checksum/verifier.js';
 import type { ServeConfig } from '../config/schema.js';
 import { CachingDepot } from '../depot/caching-depot.js';
 import type { Depot } from '../depot/depot.js';
@@ -212,4 +214,21 @@ export function cachingDepot(
 /** `depot` behind the routing's deny rules, when there are any. */
 export function routedDepot(upstream: Upstream, depot: CachingDepot): Depot {
   return upstream.routing.denies ? new DenyingDepot(depot, upstream.routing) : depot;
+}
+
+/**
+ * godepot's own checksum database (`--sumdb-host` with `--sumdb-key`), kept in `storage`, and the
+ * verifier that records in it every module `verifier` does not vouch for; without one, null and
+ * `verifier` as it is.
+ */
+export async function ownSumdb(
+  settings: Pick<ServeConfig, 'sumdbHost' | 'sumdbKey'>,
+  storage: Storage,
+  verifier: Verifier,
+  logger: Logger,
+): Promise<{ database: ChecksumDatabase | null; verifier: Verifier }> {
+  if (settings.sumdbHost === null || settings.sumdbKey === null) return { database: null, verifier };
+  const signerKey = await readSignerKey(settings.sumdbKey, settings.sumdbHost);
+  const database = await ChecksumDatabase.open({ storage, signerKey, logger });
+  return { database, verifier: new RecordingVerifier(verifier, database) };
 }

@@ -26,27 +26,34 @@ export function isStorableVersion(modulePath: string, version: string): boolean 
 }
 
 /**
- * The `Version` of an `.info` (or `@latest`) body: a JSON object whose `Version` is a version the depot
- * could store for `modulePath` and whose `Time`, when present, is RFC 3339. Throws InvalidContentError.
+ * The `Version` of an `.info` (or `@latest`) body, or why it is not one the depot could store for
+ * `modulePath`: it must be a JSON object whose `Version` is a version the depot could store and whose
+ * `Time`, when present, is RFC 3339. The reason reads after the body's name: `.info is not JSON`.
  */
-export function infoVersion(modulePath: string, body: Buffer, what: string): string {
+export function readInfo(modulePath: string, body: Buffer): { version: string } | { problem: string; version?: string } {
   let info: unknown;
   try {
     info = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new InvalidContentError(`${modulePath}: ${what} from origin is not JSON`, { cause: err });
+  } catch {
+    return { problem: 'is not JSON' };
   }
-  if (typeof info !== 'object' || info === null || Array.isArray(info)) {
-    throw new InvalidContentError(`${modulePath}: ${what} from origin is not a JSON object`);
-  }
+  if (typeof info !== 'object' || info === null || Array.isArray(info)) return { problem: 'is not a JSON object' };
   const { Version: version, Time: time } = info as { Version?: unknown; Time?: unknown };
-  if (typeof version !== 'string' || !isStorableVersion(modulePath, version)) {
-    throw new InvalidContentError(`${modulePath}: ${what} from origin names invalid version ${JSON.stringify(version)}`);
+  if (typeof version !== 'string' || !isStorableVersion(modulePath, version)) return { problem: `names invalid version ${JSON.stringify(version)}` };
+  if (time !== undefined && time !== null && (typeof time !== 'string' || !rfc3339.test(time))) return { problem: `has invalid Time ${JSON.stringify(time)}`, version };
+  return { version };
+}
+
+/**
+ * The `Version` of an `.info` (or `@latest`) body an origin sent (see readInfo), named `what` in the
+ * InvalidContentError thrown when it is not one the depot could store.
+ */
+export function infoVersion(modulePath: string, body: Buffer, what: string): string {
+  const read = readInfo(modulePath, body);
+  if ('problem' in read) {
+    throw new InvalidContentError(`${read.version === undefined ? modulePath : `${modulePath}@${read.version}`}: ${what} from origin ${read.problem}`);
   }
-  if (time !== undefined && time !== null && (typeof time !== 'string' || !rfc3339.test(time))) {
-    throw new InvalidContentError(`${modulePath}@${version}: ${what} from origin has invalid Time ${JSON.stringify(time)}`);
-  }
-  return version;
+  return read.version;
 }
 
 /** Checks an `.info` body fetched for canonical `version`: it must describe exactly that version, as go requires. */
@@ -57,17 +64,22 @@ export function verifyInfo(modulePath: string, version: string, body: Buffer): v
   }
 }
 
-/** Checks a `.mod` body: within go's size limit and a go.mod that go can parse. */
-export function verifyMod(modulePath: string, version: string, body: Buffer): void {
-  if (body.length > MAX_GO_MOD) {
-    throw new InvalidContentError(`${modulePath}@${version}: .mod from origin is too large (${body.length} bytes; limit is ${MAX_GO_MOD})`);
-  }
+/** Why a `.mod` body is not one go could use (over go's size limit, or a go.mod go cannot parse), or null; read after the body's name: `.mod does not parse: …`. */
+export function modProblem(body: Buffer): string | null {
+  if (body.length > MAX_GO_MOD) return `is too large (${body.length} bytes; limit is ${MAX_GO_MOD})`;
   try {
     parseGoModLax('go.mod', body);
   } catch (err) {
     if (!(err instanceof GodepotError)) throw err;
-    throw new InvalidContentError(`${modulePath}@${version}: .mod from origin does not parse: ${err.message}`, { cause: err });
+    return `does not parse: ${err.message}`;
   }
+  return null;
+}
+
+/** Checks a `.mod` body an origin sent (see modProblem); throws InvalidContentError. */
+export function verifyMod(modulePath: string, version: string, body: Buffer): void {
+  const problem = modProblem(body);
+  if (problem !== null) throw new InvalidContentError(`${modulePath}@${version}: .mod from origin ${problem}`);
 }
 
 /**

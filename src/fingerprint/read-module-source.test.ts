@@ -31,6 +31,7 @@ before(async () => {
   // What a godepot storage folder also holds, none of it a module.
   await writeTree(join(tree, 'sumdb'), { 'sum.golang.org/lookup/example.com/plain@v0.1.0-rc.1': 'record\n', 'x.com/@v/v1.0.0.mod': 'module x.com\n' });
   await writeTree(join(tree, '.tmp'), { 'example.com/@v/v1.0.0.mod': 'module example.com\n' });
+  await writeTree(join(tree, 'godepot', 'quarantine', '20240102T030405Z'), { 'example.com/q/@v/v1.0.0.mod': 'module example.com/q\n' });
 });
 
 after(() => rm(work, { recursive: true, force: true }));

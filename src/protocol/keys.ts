@@ -1,7 +1,7 @@
 // Where each GOPROXY artifact lives in storage. The keys are the module cache download layout
 // ($GOMODCACHE/cache/download), so a disk store's root is also a `GOPROXY=file://` tree that go and any
 // static web server can serve as it is.
-import { escapePath, escapeVersion, unescapeVersion } from '../module/path.js';
+import { escapePath, escapeVersion, InvalidPathError, unescapePath, unescapeVersion } from '../module/path.js';
 import { InvalidVersionError } from '../module/version.js';
 
 /** The per-version files: go's four, `.ziphash` holding the zip's `h1:` as go's module cache keeps it. */
@@ -43,4 +43,39 @@ export function versionOfKey(key: string, file: VersionFile): string | null {
     if (err instanceof InvalidVersionError) return null;
     throw err;
   }
+}
+
+/** What a module's file key names: the module and, for a per-version file, the version. */
+export type ModuleFileKey = { modulePath: string; file: ModuleFile } | { modulePath: string; file: VersionFile; version: string };
+
+/**
+ * The module file `key` is the storage key of (the inverse of storageKey), or null for any other key:
+ * another name, or a path or version that is not a valid escaping. A key under a top-level name with
+ * no dot (`sumdb/`, godepot's records) is no module's: a module path's first element has one.
+ */
+export function moduleFileOfKey(key: string): ModuleFileKey | null {
+  const at = key.lastIndexOf('/@');
+  const rest = key.slice(at + 1);
+  let file: ModuleFile | VersionFile | null = null;
+  let version: string | null = null;
+  if (rest === '@latest') file = 'latest';
+  else if (rest === '@v/list') file = 'list';
+  else if (rest.startsWith('@v/') && !rest.includes('/', 3)) {
+    for (const kind of ['info', 'mod', 'zip', 'ziphash'] as const) {
+      version = versionOfKey(key, kind);
+      if (version !== null) {
+        file = kind;
+        break;
+      }
+    }
+  }
+  if (at <= 0 || file === null) return null;
+  let modulePath: string;
+  try {
+    modulePath = unescapePath(key.slice(0, at));
+  } catch (err) {
+    if (err instanceof InvalidPathError) return null;
+    throw err;
+  }
+  return file === 'list' || file === 'latest' ? { modulePath, file } : { modulePath, file, version: version! };
 }

@@ -31,6 +31,7 @@ test('keys are files under the root: the module cache download layout, servable 
   await s.put('github.com/!azure/m/@v/list', Buffer.from('v1.0.0\n'));
   assert.equal(await readFile(join(root, 'github.com', '!azure', 'm', '@v', 'v1.0.0.info'), 'utf8'), '{"Version":"v1.0.0"}');
   assert.equal(await readFile(join(root, 'github.com', '!azure', 'm', '@v', 'list'), 'utf8'), 'v1.0.0\n');
+  assert.equal(s.fileOf('github.com/!azure/m/@v/v1.0.0.info'), join(root, 'github.com', '!azure', 'm', '@v', 'v1.0.0.info'));
   // A file put there by anyone else (a copied module cache) is an object like the others.
   await writeFile(join(root, 'github.com', '!azure', 'm', '@v', 'v1.0.0.mod'), 'module github.com/Azure/m\n');
   assert.equal(await text(await s.get('github.com/!azure/m/@v/v1.0.0.mod')), 'module github.com/Azure/m\n');
@@ -51,6 +52,7 @@ test('nothing outside the root is touched, whatever the key', async () => {
     await assert.rejects(s.put(key, Buffer.from('overwritten')), InvalidRequestError, key);
     await assert.rejects(s.delete(key), InvalidRequestError, key);
     await assert.rejects(s.get(key), InvalidRequestError, key);
+    assert.throws(() => s.fileOf(key), InvalidRequestError, key);
   }
   assert.equal(await readFile(join(parent, 'outside'), 'utf8'), 'precious');
   assert.deepEqual((await readdir(parent)).sort(), ['outside', 'store']);
@@ -124,9 +126,15 @@ test('kill -9 in the middle of a big put leaves no object and no partial under t
   assert.ok(orphan !== undefined);
   await s.put('example.com/other/@v/list', Buffer.from(''));
   assert.deepEqual(await readdir(join(root, '.tmp')), [orphan]);
-  // ...and an old one is removed by the first put of the next process.
+  assert.deepEqual(await s.leftovers(), [], 'a young temporary is no leftover: its write may be under way');
+  // ...and an old one is a leftover, listed (for storage verify) and removed by the first put of the next process.
   const longAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
   await utimes(join(root, '.tmp', orphan), longAgo, longAgo);
+  const [leftover, ...more] = await s.leftovers();
+  assert.deepEqual(more, []);
+  assert.equal(leftover?.file, join(root, '.tmp', orphan));
+  assert.ok(leftover.size >= 32 << 20);
+  assert.equal(leftover.modified.getTime(), longAgo.getTime());
   await new DiskStorage({ root }).put('example.com/other/@v/list', Buffer.from('v1.0.0\n'));
   assert.deepEqual(await readdir(join(root, '.tmp')), []);
   assert.deepEqual(await s.list(''), ['example.com/other/@v/list']);

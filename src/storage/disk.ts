@@ -12,6 +12,15 @@ import { asStorageFull } from './space.js';
 import type { FileStaging, StagedObject } from './staging.js';
 import type { PutOptions, Storage, StoredObject } from './storage.js';
 
+/** A file of the staging folder left by a write that never finished. */
+export interface Leftover {
+  /** Its absolute path. */
+  file: string;
+  size: number;
+  /** When it was last written. */
+  modified: Date;
+}
+
 /** Temporaries older than this at the first put are taken for leftovers of a crash and removed. */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
 /** Most file systems refuse longer names (ENAMETOOLONG); refusing them here keeps that a bad request. */
@@ -240,6 +249,14 @@ export class DiskStorage implements Storage, FileStaging {
     }
   }
 
+  /**
+   * The file holding `key`'s object (absent when the object is): for a reader that needs the whole file
+   * at random, as a zip check does, where get() streams it. Throws InvalidRequestError as get() does.
+   */
+  fileOf(key: string): string {
+    return this.pathOf(key);
+  }
+
   /** The file of `key`, which is checked first: whatever the key, the file is inside the root. */
   private pathOf(key: string): string {
     const problem = keyProblem(key);
@@ -249,22 +266,33 @@ export class DiskStorage implements Storage, FileStaging {
     return path;
   }
 
-  // A process killed in the middle of a put leaves its temporary behind. Only old ones go: another
-  // process sharing the root (an old server finishing its downloads during a restart) may own young ones.
-  private async removeOrphans(): Promise<void> {
+  /**
+   * The files a write that never finished left in the staging folder: temporaries an hour old or more,
+   * which the first put, stage or commit of a DiskStorage on this root removes. Younger ones may belong
+   * to a write under way (in another process sharing the root, a server finishing its downloads during a
+   * restart), so they are not listed. Remove one with discard().
+   */
+  async leftovers(): Promise<Leftover[]> {
     let names: string[];
     try {
       names = await readdir(this.tempDir);
     } catch (err) {
-      if (isAbsent(err)) return;
+      if (isAbsent(err)) return [];
       throw err;
     }
     const cutoff = Date.now() - ORPHAN_AGE_MS;
-    for (const name of names.filter(isTemporaryName)) {
-      const path = join(this.tempDir, name);
-      const s = await lstat(path).catch(() => null);
-      if (s !== null && s.isFile() && s.mtimeMs < cutoff) await rm(path, { force: true });
+    const found: Leftover[] = [];
+    for (const name of names.filter(isTemporaryName).sort()) {
+      const file = join(this.tempDir, name);
+      const s = await lstat(file).catch(() => null);
+      if (s !== null && s.isFile() && s.mtimeMs < cutoff) found.push({ file, size: s.size, modified: s.mtime });
     }
+    return found;
+  }
+
+  // A process killed in the middle of a put leaves its temporary behind.
+  private async removeOrphans(): Promise<void> {
+    for (const { file } of await this.leftovers()) await rm(file, { force: true });
   }
 }
 

@@ -13,15 +13,7 @@ import { temporaryPath } from './atomic-file.js';
  * folder of mode 0500, and says nothing of a file system that refuses writes for other reasons.
  */
 export async function checkStorageFolder(root: string): Promise<void> {
-  try {
-    if (!(await stat(root)).isDirectory()) throw new StorageUnusableError(`storage ${root} is not a folder`);
-  } catch (err) {
-    if (err instanceof StorageUnusableError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new StorageUnusableError(`storage ${root} is missing`, { cause: err });
-    if (code === 'ENOTDIR') throw new StorageUnusableError(`storage ${root} is missing (a part of its path is not a folder)`, { cause: err });
-    throw new StorageUnusableError(`storage ${root} cannot be read (${(err as Error).message})`, { cause: err });
-  }
+  await checkStorageExists(root);
   const tempDir = join(root, '.tmp');
   const probe = temporaryPath(tempDir, 'readyz');
   try {
@@ -33,5 +25,18 @@ export async function checkStorageFolder(root: string): Promise<void> {
     await unlink(probe);
   } catch (err) {
     throw new StorageUnusableError(`storage ${root} is not writable (${(err as Error).message})`, { cause: err });
+  }
+}
+
+/** Checks that the storage folder `root` exists and is a folder: all a reader needs. Throws StorageUnusableError as checkStorageFolder does. */
+export async function checkStorageExists(root: string): Promise<void> {
+  try {
+    if (!(await stat(root)).isDirectory()) throw new StorageUnusableError(`storage ${root} is not a folder`);
+  } catch (err) {
+    if (err instanceof StorageUnusableError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new StorageUnusableError(`storage ${root} is missing`, { cause: err });
+    if (code === 'ENOTDIR') throw new StorageUnusableError(`storage ${root} is missing (a part of its path is not a folder)`, { cause: err });
+    throw new StorageUnusableError(`storage ${root} cannot be read (${(err as Error).message})`, { cause: err });
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { crc32, deflateRawSync } from 'node:zlib';
 
 /** One entry of a hand-made zip; every field can lie, which is the point. */
@@ -164,4 +164,13 @@ export function manyFileZipH1(prefix: string, count: number): string {
   }
   summary.update(lines.join(''));
   return 'h1:' + summary.digest('base64');
+}
+
+/** Flips a byte of the first entry's data in the zip `file`, as a bad disk sector would; returns the damaged bytes. */
+export async function flipZipDataByte(file: string): Promise<Buffer> {
+  const zip = await readFile(file);
+  // The data follows the 30-byte local header, the name and the extra field.
+  zip[30 + zip.readUInt16LE(26) + zip.readUInt16LE(28) + 1]! ^= 0x55;
+  await writeFile(file, zip);
+  return zip;
 }
