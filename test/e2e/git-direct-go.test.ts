@@ -141,7 +141,7 @@ describe('go direct (GOPROXY=direct) on the fixture repositories', () => {
     const dir = join(directWorld.env.GOMODCACHE!, 'github.com/godepot-test/large@v1.0.0');
     let bytes = 0;
     for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) bytes += (await stat(join(entry.parentPath ?? entry.path, entry.name))).size;
+      if (entry.isFile()) bytes += (await stat(join(entry.parentPath, entry.name))).size;
     }
     assert.ok(bytes >= 30e6, `large@v1.0.0 holds ${bytes} bytes`);
   });

@@ -250,6 +250,9 @@ describe('slow clients', () => {
     assert.deepEqual((await raw(`GET ${info} HTTP/1.1\r\nHost: godepot\r\nConnection: close\r\n\r\n`)).statuses, [200]);
 
     const sockets: Socket[] = [];
+    // Destroyed in finally too: a failed assertion must not leave 50 paused sockets and their intervals
+    // holding this file's process open for ever (the whole suite then never ends).
+    const readers: Socket[] = [];
     const closedAt: Array<number | undefined> = [];
     const answers: string[] = [];
     const opened = Date.now();
@@ -271,7 +274,6 @@ describe('slow clients', () => {
         socket.on('close', () => clearInterval(drip));
         sockets.push(socket);
       }
-      const readers: Socket[] = [];
       let readerBytes = 0;
       for (let i = 0; i < slowReaders; i++) {
         const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${big.urls.zip} HTTP/1.1\r\nHost: godepot\r\n\r\n`));
@@ -296,6 +298,8 @@ describe('slow clients', () => {
       const took = Date.now() - started;
       assert.ok(took < 5000, `20 cached .info took ${took} ms beside the slow clients`);
       assert.ok(readers.every((r) => !r.destroyed), 'the zip readers are still connected');
+      // They read once a second; on a loaded machine their first bytes may come after the 20 requests.
+      for (const deadline = Date.now() + 10_000; readerBytes === 0 && Date.now() < deadline; ) await sleep(250);
       assert.ok(readerBytes > 0, 'the zip readers got bytes');
 
       // headersTimeout (10 s) cuts the slow heads, checked every second: all gone well before 30 s.
@@ -308,7 +312,7 @@ describe('slow clients', () => {
       assert.ok(answers.every((a) => /^HTTP\/1\.1 408 /.test(a)), 'every slow head was answered 408');
       for (const r of readers) r.destroy();
     } finally {
-      for (const s of sockets) s.destroy();
+      for (const s of [...sockets, ...readers]) s.destroy();
     }
     // The server is still whole.
     assert.deepEqual((await raw(`GET /healthz HTTP/1.1\r\nHost: godepot\r\nConnection: close\r\n\r\n`)).statuses, [200]);
