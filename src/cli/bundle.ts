@@ -17,9 +17,12 @@ import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { readPublicKey, readSigningKey } from '../bundle/signing.js';
 import { ConfigError, GodepotError } from '../errors.js';
 import { DiskStorage } from '../storage/disk.js';
+import { bundleSource } from '../vendor/module-source.js';
+import { vendorProject } from '../vendor/vendor.js';
 import { withExamples } from './examples.js';
 import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
 import { packageVersion } from './version.js';
+import { printVendorResult } from './vendor.js';
 
 /** Import or export finished, but storage held other content for some of what the bundle has. */
 export class ImportConflictError extends GodepotError {
@@ -158,14 +161,22 @@ export function bundleCommand(): Command {
   withExamples(bundle.command('export'), [
     ['godepot bundle export deps.tar.gz --dir /srv/goproxy', 'then GOPROXY=file:///srv/goproxy go build ./...'],
     ['godepot bundle export deps.tar.gz --gomodcache "$(go env GOMODCACHE)"', 'then GOPROXY=off go build ./...'],
+    ['godepot bundle export deps.tar.gz --vendor ./app', 'then, in ./app: GOFLAGS=-mod=vendor GOPROXY=off go build ./...'],
   ])
-    .description('verify a bundle, then write it as a GOPROXY=file:// tree (--dir) or into a module cache (--gomodcache)')
+    .description("verify a bundle, then write it as a GOPROXY=file:// tree (--dir), into a module cache (--gomodcache), or as a project's vendor/ folder (--vendor)")
     .argument('<file>')
     .option('--dir <dir>', 'write a GOPROXY=file://DIR tree')
     .option('--gomodcache <dir>', 'fill a module cache (GOMODCACHE), for GOPROXY=off builds')
+    .option('--vendor <project-dir>', "write the project's vendor/ and vendor/modules.txt exactly as go mod vendor does, for -mod=vendor builds")
     .option('--pubkey <keyfile>', 'require a signature by this Ed25519 public key')
-    .action(async (file: string, flags: { dir?: string; gomodcache?: string; pubkey?: string }) => {
-      if ((flags.dir === undefined) === (flags.gomodcache === undefined)) throw new ConfigError('bundle export: give exactly one of --dir and --gomodcache');
+    .action(async (file: string, flags: { dir?: string; gomodcache?: string; vendor?: string; pubkey?: string }) => {
+      const targets = [flags.dir, flags.gomodcache, flags.vendor].filter((t) => t !== undefined);
+      if (targets.length !== 1) throw new ConfigError('bundle export: give exactly one of --dir, --gomodcache and --vendor');
+      if (flags.vendor !== undefined) {
+        const projectDir = flags.vendor;
+        printVendorResult(await openVerified(file, flags.pubkey, (b) => vendorProject({ projectDir, source: bundleSource(b) })));
+        return;
+      }
       const target = flags.dir !== undefined ? { dir: resolve(flags.dir) } : { gomodcache: resolve(flags.gomodcache!) };
       const report = await openVerified(file, flags.pubkey, (b) => exportVerifiedBundle(b, target));
       printReport(report, flags.dir ?? flags.gomodcache!);

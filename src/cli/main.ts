@@ -13,6 +13,7 @@ import { publishCommand } from './publish.js';
 import { serveCommand } from './serve.js';
 import { sumdbCommand } from './sumdb.js';
 import { tokenCommand } from './token.js';
+import { vendorCommand } from './vendor.js';
 import { packageVersion } from './version.js';
 
 /** Builds the `godepot` command tree; each subcommand lives in its own file under cli/. */
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   program.addCommand(bundleCommand());
   program.addCommand(keyCommand());
   program.addCommand(mirrorCommand());
+  program.addCommand(vendorCommand());
   program.addCommand(publishCommand());
   program.addCommand(tokenCommand());
   program.addCommand(auditCommand());
