@@ -100,6 +100,8 @@ describe('vendor/ as go mod vendor writes it, from a bundle, a storage and a run
         await writeVendorProject(project, goVersion);
         const online = await world(upstream.url, { GOFLAGS: '-modcacherw -mod=mod' });
         await online.go(['mod', 'tidy'], { cwd: project });
+        // A requirement that provides no package: go keeps it and lists it in modules.txt.
+        await writeFile(join(project, 'go.mod'), `${await readFile(join(project, 'go.mod'), 'utf8')}\nrequire example.com/vend/testonly v1.0.0 // indirect\n`);
         const byGo = await copyOf(project, `by-go-${goVersion}`);
         await (await world(upstream.url, { GOFLAGS: '-modcacherw -mod=mod' })).go(['mod', 'vendor'], { cwd: byGo });
         goVendor = join(byGo, 'vendor');
@@ -112,6 +114,7 @@ describe('vendor/ as go mod vendor writes it, from a bundle, a storage and a run
         assert.match(modulesTxt, /^example\.com\/vend\/testdep$/m, 'a package only a test of the main module imports');
         assert.match(modulesTxt, /^example\.com\/vend\/winonly$/m, 'an import of a windows-only file');
         assert.doesNotMatch(modulesTxt, /^example\.com\/vend\/testonly$/m, "a dependency's test import");
+        if (goVersion !== '1.13') assert.match(modulesTxt, /^# example\.com\/vend\/testonly v1\.0\.0\n## explicit(; go 1\.17)?\n#/m, 'a requirement without packages');
         assert.match(modulesTxt, /^# example\.com\/vend\/local v1\.0\.0 => \.\/local$/m);
         const files = [...(await treeOf(goVendor)).keys()];
         assert.ok(files.includes('example.com/vend/embedder/static/sub/deep.txt'), 'an embedded file');
@@ -210,6 +213,22 @@ describe('vendor/ as go mod vendor writes it, from a bundle, a storage and a run
       const dir = await copyOf(project, 'with-token');
       ok(await godepot(['vendor', dir, '--server', closed.url, '--token', TOKEN]), 'vendor --server --token');
       assert.match(await readFile(join(dir, 'vendor', 'modules.txt'), 'utf8'), /^# example\.com\/vend\/a v1\.0\.0$/m);
+    });
+
+    it('a project without dependencies gets no vendor folder, as from go', async () => {
+      const alone = join(work, 'alone');
+      await mkdir(join(alone, 'vendor'), { recursive: true });
+      await writeFile(join(alone, 'go.mod'), 'module example.com/alone\n\ngo 1.18\n');
+      await writeFile(join(alone, 'main.go'), 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("alone") }\n');
+      await writeFile(join(alone, 'vendor', 'modules.txt'), '# stale\n');
+      const byGo = await copyOf(alone, 'alone-by-go');
+      const said = await (await world('off', { GOFLAGS: '-modcacherw -mod=mod' })).go(['mod', 'vendor'], { cwd: byGo });
+      assert.match(said.stderr, /no dependencies to vendor/);
+      const result = ok(await godepot(['vendor', alone, '--storage', storage]), 'vendor of a project without dependencies');
+      assert.match(result.stderr, /no dependencies to vendor/);
+      assert.equal(result.stdout, '');
+      assert.deepEqual((await readdir(alone)).sort(), (await readdir(byGo)).sort());
+      assert.ok(!(await readdir(alone)).includes('vendor'));
     });
 
     it('exactly one of --storage and --server', async () => {
