@@ -71,6 +71,25 @@ function replacementOf(file: GoModFile, m: ModuleVersion): Replace | null {
   return exact ?? any;
 }
 
+/**
+ * The paths the main go.mod requires, each once and at the version the graph selects for it, as go
+ * leaves a go.mod it need not rewrite; ProjectNotTidyError otherwise.
+ */
+function requiredPaths(gomodFile: string, file: GoModFile, selected: ReadonlyMap<string, string>): Set<string> {
+  const required = new Set<string>();
+  for (const r of file.require) {
+    if (required.has(r.mod.path)) throw new ProjectNotTidyError(`${gomodFile} requires ${r.mod.path} more than once: run go mod tidy`);
+    required.add(r.mod.path);
+    const version = selected.get(r.mod.path);
+    if (version !== r.mod.version) {
+      throw new ProjectNotTidyError(
+        `${gomodFile} requires ${r.mod.path} ${r.mod.version} but the module graph selects ${version ?? 'none'}: go mod vendor would rewrite the requirement; run go mod tidy`,
+      );
+    }
+  }
+  return required;
+}
+
 const atLeast = (goVersion: string, than: string): boolean => compare(`v${goVersion}`, `v${than}`) >= 0;
 
 /**
@@ -95,7 +114,7 @@ export async function vendorProject(options: VendorOptions): Promise<VendorResul
     mod: async (path: string, version: string, s?: AbortSignal): Promise<Buffer> => {
       const data = await source.mod(path, version, s);
       goSum.verifyGoMod(path, version, hashGoMod(data));
-      goMods.set(`${path}@${version}`, data);
+      goMods.set(key({ path, version }), data);
       return data;
     },
   };
@@ -108,17 +127,7 @@ export async function vendorProject(options: VendorOptions): Promise<VendorResul
   const mainPath = graph.mains.modules[0]!.path;
 
   const selected = new Map(graph.selected.map((m) => [m.path, m.version]));
-  const required = new Set<string>();
-  for (const r of file.require) {
-    if (required.has(r.mod.path)) throw new ProjectNotTidyError(`${gomodFile} requires ${r.mod.path} more than once: run go mod tidy`);
-    required.add(r.mod.path);
-    const version = selected.get(r.mod.path);
-    if (version !== r.mod.version) {
-      throw new ProjectNotTidyError(
-        `${gomodFile} requires ${r.mod.path} ${r.mod.version} but the module graph selects ${version ?? 'none'}: go mod vendor would rewrite the requirement; run go mod tidy`,
-      );
-    }
-  }
+  const required = requiredPaths(gomodFile, file, selected);
 
   const scratch = await mkdtemp(join(tmpdir(), 'godepot-vendor-'));
   try {
@@ -177,27 +186,35 @@ export async function vendorProject(options: VendorOptions): Promise<VendorResul
       return { vendorDir, written: false, modules: 0, packages: 0, files: 0 };
     }
 
-    // Assembled beside vendor/ (a name go's package walk skips), then put in its place.
-    const staging = join(projectDir, `.vendor-${randomBytes(6).toString('hex')}`);
-    try {
-      await mkdir(staging, { mode: 0o777 });
-      const writer = new VendorWriter(staging, recordsGoVersions);
-      for (const m of modules) {
-        for (const pkg of modulePackages.get(key(m))?.packages ?? []) {
-          signal?.throwIfAborted();
-          await writer.vendorPackage(pkg);
-        }
-      }
-      await writeFile(join(staging, 'modules.txt'), text, { mode: 0o666 });
-      await rm(vendorDir, { recursive: true, force: true });
-      await rename(staging, vendorDir);
-      const packages = [...modulePackages.values()].reduce((n, e) => n + e.packages.length, 0);
-      return { vendorDir, written: true, modules: entries.length, packages, files: writer.files + 1 };
-    } finally {
-      await rm(staging, { recursive: true, force: true });
-    }
+    const ordered = modules.flatMap((m) => modulePackages.get(key(m))?.packages ?? []);
+    const files = await writeVendorFolder(projectDir, text, ordered, recordsGoVersions, signal);
+    return { vendorDir, written: true, modules: entries.length, packages: ordered.length, files };
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes `packages` (in go's order: by module, then by path) and modules.txt into a folder beside the
+ * project's vendor/ (a name go's package walk skips), then puts it in vendor/'s place; returns how many
+ * files it wrote. On failure the old vendor/ is left as it was.
+ */
+async function writeVendorFolder(projectDir: string, modulesTxt: string, packages: readonly LoadedPackage[], goModsDropped: boolean, signal?: AbortSignal): Promise<number> {
+  const staging = join(projectDir, `.vendor-${randomBytes(6).toString('hex')}`);
+  try {
+    await mkdir(staging, { mode: 0o777 });
+    const writer = new VendorWriter(staging, goModsDropped);
+    for (const pkg of packages) {
+      signal?.throwIfAborted();
+      await writer.vendorPackage(pkg);
+    }
+    await writeFile(join(staging, 'modules.txt'), modulesTxt, { mode: 0o666 });
+    const vendorDir = join(projectDir, 'vendor');
+    await rm(vendorDir, { recursive: true, force: true });
+    await rename(staging, vendorDir);
+    return writer.files + 1;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
 }
 
