@@ -20,9 +20,12 @@ import { readPublicKey, readSigningKey } from '../bundle/signing.js';
 import { ConfigError, GodepotError } from '../errors.js';
 import { ownReleaseArchive, type ReleaseArchive } from '../release/own-release.js';
 import { DiskStorage } from '../storage/disk.js';
+import { bundleSource } from '../vendor/module-source.js';
+import { vendorProject } from '../vendor/vendor.js';
 import { withExamples } from './examples.js';
 import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
 import { packageVersion } from './version.js';
+import { printVendorResult } from './vendor.js';
 
 /** Import or export finished, but storage held other content for some of what the bundle has. */
 export class ImportConflictError extends GodepotError {
@@ -47,6 +50,11 @@ async function openVerified<T>(file: string, pubkey: string | undefined, use: (b
 function releaseNote(bundle: Bundle): string[] {
   const { release } = bundle.manifest;
   return release === undefined ? [] : [`the bundle carries godepot ${release.version}'s release archive (${release.platform}): bundle export ${bundle.file} --self DIR writes it out`];
+}
+
+/** The line saying where `export --self` put the release archive. */
+function releaseWritten(release: { file: string; written: boolean }): string {
+  return `${release.file}: ${release.written ? 'written' : 'already there, the same bytes'}`;
 }
 
 function printReport(report: ImportReport, where: string, notes: readonly string[] = []): void {
@@ -203,24 +211,37 @@ export function bundleCommand(): Command {
   withExamples(bundle.command('export'), [
     ['godepot bundle export deps.tar.gz --dir /srv/goproxy', 'then GOPROXY=file:///srv/goproxy go build ./...'],
     ['godepot bundle export deps.tar.gz --gomodcache "$(go env GOMODCACHE)"', 'then GOPROXY=off go build ./...'],
+    ['godepot bundle export deps.tar.gz --vendor ./app', 'then, in ./app: GOFLAGS=-mod=vendor GOPROXY=off go build ./...'],
     ['godepot bundle export deps.tar.gz --self /tmp', 'write the godepot release archive a bundle made with --self carries'],
   ])
-    .description('verify a bundle, then write it as a GOPROXY=file:// tree (--dir) or into a module cache (--gomodcache), and/or the godepot release archive it carries (--self)')
+    .description("verify a bundle, then write it as a GOPROXY=file:// tree (--dir), into a module cache (--gomodcache) or as a project's vendor/ folder (--vendor), and/or the godepot release archive it carries (--self)")
     .argument('<file>')
     .option('--dir <dir>', 'write a GOPROXY=file://DIR tree')
     .option('--gomodcache <dir>', 'fill a module cache (GOMODCACHE), for GOPROXY=off builds')
+    .option('--vendor <project-dir>', "write the project's vendor/ and vendor/modules.txt exactly as go mod vendor does, for -mod=vendor builds")
     .option('--self <dir>', 'write the godepot release archive the bundle carries (bundle create --self) into this folder')
     .option('--pubkey <keyfile>', 'require a signature by this Ed25519 public key')
     .option('--allow-partial', 'export a bundle made with --since although the bundle it adds to was never exported there')
-    .action(async (file: string, flags: { dir?: string; gomodcache?: string; self?: string; pubkey?: string; allowPartial?: boolean }) => {
-      if (flags.dir !== undefined && flags.gomodcache !== undefined) throw new ConfigError('bundle export: give one of --dir and --gomodcache, not both');
-      if (flags.dir === undefined && flags.gomodcache === undefined && flags.self === undefined) throw new ConfigError('bundle export: give --dir, --gomodcache or --self');
+    .action(async (file: string, flags: { dir?: string; gomodcache?: string; vendor?: string; self?: string; pubkey?: string; allowPartial?: boolean }) => {
+      const targets = [flags.dir, flags.gomodcache, flags.vendor].filter((t) => t !== undefined);
+      if (targets.length > 1) throw new ConfigError('bundle export: give one of --dir, --gomodcache and --vendor, not several');
+      if (targets.length === 0 && flags.self === undefined) throw new ConfigError('bundle export: give --dir, --gomodcache, --vendor or --self');
+      if (flags.vendor !== undefined) {
+        const projectDir = flags.vendor;
+        const { vendored, notes } = await openVerified(file, flags.pubkey, async (b) => {
+          const release = flags.self === undefined ? null : await exportRelease(b, resolve(flags.self));
+          return { vendored: await vendorProject({ projectDir, source: bundleSource(b) }), notes: release === null ? [] : [releaseWritten(release)] };
+        });
+        printVendorResult(vendored);
+        if (notes.length > 0) process.stdout.write(`${notes.join('\n')}\n`);
+        return;
+      }
       const target = flags.dir !== undefined ? { dir: resolve(flags.dir) } : flags.gomodcache !== undefined ? { gomodcache: resolve(flags.gomodcache) } : null;
       const { report, notes } = await openVerified(file, flags.pubkey, async (b) => {
         // The release first: a bundle without one is refused before any module is written.
         const release = flags.self === undefined ? null : await exportRelease(b, resolve(flags.self));
         const exported = target === null ? null : await exportVerifiedBundle(b, target, { allowPartial: flags.allowPartial === true });
-        return { report: exported, notes: release === null ? releaseNote(b) : [`${release.file}: ${release.written ? 'written' : 'already there, the same bytes'}`] };
+        return { report: exported, notes: release === null ? releaseNote(b) : [releaseWritten(release)] };
       });
       if (report === null) process.stdout.write(`${notes.join('\n')}\n`);
       else printReport(report, flags.dir ?? flags.gomodcache!, notes);

@@ -14,6 +14,7 @@ import { serveCommand } from './serve.js';
 import { addStorageVerify } from './storage-verify.js';
 import { sumdbCommand } from './sumdb.js';
 import { tokenCommand } from './token.js';
+import { vendorCommand } from './vendor.js';
 import { packageVersion } from './version.js';
 
 /** Builds the `godepot` command tree; each subcommand lives in its own file under cli/. */
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(bundleCommand());
   program.addCommand(keyCommand());
   program.addCommand(mirrorCommand());
+  program.addCommand(vendorCommand());
   program.addCommand(publishCommand());
   program.addCommand(tokenCommand());
   program.addCommand(auditCommand());

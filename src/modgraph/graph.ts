@@ -3,11 +3,11 @@
 import { ConfigError } from '../errors.js';
 import type { ModuleVersion } from '../module/gomod.js';
 import { loadGraph, sortModules } from './load.js';
-import { readMainModules, type Pruning } from './main-modules.js';
-import { GoModSummaries } from './summaries.js';
+import { readMainModules, readModuleGoMod, type MainModuleSet, type Pruning } from './main-modules.js';
+import { GoModSummaries, type ModSource } from './summaries.js';
 
 export type { ModuleVersion } from '../module/gomod.js';
-export type { Pruning } from './main-modules.js';
+export type { GoModLocation, MainModuleSet, Pruning } from './main-modules.js';
 export { GraphLoadError } from './errors.js';
 
 /** Where go.mod files come from: an Origin or a CachingDepot adapter satisfies it. */
@@ -51,6 +51,35 @@ export interface ModuleGraph {
   buildList: ModuleVersion[];
 }
 
+/** One module's graph as go loads it to build or vendor that module: the versions selected before replacement. */
+export interface MainModuleGraph {
+  /** The main module, its requirements and the replace and exclude rules of its go.mod. */
+  mains: MainModuleSet;
+  /** The selected version of every module path the graph names but the main module's, sorted, before replacement. */
+  selected: ModuleVersion[];
+}
+
+function checkConcurrency(concurrency: number): void {
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`concurrency must be a whole number of at least 1, not ${concurrency}`);
+}
+
+/**
+ * Loads the graph of the module whose go.mod is `gomodFile` (never a workspace, whatever go.work lies
+ * around), its go.mod files fetched from `source` as resolveGraph fetches them. Throws what
+ * resolveGraph throws for an unusable go.mod or a go.mod of the graph that cannot be had.
+ */
+export async function loadModuleGraph(
+  gomodFile: string,
+  source: ModSource,
+  options: { concurrency?: number; signal?: AbortSignal } = {},
+): Promise<MainModuleGraph> {
+  const concurrency = options.concurrency ?? 16;
+  checkConcurrency(concurrency);
+  const mains = await readModuleGoMod(gomodFile);
+  const loaded = await loadGraph(gomodFile, mains, new GoModSummaries(source, concurrency, options.signal), options.signal);
+  return { mains, selected: loaded.selected };
+}
+
 /**
  * Resolves each input (a go.mod or go.work file, a folder holding one, or `module@query`) separately
  * and returns the union of what they need. go.mod files are fetched from `source` in parallel, at
@@ -64,7 +93,7 @@ export async function resolveGraph(
   options: { cwd: string; concurrency?: number; signal?: AbortSignal },
 ): Promise<ModuleGraph> {
   const concurrency = options.concurrency ?? 16;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`concurrency must be a whole number of at least 1, not ${concurrency}`);
+  checkConcurrency(concurrency);
   const summaries = new GoModSummaries(source, concurrency, options.signal);
   const inputs: ResolvedInput[] = [];
   // One input after the other: the first bad one is the one reported, and what they share is fetched once.

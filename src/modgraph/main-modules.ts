@@ -77,6 +77,11 @@ export async function readMainModules(spec: string, cwd: string, source: QuerySo
   return basename(target).endsWith('.work') ? readWorkspace(spec, target) : readSingleModule(spec, target);
 }
 
+/** The main module set of the go.mod file `gomodFile` alone; throws as readMainModules does. */
+export function readModuleGoMod(gomodFile: string): Promise<MainModuleSet> {
+  return readSingleModule(gomodFile, gomodFile);
+}
+
 // Why `path` is not a module path, or '' when it is one.
 function pathProblem(path: string): string {
   try {
