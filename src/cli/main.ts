@@ -11,6 +11,7 @@ import { mirrorCommand } from './mirror.js';
 import { modCommand } from './mod.js';
 import { publishCommand } from './publish.js';
 import { serveCommand } from './serve.js';
+import { storageCommand } from './storage.js';
 import { sumdbCommand } from './sumdb.js';
 import { tokenCommand } from './token.js';
 import { packageVersion } from './version.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   program.addCommand(bundleCommand());
   program.addCommand(keyCommand());
   program.addCommand(mirrorCommand());
+  program.addCommand(storageCommand());
   program.addCommand(publishCommand());
   program.addCommand(tokenCommand());
   program.addCommand(auditCommand());

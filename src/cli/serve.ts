@@ -20,8 +20,13 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { registerStoredGauges, StoredInventory } from '../telemetry/stored-inventory.js';
 import { checkStorageFolder } from '../storage/folder-check.js';
-import { watchedStorage, type StorageWatcher } from '../storage/watched-storage.js';
+import { allWatchers, watchedStorage, type StorageWatcher } from '../storage/watched-storage.js';
+import { Catalog, readCatalog } from '../store/catalog.js';
 import { DownloadTimes } from '../store/download-times.js';
+import { storedVersionOf } from '../store/records.js';
+import { routeOrigin } from '../store/route-origin.js';
+import { StoreAdministration } from '../store/store-admin.js';
+import { Routing } from '../origin/routing.js';
 import { clientSettings } from '../server/client-settings.js';
 import { Registry } from 'prom-client';
 import { packageVersion } from './version.js';
@@ -45,6 +50,7 @@ import { matchPrefixPatterns } from '../module/patterns.js';
 import { Gate } from '../server/gate.js';
 import type { ServeConfig } from '../config/schema.js';
 import { withExamples } from './examples.js';
+import { settingOption } from './setting-options.js';
 import { assembleUpstream, cachingDepot, routedDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
 
 interface ServeFlags {
@@ -90,14 +96,14 @@ export function serveCommand(): Command {
   const command = new Command('serve')
     .description('serve the GOPROXY protocol from storage, filling it from the upstream chain')
     .option('--listen <host:port>', `address to listen on (default: ${defaults.listen})`)
-    .option('--storage <dir>', `storage folder, in module-cache download layout (default: ${defaults.storage})`)
-    .option('--upstream <list>', `upstreams in GOPROXY syntax: URLs separated by , or |, direct, off (default: ${defaults.upstream})`)
-    .option('--private <patterns>', 'GOPRIVATE-style globs of modules fetched direct, never sent to an upstream proxy or checksum database (default: $GOPRIVATE)')
+    .addOption(settingOption('storage'))
+    .addOption(settingOption('upstream'))
+    .addOption(settingOption('private'))
     .option('--sumdb <gosumdb>', `checksum database to trust, in GOSUMDB syntax, or off (default: $GOSUMDB, else ${defaults.sumdb})`)
     .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules stored without asking that database; --private ones never are asked (default: $GONOSUMDB)')
     .option('--sumdb-host <name>', 'also serve a checksum database of godepot\'s own at /sumdb/<name>/, recording every stored module the trusted one does not vouch for')
     .option('--sumdb-key <keyfile>', 'the signer key of that database, as `godepot sumdb key generate <name> --output <keyfile>` writes it')
-    .option('--config <file>', 'YAML or JSON file of these settings (default: $GODEPOT_CONFIG)')
+    .addOption(settingOption('config'))
     .option('--list-ttl <seconds>', `how long an upstream list or @latest answer is reused (default: ${defaults['list-ttl']})`)
     .option('--prefetch <n>', `zips fetched ahead at a time once their .info had to be fetched, since go asks for them next; 0 for none (default: ${defaults.prefetch})`)
     .option('--upstream-timeout <seconds>', `time an upstream has to send its response headers, and the window of --upstream-min-rate (default: ${defaults['upstream-timeout']})`)
@@ -108,14 +114,14 @@ export function serveCommand(): Command {
     .option('--bundle-key <keyfile>', 'the Ed25519 public key every served or uploaded bundle must be signed with')
     .option('--import-token <token>', 'accept bundle uploads (godepot bundle import --server) bearing this token (at least 16 characters)')
     .option('--insecure <patterns>', 'GOINSECURE-style globs of hosts whose repositories and go-get pages may be reached over http and insecure git transports (default: $GOINSECURE)')
-    .option('--state-dir <dir>', `godepot's own state that is not module content (git mirrors), outside the storage folder (default: ${defaults['state-dir']})`)
+    .addOption(settingOption('state-dir'))
     .option('--vcs-concurrency <n>', `git processes run at once (default: ${defaults['vcs-concurrency']})`)
     .option('--vcs-timeout <seconds>', `time limit of one git command, a first fetch of a large repository included (default: ${defaults['vcs-timeout']})`)
     .option('--publish-token <token>', 'accept godepot publish uploads bearing this token (at least 16 characters)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM, the server\'s certificate first), read again when it changes or on SIGHUP; with --tls-key')
     .option('--tls-key <file>', 'the private key (PEM, unencrypted) of the --tls-cert certificate')
     .option('--tokens <file>', 'the token file godepot token keeps, followed without a restart (default: <state-dir>/tokens.json)')
-    .option('--audit-log <file>', 'the hash-chained audit log of refusals, publishes, imports and token changes (default: <state-dir>/audit.log)')
+    .addOption(settingOption('audit-log'))
     .option('--anonymous <read|none>', `read: requests without a token may read modules that are not private; none: every request but /healthz and /readyz needs a token (default: ${defaults.anonymous})`)
     .option('--metrics-token <token>', '/metrics needs this token (Bearer, or Basic password) or an admin token (default: open to all)')
     .option('--rate-limit <rate>', `requests per second of each token, RATE or RATE:BURST, or off (default: ${defaults['rate-limit']})`)
@@ -185,15 +191,18 @@ async function serve(flags: ServeFlags): Promise<void> {
     const registry = new Registry();
     const inventory = storedInventory(config.storage, logger);
     registerStoredGauges(registry, inventory);
+    // The catalog too is the primary's: told of every worker's writes, it writes entries one at a time.
+    const catalog = storedCatalog(config, logger);
     process.exitCode = await runPrimary({
       workers: config.workers,
       logger,
       leaseTimeoutMs,
       reloadOnHangup: config.tls !== null,
       registry,
-      storageWatcher: inventory,
+      storageWatcher: allWatchers([inventory, catalog]),
       onListening: (fields) => printClientSettings(fields.clientSettings),
     });
+    await catalog.settled();
     await flush();
     return;
   }
@@ -203,10 +212,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   const clusterMetrics = member?.shareMetrics(metrics.registry);
   await prepareFolders(config);
   let watcher: StorageWatcher;
+  let catalog: Catalog | null = null;
   if (member === null) {
     const inventory = storedInventory(config.storage, logger);
     registerStoredGauges(metrics.registry, inventory);
-    watcher = inventory;
+    catalog = storedCatalog(config, logger);
+    watcher = allWatchers([inventory, catalog]);
   } else {
     watcher = member.storageWatcher;
   }
@@ -248,12 +259,21 @@ async function serve(flags: ServeFlags): Promise<void> {
   // Last-download times for retention, written in batches into the folder itself.
   const downloads = new DownloadTimes({ storage: disk, logger });
   downloads.start();
+  // Through the watched folder: what it removes is counted, and uncatalogued.
+  const storeAdministration = new StoreAdministration({
+    storage: disk,
+    originOf: routeOrigin(upstream.routing, config.upstream),
+    // A listing shows the downloads noted until now (another worker's within a minute).
+    beforeReading: () => downloads.flush(),
+  });
   const server = createServer({
     depot,
     downloads,
     gate,
     audit,
     tokenAdministration: tokens,
+    storeAdministration,
+    catalog: (query) => readCatalog(folder, query),
     sumdb,
     metrics,
     logger,
@@ -268,6 +288,11 @@ async function serve(flags: ServeFlags): Promise<void> {
     prefetchZips: config.prefetch,
     metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),
     ...(tls === null ? {} : { tls: tls.loaded }),
+  });
+  // A version another worker removed is no longer answered from this one's memory either.
+  member?.onRemovedElsewhere((key) => {
+    const removed = storedVersionOf(key);
+    if (removed !== null) server.forget(removed.path, removed.version);
   });
   const certificateWatcher = tls === null ? null : new CertificateWatcher({ ...tls, apply: (pair) => server.setCertificate(pair), logger });
   // SIGHUP: read the certificate again now, whether its files look changed or not. A worker's comes
@@ -307,6 +332,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   certificateWatcher?.close();
   process.off('SIGHUP', reload);
   await downloads.close();
+  await catalog?.settled();
   await upstream.close();
   await closeAccess();
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');
@@ -457,6 +483,18 @@ function storedInventory(root: string, logger: Logger): StoredInventory {
     (err: unknown) => logger.warn({ err }, 'could not count what the storage holds: godepot_stored_* metrics count only what is stored from now on'),
   );
   return inventory;
+}
+
+/**
+ * The catalog of the storage folder (what `/index` answers), told of what is stored from now on, and
+ * catching up in the background with what was stored without it. Each version is recorded with the
+ * route its module has now (routeOrigin).
+ */
+function storedCatalog(config: ServeConfig, logger: Logger): Catalog {
+  const routing = new Routing(upstreamSettingsOf(config).routing);
+  const catalog = new Catalog({ storage: new DiskStorage({ root: config.storage }), originOf: routeOrigin(routing, config.upstream), logger });
+  void catalog.catchUp();
+  return catalog;
 }
 
 /** The client settings as plain lines on stderr when it is a terminal: stdout keeps only JSON log lines. */

@@ -47,12 +47,18 @@ export class RemoteStore {
   /** The JSON of a 200 answer; any other answer is an UpstreamError with the server's reason. The token is never in a message. */
   private async call(method: 'GET' | 'DELETE', path: string, what: string): Promise<unknown> {
     const url = new URL(path.slice(1), this.base);
-    const response = await request(url, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
-      dispatcher: this.transport?.route(url).dispatcher,
-    });
-    const text = await response.body.text();
+    let response;
+    let text: string;
+    try {
+      response = await request(url, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
+        dispatcher: this.transport?.route(url).dispatcher,
+      });
+      text = await response.body.text();
+    } catch (err) {
+      throw new UpstreamError(`${url.origin}: asking for ${what}: ${(err as Error).message}`, undefined, { cause: err });
+    }
     if (response.statusCode !== 200) throw new UpstreamError(`${url.origin} refused ${what} (${response.statusCode}): ${text.trim()}`, response.statusCode);
     try {
       return JSON.parse(text);
