@@ -264,7 +264,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     storage: disk,
     originOf: routeOrigin(upstream.routing, config.upstream),
     // A listing shows the downloads noted until now (another worker's within a minute).
-    beforeReading: () => downloads.flush(),
+    beforeUse: () => downloads.flush(),
   });
   const server = createServer({
     depot,

@@ -66,8 +66,11 @@ export interface StoreAdministrationOptions {
   storage: Storage;
   /** The route of a module path under the current settings: the origin shown where none was recorded. */
   originOf: (modulePath: string) => string;
-  /** Called before the store is read: a server writes the last-download times it noted so far. */
-  beforeReading?: () => Promise<void>;
+  /**
+   * Called before the store is read or changed: a server writes the last-download times it noted so
+   * far (shown by a listing; and a removed version's must not be written back after it).
+   */
+  beforeUse?: () => Promise<void>;
 }
 
 /** ls, du and rm over one storage. */
@@ -76,7 +79,7 @@ export class StoreAdministration {
 
   /** The stored versions of the module paths `include` accepts, sorted by path, then version. */
   async versions(include: (modulePath: string) => boolean): Promise<StoredVersionSummary[]> {
-    await this.options.beforeReading?.();
+    await this.options.beforeUse?.();
     const versions = await listStoredVersions(this.options.storage, include);
     return versions.map((v) => ({
       path: v.path,
@@ -103,6 +106,7 @@ export class StoreAdministration {
    */
   async remove(modulePath: string, version: string, by: Remover, audit: Audit): Promise<Removal> {
     checkCanonical(modulePath, version);
+    await this.options.beforeUse?.();
     const { storage } = this.options;
     const stats = await Promise.all((['info', 'mod', 'zip'] as const).map(async (file) => ((await storage.stat(storageKey(modulePath, file, version))) === null ? null : file)));
     const files = stats.filter((file): file is CountedFile => file !== null);

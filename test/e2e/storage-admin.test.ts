@@ -246,3 +246,51 @@ describe('storage ls, du and rm, /index and mirror --from, with go through godep
     assert.match(verified.stdout, /^ok: \d+ lines/);
   });
 });
+
+describe('with --workers 2: the same /index from every worker, and a removal forgotten by every worker', () => {
+  let work: string;
+  let godepot: GodepotServer;
+  let admin: string;
+
+  /** Status and body of a GET on a connection of its own, so that the requests spread over the workers. */
+  async function fresh(path: string): Promise<{ status: number; text: string }> {
+    const res = await request(`${godepot.url}${path}`, { headers: { authorization: `Bearer ${admin}` }, reset: true });
+    return { status: res.statusCode, text: await res.body.text() };
+  }
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'godepot-e2e-storage-workers-'));
+    await writeTree(work, { 'godepot.yaml': 'rules:\n  - match: corp.example.com\n    route: hosted\n' });
+    godepot = await startGodepot({ upstream: 'off', config: join(work, 'godepot.yaml'), args: ['--publish-token', publishToken, '--workers', '2'] });
+    admin = (await urlWithToken(godepot, 'ops', ['admin'])).token;
+  });
+
+  after(async () => {
+    await godepot?.dispose();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('publishes, lists, removes: every worker answers the catalog alike, and none answers the removed version from memory', async () => {
+    const dir = join(work, 'w');
+    await writeTree(dir, { 'go.mod': 'module corp.example.com/w\n\ngo 1.17\n', 'w.go': 'package w\n' });
+    const published = await runGodepot(['publish', dir, '--version', 'v0.1.0', '--server', godepot.url], { env: { GODEPOT_TOKEN: publishToken } });
+    assert.equal(published.code, 0, published.stderr);
+    const info = '/corp.example.com/w/@v/v0.1.0.info';
+    for (let i = 0; i < 12; i++) assert.equal((await fresh(info)).status, 200);
+
+    let catalog = '';
+    for (let i = 0; i < 50 && !catalog.includes('corp.example.com/w'); i++) {
+      catalog = (await fresh('/index')).text;
+      if (!catalog.includes('corp.example.com/w')) await sleep(100);
+    }
+    for (let i = 0; i < 8; i++) assert.equal((await fresh('/index')).text, catalog, 'the same catalog from whichever worker answers');
+    assert.equal(catalog.split('\n').filter(Boolean).length, 1);
+
+    const removed = await runGodepot(['storage', 'rm', 'corp.example.com/w@v0.1.0', '--server', godepot.url], { env: { GODEPOT_TOKEN: admin } });
+    assert.equal(removed.code, 0, removed.stderr);
+    // The other worker hears of it through the primary, a moment later.
+    await sleep(200);
+    for (let i = 0; i < 12; i++) assert.equal((await fresh(info)).status, 404, `request ${i}`);
+    assert.equal((await fresh('/index')).text, '');
+  });
+});
