@@ -100,6 +100,7 @@ export class Catalog implements StorageWatcher {
   private readonly writer = randomBytes(4).toString('hex');
   private sequence = 0;
   private lastTime = 0;
+  private firstDay: string | null = null;
 
   constructor(private readonly options: CatalogOptions) {
     this.now = options.now ?? (() => new Date());
@@ -177,10 +178,13 @@ export class Catalog implements StorageWatcher {
     return new Date(this.lastTime);
   }
 
-  // Read again before each change: another process (mirror --from) may have lowered it meanwhile.
+  // The first day only ever moves back, so a day after one known is not read again; before a change it
+  // is read again, as another process (mirror --from) may have moved it meanwhile.
   private async lowerFirstDay(day: string): Promise<void> {
+    if (this.firstDay !== null && day >= this.firstDay) return;
     const first = await readFirstDay(this.options.storage);
     if (first === null || day < first) await this.options.storage.put(firstDayKey, Buffer.from(day));
+    this.firstDay = first === null || day < first ? day : first;
   }
 
   private async backfill(): Promise<void> {

@@ -3,11 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { NotFoundError, UpstreamError } from '../errors.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InvalidContentError, NotFoundError, UpstreamError } from '../errors.js';
+import { UpstreamClient } from '../http/upstream-client.js';
 import { DiskStorage } from '../storage/disk.js';
 import { silentProgress } from '../telemetry/progress.js';
 import type { CatalogEntry } from './catalog.js';
-import { followCatalog, type CatalogPages, type FollowOptions } from './follow.js';
+import { catalogPages, followCatalog, type CatalogPages, type FollowOptions } from './follow.js';
 
 /** A catalog as a server answers it: entries from `since` (inclusive) on, at most `limit`; the pages asked are kept. */
 function serverCatalog(entries: CatalogEntry[]): { pages: CatalogPages; asked: Array<string | null> } {
@@ -94,4 +97,31 @@ test('a full page of entries already taken at one Timestamp is an error, not a l
     const server = serverCatalog([same('example.com/a'), same('example.com/b'), same('example.com/c')]);
     await assert.rejects(follow(storage, server.pages, async () => 'present'), /more than 2 entries at 2026-01-01T00:00:00\.000Z/);
   });
+});
+
+test('catalogPages reads index.golang.org\'s lines and Athens\'s, asks with since and limit, and refuses a line that is not an entry', async () => {
+  const asked: string[] = [];
+  let body = '';
+  const server = createServer((req, res) => {
+    asked.push(req.url ?? '');
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new UpstreamClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/proxy`, retries: 0 });
+  try {
+    const pages = catalogPages(client);
+    body = '{"Path":"golang.org/x/text","Version":"v0.3.0","Timestamp":"2019-04-10T19:08:52.997264Z"}\n{"Module":"example.com/a","Version":"v1.0.0","Timestamp":"2019-04-10T19:08:53Z"}\n';
+    assert.deepEqual(await pages('2019-04-10T19:08:52.997264Z', 2), [
+      { Path: 'golang.org/x/text', Version: 'v0.3.0', Timestamp: '2019-04-10T19:08:52.997264Z' },
+      { Path: 'example.com/a', Version: 'v1.0.0', Timestamp: '2019-04-10T19:08:53Z' },
+    ]);
+    assert.deepEqual(asked, ['/proxy/index?limit=2&since=2019-04-10T19%3A08%3A52.997264Z']);
+    body = '<html>not an index</html>\n';
+    await assert.rejects(pages(null, 10), InvalidContentError);
+    body = '{"Path":"example.com/a","Version":"v1.0.0"}\n';
+    await assert.rejects(pages(null, 10), /want \{"Path","Version","Timestamp"\} on every line/);
+  } finally {
+    await client.close();
+    server.close();
+  }
 });

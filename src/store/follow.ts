@@ -21,7 +21,7 @@ export interface FollowCursor {
 /** Pages of a catalog, as `/index?since=&limit=` answers them. */
 export type CatalogPages = (since: string | null, limit: number) => Promise<CatalogEntry[]>;
 
-/** The `/index` of the server `client` reaches. */
+/** The `/index` of the server `client` reaches: index.golang.org's lines, or Athens's (`Module` for `Path`). */
 export function catalogPages(client: UpstreamClient): CatalogPages {
   return async (since, limit) => {
     const query = new URLSearchParams({ limit: String(limit), ...(since === null ? {} : { since }) });
@@ -31,16 +31,18 @@ export function catalogPages(client: UpstreamClient): CatalogPages {
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => {
-        let entry: Partial<CatalogEntry>;
+        // Athens names the module path `Module`.
+        let entry: Partial<CatalogEntry> & { Module?: unknown };
         try {
-          entry = JSON.parse(line) as Partial<CatalogEntry>;
+          entry = JSON.parse(line) as Partial<CatalogEntry> & { Module?: unknown };
         } catch (err) {
           throw new InvalidContentError(`${client.name}/index: a line that is not JSON: ${JSON.stringify(line.slice(0, 200))}`, { cause: err });
         }
-        if (typeof entry.Path !== 'string' || typeof entry.Version !== 'string' || typeof entry.Timestamp !== 'string' || Number.isNaN(Date.parse(entry.Timestamp))) {
+        const path = entry.Path ?? entry.Module;
+        if (typeof path !== 'string' || typeof entry.Version !== 'string' || typeof entry.Timestamp !== 'string' || Number.isNaN(Date.parse(entry.Timestamp))) {
           throw new InvalidContentError(`${client.name}/index: want {"Path","Version","Timestamp"} on every line, not ${JSON.stringify(line.slice(0, 200))}`);
         }
-        return { Path: entry.Path, Version: entry.Version, Timestamp: entry.Timestamp };
+        return { Path: path, Version: entry.Version, Timestamp: entry.Timestamp };
       });
   };
 }
