@@ -223,7 +223,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   const folder = new DiskStorage({ root: config.storage });
   // Every write to the folder (fetched versions, publishes, bundle uploads) goes through here, and is counted.
-  const disk = watchedStorage(folder, watcher);
+  // A version removed in this process by anything but the admin API (retention, quotas) must not be
+  // answered from the server's memory either: told once the server exists.
+  let forgetRemoved = (_key: string): void => undefined;
+  const disk = watchedStorage(folder, allWatchers([watcher, { stored: () => undefined, removed: (key) => forgetRemoved(key) }]));
   // The key every served or uploaded bundle must be signed with.
   const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
   const storage = await servedStorage(config.bundles, bundleKey, disk);
@@ -289,11 +292,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),
     ...(tls === null ? {} : { tls: tls.loaded }),
   });
-  // A version another worker removed is no longer answered from this one's memory either.
-  member?.onRemovedElsewhere((key) => {
+  // Nor a version another worker removed.
+  forgetRemoved = (key) => {
     const removed = storedVersionOf(key);
     if (removed !== null) server.forget(removed.path, removed.version);
-  });
+  };
+  member?.onRemovedElsewhere(forgetRemoved);
   const certificateWatcher = tls === null ? null : new CertificateWatcher({ ...tls, apply: (pair) => server.setCertificate(pair), logger });
   // SIGHUP: read the certificate again now, whether its files look changed or not. A worker's comes
   // from the primary (see joinCluster).

@@ -153,6 +153,7 @@ function checkedPattern(pattern: string | undefined): string | null {
 
 /** Runs `use` on the store the flags name, closed afterwards. */
 async function withView(flags: StoreFlags, use: (view: StoreView) => Promise<void>): Promise<void> {
+  if (flags.token !== undefined && flags.server === undefined) throw new ConfigError('storage: --token is the token of a --server; a storage folder needs none');
   const view = flags.server === undefined ? await folderView(flags) : await serverView(flags);
   try {
     await use(view);
