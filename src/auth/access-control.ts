@@ -86,6 +86,16 @@ export class TokenAccessControl implements AccessControl {
     if (!this.anonymousMay(role, modulePath)) throw new CredentialsRequiredError(role, modulePath);
   }
 
+  allows(principal: Principal, role: Role, modulePath: string): boolean {
+    if (principal instanceof TokenPrincipal && principal.rankOn(modulePath) >= ROLE_RANK[role]) return true;
+    return this.anonymousMay(role, modulePath);
+  }
+
+  holdsSomewhere(principal: Principal, role: Role): boolean {
+    if (principal instanceof TokenPrincipal && principal.roles.some((grant) => ROLE_RANK[grant.role] >= ROLE_RANK[role])) return true;
+    return this.anonymousMay(role, undefined);
+  }
+
   // A server-wide read (modulePath undefined) is of public things: the checksum database proxy.
   private anonymousMay(role: Role, modulePath: string | undefined): boolean {
     return this.options.anonymous === 'read' && role === 'read' && (modulePath === undefined || !this.isPrivate(modulePath));

@@ -25,6 +25,13 @@ export interface AccessControl {
    * PermissionDeniedError when a token's roles do not cover it.
    */
   authorize(principal: Principal, role: Role, modulePath: string | undefined): void;
+  /** Whether `principal` may `role` on `modulePath`: what authorize() allows, answered without throwing. */
+  allows(principal: Principal, role: Role, modulePath: string): boolean;
+  /**
+   * Whether `principal` holds `role` on some module paths at least (a grant with or without a pattern):
+   * who may ask for a listing that then shows only what allows() lets it see.
+   */
+  holdsSomewhere(principal: Principal, role: Role): boolean;
   /** True when `modulePath` is private: read only with a token whose role covers it. */
   isPrivate(modulePath: string): boolean;
 }

@@ -12,6 +12,7 @@ import { modCommand } from './mod.js';
 import { publishCommand } from './publish.js';
 import { serveCommand } from './serve.js';
 import { addStorageVerify } from './storage-verify.js';
+import { storageCommand } from './storage.js';
 import { sumdbCommand } from './sumdb.js';
 import { tokenCommand } from './token.js';
 import { vendorCommand } from './vendor.js';
@@ -36,18 +37,12 @@ export function buildProgram(): Command {
   program.addCommand(keyCommand());
   program.addCommand(mirrorCommand());
   program.addCommand(vendorCommand());
+  program.addCommand(addStorageVerify(storageCommand()));
   program.addCommand(publishCommand());
   program.addCommand(tokenCommand());
   program.addCommand(auditCommand());
   program.addCommand(fingerprintCommand());
   program.addCommand(compareCommand());
-  program.addCommand(
-    addStorageVerify(
-      withExamples(new Command('storage').description('look after the storage folder serve fills'), [
-        ['godepot storage verify --storage /var/lib/godepot/storage', 'read every stored module again and report what is damaged'],
-      ]),
-    ),
-  );
   // Errors are reported by main(), once; commander must not exit the process from inside a subcommand.
   const overrideExits = (command: Command): void => {
     command.exitOverride();

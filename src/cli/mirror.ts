@@ -14,6 +14,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
 import { assembleUpstream, upstreamDepot } from './wiring.js';
 import { withExamples } from './examples.js';
+import { mirrorFrom } from './mirror-from.js';
 
 /** The `module@version` / `module@latest` lines of a list file; blank lines and `#` comments are skipped. */
 export function parseMirrorList(text: string, file: string): string[] {
@@ -31,14 +32,23 @@ export function parseMirrorList(text: string, file: string): string[] {
 export function mirrorCommand(): Command {
   return withExamples(withFetchOptions(
     new Command('mirror')
-      .description('pre-fill a proxy with each listed module@version (or @latest) and its whole module graph')
-      .argument('<listfile>', 'one module@version or module@latest per line; # starts a comment')
+      .description('pre-fill a proxy with each listed module@version (or @latest) and its whole module graph, or follow another godepot (--from)')
+      .argument('[listfile]', 'one module@version or module@latest per line; # starts a comment')
       .option('--storage <dir>', 'fill this storage folder, fetching from the upstream chain')
-      .option('--server <url>', 'fill a running godepot by asking it for every file'),
+      .option('--server <url>', 'fill a running godepot by asking it for every file')
+      .option('--from <url>', 'instead of a list: every version another godepot (any server with an /index) stored since the last run, fetched from it into --storage')
+      .option('--token <token>', 'a token of the --from server, when it needs one; $GODEPOT_TOKEN is better, as other users cannot read it from the process list (default: $GODEPOT_TOKEN)'),
   ), [
     ['godepot mirror popular.txt --storage /var/lib/godepot', 'popular.txt: lines such as golang.org/x/net@latest'],
     'godepot mirror popular.txt --server http://127.0.0.1:3000 --concurrency 4',
-  ]).action(async (listFile: string, flags: FetchFlags & { storage?: string; server?: string }) => {
+    ['godepot mirror --from https://godepot.corp.example --storage /var/lib/godepot', 'follow another godepot: run again (from cron) to fetch only what it stored since'],
+  ]).action(async (listFile: string | undefined, flags: FetchFlags & { storage?: string; server?: string; from?: string; token?: string }) => {
+    if (flags.from !== undefined) {
+      if (listFile !== undefined) throw new ConfigError('mirror: give a list file or --from, not both');
+      if (!(await mirrorFrom({ ...flags, from: flags.from }))) process.exitCode = 1;
+      return;
+    }
+    if (listFile === undefined) throw new ConfigError('mirror: give a list file, or --from URL to follow another godepot');
     if ((flags.storage === undefined) === (flags.server === undefined)) throw new ConfigError('mirror: give exactly one of --storage and --server');
     const specs = parseMirrorList(await readFile(listFile, 'utf8'), listFile);
     const { concurrency, progress, logger, flush } = fetchRun(flags, 'mirroring');

@@ -36,7 +36,7 @@ const serveFlags: Readonly<Record<ServeSetting, readonly [flags: string, descrip
   'tls-cert': ['--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM, the server\'s certificate first), read again when it changes or on SIGHUP; with --tls-key'],
   'tls-key': ['--tls-key <file>', 'the private key (PEM, unencrypted) of the --tls-cert certificate'],
   tokens: ['--tokens <file>', 'the token file godepot token keeps, followed without a restart (default: <state-dir>/tokens.json)'],
-  'audit-log': ['--audit-log <file>', 'the hash-chained audit log of refusals, publishes, imports and token changes (default: <state-dir>/audit.log)'],
+  'audit-log': ['--audit-log <file>', 'the hash-chained audit log of refusals, publishes, imports, removals and token changes (default: <state-dir>/audit.log)'],
   anonymous: ['--anonymous <read|none>', `read: requests without a token may read modules that are not private; none: every request but /healthz and /readyz needs a token (default: ${defaults.anonymous})`],
   'metrics-token': ['--metrics-token <token>', '/metrics needs this token (Bearer, or Basic password) or an admin token (default: open to all)'],
   'rate-limit': ['--rate-limit <rate>', `requests per second of each token, RATE or RATE:BURST, or off (default: ${defaults['rate-limit']})`],
@@ -66,7 +66,11 @@ export function withServeOptions(command: Command, settings: readonly ServeSetti
 
 /** The values of the `settings` flags given on `command`'s line, as loadConfig takes them (repeated --bundle joined by commas). */
 export function givenSettings(command: Command, settings: readonly ServeSetting[]): ConfigSources['flags'] {
-  const values = command.opts<Record<string, unknown>>();
+  return settingsOf(command.opts<Record<string, unknown>>(), settings);
+}
+
+/** givenSettings of options commander already parsed (an action's flags). */
+export function settingsOf(values: Readonly<Record<string, unknown>>, settings: readonly ServeSetting[]): ConfigSources['flags'] {
   const given: ConfigSources['flags'] = {};
   for (const setting of settings) {
     const value = values[new Option(serveFlags[setting][0]).attributeName()];

@@ -17,8 +17,13 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { registerStoredGauges, StoredInventory } from '../telemetry/stored-inventory.js';
 import { checkStorageFolder } from '../storage/folder-check.js';
-import { watchedStorage, type StorageWatcher } from '../storage/watched-storage.js';
+import { allWatchers, watchedStorage, type StorageWatcher } from '../storage/watched-storage.js';
+import { Catalog, readCatalog } from '../store/catalog.js';
 import { DownloadTimes } from '../store/download-times.js';
+import { storedVersionOf } from '../store/records.js';
+import { routeOrigin } from '../store/route-origin.js';
+import { StoreAdministration } from '../store/store-admin.js';
+import { Routing } from '../origin/routing.js';
 import { clientSettings } from '../server/client-settings.js';
 import { Registry } from 'prom-client';
 import { packageVersion } from './version.js';
@@ -71,15 +76,18 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
     const registry = new Registry();
     const inventory = storedInventory(config.storage, logger);
     registerStoredGauges(registry, inventory);
+    // The catalog too is the primary's: told of every worker's writes, it writes entries one at a time.
+    const catalog = storedCatalog(config, logger);
     process.exitCode = await runPrimary({
       workers: config.workers,
       logger,
       leaseTimeoutMs,
       reloadOnHangup: config.tls !== null,
       registry,
-      storageWatcher: inventory,
+      storageWatcher: allWatchers([inventory, catalog]),
       onListening: (fields) => printClientSettings(fields.clientSettings),
     });
+    await catalog.settled();
     await flush();
     return;
   }
@@ -89,16 +97,21 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
   const clusterMetrics = member?.shareMetrics(metrics.registry);
   await prepareFolders(config);
   let watcher: StorageWatcher;
+  let catalog: Catalog | null = null;
   if (member === null) {
     const inventory = storedInventory(config.storage, logger);
     registerStoredGauges(metrics.registry, inventory);
-    watcher = inventory;
+    catalog = storedCatalog(config, logger);
+    watcher = allWatchers([inventory, catalog]);
   } else {
     watcher = member.storageWatcher;
   }
   const folder = new DiskStorage({ root: config.storage });
   // Every write to the folder (fetched versions, publishes, bundle uploads) goes through here, and is counted.
-  const disk = watchedStorage(folder, watcher);
+  // A version removed in this process by anything but the admin API (retention, quotas) must not be
+  // answered from the server's memory either: told once the server exists.
+  let forgetRemoved = (_key: string): void => undefined;
+  const disk = watchedStorage(folder, allWatchers([watcher, { stored: () => undefined, removed: (key) => forgetRemoved(key) }]));
   // The key every served or uploaded bundle must be signed with.
   const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
   const storage = await servedStorage(config.bundles, bundleKey, disk);
@@ -128,12 +141,21 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
   // Last-download times for retention, written in batches into the folder itself.
   const downloads = new DownloadTimes({ storage: disk, logger });
   downloads.start();
+  // Through the watched folder: what it removes is counted, and uncatalogued.
+  const storeAdministration = new StoreAdministration({
+    storage: disk,
+    originOf: routeOrigin(upstream.routing, config.upstream),
+    // A listing shows the downloads noted until now (another worker's within a minute).
+    beforeUse: () => downloads.flush(),
+  });
   const server = createServer({
     depot,
     downloads,
     gate,
     audit,
     tokenAdministration: tokens,
+    storeAdministration,
+    catalog: (query) => readCatalog(folder, query),
     sumdb,
     metrics,
     logger,
@@ -149,6 +171,12 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
     metricsExposition: clusterMetrics === undefined ? undefined : () => clusterMetrics.exposition(),
     ...(tls === null ? {} : { tls: tls.loaded }),
   });
+  // Nor a version another worker removed.
+  forgetRemoved = (key) => {
+    const removed = storedVersionOf(key);
+    if (removed !== null) server.forget(removed.path, removed.version);
+  };
+  member?.onRemovedElsewhere(forgetRemoved);
   const certificateWatcher = tls === null ? null : new CertificateWatcher({ ...tls, apply: (pair) => server.setCertificate(pair), logger });
   // SIGHUP: read the certificate again now, whether its files look changed or not. A worker's comes
   // from the primary (see joinCluster).
@@ -187,6 +215,7 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
   certificateWatcher?.close();
   process.off('SIGHUP', reload);
   await downloads.close();
+  await catalog?.settled();
   await upstream.close();
   await closeAccess();
   logger.info(forced ? 'stopped, cutting requests that were still in flight' : 'stopped');
@@ -337,6 +366,18 @@ function storedInventory(root: string, logger: Logger): StoredInventory {
     (err: unknown) => logger.warn({ err }, 'could not count what the storage holds: godepot_stored_* metrics count only what is stored from now on'),
   );
   return inventory;
+}
+
+/**
+ * The catalog of the storage folder (what `/index` answers), told of what is stored from now on, and
+ * catching up in the background with what was stored without it. Each version is recorded with the
+ * route its module has now (routeOrigin).
+ */
+function storedCatalog(config: ServeConfig, logger: Logger): Catalog {
+  const routing = new Routing(upstreamSettingsOf(config).routing);
+  const catalog = new Catalog({ storage: new DiskStorage({ root: config.storage }), originOf: routeOrigin(routing, config.upstream), logger });
+  void catalog.catchUp();
+  return catalog;
 }
 
 /** The client settings as plain lines on stderr when it is a terminal: stdout keeps only JSON log lines. */

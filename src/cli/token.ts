@@ -1,15 +1,16 @@
 // `godepot token`: create, list and revoke the tokens the server accepts (the token file in its state
 // folder). The server follows the file's changes without a restart.
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { defaults } from '../config/schema.js';
 import type { Audit } from '../audit/audit.js';
 import { parseExpiry } from '../auth/expiry.js';
 import { formatRoleGrant, parseRoleGrant } from '../auth/roles.js';
-import { createToken, revokeToken, tokenSummary, type TokenChanger } from '../auth/token-admin.js';
+import { createToken, revokeToken, tokenSummary } from '../auth/token-admin.js';
 import { TokenFile, type TokenRecord } from '../auth/token-file.js';
 import { withExamples } from './examples.js';
+import { cliOperator } from './operator.js';
+import { table } from './table.js';
 
 /** What `godepot token` takes from its surroundings; tests give their own. */
 export interface TokenCommandIo {
@@ -78,7 +79,7 @@ export function tokenCommand(io: Partial<TokenCommandIo> = {}): Command {
     const roles = flags.role.map(parseRoleGrant);
     const expires = flags.expires === undefined ? null : parseExpiry(flags.expires, at);
     const { tokens, auditLog } = locate(flags);
-    const made = await audited(auditLog, (audit) => createToken(tokens, audit, cliChanger(env), { name: flags.name, roles, expires }, at));
+    const made = await audited(auditLog, (audit) => createToken(tokens, audit, cliOperator(env), { name: flags.name, roles, expires }, at));
     stdout.write(`${made.token}\n`);
     stderr.write(`created token "${made.record.name}" (${describe(made.record)}) in ${tokens.file}; it is shown only this once\n`);
   });
@@ -106,7 +107,7 @@ export function tokenCommand(io: Partial<TokenCommandIo> = {}): Command {
   withLocations(withExamples(token.command('revoke'), ['godepot token revoke ci']).description('remove a token; the server refuses it within a few seconds').argument('<name>', 'the token to revoke')).action(
     async (name: string, flags: LocationFlags) => {
       const { tokens, auditLog } = locate(flags);
-      await audited(auditLog, (audit) => revokeToken(tokens, audit, cliChanger(env), name));
+      await audited(auditLog, (audit) => revokeToken(tokens, audit, cliOperator(env), name));
       stdout.write(`revoked token "${name}"\n`);
     },
   );
@@ -130,24 +131,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
 }
 
-// The operator at this host's command line, by the name the system knows them by.
-function cliChanger(env: TokenCommandIo['env']): TokenChanger {
-  let user: string;
-  try {
-    user = userInfo().username;
-  } catch {
-    // A uid without a passwd entry (some containers).
-    user = env.USER ?? String(process.getuid?.() ?? 'unknown');
-  }
-  return { actor: `cli:${user}`, from: 'cli' };
-}
-
 function describe(record: TokenRecord): string {
   const expires = record.expires === null ? 'never expires' : `expires ${record.expires.toISOString()}`;
   return `roles ${record.roles.map(formatRoleGrant).join(' ')}, ${expires}`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => `${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`).join('');
 }

@@ -142,6 +142,11 @@ export class CachingDepot implements Depot {
     this.answers.delete('latest', modulePath, '');
   }
 
+  forget(modulePath: string, version: string): void {
+    for (const file of ['info', 'mod', 'zip'] as const) this.answers.delete(file, modulePath, version);
+    this.versionStored(modulePath, version);
+  }
+
   /**
    * Resolves once nothing the depot began is under way: every fetch, those whose callers stopped
    * waiting included, and the stores behind answers. Fetches ahead are the caller's.

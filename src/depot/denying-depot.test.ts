@@ -30,6 +30,9 @@ class StoredEverything implements Depot {
   zip(modulePath: string, version: string): Promise<Artifact> {
     return this.answer(`zip ${modulePath}@${version}`);
   }
+  forget(modulePath: string, version: string): void {
+    this.calls.push(`forget ${modulePath}@${version}`);
+  }
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -43,6 +43,10 @@ export class DenyingDepot implements Depot {
     return this.inner.zip(modulePath, version, signal);
   }
 
+  forget(modulePath: string, version: string): void {
+    this.inner.forget(modulePath, version);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

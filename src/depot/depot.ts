@@ -12,6 +12,11 @@ export interface Depot {
   info(modulePath: string, query: string, signal?: AbortSignal): Promise<Artifact>;
   mod(modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact>;
   zip(modulePath: string, version: string, signal?: AbortSignal): Promise<Artifact>;
+  /**
+   * Forgets what is remembered of `modulePath@version` (its files, and its module's `list` and
+   * `@latest` answers): it was removed from storage, and is fetched again (or not found) when asked for.
+   */
+  forget(modulePath: string, version: string): void;
   /** Resolves once nothing the depot began is under way (fetches, those of callers that stopped waiting included; stores behind answers; fetches ahead); called when it is no longer used. */
   close(): Promise<void>;
 }

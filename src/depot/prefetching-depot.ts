@@ -48,6 +48,10 @@ export class PrefetchingDepot implements Depot {
     return this.inner.zip(modulePath, version, signal);
   }
 
+  forget(modulePath: string, version: string): void {
+    this.inner.forget(modulePath, version);
+  }
+
   /**
    * Fetches nothing more ahead: the zips waiting for a turn are dropped and those under way finished
    * (a graceful stop finishes the downloads in flight); resolves once they are, and the inner depot

@@ -223,3 +223,35 @@ test('token management: GET/HEAD and POST /admin/tokens, DELETE /admin/tokens/<n
   assert.deepEqual(allowed('GET', '/admin/tokens/ci'), ['allow', 'DELETE']);
   assert.deepEqual(allowed('POST', '/admin/tokens/ci'), ['allow', 'DELETE']);
 });
+
+test('the catalog: GET /index with since (RFC 3339, inclusive, rounded up to the millisecond) and limit (default and at most 2000)', () => {
+  assert.deepEqual(parseRequest('GET', '/index'), { route: 'index', head: false, since: null, limit: 2000 });
+  assert.deepEqual(parseRequest('HEAD', '/index?limit=5'), { route: 'index', head: true, since: null, limit: 5 });
+  assert.deepEqual(parseRequest('GET', '/index?since=2024-01-02T03:04:05Z&limit=10'), { route: 'index', head: false, since: new Date('2024-01-02T03:04:05Z'), limit: 10 });
+  assert.deepEqual(parseRequest('GET', '/index?since=2024-01-02T03:04:05.1234Z'), { route: 'index', head: false, since: new Date('2024-01-02T03:04:05.124Z'), limit: 2000 });
+  assert.deepEqual(parseRequest('GET', '/index?since=2024-01-02T03:04:05.120000Z'), { route: 'index', head: false, since: new Date('2024-01-02T03:04:05.120Z'), limit: 2000 });
+  // An offset's + sent unencoded reads as a space; %2B is the encoded one.
+  assert.deepEqual(parseRequest('GET', '/index?since=2024-01-02T05:04:05+02:00'), { route: 'index', head: false, since: new Date('2024-01-02T03:04:05Z'), limit: 2000 });
+  assert.deepEqual(parseRequest('GET', '/index?since=2024-01-02T05:04:05%2B02:00'), { route: 'index', head: false, since: new Date('2024-01-02T03:04:05Z'), limit: 2000 });
+  assert.deepEqual(parseRequest('GET', '/index?limit=100000'), { route: 'index', head: false, since: null, limit: 2000 });
+  for (const bad of ['/index?since=yesterday', '/index?since=2024-01-02', '/index?since=2024-13-02T00:00:00Z', '/index?limit=0', '/index?limit=-1', '/index?limit=ten']) {
+    assert.equal(statusOf('GET', bad), 400, bad);
+  }
+  assert.equal(statusOf('POST', '/index'), 405);
+  assert.notEqual(parseRequest('GET', '/index?limit=7'), parseRequest('GET', '/index?limit=7'), 'catalog reads are not remembered');
+});
+
+test('storage administration: GET /admin/storage/versions and /usage with pattern and by, DELETE /admin/storage/<module>/@v/<version>; other methods 405', () => {
+  assert.deepEqual(parseRequest('GET', '/admin/storage/versions'), { route: 'storage', head: false, action: 'versions', pattern: null });
+  assert.deepEqual(parseRequest('GET', '/admin/storage/versions?pattern=golang.org/x/*'), { route: 'storage', head: false, action: 'versions', pattern: 'golang.org/x/*' });
+  assert.deepEqual(parseRequest('HEAD', '/admin/storage/usage'), { route: 'storage', head: true, action: 'usage', by: 'module', pattern: null });
+  assert.deepEqual(parseRequest('GET', '/admin/storage/usage?by=origin'), { route: 'storage', head: false, action: 'usage', by: 'origin', pattern: null });
+  assert.deepEqual(parseRequest('DELETE', '/admin/storage/github.com/!azure/sdk/@v/v1.0.0'), { route: 'storage', head: false, action: 'remove', modulePath: 'github.com/Azure/sdk', version: 'v1.0.0' });
+  assert.equal(statusOf('GET', '/admin/storage/usage?by=size'), 400);
+  assert.equal(statusOf('GET', '/admin/storage/versions?pattern=a[b'), 400);
+  assert.equal(statusOf('GET', '/admin/storage/example.com/a/@v/v1.0.0'), 405);
+  assert.equal(statusOf('DELETE', '/admin/storage/versions'), 405);
+  assert.equal(statusOf('DELETE', '/admin/storage/example.com/a/@v/'), 404);
+  assert.equal(statusOf('DELETE', '/admin/storage/Example.com/a/@v/v1.0.0'), 400);
+  assert.equal(statusOf('GET', '/admin/storage/other'), 404);
+});

@@ -2,7 +2,8 @@
 // Everything a client can put in a URL is checked here, before any storage key or upstream URL is
 // built from it: traversal, encoded separators, double encoding, bad !-escapes, module paths and
 // versions go would reject.
-import { GodepotError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { ConfigError, GodepotError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { checkPrefixPatterns } from '../module/patterns.js';
 import { checkPathMajor, escapePath, escapeVersion, splitPathVersion, unescapePath, unescapeVersion } from '../module/path.js';
 import { canonicalVersion, checkModule, InvalidVersionError } from '../module/version.js';
 import { build, isValid, major } from '../module/semver.js';
@@ -42,7 +43,20 @@ export type ProxyRequest =
    */
   | { route: 'tokens'; head: boolean; action: 'list' }
   | { route: 'tokens'; head: false; action: 'create' }
-  | { route: 'tokens'; head: false; action: 'revoke'; name: string };
+  | { route: 'tokens'; head: false; action: 'revoke'; name: string }
+  /**
+   * The catalog, `GET /index?since=&limit=`: stored versions in the order they were stored, as
+   * index.golang.org answers. `since` (RFC 3339, inclusive) null from the start; `limit` 1 to 2000.
+   */
+  | { route: 'index'; head: boolean; since: Date | null; limit: number }
+  /**
+   * Storage administration (admins): `versions` is GET /admin/storage/versions, `usage` GET
+   * /admin/storage/usage (`by` module or origin), each with an optional GOPRIVATE-style `pattern`;
+   * `remove` is DELETE /admin/storage/<escaped module>/@v/<escaped version>.
+   */
+  | { route: 'storage'; head: boolean; action: 'versions'; pattern: string | null }
+  | { route: 'storage'; head: boolean; action: 'usage'; by: 'module' | 'origin'; pattern: string | null }
+  | { route: 'storage'; head: false; action: 'remove'; modulePath: string; version: string };
 
 /** Where a server takes bundle uploads. */
 export const bundleImportPath = '/admin/bundles';
@@ -57,6 +71,21 @@ const publishPrefix = '/admin/modules/';
 export const tokensPath = '/admin/tokens';
 const tokensPrefix = tokensPath + '/';
 const createTokenRequest: Readonly<ProxyRequest> = Object.freeze({ route: 'tokens', head: false, action: 'create' });
+
+/** Where a server answers storage administration: `<storagePath>/versions`, `<storagePath>/usage`, `<storagePath>/<module>/@v/<version>`. */
+export const storagePath = '/admin/storage';
+const storagePrefix = storagePath + '/';
+
+/** Where a server answers its catalog. */
+export const indexPath = '/index';
+
+/** Lines of `/index` at most, and by default, as index.golang.org answers. */
+export const maxIndexLimit = 2000;
+
+/** The request target of removing `modulePath@version` from storage. Throws InvalidPathError / InvalidVersionError when they cannot be escaped. */
+export function storageRemovePath(modulePath: string, version: string): string {
+  return `${storagePrefix}${escapePath(modulePath)}/@v/${escapeVersion(version)}`;
+}
 
 /** The request target of publishing `modulePath@version`. Throws InvalidPathError / InvalidVersionError when they cannot be escaped. */
 export function modulePublishPath(modulePath: string, version: string): string {
@@ -90,7 +119,8 @@ const percentTriplet = /%([0-9A-Fa-f]{2})/g;
  * InvalidRequestError (malformed or hostile URL), InvalidPathError (the module path is not one go
  * accepts), InvalidVersionError (a version that cannot name anything here), NotFoundError (no such
  * route) or MethodNotAllowedError. Touches no storage and no network. The last few thousand successful
- * parses are remembered: while one is, the same method and URL give the very same frozen object, so
+ * parses of GET and HEAD requests are remembered (not those of `/index` and `/admin/storage/`, whose
+ * query strings vary): while one is, the same method and URL give the very same frozen object, so
  * callers may key weak maps by it.
  */
 export function parseRequest(method: string | undefined, rawUrl: string | undefined): Readonly<ProxyRequest> {
@@ -99,7 +129,9 @@ export function parseRequest(method: string | undefined, rawUrl: string | undefi
     const cache = method === 'GET' ? parsedGets : parsedHeads;
     const known = cache.get(url);
     if (known !== undefined) return known;
-    const request = Object.freeze(route(decodeTarget(url), method === 'HEAD'));
+    const request = Object.freeze(route(decodeTarget(url), method === 'HEAD', url));
+    // Only module answers are asked again and again; a query string makes every catalog read new.
+    if (request.route === 'index' || request.route === 'storage') return request;
     if (cache.size >= parsedCacheSize) cache.delete(cache.keys().next().value!);
     cache.set(url, request);
     return request;
@@ -108,7 +140,8 @@ export function parseRequest(method: string | undefined, rawUrl: string | undefi
   const path = decodeTarget(url);
   if (method === 'PUT' && path.startsWith(publishPrefix)) return publishRequest(path);
   if (path === tokensPath || path.startsWith(tokensPrefix)) return tokensRequest(method, path, false);
-  route(path, false);
+  if (path.startsWith(storagePrefix)) return storageRequest(method, path, false, url);
+  route(path, false, url);
   throw new MethodNotAllowedError(`method ${String(method)} not allowed; use GET or HEAD`);
 }
 
@@ -153,10 +186,12 @@ function percentDecode(path: string): string {
   return decoded;
 }
 
-function route(path: string, head: boolean): ProxyRequest {
+function route(path: string, head: boolean, rawUrl: string): ProxyRequest {
   // Before the module routes, which would take `admin/modules/...` for a module path.
   if (path.startsWith(publishPrefix)) throw new MethodNotAllowedError('publishing takes PUT with the module zip as the body', 'PUT');
   if (path === tokensPath || path.startsWith(tokensPrefix)) return tokensRequest(head ? 'HEAD' : 'GET', path, head);
+  if (path.startsWith(storagePrefix)) return storageRequest(head ? 'HEAD' : 'GET', path, head, rawUrl);
+  if (path === indexPath) return indexRequest(head, rawUrl);
   const at = path.indexOf('/@v/');
   if (at > 0) {
     const file = path.slice(at + 4);
@@ -203,6 +238,64 @@ function tokensRequest(method: string | undefined, path: string, head: boolean):
   if (name === '' || name.includes('/')) throw notFound(path);
   if (method === 'DELETE') return { route: 'tokens', head: false, action: 'revoke', name };
   throw new MethodNotAllowedError(`method ${String(method)} not allowed; revoke a token with DELETE`, 'DELETE');
+}
+
+/** The parameters of the request target's query. */
+function queryOf(rawUrl: string): URLSearchParams {
+  const q = rawUrl.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+}
+
+// RFC 3339 as go's time.Parse reads it, any number of fraction digits.
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+// As index.golang.org: no `since` is from the start; no `limit` and one past the maximum both mean the maximum.
+function indexRequest(head: boolean, rawUrl: string): ProxyRequest {
+  const query = queryOf(rawUrl);
+  // A `+` of an offset left unencoded reads as a space.
+  const sinceText = query.get('since')?.replace(/ /g, '+') ?? '';
+  let since: Date | null = null;
+  if (sinceText !== '') {
+    const match = rfc3339.exec(sinceText);
+    since = match === null ? null : new Date(sinceText);
+    if (since === null || Number.isNaN(since.getTime())) throw new InvalidRequestError(`since: want an RFC 3339 time such as 2024-01-02T15:04:05Z, not ${JSON.stringify(sinceText)}`);
+    // Timestamps are in milliseconds: a time between two is rounded up, so that the one before it stays out.
+    if (/[1-9]/.test(match![1]?.slice(4) ?? '')) since = new Date(since.getTime() + 1);
+  }
+  const limitText = query.get('limit') ?? '';
+  let limit = maxIndexLimit;
+  if (limitText !== '') {
+    if (!/^[0-9]{1,9}$/.test(limitText) || Number(limitText) === 0) throw new InvalidRequestError(`limit: want a whole number from 1 to ${maxIndexLimit}, not ${JSON.stringify(limitText)}`);
+    limit = Math.min(Number(limitText), maxIndexLimit);
+  }
+  return { route: 'index', head, since, limit };
+}
+
+// Each storage path answers its own methods, so that a wrong one is a 405 naming the right ones.
+function storageRequest(method: string | undefined, path: string, head: boolean, rawUrl: string): ProxyRequest {
+  const rest = path.slice(storagePrefix.length);
+  if (rest === 'versions' || rest === 'usage') {
+    if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(`method ${String(method)} not allowed; use GET`);
+    const query = queryOf(rawUrl);
+    const pattern = query.get('pattern') ?? '';
+    if (pattern !== '') {
+      try {
+        checkPrefixPatterns(pattern, 'pattern');
+      } catch (err) {
+        if (err instanceof ConfigError) throw new InvalidRequestError(err.message, { cause: err });
+        throw err;
+      }
+    }
+    if (rest === 'versions') return { route: 'storage', head, action: 'versions', pattern: pattern === '' ? null : pattern };
+    const by = query.get('by') ?? 'module';
+    if (by !== 'module' && by !== 'origin') throw new InvalidRequestError(`by: want module or origin, not ${JSON.stringify(by)}`);
+    return { route: 'storage', head, action: 'usage', by, pattern: pattern === '' ? null : pattern };
+  }
+  const at = rest.indexOf('/@v/');
+  const escapedVersion = at < 0 ? '' : rest.slice(at + 4);
+  if (at <= 0 || escapedVersion === '' || escapedVersion.includes('/')) throw notFound(path);
+  if (method !== 'DELETE') throw new MethodNotAllowedError(`method ${String(method)} not allowed; remove a stored version with DELETE`, 'DELETE');
+  return { route: 'storage', head: false, action: 'remove', modulePath: unescapePath(rest.slice(0, at)), version: unescapeVersion(escapedVersion) };
 }
 
 function notFound(path: string): NotFoundError {

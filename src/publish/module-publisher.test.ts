@@ -12,6 +12,7 @@ import { ForbiddenError } from '../errors.js';
 import { hashGoMod, hashZip } from '../module/hash.js';
 import { createZipFromDir, MAX_ZIP_FILE } from '../module/zip.js';
 import { DiskStorage } from '../storage/disk.js';
+import { removeVersion } from '../store/remove-version.js';
 import { PublishConflictError, PublishRefusedError, PublishTooLargeError } from './errors.js';
 import { ModulePublisher, type ModulePublisherOptions, type PublishUpload } from './module-publisher.js';
 
@@ -134,6 +135,26 @@ test('republishing identical bytes changes nothing; other bytes are refused nami
   assert.deepEqual(await w.files(), files);
   assert.deepEqual(await readFile(join(w.root, 'corp.example.com', 'lib', '@v', 'v1.0.0.zip')), await readFile(first));
   assert.deepEqual(await w.staged(), []);
+});
+
+test('a removed version is published again only with the bytes it had: other bytes are refused naming the removed hashes', async () => {
+  const w = await makeWorld();
+  const first = await w.zip(M, 'v1.1.0', libFiles('first'));
+  await w.publisher.publish(upload(M, 'v1.1.0', first));
+  await removeVersion(w.storage, M, 'v1.1.0', new Date('2026-05-06T07:08:09Z'));
+  assert.deepEqual((await w.files()).filter((key) => !key.startsWith('godepot/')), [], 'its files are gone');
+
+  const other = await w.zip(M, 'v1.1.0', libFiles('second'));
+  await assert.rejects(w.publisher.publish(upload(M, 'v1.1.0', other)), (err: Error) => {
+    assert.ok(err instanceof PublishConflictError);
+    assert.match(err.message, /^corp\.example\.com\/lib@v1\.1\.0 was published with other content and removed on 2026-05-06T07:08:09\.000Z, and a published version never changes/);
+    return true;
+  });
+  assert.deepEqual((await w.files()).filter((key) => !key.startsWith('godepot/')), [], 'nothing of the refused upload is kept');
+
+  const same = await w.publisher.publish(upload(M, 'v1.1.0', await w.zip(M, 'v1.1.0', libFiles('first'))));
+  assert.equal(same.created, true, 'the same bytes may come back');
+  assert.equal(same.h1, await hashZip(first));
 });
 
 test('concurrent publishes of one version: exactly one stores it; identical others change nothing, different ones are conflicts', async () => {

@@ -19,6 +19,7 @@ import { readStored } from '../storage/read-stored.js';
 import { asStorageFull } from '../storage/space.js';
 import type { FileStaging, StagedObject } from '../storage/staging.js';
 import type { Storage } from '../storage/storage.js';
+import { readRemovedHashes } from '../store/removed-versions.js';
 import { PublishConflictError, PublishTooLargeError } from './errors.js';
 import { checkPublishable, inspectPublishedZip } from './rules.js';
 
@@ -79,8 +80,8 @@ export interface PublishResult {
  * lease, across processes), what storage holds decides: nothing, and the files are recorded in the
  * checksum database and committed all or nothing, zip first and `.info` last; the same zip `h1:` and
  * go.mod, and nothing changes (files an interrupted commit left out are added); anything else is a
- * PublishConflictError naming both hashes, as is a checksum database record with other hashes. Nothing
- * of a refused upload is kept.
+ * PublishConflictError naming both hashes, as is a checksum database record with other hashes, or the
+ * hashes of the version as it was when removed (`storage rm`). Nothing of a refused upload is kept.
  */
 export class ModulePublisher {
   private readonly versionLock = new KeyedLock();
@@ -125,17 +126,22 @@ export class ModulePublisher {
   private async store(modulePath: string, version: string, zipFile: string, zip: { h1: string; goMod: Buffer; time: string }): Promise<PublishResult> {
     const { storage, staging, logger } = this.options;
     const key = (file: VersionFile): string => storageKey(modulePath, file, version);
-    const [zipStat, storedH1, storedMod, storedInfo] = await Promise.all([
+    const [zipStat, storedH1, storedMod, storedInfo, removed] = await Promise.all([
       storage.stat(key('zip')),
       readStored(storage, key('ziphash')),
       readStored(storage, key('mod')),
       readStored(storage, key('info')),
+      readRemovedHashes(storage, modulePath, version),
     ]);
     // A zip without its .ziphash is an interrupted commit, as the depot takes it: not published.
     const publishedH1 = zipStat !== null && storedH1 !== null ? storedH1.toString('utf8').trim() : null;
     const goModH1 = hashGoMod(zip.goMod);
     if ((publishedH1 !== null && publishedH1 !== zip.h1) || (storedMod !== null && !storedMod.equals(zip.goMod))) {
       throw conflict(modulePath, version, { h1: publishedH1, goModH1: storedMod === null ? null : hashGoMod(storedMod) }, { h1: zip.h1, goModH1 });
+    }
+    // Removed since it was published: it may come back only as it was.
+    if (removed !== null && ((removed.h1 !== null && removed.h1 !== zip.h1) || (removed.goModH1 !== null && removed.goModH1 !== goModH1))) {
+      throw conflict(modulePath, version, removed, { h1: zip.h1, goModH1 }, `was published with other content and removed on ${removed.removed}`);
     }
     await this.record(modulePath, version, zip.h1, goModH1);
     const info = storedInfo ?? Buffer.from(JSON.stringify({ Version: version, Time: zip.time }));
@@ -176,10 +182,10 @@ interface Hashes {
   goModH1: string | null;
 }
 
-function conflict(modulePath: string, version: string, published: Hashes, uploaded: Hashes): PublishConflictError {
+function conflict(modulePath: string, version: string, published: Hashes, uploaded: Hashes, what = 'is already published with other content'): PublishConflictError {
   const show = (hashes: Hashes): string => [hashes.h1, hashes.goModH1 === null ? null : `go.mod ${hashes.goModH1}`].filter((part) => part !== null).join(', ');
   return new PublishConflictError(
-    `${modulePath}@${version} is already published with other content, and a published version never changes\n` +
+    `${modulePath}@${version} ${what}, and a published version never changes\n` +
       `\tpublished: ${show(published)}\n\tuploaded:  ${show(uploaded)}`,
   );
 }

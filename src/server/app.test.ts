@@ -645,7 +645,7 @@ test('checksum database requests go to the passthrough; an unsupported database 
 // that cannot be read once the answer has been chosen.
 function brokenDepot(zips: Record<string, Artifact>): Depot {
   const bug = (): Promise<Artifact> => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'x')"));
-  return { list: bug, latest: bug, info: bug, mod: bug, zip: (_modulePath, version) => Promise.resolve(zips[version]!), close: () => Promise.resolve() };
+  return { list: bug, latest: bug, info: bug, mod: bug, zip: (_modulePath, version) => Promise.resolve(zips[version]!), forget: () => undefined, close: () => Promise.resolve() };
 }
 
 /** A stored zip whose reading fails with EIO after `goodBytes` bytes. */

@@ -26,6 +26,9 @@ import { bundleImportRoute, type BundleImport } from './routes/bundle-import.js'
 import { healthz, home, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
 import { publishRoute, type ModulePublishing } from './routes/publish.js';
 import { tokensRoute } from './routes/tokens.js';
+import { catalogRoute, type CatalogReader } from './routes/catalog.js';
+import { storageRoute } from './routes/storage.js';
+import type { StoreAdministration } from '../store/store-admin.js';
 import { sendArtifact, type Sent } from './send.js';
 import type { CertificatePair } from './tls.js';
 
@@ -78,6 +81,10 @@ export interface ServerOptions {
   publishing?: ModulePublishing;
   /** Token management (/admin/tokens, by admins of the server as a whole); answered 404 when absent. */
   tokenAdministration?: TokenAdministration;
+  /** Storage administration (/admin/storage/…, by admins of the modules concerned); answered 404 when absent. */
+  storeAdministration?: StoreAdministration;
+  /** The catalog `/index` answers from; answered 404 when absent. */
+  catalog?: CatalogReader;
   /** The body of `/metrics`; by default this process's metrics (a cluster worker's answers for every worker). */
   metricsExposition?: () => Promise<string>;
   /**
@@ -111,6 +118,11 @@ export interface GodepotServer {
   close(): Promise<void>;
   /** Cuts every connection at once, and close() stops waiting for the depot: the forced end of a shutdown that took too long. */
   closeNow(): void;
+  /**
+   * Stops answering what is remembered of `modulePath@version`, which was removed from storage by another
+   * process (a worker's `storage rm`); one removed through this server is forgotten by itself.
+   */
+  forget(modulePath: string, version: string): void;
   /**
    * Serves `pair` to the TLS connections made from now on (those open keep theirs); throws when Node
    * refuses it, or on a server created without `tls`.
@@ -205,6 +217,8 @@ export function createServer(options: ServerOptions): GodepotServer {
   const importBundle = bundleImportRoute(options.bundleImport, options.audit);
   const publish = publishRoute(options.publishing, options.audit);
   const manageTokens = tokensRoute(options.tokenAdministration);
+  const manageStorage = storageRoute(options.storeAdministration, options.audit);
+  const readCatalog = catalogRoute(options.catalog);
 
   // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
   const requestCounters = new Map<string, Map<number, { inc(value?: number): void }>>();
@@ -233,6 +247,10 @@ export function createServer(options: ServerOptions): GodepotServer {
 
   // Hot answers are depot hits the depot never saw: they are counted as its own hits would be.
   const hotAnswers = new HotAnswers();
+  function forget(modulePath: string, version: string): void {
+    depot.forget(modulePath, version);
+    hotAnswers.forgetAll();
+  }
   const cacheHits = new Map<string, { inc(value?: number): void }>();
   function cacheHit(route: string): void {
     let hits = cacheHits.get(route);
@@ -328,6 +346,17 @@ export function createServer(options: ServerOptions): GodepotServer {
   // Connections whose request waits for the depot or the passthrough: a cold zip may take minutes to
   // fetch and check before its first byte, and that silence is not the client's.
   const waiting = new Set<Socket>();
+
+  /** Sends what `answer` resolves to, or its failure, and logs the request. */
+  function respond(res: ServerResponse, head: boolean, entry: RequestLog, started: number, answer: Promise<OperationsAnswer>): void {
+    answer.then(
+      (a) => {
+        const sent = sendPlain(res, head, entry.reqId, a);
+        finish(entry, started, sent.status, sent.bytes, false);
+      },
+      (err: unknown) => fail(res, head, entry, started, err),
+    );
+  }
 
   function fail(res: ServerResponse, head: boolean, entry: RequestLog, started: number, err: unknown): void {
     if (err instanceof StorageFullError) void options.storageSpace?.filled();
@@ -531,6 +560,42 @@ export function createServer(options: ServerOptions): GodepotServer {
         );
         return;
       }
+      case 'index': {
+        let listing;
+        try {
+          listing = gate.admitListing(req, 'read', req.url ?? '');
+        } catch (err) {
+          fail(res, request.head, entry, started, err);
+          return;
+        }
+        if (!listing.admitted.principal.anonymous) entry.principal = listing.admitted.principal.name;
+        respond(res, request.head, entry, started, readCatalog(request.since, request.limit, listing.sees));
+        return;
+      }
+      case 'storage': {
+        if (request.action === 'remove') {
+          entry.module = request.modulePath;
+          entry.version = request.version;
+          const admin = admit(req, res, false, entry, started, 'admin', request.modulePath);
+          if (admin === undefined) return;
+          const removed = manageStorage(request, admin, () => true).then((a) => {
+            forget(request.modulePath, request.version);
+            return a;
+          });
+          respond(res, false, entry, started, removed);
+          return;
+        }
+        let listing;
+        try {
+          listing = gate.admitListing(req, 'admin', req.url ?? '');
+        } catch (err) {
+          fail(res, request.head, entry, started, err);
+          return;
+        }
+        entry.principal = listing.admitted.principal.name;
+        respond(res, request.head, entry, started, manageStorage(request, listing.admitted, listing.sees));
+        return;
+      }
       case 'home': {
         const sent = sendPlain(res, request.head, requestId, home(version, clientSettings(requestBaseUrl(req))));
         finish(entry, started, sent.status, sent.bytes, false);
@@ -660,6 +725,8 @@ export function createServer(options: ServerOptions): GodepotServer {
         server.closeIdleConnections();
       });
     },
+
+    forget,
 
     closeNow() {
       closing = true;

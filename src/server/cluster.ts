@@ -29,6 +29,10 @@ interface ReloadMessage {
 interface StorageWriteMessage {
   godepotStorageWrite: { key: string; size?: number };
 }
+/** Primary → the other workers: a worker removed this object of the storage. */
+interface StorageRemovedMessage {
+  godepotStorageRemoved: string;
+}
 
 function isListening(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && 'godepotListening' in message;
@@ -91,8 +95,15 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       worker.on('message', (message: unknown) => {
         if (isStorageWrite(message)) {
           const { key, size } = message.godepotStorageWrite;
-          if (size === undefined) options.storageWatcher?.removed(key);
-          else options.storageWatcher?.stored(key, size);
+          if (size === undefined) {
+            options.storageWatcher?.removed(key);
+            // What the other workers remember of it must go too (a `storage rm` answered by this one).
+            for (const other of Object.values(cluster.workers ?? {})) {
+              if (other !== undefined && other.id !== worker.id && other.isConnected()) other.send({ godepotStorageRemoved: key } satisfies StorageRemovedMessage);
+            }
+          } else {
+            options.storageWatcher?.stored(key, size);
+          }
           return;
         }
         if (leases.receive(worker.id, message) || gatherer.receive(worker.id, message) || !isListening(message)) return;
@@ -175,6 +186,8 @@ export interface ClusterMember {
   shareMetrics(registry: Registry): WorkerMetrics;
   /** Tells the primary of this worker's storage writes, for the figures of what is stored (which it alone keeps). */
   storageWatcher: StorageWatcher;
+  /** Calls `removed` with each key another worker removed from the storage. */
+  onRemovedElsewhere(removed: (key: string) => void): void;
   /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
   onStopRequest(stop: () => void): void;
   /** Calls `reload` when the primary relays a SIGHUP. */
@@ -212,6 +225,11 @@ export function joinCluster(): ClusterMember {
     onStopRequest(stop) {
       process.on('message', (message: unknown) => {
         if (typeof message === 'object' && message !== null && 'godepotStop' in message) stop();
+      });
+    },
+    onRemovedElsewhere(removed) {
+      process.on('message', (message: unknown) => {
+        if (typeof message === 'object' && message !== null && 'godepotStorageRemoved' in message) removed(String((message as StorageRemovedMessage).godepotStorageRemoved));
       });
     },
     onReloadRequest(reload) {

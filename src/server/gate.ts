@@ -74,6 +74,22 @@ export class Gate {
    * refuses an anonymous client even where anonymous reads are allowed (sumdbNeedsToken).
    */
   admit(req: IncomingMessage, role: Role, modulePath: string | undefined, target: string, tokenRequired = false): Admitted {
+    return this.enter(req, role, modulePath, target, tokenRequired, false);
+  }
+
+  /**
+   * Admits a request for a listing of modules (the catalog, storage administration), which is to show
+   * only the module paths `sees` accepts: those on which the principal may `role`. A principal that may
+   * `role` on no module path is refused as admit() refuses it on the server as a whole. Throws as admit().
+   */
+  admitListing(req: IncomingMessage, role: Role, target: string): { admitted: Admitted; sees: (modulePath: string) => boolean } {
+    const admitted = this.enter(req, role, undefined, target, false, true);
+    return { admitted, sees: (modulePath) => this.options.access.allows(admitted.principal, role, modulePath) };
+  }
+
+  // Authenticates, limits and authorizes: `role` on `modulePath`, or with `listing` on some module path.
+  // No closure per request: this runs for every request the server answers.
+  private enter(req: IncomingMessage, role: Role, modulePath: string | undefined, target: string, tokenRequired: boolean, listing: boolean): Admitted {
     const address = clientAddress(req);
     const authorization = req.headers.authorization;
     let principal: Principal | undefined;
@@ -87,7 +103,9 @@ export class Gate {
         if (!decision.ok) throw new RateLimitedError(decision.retryAfterSeconds);
       }
       if (tokenRequired && principal.anonymous) throw new CredentialsRequiredError(role, modulePath);
-      this.options.access.authorize(principal, role, modulePath);
+      const { access } = this.options;
+      if (!listing) access.authorize(principal, role, modulePath);
+      else if (!access.holdsSomewhere(principal, role)) access.authorize(principal, role, undefined);
       return { principal, key, address };
     } catch (err) {
       if (err instanceof CredentialsRefusedError) this.failed(address);

@@ -9,14 +9,19 @@ export const maxHotBytes = 16 * 1024;
  * parsed request so that asking again is answered at once, without a round through the depot's
  * promises, which costs a sixth of serving a cached `.info`. Keys are the frozen requests parseRequest
  * remembers, held weakly: an answer lives as long as its parse does, so the parse cache's bound is this
- * one's too. Bodies are the depot's own buffers, shared, not copied. Immutable answers never change,
- * so nothing here ever needs invalidating.
+ * one's too. Bodies are the depot's own buffers, shared, not copied. Immutable answers never change;
+ * only a version removed from storage (`storage rm`, rare) makes them all forgotten at once.
  */
 export class HotAnswers {
-  private readonly answers = new WeakMap<Readonly<ProxyRequest>, Artifact>();
+  private answers = new WeakMap<Readonly<ProxyRequest>, Artifact>();
 
   get(request: Readonly<ProxyRequest>): Artifact | undefined {
     return this.answers.get(request);
+  }
+
+  /** Forgets every answer: a version was removed, and which requests named it is not kept. */
+  forgetAll(): void {
+    this.answers = new WeakMap();
   }
 
   /** Remembers `artifact` for `request` when it is immutable, in memory and small. */

@@ -7,6 +7,14 @@ export interface StorageWatcher {
   removed(key: string): void;
 }
 
+/** One watcher telling each of `watchers`, in order. */
+export function allWatchers(watchers: readonly StorageWatcher[]): StorageWatcher {
+  return {
+    stored: (key, size) => watchers.forEach((watcher) => watcher.stored(key, size)),
+    removed: (key) => watchers.forEach((watcher) => watcher.removed(key)),
+  };
+}
+
 /**
  * `storage` (with its staging) telling `watcher` of every put, commit and delete that took effect. An
  * object of a commit is told with its size as stored, which costs a stat (commits are rare: one per

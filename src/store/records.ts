@@ -2,6 +2,8 @@
 // path's first element always holds a dot, so no module's files can live under a top-level `godepot/`
 // (as none can under `sumdb/`): the records travel with the storage (a copied folder, a future bucket)
 // and are shared by every process serving it, with no second database to keep in step.
+import { InvalidPathError, unescapePath, unescapeVersion } from '../module/path.js';
+import { InvalidVersionError } from '../module/version.js';
 
 /** The top-level storage prefix of godepot's records. */
 export const recordsPrefix = 'godepot';
@@ -29,4 +31,20 @@ export function countedFileOf(key: string): { module: string; version: string; f
   const version = key.slice(at + 4, dot);
   if (version.includes('/')) return null;
   return { module: key.slice(0, at), version, file };
+}
+
+/** The module path and version of escaped names, or null when they do not decode (not a file godepot stored). */
+export function unescapedVersion(escapedPath: string, escapedVersion: string): { path: string; version: string } | null {
+  try {
+    return { path: unescapePath(escapedPath), version: unescapeVersion(escapedVersion) };
+  } catch (err) {
+    if (err instanceof InvalidPathError || err instanceof InvalidVersionError) return null;
+    throw err;
+  }
+}
+
+/** The module version a key of its `.info`, `.mod` or `.zip` belongs to, or null for any other key. */
+export function storedVersionOf(key: string): { path: string; version: string } | null {
+  const counted = countedFileOf(key);
+  return counted === null ? null : unescapedVersion(counted.module, counted.version);
 }

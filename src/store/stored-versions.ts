@@ -1,10 +1,9 @@
 // The store seen as module versions: what `storage ls`, `storage du`, retention and quotas work on.
-import { InvalidPathError, unescapePath, unescapeVersion } from '../module/path.js';
-import { InvalidVersionError } from '../module/version.js';
 import { compare } from '../module/semver.js';
 import type { Storage } from '../storage/storage.js';
+import { readVersionRecord } from './catalog.js';
 import { downloadedKey, readDownloadRecord } from './download-times.js';
-import { countedFileOf, type CountedFile } from './records.js';
+import { countedFileOf, unescapedVersion, type CountedFile } from './records.js';
 
 /** One module version held in storage. */
 export interface StoredVersion {
@@ -20,6 +19,8 @@ export interface StoredVersion {
   stored: Date;
   /** When any of its files was last served, as recorded; null when never since recording began. */
   lastDownloaded: Date | null;
+  /** Where it came from, as recorded when it was catalogued (see catalog.ts); null when it was not. */
+  origin: string | null;
 }
 
 // Stats and record reads in flight at once while walking.
@@ -27,7 +28,7 @@ const walkConcurrency = 16;
 
 /**
  * Every module version `storage` holds whose module path `include` accepts, sorted by path then by
- * semantic version. Costs a listing, a stat per file and a record read per version.
+ * semantic version. Costs a listing, a stat per file and two record reads per version.
  */
 export async function listStoredVersions(storage: Storage, include: (modulePath: string) => boolean = () => true): Promise<StoredVersion[]> {
   const byVersion = new Map<string, { path: string; version: string; keys: Map<CountedFile, string> }>();
@@ -37,7 +38,7 @@ export async function listStoredVersions(storage: Storage, include: (modulePath:
     const id = `${counted.module}@${counted.version}`;
     let entry = byVersion.get(id);
     if (entry === undefined) {
-      const names = unescaped(counted.module, counted.version);
+      const names = unescapedVersion(counted.module, counted.version);
       if (names === null || !include(names.path)) continue;
       byVersion.set(id, (entry = { ...names, keys: new Map() }));
     }
@@ -76,16 +77,6 @@ async function describe(storage: Storage, entry: { path: string; version: string
     if (stored === null || object.modified < stored) stored = object.modified;
   }
   if (stored === null) return null;
-  const lastDownloaded = await readDownloadRecord(storage, downloadedKey(entry.path, entry.version));
-  return { path: entry.path, version: entry.version, files, bytes, stored, lastDownloaded };
-}
-
-/** The module path and version of escaped names, or null when they do not decode (not a file godepot stored). */
-function unescaped(escapedPath: string, escapedVersion: string): { path: string; version: string } | null {
-  try {
-    return { path: unescapePath(escapedPath), version: unescapeVersion(escapedVersion) };
-  } catch (err) {
-    if (err instanceof InvalidPathError || err instanceof InvalidVersionError) return null;
-    throw err;
-  }
+  const [lastDownloaded, record] = await Promise.all([readDownloadRecord(storage, downloadedKey(entry.path, entry.version)), readVersionRecord(storage, entry.path, entry.version)]);
+  return { path: entry.path, version: entry.version, files, bytes, stored, lastDownloaded, origin: record?.origin ?? null };
 }
