@@ -62,6 +62,7 @@ interface ServeFlags {
   upstreamMinRate?: string;
   shutdownTimeout?: string;
   logLevel?: string;
+  logFormat?: string;
   workers?: string;
   bundle?: string[];
   bundleKey?: string;
@@ -103,6 +104,7 @@ export function serveCommand(): Command {
     .option('--upstream-min-rate <rate>', `bytes per second an upstream body must keep over any --upstream-timeout window, as 65536, 64KiB or 1MiB; 0 cuts only a stopped body (default: ${defaults['upstream-min-rate']})`)
     .option('--shutdown-timeout <seconds>', `how long a graceful shutdown may wait for requests in flight (default: ${defaults['shutdown-timeout']})`)
     .option('--log-level <level>', `trace, debug, info, warn, error, fatal or silent (default: ${defaults['log-level']})`)
+    .option('--log-format <format>', 'json, one object per line, or pretty, a line to read with local time and level (default: pretty when stdout is a terminal, else json)')
     .option('--bundle <file>', 'serve this bundle read-only in front of storage, without importing it (repeat for several; first wins)', (file: string, files: string[] = []) => [...files, file])
     .option('--bundle-key <keyfile>', 'the Ed25519 public key every served or uploaded bundle must be signed with')
     .option('--import-token <token>', 'accept bundle uploads (godepot bundle import --server) bearing this token (at least 16 characters)')
@@ -149,6 +151,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     'upstream-min-rate': flags.upstreamMinRate,
     'shutdown-timeout': flags.shutdownTimeout,
     'log-level': flags.logLevel,
+    'log-format': flags.logFormat,
     workers: flags.workers,
     bundle: flags.bundle?.join(','),
     'bundle-key': flags.bundleKey,
@@ -173,7 +176,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
 
-  const { logger, flush, flushSync } = createLogger({ level: config.logLevel });
+  const { logger, flush, flushSync } = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json') });
   if (config.workers > 1 && cluster.isPrimary) {
     await prepareFolders(config);
     // A lease outlives the fetches it covers: an upstream request with its retries, or a version read
