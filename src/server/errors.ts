@@ -82,7 +82,9 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   origin godepot asked, the module is only not available here, and a `,direct` client with its own
  *   hg, or its own GOINSECURE, can still fetch it. A module path that names no repository at all
  *   (ImportPathError, go's "unrecognized import path") is a NotFoundError, so 404 too.
- * - UpstreamError → 502 (its status logged); TimeoutError → 504.
+ * - UpstreamError → 502 (its status logged); TimeoutError → 504. A checksum database that cannot be
+ *   reached, or answers too late, to verify a module (SumdbUnreachableError) is an UpstreamError: 502,
+ *   the body naming godepot's --nosumdb and --sumdb off and a bundle as the ways to store it anyway.
  * - Origin content that broke the module rules (InvalidContentError, ZipError, GoModSyntaxError,
  *   ChecksumMismatchError, DirHashError) → 502 with the reason: the origin is at fault, and nothing
  *   was stored.
