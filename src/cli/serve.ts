@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { registerStoredGauges, StoredInventory } from '../telemetry/stored-inventory.js';
 import { checkStorageFolder } from '../storage/folder-check.js';
+import { writeAccessFix } from '../storage/write-access.js';
 import { watchedStorage, type StorageWatcher } from '../storage/watched-storage.js';
 import { clientSettings } from '../server/client-settings.js';
 import { Registry } from 'prom-client';
@@ -470,7 +471,8 @@ async function prepareFolders(config: { storage: string; stateDir: string }): Pr
       await mkdir(dir, { recursive: true });
       await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
     } catch (err) {
-      throw new ConfigError(`${key}: folder ${dir} cannot be used: ${(err as Error).message}`, { cause: err });
+      const fix = await writeAccessFix(dir, err);
+      throw new ConfigError(`${key}: folder ${dir} cannot be used: ${(err as Error).message}${fix === null ? '' : `; ${fix}`}`, { cause: err });
     }
   }
 }
