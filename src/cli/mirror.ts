@@ -98,29 +98,32 @@ export function mirrorCommand(): Command {
         await upstream.close();
       };
     }
-    // A line that fails is reported and the others go on: one module gone upstream must not keep a
-    // whole list from the proxy.
-    const failures: MirrorFailure[] = [...list.failures];
-    const failed = (line: MirrorLine, reason: string): void => {
-      if (failures.some((f) => f.line === line.line)) return;
-      failures.push({ ...line, reason });
-      note(formatMirrorFailure(listFile, { ...line, reason }));
+    // A line that fails is reported (once) and the others go on: one module gone upstream must not
+    // keep a whole list from the proxy.
+    const linesOf = new Map<string, MirrorLine[]>();
+    for (const line of list.lines) linesOf.set(line.spec, [...(linesOf.get(line.spec) ?? []), line]);
+    const failures = new Map<number, MirrorFailure>();
+    const failed = (failure: MirrorFailure): void => {
+      if (failures.has(failure.line)) return;
+      failures.set(failure.line, failure);
+      note(formatMirrorFailure(listFile, failure));
     };
-    for (const failure of list.failures) note(formatMirrorFailure(listFile, failure));
+    list.failures.forEach(failed);
     let present = 0;
     try {
-      const graph = await resolveGraph([...new Set(list.lines.map((l) => l.spec))], source, {
+      const graph = await resolveGraph([...linesOf.keys()], source, {
         cwd: process.cwd(),
-        onInputFailure: (spec, err) => list.lines.filter((l) => l.spec === spec).forEach((l) => failed(l, reasonFor(spec, err))),
+        onInputFailure: (spec, err) => linesOf.get(spec)!.forEach((line) => failed({ ...line, reason: reasonFor(spec, err) })),
       });
       const needed = neededModules(graph);
-      // Which lines need each module version, to name them when it fails.
-      const neededBy = new Map<string, MirrorLine[]>();
+      // The lines whose graphs need each module version, to name them when it fails.
+      const neededBy = new Map<string, Set<MirrorLine>>();
       for (const input of graph.inputs) {
-        const lines = list.lines.filter((l) => l.spec === input.spec);
         for (const m of [...input.goMods, ...input.buildList]) {
           const key = `${m.path}@${m.version}`;
-          neededBy.set(key, [...new Set([...(neededBy.get(key) ?? []), ...lines])]);
+          const lines = neededBy.get(key) ?? new Set();
+          linesOf.get(input.spec)!.forEach((line) => lines.add(line));
+          neededBy.set(key, lines);
         }
       }
       let missing = 0;
@@ -129,7 +132,7 @@ export function mirrorCommand(): Command {
         concurrency,
         onFailure: (err) => {
           missing++;
-          for (const line of neededBy.get(`${err.module.path}@${err.module.version}`) ?? []) failed(line, err.message);
+          for (const line of neededBy.get(`${err.module.path}@${err.module.version}`) ?? []) failed({ ...line, reason: err.message });
         },
       });
       present = needed.length - missing;
@@ -139,9 +142,9 @@ export function mirrorCommand(): Command {
       await flush();
     }
     const lineCount = list.lines.length + list.failures.length;
-    process.stdout.write(`${flags.storage ?? flags.server}: ${present} module versions present (${lineCount} listed${failures.length > 0 ? `, ${failures.length} failed` : ''})\n`);
-    if (failures.length > 0) {
-      throw new MirrorIncompleteError(`${failures.length} of ${lineCount} lines of ${listFile} failed (reported above); everything else is there`);
+    process.stdout.write(`${flags.storage ?? flags.server}: ${present} module versions present (${lineCount} listed${failures.size > 0 ? `, ${failures.size} failed` : ''})\n`);
+    if (failures.size > 0) {
+      throw new MirrorIncompleteError(`${failures.size} of ${lineCount} lines of ${listFile} failed (reported above); everything else is there`);
     }
   });
 }
