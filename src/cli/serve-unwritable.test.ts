@@ -117,6 +117,13 @@ test('a storage folder that stops being writable: 503 for what must be stored, t
   assert.match(String(line.error), /^storage .* cannot be written \(EACCES: /);
   assert.ok(String(line.error).endsWith(`: ${fix}`), String(line.error));
 
+  // A .info is answered before it is stored: the failed store behind it is logged with the fix, no stack.
+  assert.equal((await get(`${url}${small.urls.info}`)).status, 200);
+  await until(async () => logs.some((l) => l.msg === 'could not store an answered file; it is fetched again when asked for'));
+  const behind = logs.find((l) => l.msg === 'could not store an answered file; it is fetched again when asked for')!;
+  assert.ok(String(behind.reason).endsWith(`: ${fix}`), JSON.stringify(behind));
+  assert.ok(logs.every((l) => l.err === undefined), JSON.stringify(logs));
+
   const ready = await get(`${url}/readyz`);
   assert.equal(ready.status, 503);
   assert.ok(ready.body.includes(`is not writable (EACCES: `) && ready.body.includes(fix), ready.body);
