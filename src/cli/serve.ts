@@ -457,7 +457,7 @@ function storedInventory(root: string, logger: Logger): StoredInventory {
   return inventory;
 }
 
-/** The client settings as plain lines on stderr when it is a terminal: stdout keeps only JSON log lines. */
+/** The client settings as plain lines on stderr when it is a terminal: stdout keeps only log lines. */
 function printClientSettings(settings: unknown): void {
   if (!process.stderr.isTTY || !Array.isArray(settings)) return;
   process.stderr.write(`Use this godepot with:\n${settings.map((line) => `  ${String(line)}\n`).join('')}`);
