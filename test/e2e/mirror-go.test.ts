@@ -136,6 +136,22 @@ describe('mirror with failing lines, against an upstream with hiccups', { concur
     );
   });
 
+  it('a checksum database out of reach: the failure says what to set instead (--nosumdb, --sumdb off) or to bring a bundle', async () => {
+    const keyFile = join(work, 'sumdb.key');
+    const key = (await runGodepot(['sumdb', 'key', 'generate', 'sum.mirror.test', '--output', keyFile], { env })).stdout.trim();
+    const list = join(work, 'sumdb.txt');
+    await writeFile(list, 'example.com/gone/m5@v1.0.0\n');
+    // Port 1 on loopback: refused at once.
+    const result = await runGodepot(['mirror', list, '--quiet', '--storage', join(work, 'sumdb-storage'), '--upstream', upstream.url, '--sumdb', `${key} http://127.0.0.1:1`], { env });
+    assert.equal(result.code, 1, result.stderr);
+    assertReadable(result);
+    // The line's report, with the graph's chain under it (tab-indented, as go writes it).
+    const failure = /^.*:1: [^\n]*(?:\n\t[^\n]*)*/m.exec(result.stderr)?.[0] ?? '';
+    assert.ok(failure.startsWith(`${list}:1: example.com/gone/m5@v1.0.0: `), result.stderr);
+    assert.match(failure, /checksum database sum\.mirror\.test cannot be reached to verify it \(.*ECONNREFUSED.*\)/);
+    for (const hint of ["godepot's --nosumdb PATTERN (GONOSUMDB-style, e.g. example.com/gone/m5)", '--sumdb off', 'bring it in a bundle']) assert.ok(failure.includes(hint), `${hint} in ${failure}`);
+  });
+
   it('bundle create of a graph fetched 16 at a time prints neither a listener warning nor a JSON line', async () => {
     for (const path of others) upstream.fault(`/${path}/@v/v1.0.0.zip`, { status: 503, times: 1 });
     const result = await runGodepot(['bundle', 'create', consumer, '--output', join(work, 'consumer.tar.gz'), '--upstream', upstream.url, '--sumdb', 'off', '--concurrency', '16'], { env });
