@@ -20,7 +20,10 @@ export interface NeededModule extends ModuleVersion {
   files: readonly ModuleFile[];
 }
 
-/** Gets one file so that it is available afterwards (stored, or cached by a proxy); resolves to its size. */
+/**
+ * Gets one file so that it is available afterwards (stored, or cached by a proxy); resolves to the
+ * bytes it fetched for that: its size, or 0 when it was there already.
+ */
 export type FileFetcher = (module: ModuleVersion, file: ModuleFile, signal: AbortSignal) => Promise<number>;
 
 /** A fetch that failed, naming the module version and file. */
@@ -88,7 +91,8 @@ export function depotGoModSource(depot: Depot): GoModSource {
 export function depotFetcher(depot: Depot): FileFetcher {
   return async ({ path, version }, file, signal) => {
     const artifact = file === 'info' ? await depot.info(path, version, signal) : file === 'mod' ? await depot.mod(path, version, signal) : await depot.zip(path, version, signal);
-    return artifact.size;
+    // Read from storage, it cost no download.
+    return artifact.cache === 'miss' ? artifact.size : 0;
   };
 }
 
@@ -117,39 +121,54 @@ async function drain(stream: Readable): Promise<number> {
 }
 
 /**
- * Fetches every needed file, `concurrency` module versions at a time. The first failure stops the rest
- * and is thrown as a ModuleFetchError.
+ * Fetches every needed file, `concurrency` module versions at a time, and reports the bytes fetched to
+ * the progress. The first failure stops the rest and is thrown as a ModuleFetchError; with `onFailure`,
+ * each module version that fails is reported there instead (at its first failed file) and every other
+ * one is still fetched.
  */
 export async function fetchModules(
   modules: readonly NeededModule[],
   fetcher: FileFetcher,
-  options: { concurrency?: number; progress: Progress; signal?: AbortSignal },
+  options: { concurrency?: number; progress: Progress; signal?: AbortSignal; onFailure?: (failure: ModuleFetchError) => void },
 ): Promise<void> {
-  const controller = new AbortController();
-  const stop = (): void => controller.abort(options.signal?.reason);
+  // A signal per worker, never one shared by all: every fetch under way listens on its signal (the
+  // depot's flights, the upstream exchange), and sixteen workers on one signal pass Node's limit of
+  // ten listeners (MaxListenersExceededWarning) though nothing leaks.
+  const controllers = Array.from({ length: Math.min(options.concurrency ?? 16, modules.length) }, () => new AbortController());
+  const stopAll = (reason?: unknown): void => controllers.forEach((controller) => controller.abort(reason));
+  const stop = (): void => stopAll(options.signal?.reason);
   options.signal?.addEventListener('abort', stop, { once: true });
   options.progress.setTotal(modules.length);
   let next = 0;
   let failure: unknown = null;
-  const worker = async (): Promise<void> => {
+  const worker = async (controller: AbortController): Promise<void> => {
     while (failure === null && next < modules.length) {
       const module = modules[next++]!;
-      // The .mod first: a zip whose go.mod disagrees with it is then refused by the depot's checks.
-      for (const file of ['mod', 'info', 'zip'] as const) {
-        if (!module.files.includes(file)) continue;
-        try {
-          options.progress.addBytes(await fetcher(module, file, controller.signal));
-        } catch (err) {
-          if (failure === null) failure = controller.signal.aborted && options.signal?.aborted ? err : new ModuleFetchError(module, file, err);
-          controller.abort();
-          return;
-        }
-      }
-      options.progress.moduleDone();
+      if (await fetchModule(module, controller.signal)) options.progress.moduleDone();
     }
   };
+  // True once every file of `module` is fetched; false when one failed and the run goes on.
+  const fetchModule = async (module: NeededModule, signal: AbortSignal): Promise<boolean> => {
+    // The .mod first: a zip whose go.mod disagrees with it is then refused by the depot's checks.
+    for (const file of ['mod', 'info', 'zip'] as const) {
+      if (!module.files.includes(file)) continue;
+      try {
+        options.progress.addBytes(await fetcher(module, file, signal));
+      } catch (err) {
+        const stopped = signal.aborted && options.signal?.aborted === true;
+        if (options.onFailure !== undefined && !stopped) {
+          options.onFailure(new ModuleFetchError(module, file, err));
+          return false;
+        }
+        if (failure === null) failure = stopped ? err : new ModuleFetchError(module, file, err);
+        stopAll();
+        return false;
+      }
+    }
+    return true;
+  };
   try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 16, modules.length) }, worker));
+    await Promise.all(controllers.map(worker));
   } finally {
     options.signal?.removeEventListener('abort', stop);
   }

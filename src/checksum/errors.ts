@@ -1,7 +1,7 @@
 // The failures of the checksum-database code. A database answer that cannot be trusted is never an
 // upstream hiccup: it is reported as what it is, with the evidence, so that nobody retries it into
 // acceptance.
-import { GodepotError } from '../errors.js';
+import { GodepotError, UpstreamError } from '../errors.js';
 
 /**
  * A checksum database's answer failed verification: a malformed or unsigned note, a signature that does
@@ -48,4 +48,26 @@ export class SumdbForkError extends GodepotError {
  */
 export class SumdbStateError extends GodepotError {
   readonly code = 'SUMDB_STATE';
+}
+
+/**
+ * The checksum database godepot trusts could not be asked about a module (down, unreachable, too
+ * slow), so the module was not stored. An upstream failure like any other (502), whose message says
+ * what godepot can be told instead: the settings that store such modules unverified, or a bundle.
+ */
+export class SumdbUnreachableError extends UpstreamError {
+  constructor(
+    readonly sumdb: string,
+    modulePath: string,
+    version: string,
+    cause: Error,
+  ) {
+    super(
+      `${modulePath}@${version}: not stored: checksum database ${sumdb} cannot be reached to verify it (${cause.message}); ` +
+        `to store it anyway, exempt it with godepot's --nosumdb PATTERN (GONOSUMDB-style, e.g. ${modulePath}), turn checking off with --sumdb off, ` +
+        'or bring it in a bundle made where the database can be reached (godepot bundle create, then bundle import or serve --bundle)',
+      undefined,
+      { cause },
+    );
+  }
 }

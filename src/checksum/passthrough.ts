@@ -14,6 +14,7 @@ import { UpstreamClient } from '../http/upstream-client.js';
 import type { Transport } from '../http/transport.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { ThrottledWarnings } from '../telemetry/throttled-warnings.js';
 import { PROXIED_SUMDB_NAME, type Gosumdb } from './gosumdb.js';
 
 const MAX_NAME = 253;
@@ -126,6 +127,8 @@ export class SumdbPassthrough {
   private readonly probes = new Map<string, Promise<Route | null>>();
   /** Until when a database whose route just failed is answered from storage first. */
   private readonly unreachable = new Map<string, number>();
+  /** One line per database a minute while it is answered from storage, not one per request. */
+  private readonly staleWarnings: ThrottledWarnings | undefined;
 
   constructor(options: SumdbPassthroughOptions) {
     this.options = options;
@@ -133,6 +136,7 @@ export class SumdbPassthrough {
     this.proxies = options.upstreams.map((url) => new UpstreamClient({ ...clientOptions, url }));
     this.own = options.sumdb?.url ? new UpstreamClient({ ...clientOptions, url: options.sumdb.url }) : null;
     this.direct = options.sumdb && !options.sumdb.url ? new UpstreamClient({ ...clientOptions, url: `https://${options.sumdb.name}` }) : null;
+    this.staleWarnings = options.logger === undefined ? undefined : new ThrottledWarnings(options.logger);
   }
 
   async get(name: string, path: string, signal?: AbortSignal): Promise<Artifact> {
@@ -205,7 +209,8 @@ export class SumdbPassthrough {
     }
     if (body === null) throw why;
     if (!(why instanceof NotFoundError)) {
-      this.options.logger?.warn({ sumdb: name, path, err: (why as Error).message }, 'checksum database unreachable; answering from storage');
+      const reason = (why instanceof Error ? why.message : String(why)).split('\n', 1)[0];
+      this.staleWarnings?.warn(name, { sumdb: name, path, reason }, 'checksum database unreachable: answering from storage');
     }
     return artifact(body, parsed, 'stale');
   }

@@ -3,12 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, TimeoutError, UpstreamError } from '../errors.js';
+import { errorAnswer } from '../server/errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
 import { DiskStorage } from '../storage/disk.js';
 import { StorageClientStore, SumdbClient } from './client.js';
 import { ChecksumDatabase } from './database.js';
+import { SumdbUnreachableError } from './errors.js';
 import { generateKey } from './note.js';
 import { recordHash } from './tlog.js';
 import { RecordingVerifier, SumdbVerifier, type Verifier } from './verifier.js';
@@ -75,6 +77,27 @@ describe('SumdbVerifier and RecordingVerifier', () => {
     await assert.rejects(v.verify('example.com/unknown', 'v1.0.0', { mod: fakeH1('u.mod'), zip: fakeH1('u') }), (err: Error) => {
       return err instanceof NotFoundError && /checksum database sum\.trusted\.test has no record of it/.test(err.message) && /--nosumdb/.test(err.message);
     });
+  });
+
+  it('a database that cannot be reached: nothing stored, and the message names the settings that help and a bundle', async () => {
+    for (const failure of [new UpstreamError('reading http://127.0.0.1:1/lookup/example.com/good@v1.0.0: connect ECONNREFUSED 127.0.0.1:1'), new TimeoutError('no answer in 30 s')]) {
+      const down = new SumdbClient({
+        verifierKey: trusted.verifierKey,
+        fetch: async () => Promise.reject(failure),
+        store: new StorageClientStore(await fresh('down')),
+      });
+      const v = new SumdbVerifier({ client: down, lookedUp: () => true });
+      await assert.rejects(v.verify('example.com/good', 'v1.0.0', { mod: fakeH1('good.mod'), zip: fakeH1('good') }), (err: Error) => {
+        assert.ok(err instanceof SumdbUnreachableError);
+        assert.equal(err.cause, failure);
+        assert.ok(err.message.startsWith(`example.com/good@v1.0.0: not stored: checksum database sum.trusted.test cannot be reached to verify it (${failure.message}); `), err.message);
+        for (const hint of ['--nosumdb PATTERN', 'e.g. example.com/good', '--sumdb off', 'bundle']) assert.ok(err.message.includes(hint), hint);
+        // An upstream failure, answered 502 with the same words.
+        assert.equal(errorAnswer(err).status, 502);
+        assert.ok(errorAnswer(err).body.includes('--sumdb off'));
+        return true;
+      });
+    }
   });
 
   it('asks nothing for modules the routing keeps from it, or with the database off', async () => {

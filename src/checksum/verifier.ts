@@ -2,10 +2,11 @@
 // against the checksum database godepot trusts, as the go command checks them, before the depot keeps
 // the module. Modules that database does not vouch for (those the routing keeps from it, or `--sumdb off`) are
 // recorded instead in godepot's own database when it hosts one, so that its clients can verify them.
-import { GoneError, NotFoundError } from '../errors.js';
+import { GoneError, NotFoundError, TimeoutError, UpstreamError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import type { SumdbClient } from './client.js';
 import type { ChecksumDatabase } from './database.js';
+import { SumdbUnreachableError } from './errors.js';
 
 /** The `h1:` hashes of a module version the depot is about to store. */
 export interface ModuleSums {
@@ -37,7 +38,8 @@ export interface SumdbVerifierOptions {
 /**
  * Verifies against the trusted checksum database, as go's checkSumDB does: the go.mod hash always, the
  * zip hash when a zip is stored, both from one verified lookup. A module the database has no record of
- * is refused, as go refuses it (NotFoundError saying how to store it unverified).
+ * is refused, as go refuses it (NotFoundError saying how to store it unverified); one it cannot be asked
+ * about, for now, too (SumdbUnreachableError, saying the same and naming the bundle route).
  */
 export class SumdbVerifier implements Verifier {
   constructor(private readonly options: SumdbVerifierOptions) {}
@@ -49,6 +51,7 @@ export class SumdbVerifier implements Verifier {
       await client.verify(modulePath, `${version}/go.mod`, sums.mod, signal);
       if (sums.zip !== undefined) await client.verify(modulePath, version, sums.zip, signal);
     } catch (err) {
+      if ((err instanceof UpstreamError || err instanceof TimeoutError) && !signal?.aborted) throw new SumdbUnreachableError(client.name, modulePath, version, err);
       if (!(err instanceof NotFoundError || err instanceof GoneError)) throw err;
       throw new NotFoundError(
         `${modulePath}@${version}: not stored: checksum database ${client.name} has no record of it, so it cannot be verified ` +

@@ -29,10 +29,12 @@ test('mirror --storage reports a module missing upstream as not found and leaves
       env: { TMPDIR: tmp, GODEPOT_UPSTREAM: '', GOSUMDB: '' },
     });
     assert.equal(result.code, 1, result.stderr);
-    // The upstream that answered 404 is named, and its own "not found: " is not repeated.
+    // The line is named, then the upstream that answered 404, whose own "not found: " is not repeated.
     const mod = `${missingModule}/@v/v1.0.0.mod`;
-    assert.ok(result.stderr.endsWith(`\t${missingModule}@v1.0.0: ${upstream.url}/${mod} answered 404: /${mod}\n`), result.stderr);
-    assert.match(result.stderr, /^godepot: /);
+    const [failure, summary] = result.stderr.split(/\n(?=godepot: )/);
+    assert.ok(failure!.startsWith(`${list}:1: ${graph.wants}: `), result.stderr);
+    assert.ok(failure!.endsWith(`\t${missingModule}@v1.0.0: ${upstream.url}/${mod} answered 404: /${mod}`), result.stderr);
+    assert.equal(summary, `godepot: 1 of 1 lines of ${list} failed (reported above); everything else is there\n`);
     assert.doesNotMatch(result.stderr, /ENOTEMPTY|ENOENT|destroyed|\n\s+at /, 'no file-system error, no fetch cut off, no stack');
     assert.deepEqual(await readdir(tmp), [], 'nothing left in the temporary folder');
     const files = await filesUnder(storage);

@@ -25,6 +25,7 @@ const serveFlags: Readonly<Record<ServeSetting, readonly [flags: string, descrip
   'upstream-min-rate': ['--upstream-min-rate <rate>', `bytes per second an upstream body must keep over any --upstream-timeout window, as 65536, 64KiB or 1MiB; 0 cuts only a stopped body (default: ${defaults['upstream-min-rate']})`],
   'shutdown-timeout': ['--shutdown-timeout <seconds>', `how long a graceful shutdown may wait for requests in flight (default: ${defaults['shutdown-timeout']})`],
   'log-level': ['--log-level <level>', `trace, debug, info, warn, error, fatal or silent (default: ${defaults['log-level']})`],
+  'log-format': ['--log-format <format>', 'json, one object per line, or pretty, a line to read with local time and level (default: pretty when stdout is a terminal, else json)'],
   bundle: ['--bundle <file>', 'serve this bundle read-only in front of storage, without importing it (repeat for several; first wins)'],
   'bundle-key': ['--bundle-key <keyfile>', 'the Ed25519 public key every served or uploaded bundle must be signed with'],
   'import-token': ['--import-token <token>', 'accept bundle uploads (godepot bundle import --server) bearing this token (at least 16 characters)'],

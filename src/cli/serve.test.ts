@@ -222,6 +222,24 @@ test('a bad setting or a busy port stops the start with a message naming it', as
   assert.match(stateNotAFolder.stderr, /^godepot: state-dir: folder .* cannot be used: /);
 });
 
+test('--log-format pretty writes lines to read even when stdout is not a terminal; a bad format stops the start', async () => {
+  const storage = await storageDir();
+  const child = spawn(process.execPath, [godepotBin, 'serve', '--listen', '127.0.0.1:0', '--storage', storage, '--state-dir', `${storage}-state`, '--upstream', 'off', '--sumdb', 'off', '--log-format', 'pretty'], {
+    env: cleanEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  assert.match(first, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] INFO: listening \{"url":"http:\/\/127\.0\.0\.1:\d+"/);
+  child.kill('SIGTERM');
+
+  const bad = await runGodepot(['serve', '--storage', storage, '--log-format', 'text'], { env: cleanEnv });
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, 'godepot: --log-format: must be json or pretty\n');
+});
+
 test('a relative --storage is made absolute against the working folder', async () => {
   const { dir } = await makeWorld();
   const cwd = await mkdtemp(join(dir, 'cwd-'));

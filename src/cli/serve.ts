@@ -24,6 +24,7 @@ import { storedVersionOf } from '../store/records.js';
 import { routeOrigin } from '../store/route-origin.js';
 import { StoreAdministration } from '../store/store-admin.js';
 import { Routing } from '../origin/routing.js';
+import { writeAccessFix } from '../storage/write-access.js';
 import { clientSettings } from '../server/client-settings.js';
 import { Registry } from 'prom-client';
 import { packageVersion } from './version.js';
@@ -65,7 +66,7 @@ export function serveCommand(): Command {
 async function serve(given: ConfigSources['flags']): Promise<void> {
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
 
-  const { logger, flush, flushSync } = createLogger({ level: config.logLevel });
+  const { logger, flush, flushSync } = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json') });
   if (config.workers > 1 && cluster.isPrimary) {
     await prepareFolders(config);
     // A lease outlives the fetches it covers: an upstream request with its retries, or a version read
@@ -380,7 +381,7 @@ function storedCatalog(config: ServeConfig, logger: Logger): Catalog {
   return catalog;
 }
 
-/** The client settings as plain lines on stderr when it is a terminal: stdout keeps only JSON log lines. */
+/** The client settings as plain lines on stderr when it is a terminal: stdout keeps only log lines. */
 function printClientSettings(settings: unknown): void {
   if (!process.stderr.isTTY || !Array.isArray(settings)) return;
   process.stderr.write(`Use this godepot with:\n${settings.map((line) => `  ${String(line)}\n`).join('')}`);
@@ -394,7 +395,8 @@ async function prepareFolders(config: { storage: string; stateDir: string }): Pr
       await mkdir(dir, { recursive: true });
       await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
     } catch (err) {
-      throw new ConfigError(`${key}: folder ${dir} cannot be used: ${(err as Error).message}`, { cause: err });
+      const fix = await writeAccessFix(dir, err);
+      throw new ConfigError(`${key}: folder ${dir} cannot be used: ${(err as Error).message}${fix === null ? '' : `; ${fix}`}`, { cause: err });
     }
   }
 }

@@ -16,7 +16,7 @@ import { checkPrefixPatterns } from '../module/patterns.js';
 import { parseGovcs } from '../origin/govcs.js';
 import { deadRule, describeRule, type RouteRule } from '../origin/routing.js';
 import { CertificateError, loadCertificate, type CertificateFiles } from '../server/tls.js';
-import type { LogLevel } from '../telemetry/logger.js';
+import type { LogFormat, LogLevel } from '../telemetry/logger.js';
 import { configFileSchema, configKeys, defaults, envName, routeRuleSchema, settingSchemas, type ConfigKey, type ServeConfig } from './schema.js';
 
 /** The raw inputs; only src/cli reads them from the process. */
@@ -120,6 +120,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     trustedRoots: await trustedRootsFromEnv(env, cwd),
     shutdownTimeout: p['shutdown-timeout'],
     logLevel: p['log-level'] as LogLevel,
+    logFormat: p['log-format'] as LogFormat | null,
     workers: p.workers,
     bundles,
     bundleKey,

@@ -12,7 +12,7 @@ import type { GovcsRule } from '../origin/govcs.js';
 import { routeNames, type RouteRule } from '../origin/routing.js';
 import { checkPrefixPatterns } from '../module/patterns.js';
 import type { CertificateFiles } from '../server/tls.js';
-import { logLevels, type LogLevel } from '../telemetry/logger.js';
+import { logFormats, logLevels, type LogFormat, type LogLevel } from '../telemetry/logger.js';
 
 /** Every setting, by its flag and config-file name; the variable is GODEPOT_ and the name in upper snake case. */
 export const configKeys = [
@@ -30,6 +30,7 @@ export const configKeys = [
   'upstream-min-rate',
   'shutdown-timeout',
   'log-level',
+  'log-format',
   'workers',
   'bundle',
   'bundle-key',
@@ -87,6 +88,8 @@ export interface ServeConfig {
   /** Seconds a graceful shutdown may take before the remaining connections are cut. */
   shutdownTimeout: number;
   logLevel: LogLevel;
+  /** How log lines are written; null: pretty when stdout is a terminal, else JSON. */
+  logFormat: LogFormat | null;
   /** How many processes serve, side by side on the one listening socket; `auto` became the core count. */
   workers: number;
   /** Absolute paths of bundles served read-only in front of storage. */
@@ -323,6 +326,7 @@ export const settingSchemas = {
   'upstream-min-rate': rate,
   'shutdown-timeout': seconds(0, true),
   'log-level': z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
+  'log-format': optionalText.refine((value) => value === null || (logFormats as readonly string[]).includes(value), { error: `must be ${logFormats.join(' or ')}` }),
   workers,
   bundle: files,
   'bundle-key': optionalText,
@@ -367,6 +371,8 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'upstream-min-rate': '64KiB',
   'shutdown-timeout': '30',
   'log-level': 'info',
+  // Unset: pretty on a terminal, JSON otherwise (a log collector, a pipe).
+  'log-format': '',
   workers: '1',
   bundle: '',
   'bundle-key': '',

@@ -9,6 +9,7 @@ import type { Artifact } from '../protocol/artifact.js';
 import { storageKey, versionOfKey, versionsPrefix } from '../protocol/keys.js';
 import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
+import { ThrottledWarnings } from '../telemetry/throttled-warnings.js';
 import { Flight } from './flight.js';
 import { isOriginFailure } from './origin-failure.js';
 import type { RememberedAnswers } from './remembered-answers.js';
@@ -42,8 +43,12 @@ export class ModuleListing {
   private generation = 0;
   /** Versions whose `.info` was answered and is being stored behind the answer, by module: listed already. */
   private readonly storing = new Map<string, Set<string>>();
+  /** One line per module a minute while its origin is down, not one per request answered stale. */
+  private readonly staleWarnings: ThrottledWarnings;
 
-  constructor(private readonly options: ModuleListingOptions) {}
+  constructor(private readonly options: ModuleListingOptions) {
+    this.staleWarnings = new ThrottledWarnings(options.logger);
+  }
 
   list(modulePath: string, signal?: AbortSignal, onJoin?: () => void): Promise<Artifact> {
     return this.options.flight.run(`list ${modulePath}`, () => this.refreshList(modulePath), { signal, onJoin });
@@ -79,7 +84,7 @@ export class ModuleListing {
     const { versions: originVersions, cache, expires, err } = await this.originList(modulePath);
     const stored = await this.storedVersions(modulePath);
     if (originVersions === null && stored.length === 0) throw err;
-    if (cache === 'stale') this.options.logger.warn({ err, module: modulePath }, 'origin failed; answering list from storage');
+    if (cache === 'stale') this.warnStale(modulePath, 'list', err);
     const versions = sortVersions([...new Set([...(originVersions ?? []), ...stored])]);
     const body = Buffer.from(versions.map((v) => `${v}\n`).join(''));
     const artifact: Artifact = { contentType: TEXT_TYPE, size: body.length, immutable: false, etag: null, cache, body };
@@ -119,7 +124,7 @@ export class ModuleListing {
     const { body: originBody, cache, expires, err } = await this.originLatest(modulePath);
     const body = originBody ?? (await this.newestStoredInfo(modulePath));
     if (body === null) throw err;
-    if (cache === 'stale') this.options.logger.warn({ err, module: modulePath }, 'origin failed; answering @latest from storage');
+    if (cache === 'stale') this.warnStale(modulePath, '@latest', err);
     const artifact: Artifact = { contentType: JSON_TYPE, size: body.length, immutable: false, etag: null, cache, body };
     this.options.answers.set('latest', modulePath, '', { ...artifact, cache: cache === 'miss' ? 'hit' : cache }, expires);
     return artifact;
@@ -145,6 +150,13 @@ export class ModuleListing {
       logger.warn({ err, module: modulePath }, 'could not keep @latest in storage');
     });
     return { body, cache: 'miss', expires };
+  }
+
+  // The origin's failure is known and says nothing new on each request: its first line is enough
+  // (the request log and the breaker's own line say more), never a stack.
+  private warnStale(modulePath: string, answer: 'list' | '@latest', err: unknown): void {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0];
+    this.staleWarnings.warn(modulePath, { module: modulePath, answer, reason }, 'origin failing: answering from storage');
   }
 
   /** A stored list or @latest still within its time to live, with the moment it expires. */

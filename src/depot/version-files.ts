@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Verifier } from '../checksum/verifier.js';
-import { InvalidContentError, NotFoundError } from '../errors.js';
+import { InvalidContentError, NotFoundError, StorageFullError, StorageUnusableError } from '../errors.js';
 import { hashGoMod } from '../module/hash.js';
 import { MAX_ZIP_FILE } from '../module/zip.js';
 import { downloadPart, type Origin } from '../origin/origin.js';
@@ -244,7 +244,9 @@ export class VersionFiles {
     this.inBackground(
       store().catch((err: unknown) => {
         this.answers.delete(file, modulePath, version);
-        this.options.logger.error({ err, module: modulePath, version, file }, 'could not store an answered file; it is fetched again when asked for');
+        // A full or unwritable storage is a known condition whose message says what to do: its stack says nothing more.
+        const reason = err instanceof StorageFullError || err instanceof StorageUnusableError ? { reason: err.message } : { err };
+        this.options.logger.error({ ...reason, module: modulePath, version, file }, 'could not store an answered file; it is fetched again when asked for');
       }),
     );
   }

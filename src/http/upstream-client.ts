@@ -94,6 +94,9 @@ class RetryableError extends Error {
   }
 }
 
+/** The `msg` of the line logged for each retried request, which commands show as a count instead (see consoleLogger). */
+export const upstreamRetryMessage = 'upstream retry';
+
 /**
  * One call's cancellation as the one signal undici is given: the caller's signal, and while the call
  * waits for response headers, its deadline and the breaker of its host.
@@ -282,7 +285,7 @@ export class UpstreamClient {
         if (attempt >= this.retries) giveUp();
         // Jitter on an exponential base: spreads the retries of many clients of a sick upstream.
         const delay = this.retryDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
-        this.logger?.warn({ origin: this.name, path: relPath, attempt: attempt + 1, delayMs: Math.round(delay), err: failure.message }, 'upstream retry');
+        this.logger?.warn({ origin: this.name, path: relPath, attempt: attempt + 1, delayMs: Math.round(delay), err: failure.message }, upstreamRetryMessage);
         try {
           await sleep(delay, undefined, { signal: exchange.signal });
         } catch {

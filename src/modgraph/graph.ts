@@ -85,12 +85,13 @@ export async function loadModuleGraph(
  * and returns the union of what they need. go.mod files are fetched from `source` in parallel, at
  * most `concurrency` (default 16) at a time, each once. Throws ConfigError, InvalidRequestError or
  * GoModSyntaxError for an unusable input, and GraphLoadError (its `cause` the source's error) when a
- * go.mod the graph needs cannot be fetched or read.
+ * go.mod the graph needs cannot be fetched or read; with `onInputFailure`, such an input is reported
+ * there instead and left out, and the others are still resolved.
  */
 export async function resolveGraph(
   specs: string[],
   source: GoModSource,
-  options: { cwd: string; concurrency?: number; signal?: AbortSignal },
+  options: { cwd: string; concurrency?: number; signal?: AbortSignal; onInputFailure?: (spec: string, err: unknown) => void },
 ): Promise<ModuleGraph> {
   const concurrency = options.concurrency ?? 16;
   checkConcurrency(concurrency);
@@ -98,8 +99,16 @@ export async function resolveGraph(
   const inputs: ResolvedInput[] = [];
   // One input after the other: the first bad one is the one reported, and what they share is fetched once.
   for (const spec of specs) {
-    const mains = await readMainModules(spec, options.cwd, source, options.signal);
-    const loaded = await loadGraph(spec, mains, summaries, options.signal);
+    let mains: Awaited<ReturnType<typeof readMainModules>>;
+    let loaded: Awaited<ReturnType<typeof loadGraph>>;
+    try {
+      mains = await readMainModules(spec, options.cwd, source, options.signal);
+      loaded = await loadGraph(spec, mains, summaries, options.signal);
+    } catch (err) {
+      if (options.onInputFailure === undefined || options.signal?.aborted) throw err;
+      options.onInputFailure(spec, err);
+      continue;
+    }
     const buildList: ModuleVersion[] = [];
     for (const m of loaded.selected) {
       const location = mains.replacement(m);

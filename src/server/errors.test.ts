@@ -9,6 +9,7 @@ import {
   NotFoundError,
   OriginUnavailableError,
   StorageFullError,
+  StorageUnusableError,
   TimeoutError,
   UnauthorizedError,
   UpstreamError,
@@ -51,6 +52,7 @@ test('every error kind has its status, and only bugs are internal', () => {
     [new UpstreamError('connection reset'), 502, false],
     [new TimeoutError('no answer in 30 s'), 504, false],
     [new StorageFullError('storage is full (no space left on device): new modules cannot be stored'), 507, false],
+    [new StorageUnusableError('storage /srv/godepot cannot be written (EACCES: permission denied): godepot runs as user godepot (uid 999), …'), 503, false],
     [new InvalidContentError('zip larger than 500 MiB'), 502, false],
     [new ZipError('INVALID_ZIP', 'zip: not a valid zip file'), 502, false],
     [new GoModSyntaxError([{ filename: 'go.mod', line: 1, column: 1, verb: '', modulePath: '', reason: 'unknown directive: bogus' }]), 502, false],
@@ -84,6 +86,9 @@ test('every error kind has its status, and only bugs are internal', () => {
 });
 
 test('bodies carry the reason in a form the go command prints; internal errors never leak theirs', () => {
+  // The folder, the user and the fix are the operator's, in the log: the client is told only what fails.
+  const unwritable = errorAnswer(new StorageUnusableError('storage /srv/godepot cannot be written (EACCES: permission denied): godepot runs as user godepot (uid 999), which needs write access to /srv/godepot'));
+  assert.equal(unwritable.body, 'service unavailable: storage cannot be written, so new modules cannot be stored now (the server log says why)\n');
   assert.equal(errorAnswer(new NotFoundError('example.com/m@v1.0.0: not found')).body, 'not found: example.com/m@v1.0.0: not found\n');
   assert.equal(errorAnswer(new OriginUnavailableError('direct mode not available')).body, 'not found: direct mode not available\n');
   assert.equal(errorAnswer(new InvalidRequestError('request path holds a "." or ".." segment')).body, 'bad request: request path holds a "." or ".." segment\n');

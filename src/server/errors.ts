@@ -10,6 +10,7 @@ import {
   NotFoundError,
   OriginUnavailableError,
   StorageFullError,
+  StorageUnusableError,
   TimeoutError,
   UnauthorizedError,
   UpstreamError,
@@ -83,7 +84,9 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   origin godepot asked, the module is only not available here, and a `,direct` client with its own
  *   hg, or its own GOINSECURE, can still fetch it. A module path that names no repository at all
  *   (ImportPathError, go's "unrecognized import path") is a NotFoundError, so 404 too.
- * - UpstreamError → 502 (its status logged); TimeoutError → 504.
+ * - UpstreamError → 502 (its status logged); TimeoutError → 504. A checksum database that cannot be
+ *   reached, or answers too late, to verify a module (SumdbUnreachableError) is an UpstreamError: 502,
+ *   the body naming godepot's --nosumdb and --sumdb off and a bundle as the ways to store it anyway.
  * - Origin content that broke the module rules (InvalidContentError, ZipError, GoModSyntaxError,
  *   ChecksumMismatchError, DirHashError) → 502 with the reason: the origin is at fault, and nothing
  *   was stored.
@@ -93,6 +96,10 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  * - StorageFullError → 507 Insufficient Storage: the module could not be stored, for lack of space;
  *   not the client's fault nor the origin's, and retrying elsewhere may help (go stops on it, as on any
  *   5xx, and prints the reason).
+ * - StorageUnusableError (a write into the storage folder refused by its permissions or a read-only
+ *   file system) → 503 Service Unavailable: the server cannot store now, and stored modules are still
+ *   served. The body says only that; the message, which names the folder, the user godepot runs as and
+ *   the fix, is the operator's and goes to the log.
  * - An uploaded bundle that is not one or fails verification (BundleRefusedError) → 422 with what is
  *   wrong with it: the request was well formed, its content cannot be imported; nothing was. So is an
  *   incremental bundle whose base this server's storage never took in (BundleBaseMissingError), unless
@@ -143,6 +150,9 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   }
   if (err instanceof SumdbVerificationError || err instanceof SumdbForkError) return answer(502, 'bad gateway: checksum database', err);
   if (err instanceof StorageFullError) return answer(507, 'insufficient storage', err);
+  if (err instanceof StorageUnusableError) {
+    return { status: 503, body: 'service unavailable: storage cannot be written, so new modules cannot be stored now (the server log says why)\n', headers: none, internal: false, upstreamStatus: undefined };
+  }
   if (err instanceof BundleRefusedError || err instanceof BundleBaseMissingError) return answer(422, 'bundle refused, nothing imported', err);
   if (err instanceof ImportBusyError) return answer(503, 'busy', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });
   if (err instanceof RateLimitedError || err instanceof TooManyFetchesError) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
+import { access, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { isTemporaryName, streamDurably, syncDirectory, temporaryPath, writeDura
 import { ByteMeter } from './byte-meter.js';
 import { FileStream } from './file-stream.js';
 import { asStorageFull } from './space.js';
+import { asUnwritable } from './write-access.js';
 import type { FileStaging, StagedObject } from './staging.js';
 import type { PutOptions, Storage, StoredObject } from './storage.js';
 
@@ -83,12 +84,16 @@ export class DiskStorage implements Storage, FileStaging {
     }
   }
 
-  /** Stores `body`; a write that runs out of space fails with StorageFullError, leaving nothing behind. */
+  /**
+   * Stores `body`; a write that runs out of space fails with StorageFullError, one refused by the
+   * folder's permissions or a read-only file system with StorageUnusableError naming the fix, both
+   * leaving nothing behind.
+   */
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<StoredObject> {
     try {
       return await this.write(key, body, options);
     } catch (err) {
-      throw asStorageFull(err);
+      throw await asUnwritable(asStorageFull(err), this.root);
     }
   }
 
@@ -130,9 +135,13 @@ export class DiskStorage implements Storage, FileStaging {
 
   async stage(): Promise<string> {
     await this.sweep();
-    await makeFolders(this.tempDir).catch((err: unknown) => {
-      throw asStorageFull(err);
-    });
+    // The caller writes the staged file itself: a folder it may not write is found here, where the
+    // failure is known to be the storage's, and reported with its fix.
+    await makeFolders(this.tempDir)
+      .then(() => access(this.tempDir, constants.W_OK))
+      .catch(async (err: unknown) => {
+        throw await asUnwritable(asStorageFull(err), this.root);
+      });
     return temporaryPath(this.tempDir, 'staged');
   }
 
@@ -141,13 +150,13 @@ export class DiskStorage implements Storage, FileStaging {
    * the first rename, and each changed folder is synced once after the last: a commit costs one fsync
    * per file and one per folder, all of a kind at once, where a put per object costs one of each per
    * object, one after the other. Staged files are renamed into place, never copied. Every key is checked
-   * before anything is touched. Running out of space fails with StorageFullError.
+   * before anything is touched. Running out of space fails with StorageFullError, a refused write as put's does.
    */
   async commit(objects: readonly StagedObject[]): Promise<void> {
     try {
       await this.move(objects);
     } catch (err) {
-      throw asStorageFull(err);
+      throw await asUnwritable(asStorageFull(err), this.root);
     }
   }
 

@@ -35,7 +35,12 @@ test('a folder on a read-only file system is not writable', { skip: tmpfsUnavail
   await mkdir(join(tmpfs.dir, 'store'));
   const root = join(tmpfs.dir, 'store');
   await tmpfs.remountReadOnly();
-  await assert.rejects(checkStorageFolder(root), (err) => err instanceof StorageUnusableError && /^storage .* is not writable \(EROFS: /.test(err.message));
+  await assert.rejects(checkStorageFolder(root), (err) => {
+    assert.ok(err instanceof StorageUnusableError);
+    assert.match(err.message, /^storage .* is not writable \(EROFS: /);
+    assert.ok(err.message.endsWith(`): ${root} is on a read-only file system: mount it read-write, or choose a folder on a writable one (under systemd, a folder listed in ReadWritePaths=)`), err.message);
+    return true;
+  });
 });
 
 test('a folder of mode 0500 is not writable (but to root, which may write there)', { skip: process.getuid?.() === 0 ? 'root writes whatever the mode' : false }, async (t) => {

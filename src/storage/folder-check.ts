@@ -2,11 +2,12 @@ import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageUnusableError } from '../errors.js';
 import { temporaryPath } from './atomic-file.js';
+import { writeAccessFix } from './write-access.js';
 
 /**
  * Checks that the storage folder `root` (a DiskStorage's) can be used now: it exists, is a folder, and a
  * file can be created in it. Throws StorageUnusableError saying which of these fails (`storage /srv/x is
- * missing`, `… is not a folder`, `… is not writable (EROFS: …)`).
+ * missing`, `… is not a folder`, `… is not writable (EROFS: …): <what to do>`).
  *
  * Writability is tried, not asked: a file is created and removed in the folder's `.tmp`, where the
  * storage stages its own files (never a module's key). access(W_OK) would answer yes to root on a
@@ -24,7 +25,8 @@ export async function checkStorageFolder(root: string): Promise<void> {
     await (await open(probe, 'wx')).close();
     await unlink(probe);
   } catch (err) {
-    throw new StorageUnusableError(`storage ${root} is not writable (${(err as Error).message})`, { cause: err });
+    const fix = await writeAccessFix(root, err);
+    throw new StorageUnusableError(`storage ${root} is not writable (${(err as Error).message})${fix === null ? '' : `: ${fix}`}`, { cause: err });
   }
 }
 

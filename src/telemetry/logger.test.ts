@@ -62,3 +62,26 @@ test('stdout logging loses no line, in order, whether the process ends by itself
     assert.ok(numbers.every((n, i) => n === i));
   }
 });
+
+test('pretty: a line to read per entry, local time and the level as a word, the request lines too', async () => {
+  const logger = fileURLToPath(new URL('./logger.js', import.meta.url));
+  const script = `
+    const { createLogger, rawLineWriter } = await import(${JSON.stringify(logger)});
+    const { logger, flush } = createLogger({ level: 'info', format: 'pretty' });
+    logger.info({ storage: '/srv/godepot' }, 'listening');
+    rawLineWriter(logger)('warn', ',"route":"zip","status":502', 'request');
+    logger.error({ err: new Error('boom') }, 'server error');
+    await flush();
+  `;
+  // Far from UTC, so that a time written in UTC would show.
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TZ: 'Asia/Kolkata' } });
+  const lines = stdout.split('\n');
+  const time = /^\[(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})\] /;
+  assert.match(lines[0]!, new RegExp(`${time.source}INFO: listening {"storage":"/srv/godepot"}$`));
+  assert.match(lines[1]!, new RegExp(`${time.source}WARN: request {"route":"zip","status":502}$`));
+  assert.match(lines[2]!, new RegExp(`${time.source}ERROR: server error`));
+  assert.ok(lines.slice(3).some((line) => /Error: boom/.test(line)), 'the error and its stack below the line');
+  const [, day, clock] = time.exec(lines[0]!)!;
+  const written = Date.parse(`${day}T${clock}+05:30`);
+  assert.ok(Math.abs(Date.now() - written) < 60_000, `${lines[0]} is the local time of Asia/Kolkata`);
+});

@@ -1,10 +1,25 @@
+import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { isColorSupported, prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
 /** The log levels a configuration may name. */
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
+
+/** How log lines are written: one JSON object per line, or a line for a person at a terminal. */
+export const logFormats = ['json', 'pretty'] as const;
+export type LogFormat = (typeof logFormats)[number];
+
+/**
+ * Turns pino's JSON lines into lines for a person: `[2025-03-01 14:02:03.123] WARN: msg {"key":value}`,
+ * local time, the level as a word, an error's stack below its line. Colours only when `fd` is a
+ * terminal that takes them (NO_COLOR and FORCE_COLOR are honoured).
+ */
+export function prettyLines(fd: number): (line: string) => string {
+  return prettyFactory({ colorize: isatty(fd) && isColorSupported, singleLine: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l' });
+}
 
 /** A logger and the ways to get its last lines out before the process exits. */
 export interface LoggerHandle {
@@ -33,6 +48,10 @@ const batchBytes = 64 * 1024;
  */
 class BatchingDestination implements DestinationStream {
   private lines: string[] = [];
+  // Applied as a line is logged: a prettifier costs far more than the JSON line it reads, which is
+  // why the JSON format has none and pretty output is for terminals.
+  constructor(private readonly format?: (line: string) => string) {}
+
   private bytes = 0;
   private scheduled = false;
   private lastWrite = 0;
@@ -40,7 +59,8 @@ class BatchingDestination implements DestinationStream {
   // (with 0 it calls back at once, and an exit right after cuts the last lines short).
   private readonly sonic = pino.destination({ dest: 1, sync: false, minLength: 1, maxLength: maxPendingBytes });
 
-  write(line: string): void {
+  write(json: string): void {
+    const line = this.format === undefined ? json : this.format(json);
     this.lines.push(line);
     this.bytes += line.length;
     if (this.bytes >= batchBytes) {
@@ -86,9 +106,10 @@ const plainLoggers = new WeakSet<Logger>();
 
 /**
  * A pino logger writing one JSON object per line to `destination` (a stream, for tests) or to stdout
- * through a BatchingDestination.
+ * through a BatchingDestination, there in `format` (default json). Pretty lines are made in this
+ * thread, line by line: no transport worker, and the JSON path is not touched.
  */
-export function createLogger(options: { level: LogLevel; destination?: DestinationStream }): LoggerHandle {
+export function createLogger(options: { level: LogLevel; format?: LogFormat; destination?: DestinationStream }): LoggerHandle {
   // No pid/hostname on every line: one process per log stream, and each key costs on the hot path.
   const opts = { level: options.level, base: undefined };
   if (options.destination !== undefined) {
@@ -96,7 +117,7 @@ export function createLogger(options: { level: LogLevel; destination?: Destinati
     plainLoggers.add(logger);
     return { logger, flush: async () => undefined, flushSync: () => undefined };
   }
-  const stdout = new BatchingDestination();
+  const stdout = new BatchingDestination(options.format === 'pretty' ? prettyLines(1) : undefined);
   const logger = pino(opts, stdout);
   plainLoggers.add(logger);
   return {

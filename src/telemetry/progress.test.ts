@@ -44,3 +44,28 @@ test('byte counts in decimal units', () => {
   assert.equal(formatBytes(1500), '1.5 KB');
   assert.equal(formatBytes(2.5e9), '2.5 GB');
 });
+
+test('retries are counted on the one progress line with the last reason, cut to the terminal width; notes go above it', () => {
+  let now = 0;
+  const { writes, stream } = sink(true);
+  Object.assign(stream, { columns: 80 });
+  const progress = streamProgress(stream, 'fetching', () => now);
+  progress.setTotal(2);
+  now = 200;
+  progress.retried('reading http://127.0.0.1:1/example.com/a/@v/v1.0.0.zip: 503 Service Unavailable');
+  now = 400;
+  progress.note('a warning\n');
+  progress.retried('short');
+  now = 600;
+  progress.finish();
+  const cut = 'fetching: 0/2 modules, 0 B, 0 B/s, 1 retry (last: reading http://127.0.0.1:1/e…';
+  assert.equal(cut.length, 79);
+  assert.deepEqual(writes, [
+    '\r\x1b[Kfetching: 0/2 modules, 0 B, 0 B/s',
+    `\r\x1b[K${cut}`,
+    `\r\x1b[Ka warning\n${cut}`,
+    '\r\x1b[Kfetching: 0/2 modules, 0 B, 0 B/s, 2 retries (last: short)',
+    '\r\x1b[Kfetching: 0/2 modules, 0 B, 0 B/s, 2 retries (last: short)\n',
+  ]);
+  assert.ok(writes.every((w) => w.split('\n').every((line) => line.replace('\r\x1b[K', '').length < 80)));
+});
