@@ -8,7 +8,7 @@ import { HostedSumdb } from '../checksum/hosted-sumdb.js';
 import { readSignerKey } from '../checksum/signer-key.js';
 import { RecordingVerifier, type Verifier } from '../checksum/verifier.js';
 import { loadConfig } from '../config/load.js';
-import { defaults, type ConfigKey } from '../config/schema.js';
+import { defaults } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { redactProxySettings } from '../http/outbound-proxy.js';
 import { createServer, type GodepotServer } from '../server/app.js';
@@ -45,133 +45,66 @@ import { matchPrefixPatterns } from '../module/patterns.js';
 import { Gate } from '../server/gate.js';
 import type { ServeConfig } from '../config/schema.js';
 import { withExamples } from './examples.js';
+import { givenSettings, withSettingOptions, type Setting } from './settings-options.js';
 import { assembleUpstream, cachingDepot, routedDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
 
-interface ServeFlags {
-  listen?: string;
-  storage?: string;
-  upstream?: string;
-  private?: string;
-  sumdb?: string;
-  nosumdb?: string;
-  sumdbHost?: string;
-  sumdbKey?: string;
-  config?: string;
-  listTtl?: string;
-  prefetch?: string;
-  upstreamTimeout?: string;
-  upstreamMinRate?: string;
-  shutdownTimeout?: string;
-  logLevel?: string;
-  workers?: string;
-  bundle?: string[];
-  bundleKey?: string;
-  importToken?: string;
-  insecure?: string;
-  stateDir?: string;
-  vcsConcurrency?: string;
-  vcsTimeout?: string;
-  publishToken?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tokens?: string;
-  auditLog?: string;
-  anonymous?: string;
-  metricsToken?: string;
-  rateLimit?: string;
-  anonymousRateLimit?: string;
-  maxColdFetches?: string;
-  maxUploadSize?: string;
-  maxPublishSize?: string;
-}
+// serve's settings, in the order --help lists them.
+const serveSettings: readonly Setting[] = [
+  'listen',
+  'storage',
+  'upstream',
+  'private',
+  'sumdb',
+  'nosumdb',
+  'sumdb-host',
+  'sumdb-key',
+  'config',
+  'list-ttl',
+  'prefetch',
+  'upstream-timeout',
+  'upstream-min-rate',
+  'shutdown-timeout',
+  'log-level',
+  'bundle',
+  'bundle-key',
+  'import-token',
+  'insecure',
+  'state-dir',
+  'vcs-concurrency',
+  'vcs-timeout',
+  'publish-token',
+  'tls-cert',
+  'tls-key',
+  'tokens',
+  'audit-log',
+  'anonymous',
+  'metrics-token',
+  'rate-limit',
+  'anonymous-rate-limit',
+  'max-cold-fetches',
+  'max-upload-size',
+  'max-publish-size',
+  'max-storage',
+  'storage-warning',
+  'gc-on-full',
+  'gc-schedule',
+  'workers',
+];
 
 /** `godepot serve`: the GOPROXY server. */
 export function serveCommand(): Command {
-  const command = new Command('serve')
-    .description('serve the GOPROXY protocol from storage, filling it from the upstream chain')
-    .option('--listen <host:port>', `address to listen on (default: ${defaults.listen})`)
-    .option('--storage <dir>', `storage folder, in module-cache download layout (default: ${defaults.storage})`)
-    .option('--upstream <list>', `upstreams in GOPROXY syntax: URLs separated by , or |, direct, off (default: ${defaults.upstream})`)
-    .option('--private <patterns>', 'GOPRIVATE-style globs of modules fetched direct, never sent to an upstream proxy or checksum database (default: $GOPRIVATE)')
-    .option('--sumdb <gosumdb>', `checksum database to trust, in GOSUMDB syntax, or off (default: $GOSUMDB, else ${defaults.sumdb})`)
-    .option('--nosumdb <patterns>', 'GONOSUMDB-style globs of modules stored without asking that database; --private ones never are asked (default: $GONOSUMDB)')
-    .option('--sumdb-host <name>', 'also serve a checksum database of godepot\'s own at /sumdb/<name>/, recording every stored module the trusted one does not vouch for')
-    .option('--sumdb-key <keyfile>', 'the signer key of that database, as `godepot sumdb key generate <name> --output <keyfile>` writes it')
-    .option('--config <file>', 'YAML or JSON file of these settings (default: $GODEPOT_CONFIG)')
-    .option('--list-ttl <seconds>', `how long an upstream list or @latest answer is reused (default: ${defaults['list-ttl']})`)
-    .option('--prefetch <n>', `zips fetched ahead at a time once their .info had to be fetched, since go asks for them next; 0 for none (default: ${defaults.prefetch})`)
-    .option('--upstream-timeout <seconds>', `time an upstream has to send its response headers, and the window of --upstream-min-rate (default: ${defaults['upstream-timeout']})`)
-    .option('--upstream-min-rate <rate>', `bytes per second an upstream body must keep over any --upstream-timeout window, as 65536, 64KiB or 1MiB; 0 cuts only a stopped body (default: ${defaults['upstream-min-rate']})`)
-    .option('--shutdown-timeout <seconds>', `how long a graceful shutdown may wait for requests in flight (default: ${defaults['shutdown-timeout']})`)
-    .option('--log-level <level>', `trace, debug, info, warn, error, fatal or silent (default: ${defaults['log-level']})`)
-    .option('--bundle <file>', 'serve this bundle read-only in front of storage, without importing it (repeat for several; first wins)', (file: string, files: string[] = []) => [...files, file])
-    .option('--bundle-key <keyfile>', 'the Ed25519 public key every served or uploaded bundle must be signed with')
-    .option('--import-token <token>', 'accept bundle uploads (godepot bundle import --server) bearing this token (at least 16 characters)')
-    .option('--insecure <patterns>', 'GOINSECURE-style globs of hosts whose repositories and go-get pages may be reached over http and insecure git transports (default: $GOINSECURE)')
-    .option('--state-dir <dir>', `godepot's own state that is not module content (git mirrors), outside the storage folder (default: ${defaults['state-dir']})`)
-    .option('--vcs-concurrency <n>', `git processes run at once (default: ${defaults['vcs-concurrency']})`)
-    .option('--vcs-timeout <seconds>', `time limit of one git command, a first fetch of a large repository included (default: ${defaults['vcs-timeout']})`)
-    .option('--publish-token <token>', 'accept godepot publish uploads bearing this token (at least 16 characters)')
-    .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM, the server\'s certificate first), read again when it changes or on SIGHUP; with --tls-key')
-    .option('--tls-key <file>', 'the private key (PEM, unencrypted) of the --tls-cert certificate')
-    .option('--tokens <file>', 'the token file godepot token keeps, followed without a restart (default: <state-dir>/tokens.json)')
-    .option('--audit-log <file>', 'the hash-chained audit log of refusals, publishes, imports and token changes (default: <state-dir>/audit.log)')
-    .option('--anonymous <read|none>', `read: requests without a token may read modules that are not private; none: every request but /healthz and /readyz needs a token (default: ${defaults.anonymous})`)
-    .option('--metrics-token <token>', '/metrics needs this token (Bearer, or Basic password) or an admin token (default: open to all)')
-    .option('--rate-limit <rate>', `requests per second of each token, RATE or RATE:BURST, or off (default: ${defaults['rate-limit']})`)
-    .option('--anonymous-rate-limit <rate>', `requests per second of each address sending no token, RATE or RATE:BURST, or off (default: ${defaults['anonymous-rate-limit']})`)
-    .option('--max-cold-fetches <n>', `requests of one token or address waiting on an origin at once; 0 for no cap (default: ${defaults['max-cold-fetches']})`)
-    .option('--max-upload-size <size>', `largest bundle upload, as 16GiB or bytes (default: ${defaults['max-upload-size']})`)
-    .option('--max-publish-size <size>', `largest published module zip, at most go's 500MiB (default: ${defaults['max-publish-size']})`)
-    .option('--workers <n>', `processes serving side by side on the one socket, or auto for one per core; more than one cannot be used with --sumdb-host (default: ${defaults.workers})`)
+  const command = withSettingOptions(new Command('serve').description('serve the GOPROXY protocol from storage, filling it from the upstream chain'), serveSettings)
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file. Routing rules come from the file\'s rules list;\nGOPRIVATE, GONOPROXY, GONOSUMDB, GOINSECURE and GOVCS hold as for the go command unless a setting says otherwise.');
   return withExamples(command, [
     ['godepot serve', `a caching proxy on ${defaults.listen}, storing in ${defaults.storage}: GOPROXY=http://${defaults.listen} go build ./...`],
     ['godepot serve --listen :3000 --storage /var/lib/godepot --private "*.corp.example.com"', 'for a whole network; private modules fetched from their own repositories'],
     ['godepot serve --upstream off --bundle deps.tar.gz', 'air-gapped: serve only what a bundle holds'],
     ['GODEPOT_LOG_LEVEL=warn godepot serve --config /etc/godepot/godepot.yaml', 'settings from a file, one of them from the environment'],
-  ]).action(async (flags: ServeFlags) => serve(flags));
+  ]).action(async (flags: Record<string, unknown>) => serve(flags));
 }
 
-async function serve(flags: ServeFlags): Promise<void> {
-  const given: Partial<Record<ConfigKey | 'config', string>> = {
-    listen: flags.listen,
-    storage: flags.storage,
-    upstream: flags.upstream,
-    private: flags.private,
-    sumdb: flags.sumdb,
-    nosumdb: flags.nosumdb,
-    'sumdb-host': flags.sumdbHost,
-    'sumdb-key': flags.sumdbKey,
-    config: flags.config,
-    'list-ttl': flags.listTtl,
-    prefetch: flags.prefetch,
-    'upstream-timeout': flags.upstreamTimeout,
-    'upstream-min-rate': flags.upstreamMinRate,
-    'shutdown-timeout': flags.shutdownTimeout,
-    'log-level': flags.logLevel,
-    workers: flags.workers,
-    bundle: flags.bundle?.join(','),
-    'bundle-key': flags.bundleKey,
-    'import-token': flags.importToken,
-    insecure: flags.insecure,
-    'state-dir': flags.stateDir,
-    'vcs-concurrency': flags.vcsConcurrency,
-    'vcs-timeout': flags.vcsTimeout,
-    'publish-token': flags.publishToken,
-    'tls-cert': flags.tlsCert,
-    'tls-key': flags.tlsKey,
-    tokens: flags.tokens,
-    'audit-log': flags.auditLog,
-    anonymous: flags.anonymous,
-    'metrics-token': flags.metricsToken,
-    'rate-limit': flags.rateLimit,
-    'anonymous-rate-limit': flags.anonymousRateLimit,
-    'max-cold-fetches': flags.maxColdFetches,
-    'max-upload-size': flags.maxUploadSize,
-    'max-publish-size': flags.maxPublishSize,
-  };
-  for (const key of Object.keys(given) as Array<keyof typeof given>) if (given[key] === undefined) delete given[key];
+async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
+  const given = givenSettings(flags, serveSettings);
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
 
   const { logger, flush, flushSync } = createLogger({ level: config.logLevel });
