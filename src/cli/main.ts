@@ -11,6 +11,7 @@ import { mirrorCommand } from './mirror.js';
 import { modCommand } from './mod.js';
 import { publishCommand } from './publish.js';
 import { serveCommand } from './serve.js';
+import { addGcCommand } from './storage-gc.js';
 import { sumdbCommand } from './sumdb.js';
 import { tokenCommand } from './token.js';
 import { packageVersion } from './version.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(auditCommand());
   program.addCommand(fingerprintCommand());
   program.addCommand(compareCommand());
+  program.addCommand(storageCommand());
   // Errors are reported by main(), once; commander must not exit the process from inside a subcommand.
   const overrideExits = (command: Command): void => {
     command.exitOverride();
@@ -45,6 +47,15 @@ export function buildProgram(): Command {
   };
   overrideExits(program);
   return program;
+}
+
+/** `godepot storage`: what the store holds, and keeping it in bounds. */
+function storageCommand(): Command {
+  const storage = withExamples(new Command('storage').description('manage the store: remove what is no longer used'), [
+    ['godepot storage gc --unused-for 90 --keep ./service --dry-run', 'what retention would remove'],
+  ]);
+  addGcCommand(storage);
+  return storage;
 }
 
 /** A missing or unreadable file named on the command line: the user's mistake, not a crash. */

@@ -12,7 +12,7 @@ import { defaults } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { redactProxySettings } from '../http/outbound-proxy.js';
 import { createServer, type GodepotServer } from '../server/app.js';
-import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
+import { joinCluster, runPrimary, tellVersionRemoved, type ClusterMember } from '../server/cluster.js';
 import { CertificateError, CertificateWatcher, loadCertificate, type CertificateFiles, type LoadedCertificate } from '../server/tls.js';
 import { DiskStorage } from '../storage/disk.js';
 import { StorageSpace } from '../storage/space.js';
@@ -22,6 +22,10 @@ import { registerStoredGauges, StoredInventory } from '../telemetry/stored-inven
 import { checkStorageFolder } from '../storage/folder-check.js';
 import { watchedStorage, type StorageWatcher } from '../storage/watched-storage.js';
 import { DownloadTimes } from '../store/download-times.js';
+import { readPins } from '../store/pins.js';
+import { quotaStorage } from '../store/quota-storage.js';
+import { ServerRetention, type ServerRetentionOptions } from '../store/server-retention.js';
+import { registerQuotaGauges, StorageQuota, type StoredBytes } from '../store/storage-quota.js';
 import { clientSettings } from '../server/client-settings.js';
 import { Registry } from 'prom-client';
 import { packageVersion } from './version.js';
@@ -118,6 +122,13 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
     const registry = new Registry();
     const inventory = storedInventory(config.storage, logger);
     registerStoredGauges(registry, inventory);
+    const quota = storageQuota(config, inventory, undefined);
+    if (quota !== null) registerQuotaGauges(registry, quota);
+    // Retention runs here alone, so that a schedule runs once whatever the workers; it removes through
+    // the figures' own watcher, and each worker forgets what it removed.
+    const audit = config.gcSchedule !== null || config.gcOnFull ? await openAuditLog(config.auditLog) : null;
+    const retention =
+      audit === null ? null : await serverRetention(config, { storage: watchedStorage(new DiskStorage({ root: config.storage }), inventory), audit, logger, removed: tellVersionRemoved });
     process.exitCode = await runPrimary({
       workers: config.workers,
       logger,
@@ -126,7 +137,11 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
       registry,
       storageWatcher: inventory,
       onListening: (fields) => printClientSettings(fields.clientSettings),
+      ...(quota === null ? {} : { storedBytes: inventory }),
+      ...(retention === null || !config.gcOnFull ? {} : { makeRoom: async () => void (await retention.run('gc-on-full')) }),
     });
+    await retention?.close();
+    await audit?.close();
     await flush();
     return;
   }
@@ -136,16 +151,24 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
   const clusterMetrics = member?.shareMetrics(metrics.registry);
   await prepareFolders(config);
   let watcher: StorageWatcher;
+  let storedBytes: StoredBytes;
   if (member === null) {
     const inventory = storedInventory(config.storage, logger);
     registerStoredGauges(metrics.registry, inventory);
-    watcher = inventory;
+    watcher = storedBytes = inventory;
   } else {
     watcher = member.storageWatcher;
+    storedBytes = member.storedBytes;
   }
+  // Retention in this process (without --workers; a worker asks the primary, which runs it).
+  let retention: ServerRetention | null = null;
+  const quota = storageQuota(config, storedBytes, member === null ? async () => void (await retention?.run('gc-on-full')) : () => member.makeRoom());
+  if (quota !== null && member === null) registerQuotaGauges(metrics.registry, quota);
   const folder = new DiskStorage({ root: config.storage });
-  // Every write to the folder (fetched versions, publishes, bundle uploads) goes through here, and is counted.
-  const disk = watchedStorage(folder, watcher);
+  // Every write to the folder (fetched versions, publishes, bundle uploads) goes through here, and is
+  // counted, and past --max-storage refused.
+  const watched = watchedStorage(folder, watcher);
+  const disk = quota === null ? watched : quotaStorage(watched, quota);
   // The key every served or uploaded bundle must be signed with.
   const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
   const storage = await servedStorage(config.bundles, bundleKey, disk);
@@ -181,6 +204,12 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
   // Last-download times for retention, written in batches into the folder itself.
   const downloads = new DownloadTimes({ storage: disk, logger });
   downloads.start();
+  if (member === null) {
+    // The last downloads noted in memory are written before each run, which judges by them.
+    retention = await serverRetention(config, { storage: watched, audit, logger, beforeRun: () => downloads.flush(), removed: (modulePath, version) => caching.versionRemoved(modulePath, version) });
+  } else {
+    member.onVersionRemoved((modulePath, version) => caching.versionRemoved(modulePath, version));
+  }
   const server = createServer({
     depot,
     downloads,
@@ -192,6 +221,7 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
     logger,
     storageProbe: () => checkStorageFolder(folder.root),
     storageSpace: new StorageSpace(folder.root),
+    ...(quota === null ? {} : { storageQuota: quota }),
     version: packageVersion(),
     clientSettings: (url) => clientSettings(url, settingsOptions),
     bundleImport: {
@@ -239,6 +269,7 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
   const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync, member);
   certificateWatcher?.close();
   process.off('SIGHUP', reload);
+  await retention?.close();
   await downloads.close();
   await upstream.close();
   await closeAccess();
@@ -390,6 +421,30 @@ function storedInventory(root: string, logger: Logger): StoredInventory {
     (err: unknown) => logger.warn({ err }, 'could not count what the storage holds: godepot_stored_* metrics count only what is stored from now on'),
   );
   return inventory;
+}
+
+/**
+ * The quota of --max-storage over `usage`, or null without a limit; with --gc-on-full, `makeRoom` runs
+ * retention before a write is refused.
+ */
+function storageQuota(config: ServeConfig, usage: StoredBytes, makeRoom: (() => Promise<void>) | undefined): StorageQuota | null {
+  if (config.maxStorage === null) return null;
+  return new StorageQuota({ limit: config.maxStorage, warningPercent: config.storageWarning, usage, ...(config.gcOnFull && makeRoom !== undefined ? { makeRoom } : {}) });
+}
+
+/**
+ * The server's retention runs (gc-schedule, gc-on-full) over `storage`, or null when neither is set. Its
+ * pins are read now too, so that a wrong gc.keep stops the start, not a run hours later.
+ */
+async function serverRetention(
+  config: ServeConfig,
+  options: Pick<ServerRetentionOptions, 'storage' | 'audit' | 'logger' | 'beforeRun' | 'removed'>,
+): Promise<ServerRetention | null> {
+  if (config.gcSchedule === null && !config.gcOnFull) return null;
+  await readPins(config.gc.keep, 'gc.keep');
+  const retention = new ServerRetention({ ...options, policy: config.gc, keep: config.gc.keep });
+  if (config.gcSchedule !== null) await retention.start(config.gcSchedule);
+  return retention;
 }
 
 /** The client settings as plain lines on stderr when it is a terminal: stdout keeps only JSON log lines. */

@@ -130,8 +130,8 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
 }
 
-// The operator at this host's command line, by the name the system knows them by.
-function cliChanger(env: TokenCommandIo['env']): TokenChanger {
+/** The operator at this host's command line, by the name the system knows them by, as the audit log names them. */
+export function cliChanger(env: TokenCommandIo['env']): TokenChanger {
   let user: string;
   try {
     user = userInfo().username;

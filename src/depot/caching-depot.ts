@@ -143,6 +143,18 @@ export class CachingDepot implements Depot {
   }
 
   /**
+   * A version was removed from the storage beside the depot (retention): what is remembered of its
+   * files goes, so that the next request finds it missing and fetches it again, and the module's `list`
+   * and `@latest` are made afresh.
+   */
+  versionRemoved(modulePath: string, version: string): void {
+    for (const route of ['info', 'mod', 'zip'] as const) this.answers.delete(route, modulePath, version);
+    // Storage tells from now on whether it is listed.
+    this.listing.infoStored(modulePath, version);
+    this.answers.delete('latest', modulePath, '');
+  }
+
+  /**
    * Resolves once nothing the depot began is under way: every fetch, those whose callers stopped
    * waiting included, and the stores behind answers. Fetches ahead are the caller's.
    */

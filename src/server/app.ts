@@ -16,6 +16,7 @@ import { PrefetchingDepot } from '../depot/prefetching-depot.js';
 import { InvalidRequestError, StorageFullError } from '../errors.js';
 import { parseRequest, type ProxyRequest, type Route } from '../protocol/request.js';
 import type { StorageSpace } from '../storage/space.js';
+import type { StorageQuota } from '../store/storage-quota.js';
 import { rawLineWriter, type Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { errorAnswer, type ErrorAnswer } from './errors.js';
@@ -71,6 +72,8 @@ export interface ServerOptions {
    * zip was stored, so that `/readyz` reports it degraded meanwhile.
    */
   storageSpace?: StorageSpace;
+  /** The quota of `--max-storage`: `/readyz` reports the storage degraded above its warning. */
+  storageQuota?: StorageQuota;
   limits?: Partial<ServerLimits>;
   /** Bundle uploads (POST /admin/bundles, by admins); refused as an unknown endpoint when absent. */
   bundleImport?: BundleImport;
@@ -551,7 +554,7 @@ export function createServer(options: ServerOptions): GodepotServer {
             return;
           }
         }
-        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe, space: options.storageSpace }) : metricsText(metrics, options.metricsExposition);
+        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe, space: options.storageSpace, quota: options.storageQuota }) : metricsText(metrics, options.metricsExposition);
         answer.then(
           (a) => {
             const sent = sendPlain(res, request.head, requestId, a);

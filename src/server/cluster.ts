@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { LeaseClient, LeaseTable } from '../depot/cross-process-flight.js';
 import type { RunLease } from '../depot/flight.js';
 import type { StorageWatcher } from '../storage/watched-storage.js';
+import type { StoredBytes } from '../store/storage-quota.js';
 import type { Logger } from '../telemetry/logger.js';
 import { MetricsGatherer, WorkerMetrics, type MetricsMessage } from './cluster-metrics.js';
 
@@ -30,12 +31,34 @@ interface StorageWriteMessage {
   godepotStorageWrite: { key: string; size?: number };
 }
 
+/** Primary → worker: the bytes of the stored versions, once counted, after each change (the quota's figure). */
+interface StoredBytesMessage {
+  godepotStoredBytes: number;
+}
+
+/** Worker → primary: the quota is full; run retention (gc-on-full). Primary → worker: it ran (`godepotRoomMade`). */
+interface MakeRoomMessage {
+  godepotMakeRoom: number;
+}
+interface RoomMadeMessage {
+  godepotRoomMade: number;
+}
+
+/** Primary → worker: retention removed this version from storage; forget what is remembered of it. */
+interface VersionRemovedMessage {
+  godepotVersionRemoved: { path: string; version: string };
+}
+
 function isListening(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && 'godepotListening' in message;
 }
 
 function isStorageWrite(message: unknown): message is StorageWriteMessage {
   return typeof message === 'object' && message !== null && 'godepotStorageWrite' in message;
+}
+
+function isMessage<K extends string>(message: unknown, name: K): message is Record<K, unknown> {
+  return typeof message === 'object' && message !== null && name in message;
 }
 
 // How long a scrape of /metrics waits for every worker's part.
@@ -54,6 +77,10 @@ export interface PrimaryOptions {
   storageWatcher?: StorageWatcher;
   /** Called with the fields of the `listening` line, once it is logged. */
   onListening?: (fields: Record<string, unknown>) => void;
+  /** The stored versions' bytes (the storage watcher's count), told to every worker once counted and after each change, for its quota. */
+  storedBytes?: StoredBytes & { onChange(listener: () => void): void };
+  /** Runs retention when a worker's quota is full (gc-on-full). */
+  makeRoom?: () => Promise<void>;
 }
 
 /**
@@ -81,6 +108,24 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     own: options.registry,
   });
   const listening = new Set<number>();
+  // The figure is sent once per turn of the event loop at most: a retention run removes many files at once.
+  let figureQueued = false;
+  const sendFigure = (worker: Worker | undefined): void => {
+    if (options.storedBytes !== undefined && worker?.isConnected() === true) worker.send({ godepotStoredBytes: options.storedBytes.bytes } satisfies StoredBytesMessage);
+  };
+  let counted = false;
+  void options.storedBytes?.counted.then(() => {
+    counted = true;
+    for (const worker of Object.values(cluster.workers ?? {})) sendFigure(worker);
+  });
+  options.storedBytes?.onChange(() => {
+    if (!counted || figureQueued) return;
+    figureQueued = true;
+    setImmediate(() => {
+      figureQueued = false;
+      for (const worker of Object.values(cluster.workers ?? {})) sendFigure(worker);
+    });
+  });
   let started = false;
   let stopping = false;
   let failed = false;
@@ -88,11 +133,21 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   return new Promise((resolve) => {
     const fork = (): void => {
       const worker = cluster.fork();
+      if (counted) sendFigure(worker);
       worker.on('message', (message: unknown) => {
         if (isStorageWrite(message)) {
           const { key, size } = message.godepotStorageWrite;
           if (size === undefined) options.storageWatcher?.removed(key);
           else options.storageWatcher?.stored(key, size);
+          return;
+        }
+        if (isMessage(message, 'godepotMakeRoom')) {
+          const id = message.godepotMakeRoom;
+          // The figure after the run reaches the worker before the word that it ran.
+          void (options.makeRoom?.() ?? Promise.resolve()).then(() => {
+            sendFigure(worker);
+            if (worker.isConnected()) worker.send({ godepotRoomMade: id } as RoomMadeMessage);
+          });
           return;
         }
         if (leases.receive(worker.id, message) || gatherer.receive(worker.id, message) || !isListening(message)) return;
@@ -165,6 +220,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   });
 }
 
+/** Tells every worker that retention removed `modulePath@version` (in the primary, which runs it under --workers). */
+export function tellVersionRemoved(modulePath: string, version: string): void {
+  for (const worker of Object.values(cluster.workers ?? {})) {
+    if (worker?.isConnected() === true) worker.send({ godepotVersionRemoved: { path: modulePath, version } } satisfies VersionRemovedMessage);
+  }
+}
+
 /** A worker's part in the cluster. */
 export interface ClusterMember {
   /** The primary's per-key leases: the worker's depot holds one around each fetch (CachingDepot's `lease`). */
@@ -175,6 +237,12 @@ export interface ClusterMember {
   shareMetrics(registry: Registry): WorkerMetrics;
   /** Tells the primary of this worker's storage writes, for the figures of what is stored (which it alone keeps). */
   storageWatcher: StorageWatcher;
+  /** The stored versions' bytes as the primary counts them (for the quota): counted once it first tells them. */
+  storedBytes: StoredBytes;
+  /** Has the primary run retention (gc-on-full); resolves once it ran, with the figure after it known. */
+  makeRoom(): Promise<void>;
+  /** Calls `removed` for each version the primary's retention removed. */
+  onVersionRemoved(removed: (modulePath: string, version: string) => void): void;
   /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
   onStopRequest(stop: () => void): void;
   /** Calls `reload` when the primary relays a SIGHUP. */
@@ -193,6 +261,20 @@ export function joinCluster(): ClusterMember {
     onMessage: (listener: (message: unknown) => void) => void process.on('message', listener),
   };
   const client = new LeaseClient(channel);
+  let told!: () => void;
+  const storedBytes = { bytes: 0, counted: new Promise<void>((resolve) => (told = resolve)) };
+  let roomRequests = 0;
+  const roomWaiters = new Map<number, () => void>();
+  process.on('message', (message: unknown) => {
+    if (isMessage(message, 'godepotStoredBytes')) {
+      storedBytes.bytes = message.godepotStoredBytes as number;
+      told();
+    } else if (isMessage(message, 'godepotRoomMade')) {
+      const id = message.godepotRoomMade as number;
+      roomWaiters.get(id)?.();
+      roomWaiters.delete(id);
+    }
+  });
   // Ctrl-C reaches the whole process group: the primary relays it, once, as a stop request. A hangup
   // too: the primary relays it as a reload request, or ends, and the workers with it.
   process.on('SIGINT', () => undefined);
@@ -208,6 +290,22 @@ export function joinCluster(): ClusterMember {
       removed: (key) => {
         if (channel.connected) channel.send({ godepotStorageWrite: { key } } satisfies StorageWriteMessage);
       },
+    },
+    storedBytes,
+    makeRoom: () =>
+      new Promise<void>((resolve) => {
+        if (!channel.connected) return resolve();
+        const id = ++roomRequests;
+        roomWaiters.set(id, resolve);
+        channel.send({ godepotMakeRoom: id } satisfies MakeRoomMessage);
+      }),
+    onVersionRemoved(removed) {
+      process.on('message', (message: unknown) => {
+        if (isMessage(message, 'godepotVersionRemoved')) {
+          const { path, version } = message.godepotVersionRemoved as VersionRemovedMessage['godepotVersionRemoved'];
+          removed(path, version);
+        }
+      });
     },
     onStopRequest(stop) {
       process.on('message', (message: unknown) => {

@@ -10,6 +10,7 @@ import {
   NotFoundError,
   OriginUnavailableError,
   StorageFullError,
+  StorageQuotaError,
   TimeoutError,
   UnauthorizedError,
   UpstreamError,
@@ -92,6 +93,8 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  * - StorageFullError → 507 Insufficient Storage: the module could not be stored, for lack of space;
  *   not the client's fault nor the origin's, and retrying elsewhere may help (go stops on it, as on any
  *   5xx, and prints the reason).
+ * - StorageQuotaError → 507 too: the module would pass `max-storage`; the body names the limit and the
+ *   setting. Nothing of it was stored, and what is stored is still served.
  * - An uploaded bundle that is not one or fails verification (BundleRefusedError) → 422 with what is
  *   wrong with it: the request was well formed, its content cannot be imported; nothing was.
  * - An uploaded bundle larger than `--max-upload-size` (BundleTooLargeError) → 413, nothing kept.
@@ -139,7 +142,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     return answer(502, 'bad gateway: invalid content from origin', err);
   }
   if (err instanceof SumdbVerificationError || err instanceof SumdbForkError) return answer(502, 'bad gateway: checksum database', err);
-  if (err instanceof StorageFullError) return answer(507, 'insufficient storage', err);
+  if (err instanceof StorageFullError || err instanceof StorageQuotaError) return answer(507, 'insufficient storage', err);
   if (err instanceof BundleRefusedError) return answer(422, 'bundle refused, nothing imported', err);
   if (err instanceof ImportBusyError) return answer(503, 'busy', err, { headers: ['retry-after', String(err.retryAfterSeconds)] });
   if (err instanceof RateLimitedError || err instanceof TooManyFetchesError) {
