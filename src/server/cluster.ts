@@ -31,9 +31,16 @@ interface StorageWriteMessage {
   godepotStorageWrite: { key: string; size?: number };
 }
 
-/** Primary → worker: the bytes of the stored versions, once counted, after each change (the quota's figure). */
+/**
+ * Primary → worker: the bytes of the stored versions, once counted, after each change (the quota's
+ * figure). A worker asks for it once it listens for it (`godepotStoredBytesWanted`): a message sent
+ * before then would be lost.
+ */
 interface StoredBytesMessage {
   godepotStoredBytes: number;
+}
+interface StoredBytesWantedMessage {
+  godepotStoredBytesWanted: true;
 }
 
 /** Worker → primary: the quota is full; run retention (gc-on-full). Primary → worker: it ran (`godepotRoomMade`). */
@@ -133,12 +140,15 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   return new Promise((resolve) => {
     const fork = (): void => {
       const worker = cluster.fork();
-      if (counted) sendFigure(worker);
       worker.on('message', (message: unknown) => {
         if (isStorageWrite(message)) {
           const { key, size } = message.godepotStorageWrite;
           if (size === undefined) options.storageWatcher?.removed(key);
           else options.storageWatcher?.stored(key, size);
+          return;
+        }
+        if (isMessage(message, 'godepotStoredBytesWanted')) {
+          if (counted) sendFigure(worker);
           return;
         }
         if (isMessage(message, 'godepotMakeRoom')) {
@@ -275,6 +285,7 @@ export function joinCluster(): ClusterMember {
       roomWaiters.delete(id);
     }
   });
+  channel.send({ godepotStoredBytesWanted: true } satisfies StoredBytesWantedMessage);
   // Ctrl-C reaches the whole process group: the primary relays it, once, as a stop request. A hangup
   // too: the primary relays it as a reload request, or ends, and the workers with it.
   process.on('SIGINT', () => undefined);
