@@ -25,6 +25,8 @@ import { DownloadTimes } from '../store/download-times.js';
 import { readPins } from '../store/pins.js';
 import { quotaStorage } from '../store/quota-storage.js';
 import { ServerRetention, type ServerRetentionOptions } from '../store/server-retention.js';
+import { reportJson } from '../store/run-retention.js';
+import type { GcRunner } from '../server/routes/gc.js';
 import { registerQuotaGauges, StorageQuota, type StoredBytes } from '../store/storage-quota.js';
 import { clientSettings } from '../server/client-settings.js';
 import { Registry } from 'prom-client';
@@ -124,11 +126,11 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
     registerStoredGauges(registry, inventory);
     const quota = storageQuota(config, inventory, undefined);
     if (quota !== null) registerQuotaGauges(registry, quota);
-    // Retention runs here alone, so that a schedule runs once whatever the workers; it removes through
-    // the figures' own watcher, and each worker forgets what it removed.
-    const audit = config.gcSchedule !== null || config.gcOnFull ? await openAuditLog(config.auditLog) : null;
-    const retention =
-      audit === null ? null : await serverRetention(config, { storage: watchedStorage(new DiskStorage({ root: config.storage }), inventory), audit, logger, removed: tellVersionRemoved });
+    // Retention runs here alone (on schedule, for a full quota, as an admin asks a worker), so that a
+    // schedule runs once whatever the workers; it removes through the figures' own watcher, and each
+    // worker forgets what it removed.
+    const audit = await openAuditLog(config.auditLog);
+    const retention = await serverRetention(config, { storage: watchedStorage(new DiskStorage({ root: config.storage }), inventory), audit, logger, removed: tellVersionRemoved });
     process.exitCode = await runPrimary({
       workers: config.workers,
       logger,
@@ -138,10 +140,11 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
       storageWatcher: inventory,
       onListening: (fields) => printClientSettings(fields.clientSettings),
       ...(quota === null ? {} : { storedBytes: inventory }),
-      ...(retention === null || !config.gcOnFull ? {} : { makeRoom: async () => void (await retention.run('gc-on-full')) }),
+      ...(config.gcOnFull ? { makeRoom: async () => void (await retention.run('gc-on-full')) } : {}),
+      gc: askedRetention(retention),
     });
-    await retention?.close();
-    await audit?.close();
+    await retention.close();
+    await audit.close();
     await flush();
     return;
   }
@@ -161,7 +164,7 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
     storedBytes = member.storedBytes;
   }
   // Retention in this process (without --workers; a worker asks the primary, which runs it).
-  let retention: ServerRetention | null = null;
+  let retention: ServerRetention | undefined;
   const quota = storageQuota(config, storedBytes, member === null ? async () => void (await retention?.run('gc-on-full')) : () => member.makeRoom());
   if (quota !== null && member === null) registerQuotaGauges(metrics.registry, quota);
   const folder = new DiskStorage({ root: config.storage });
@@ -204,11 +207,14 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
   // Last-download times for retention, written in batches into the folder itself.
   const downloads = new DownloadTimes({ storage: disk, logger });
   downloads.start();
+  let storageGc: GcRunner;
   if (member === null) {
     // The last downloads noted in memory are written before each run, which judges by them.
     retention = await serverRetention(config, { storage: watched, audit, logger, beforeRun: () => downloads.flush(), removed: (modulePath, version) => caching.versionRemoved(modulePath, version) });
+    storageGc = askedRetention(retention);
   } else {
     member.onVersionRemoved((modulePath, version) => caching.versionRemoved(modulePath, version));
+    storageGc = member.gc;
   }
   const server = createServer({
     depot,
@@ -222,6 +228,7 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
     storageProbe: () => checkStorageFolder(folder.root),
     storageSpace: new StorageSpace(folder.root),
     ...(quota === null ? {} : { storageQuota: quota }),
+    storageGc,
     version: packageVersion(),
     clientSettings: (url) => clientSettings(url, settingsOptions),
     bundleImport: {
@@ -433,18 +440,20 @@ function storageQuota(config: ServeConfig, usage: StoredBytes, makeRoom: (() => 
 }
 
 /**
- * The server's retention runs (gc-schedule, gc-on-full) over `storage`, or null when neither is set. Its
- * pins are read now too, so that a wrong gc.keep stops the start, not a run hours later.
+ * The server's retention runs over `storage`: on schedule (gc-schedule, started here), for a full quota
+ * (gc-on-full), as admins ask (POST /admin/gc). Its pins are read now too, so that a wrong gc.keep stops
+ * the start, not a run hours later.
  */
-async function serverRetention(
-  config: ServeConfig,
-  options: Pick<ServerRetentionOptions, 'storage' | 'audit' | 'logger' | 'beforeRun' | 'removed'>,
-): Promise<ServerRetention | null> {
-  if (config.gcSchedule === null && !config.gcOnFull) return null;
+async function serverRetention(config: ServeConfig, options: Pick<ServerRetentionOptions, 'storage' | 'audit' | 'logger' | 'beforeRun' | 'removed'>): Promise<ServerRetention> {
   await readPins(config.gc.keep, 'gc.keep');
   const retention = new ServerRetention({ ...options, policy: config.gc, keep: config.gc.keep });
   if (config.gcSchedule !== null) await retention.start(config.gcSchedule);
   return retention;
+}
+
+/** The runs admins ask for (POST /admin/gc), as `retention` runs them. */
+function askedRetention(retention: ServerRetention): GcRunner {
+  return async (request, by) => reportJson(await retention.runAsked({ policy: request.policy, pins: new Set(request.pins), dryRun: request.dryRun }, by));
 }
 
 /** The client settings as plain lines on stderr when it is a terminal: stdout keeps only JSON log lines. */

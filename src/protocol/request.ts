@@ -42,7 +42,9 @@ export type ProxyRequest =
    */
   | { route: 'tokens'; head: boolean; action: 'list' }
   | { route: 'tokens'; head: false; action: 'create' }
-  | { route: 'tokens'; head: false; action: 'revoke'; name: string };
+  | { route: 'tokens'; head: false; action: 'revoke'; name: string }
+  /** A retention run (admins; `godepot storage gc --server`): POST /admin/gc with its conditions and pins as JSON. */
+  | { route: 'gc'; head: false };
 
 /** Where a server takes bundle uploads. */
 export const bundleImportPath = '/admin/bundles';
@@ -66,6 +68,10 @@ export function modulePublishPath(modulePath: string, version: string): string {
  * zip was built from. Without it the server's time of storing the version is used.
  */
 export const commitTimeHeader = 'godepot-commit-time';
+
+/** Where a server runs retention. */
+export const gcPath = '/admin/gc';
+const gcRequest: Readonly<ProxyRequest> = Object.freeze({ route: 'gc', head: false });
 
 /** The route names of ProxyRequest. */
 export type Route = ProxyRequest['route'];
@@ -103,6 +109,7 @@ export function parseRequest(method: string | undefined, rawUrl: string | undefi
     return request;
   }
   if (method === 'POST' && url === bundleImportPath) return importRequest;
+  if (method === 'POST' && url === gcPath) return gcRequest;
   const path = decodeTarget(url);
   if (method === 'PUT' && path.startsWith(publishPrefix)) return publishRequest(path);
   if (path === tokensPath || path.startsWith(tokensPrefix)) return tokensRequest(method, path, false);
@@ -155,6 +162,7 @@ function route(path: string, head: boolean): ProxyRequest {
   // Before the module routes, which would take `admin/modules/...` for a module path.
   if (path.startsWith(publishPrefix)) throw new MethodNotAllowedError('publishing takes PUT with the module zip as the body', 'PUT');
   if (path === tokensPath || path.startsWith(tokensPrefix)) return tokensRequest(head ? 'HEAD' : 'GET', path, head);
+  if (path === gcPath) throw new MethodNotAllowedError('retention runs with POST, its conditions and pins as the JSON body', 'POST');
   const at = path.indexOf('/@v/');
   if (at > 0) {
     const file = path.slice(at + 4);

@@ -27,6 +27,7 @@ import { bundleImportRoute, type BundleImport } from './routes/bundle-import.js'
 import { healthz, home, metricsText, readyz, type OperationsAnswer } from './routes/operations.js';
 import { publishRoute, type ModulePublishing } from './routes/publish.js';
 import { tokensRoute } from './routes/tokens.js';
+import { gcRoute, type GcRunner } from './routes/gc.js';
 import { sendArtifact, type Sent } from './send.js';
 import type { CertificatePair } from './tls.js';
 
@@ -79,6 +80,8 @@ export interface ServerOptions {
   bundleImport?: BundleImport;
   /** Module publishes (PUT /admin/modules/..., by publishers); refused as an unknown endpoint when absent. */
   publishing?: ModulePublishing;
+  /** Retention runs admins ask for (POST /admin/gc, by admins of the server as a whole); answered 404 when absent. */
+  storageGc?: GcRunner;
   /** Token management (/admin/tokens, by admins of the server as a whole); answered 404 when absent. */
   tokenAdministration?: TokenAdministration;
   /** The body of `/metrics`; by default this process's metrics (a cluster worker's answers for every worker). */
@@ -208,6 +211,7 @@ export function createServer(options: ServerOptions): GodepotServer {
   const importBundle = bundleImportRoute(options.bundleImport, options.audit);
   const publish = publishRoute(options.publishing, options.audit);
   const manageTokens = tokensRoute(options.tokenAdministration);
+  const runGc = gcRoute(options.storageGc);
 
   // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
   const requestCounters = new Map<string, Map<number, { inc(value?: number): void }>>();
@@ -455,7 +459,7 @@ export function createServer(options: ServerOptions): GodepotServer {
     try {
       request = parseRequest(req.method, req.url);
       // GOPROXY requests have no body; one would have to be read and thrown away, so it is refused.
-      if (request.route !== 'import' && request.route !== 'publish' && !(request.route === 'tokens' && request.action === 'create') && hasBody(req)) {
+      if (request.route !== 'import' && request.route !== 'publish' && request.route !== 'gc' && !(request.route === 'tokens' && request.action === 'create') && hasBody(req)) {
         throw new InvalidRequestError('request body not allowed');
       }
     } catch (err) {
@@ -534,6 +538,10 @@ export function createServer(options: ServerOptions): GodepotServer {
         );
         return;
       }
+      // A body comes with it: refused, it is answered before the body is read, as an upload is.
+      case 'gc':
+        receiveUpload(req, res, entry, started, async () => runGc(req, admitted(req, entry, 'admin', undefined)));
+        return;
       case 'home': {
         const sent = sendPlain(res, request.head, requestId, home(version, clientSettings(requestBaseUrl(req))));
         finish(entry, started, sent.status, sent.bytes, false);

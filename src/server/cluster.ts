@@ -9,7 +9,9 @@ import type { Registry } from 'prom-client';
 import { LeaseClient, LeaseTable } from '../depot/cross-process-flight.js';
 import type { RunLease } from '../depot/flight.js';
 import type { StorageWatcher } from '../storage/watched-storage.js';
+import type { RetentionReportJson } from '../store/run-retention.js';
 import type { StoredBytes } from '../store/storage-quota.js';
+import type { GcRequest, GcRunner } from './routes/gc.js';
 import type { Logger } from '../telemetry/logger.js';
 import { MetricsGatherer, WorkerMetrics, type MetricsMessage } from './cluster-metrics.js';
 
@@ -51,6 +53,15 @@ interface RoomMadeMessage {
   godepotRoomMade: number;
 }
 
+/** Worker → primary: an admin asked this worker for a retention run (POST /admin/gc); the primary runs it. */
+interface GcMessage {
+  godepotGc: { id: number; request: GcRequest; by: { actor: string; from: string } };
+}
+/** Primary → worker: the run's report, or why it failed. */
+interface GcDoneMessage {
+  godepotGcDone: { id: number; report?: RetentionReportJson; error?: string };
+}
+
 /** Primary → worker: retention removed this version from storage; forget what is remembered of it. */
 interface VersionRemovedMessage {
   godepotVersionRemoved: { path: string; version: string };
@@ -88,6 +99,8 @@ export interface PrimaryOptions {
   storedBytes?: StoredBytes & { onChange(listener: () => void): void };
   /** Runs retention when a worker's quota is full (gc-on-full). */
   makeRoom?: () => Promise<void>;
+  /** Runs the retention an admin asked a worker for. */
+  gc?: GcRunner;
 }
 
 /**
@@ -149,6 +162,15 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         }
         if (isMessage(message, 'godepotStoredBytesWanted')) {
           if (counted) sendFigure(worker);
+          return;
+        }
+        if (isMessage(message, 'godepotGc')) {
+          const { id, request, by } = message.godepotGc as GcMessage['godepotGc'];
+          const run = options.gc?.(request, by) ?? Promise.reject(new Error('retention is not run by this server'));
+          void run.then(
+            (report) => worker.isConnected() && worker.send({ godepotGcDone: { id, report } } satisfies GcDoneMessage),
+            (err: unknown) => worker.isConnected() && worker.send({ godepotGcDone: { id, error: (err as Error).message } } satisfies GcDoneMessage),
+          );
           return;
         }
         if (isMessage(message, 'godepotMakeRoom')) {
@@ -251,6 +273,8 @@ export interface ClusterMember {
   storedBytes: StoredBytes;
   /** Has the primary run retention (gc-on-full); resolves once it ran, with the figure after it known. */
   makeRoom(): Promise<void>;
+  /** Has the primary run the retention an admin asked this worker for; rejects with its failure. */
+  gc: GcRunner;
   /** Calls `removed` for each version the primary's retention removed. */
   onVersionRemoved(removed: (modulePath: string, version: string) => void): void;
   /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
@@ -275,6 +299,8 @@ export function joinCluster(): ClusterMember {
   const storedBytes = { bytes: 0, counted: new Promise<void>((resolve) => (told = resolve)) };
   let roomRequests = 0;
   const roomWaiters = new Map<number, () => void>();
+  let gcRequests = 0;
+  const gcWaiters = new Map<number, (done: GcDoneMessage['godepotGcDone']) => void>();
   process.on('message', (message: unknown) => {
     if (isMessage(message, 'godepotStoredBytes')) {
       storedBytes.bytes = message.godepotStoredBytes as number;
@@ -283,6 +309,10 @@ export function joinCluster(): ClusterMember {
       const id = message.godepotRoomMade as number;
       roomWaiters.get(id)?.();
       roomWaiters.delete(id);
+    } else if (isMessage(message, 'godepotGcDone')) {
+      const done = message.godepotGcDone as GcDoneMessage['godepotGcDone'];
+      gcWaiters.get(done.id)?.(done);
+      gcWaiters.delete(done.id);
     }
   });
   channel.send({ godepotStoredBytesWanted: true } satisfies StoredBytesWantedMessage);
@@ -309,6 +339,13 @@ export function joinCluster(): ClusterMember {
         const id = ++roomRequests;
         roomWaiters.set(id, resolve);
         channel.send({ godepotMakeRoom: id } satisfies MakeRoomMessage);
+      }),
+    gc: (request, by) =>
+      new Promise<RetentionReportJson>((resolve, reject) => {
+        if (!channel.connected) return reject(new Error('the primary is gone'));
+        const id = ++gcRequests;
+        gcWaiters.set(id, (done) => (done.report !== undefined ? resolve(done.report) : reject(new Error(`retention failed: ${done.error ?? 'unknown'}`))));
+        channel.send({ godepotGc: { id, request, by } } satisfies GcMessage);
       }),
     onVersionRemoved(removed) {
       process.on('message', (message: unknown) => {

@@ -31,6 +31,7 @@ import { RepoUrlRefusedError, VcsNotSupportedError } from '../vcs/errors.js';
 import { TokenNameTakenError } from '../auth/errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
 import { TokenRequestTooLargeError } from './routes/tokens.js';
+import { GcRequestTooLargeError } from './routes/gc.js';
 
 /** How an error is answered: status, one-line-or-more text body, extra headers, and whether it is our bug. */
 export interface ErrorAnswer {
@@ -115,7 +116,7 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   versions never change.
  * - A token created under a name another token has (TokenNameTakenError) → 409: names identify tokens in
  *   logs and the audit record; a token creation body over its bound (TokenRequestTooLargeError) → 413,
- *   nothing created.
+ *   nothing created. A retention request body over its bound (GcRequestTooLargeError) → 413, nothing run.
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
@@ -154,6 +155,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof PublishConflictError) return answer(409, 'conflict', err);
   if (err instanceof TokenNameTakenError) return answer(409, 'conflict', err);
   if (err instanceof TokenRequestTooLargeError) return answer(413, 'payload too large, nothing created', err);
+  if (err instanceof GcRequestTooLargeError) return answer(413, 'payload too large, nothing run', err);
   return internalError();
 }
 

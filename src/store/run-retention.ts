@@ -72,6 +72,22 @@ function total(versions: readonly { bytes: number }[]): number {
   return versions.reduce((sum, v) => sum + v.bytes, 0);
 }
 
+/** A report as JSON carries it (`storage gc --json`, POST /admin/gc): times as RFC 3339 text. */
+export interface RetentionReportJson {
+  dryRun: boolean;
+  removals: Array<{ path: string; version: string; bytes: number; stored: string; lastDownloaded: string | null }>;
+  bytes: number;
+}
+
+/** `report` as JSON carries it. */
+export function reportJson(report: RetentionReport): RetentionReportJson {
+  return {
+    dryRun: report.dryRun,
+    removals: report.removals.map((r) => ({ path: r.path, version: r.version, bytes: r.bytes, stored: r.stored.toISOString(), lastDownloaded: r.lastDownloaded?.toISOString() ?? null })),
+    bytes: report.bytes,
+  };
+}
+
 /** The policy as the flags that set it: `unused-for 30, keep-latest 3`. */
 export function describePolicy(policy: RetentionPolicy): string {
   const parts: string[] = [];

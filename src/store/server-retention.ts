@@ -2,12 +2,12 @@
 // (`gc-on-full`). One run at a time, with the pins read afresh each time, and the last run's time kept
 // in the storage, so that a server restarted more often than its interval still runs on time.
 import type { Logger } from 'pino';
-import type { Audit } from '../audit/audit.js';
+import type { Audit, AuditActor } from '../audit/audit.js';
 import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
 import { readPins } from './pins.js';
 import { recordsPrefix } from './records.js';
-import type { RetentionPolicy } from './retention.js';
+import type { Pins, RetentionPolicy } from './retention.js';
 import { describePolicy, runRetention, type RetentionReport } from './run-retention.js';
 
 /** The record of the last scheduled run's end: its time, as RFC 3339 text. */
@@ -35,6 +35,8 @@ const maxTimer = 2 ** 31 - 1;
 
 /** The server's retention runs. */
 export class ServerRetention {
+  /** The last run asked for: runs go one after the other, never two at once over the same versions. */
+  private queue: Promise<unknown> = Promise.resolve();
   private running: Promise<RetentionReport | null> | null = null;
   /** The scheduled run under way, its record included. */
   private tick: Promise<void> | null = null;
@@ -51,8 +53,29 @@ export class ServerRetention {
    * be read, a removal fails) is logged and resolves null; without its pins, nothing is removed.
    */
   run(reason: RetentionReason): Promise<RetentionReport | null> {
-    this.running ??= this.runOnce(reason).finally(() => (this.running = null));
+    this.running ??= this.serially(() => this.runOnce(reason)).finally(() => (this.running = null));
     return this.running;
+  }
+
+  /**
+   * Runs retention as an admin asks (POST /admin/gc): with the conditions asked, the pins sent beside
+   * the server's own (gc.keep), as the admin `by`, after any run under way. Rejects with what failed.
+   */
+  runAsked(asked: { policy: RetentionPolicy; pins: Pins; dryRun: boolean }, by: { actor: AuditActor; from: string }): Promise<RetentionReport> {
+    return this.serially(async () => {
+      await this.options.beforeRun?.();
+      const pins = new Set([...asked.pins, ...(await readPins(this.options.keep, 'gc.keep'))]);
+      const { storage, audit } = this.options;
+      const now = this.now();
+      if (asked.dryRun) return runRetention({ storage, policy: asked.policy, pins, now, dryRun: true });
+      return runRetention({ storage, policy: asked.policy, pins, now, dryRun: false, audit, by, removed: this.options.removed });
+    });
+  }
+
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -71,7 +94,7 @@ export class ServerRetention {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await Promise.all([this.running, this.tick]);
+    await Promise.all([this.queue, this.tick]);
   }
 
   private scheduleAt(due: number, intervalMs: number): void {

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { escapePath, escapeVersion } from '../../src/module/path.js';
 import { runGodepot } from '../support/cli.js';
 import { writeTree } from '../support/git.js';
-import { filesUnder, startGodepot, stateDirOf } from '../support/godepot-server.js';
+import { filesUnder, startGodepot, stateDirOf, urlWithToken } from '../support/godepot-server.js';
 import { makeGoWorld } from '../support/go.js';
 import { sample } from '../support/metrics.js';
 import { addBigModule, addModule } from '../support/modgraph.js';
@@ -229,6 +229,47 @@ test('--gc-schedule runs retention inside serve, once per interval under --worke
     assert.match(await go(godepot.url, ['run', '.'], app), /^v1\.0\.0 v1\.0\.0\n/);
     await go(godepot.url, ['mod', 'download', 'example.com/other@v0.1.0']);
     assert.ok((await storedVersions(storage)).includes('example.com/other@v0.1.0'), 'fetched again and stored');
+  } finally {
+    await godepot.dispose();
+  }
+});
+
+test('storage gc --server: a running godepot (two workers) runs it as its admin asks, its own pins kept too; a read token is refused', async () => {
+  const storage = await storeCopy('remote');
+  const config = join(work, 'remote.yaml');
+  // The server's own pin keeps lib v1.1.0; the admin's --keep keeps the app's versions.
+  await writeFile(config, `gc:\n  keep: [${JSON.stringify(join(work, 'server-pin.sum'))}]\n`);
+  await writeFile(join(work, 'server-pin.sum'), 'example.com/lib v1.1.0/go.mod h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n');
+  const godepot = await startGodepot({ upstream: upstream.url, storage, config, args: ['--workers', '2'] });
+  try {
+    const { token: admin } = await urlWithToken(godepot, 'ops', ['admin']);
+    const { token: reader } = await urlWithToken(godepot, 'ci', ['read']);
+    const gone = ['example.com/lib@v1.2.0', 'example.com/other@v0.1.0'];
+    const bytes = await Promise.all(gone.map((id) => versionBytes(storage, id)));
+    const args = ['storage', 'gc', '--keep-latest', '1', '--keep', app, '--server', godepot.url];
+
+    const refused = await runGodepot([...args, '--dry-run'], { env: { GODEPOT_TOKEN: reader } });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /refused the retention run \(403\): forbidden: /);
+    assert.ok(!refused.stderr.includes(reader), 'the token is not shown');
+    const dry = await runGodepot([...args, '--dry-run'], { env: { GODEPOT_TOKEN: admin } });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(dry.stdout, `${gone[0]} ${bytes[0]}\n${gone[1]} ${bytes[1]}\n2 versions, ${bytes[0]! + bytes[1]!} bytes would be freed (dry run: nothing removed)\n`);
+    assert.equal((await storedVersions(storage)).length, 7, 'a dry run removes nothing');
+
+    // The server remembers lib v1.2.0 (a zip it answered) before the run: it must fetch it again after.
+    await go(godepot.url, ['mod', 'download', 'example.com/lib@v1.2.0']);
+    const run = await runGodepot([...args, '--token', admin, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as { removals: Array<{ path: string; version: string }>; bytes: number };
+    assert.deepEqual(report.removals.map((r) => `${r.path}@${r.version}`), gone);
+    assert.deepEqual(await storedVersions(storage), ['example.com/lib@v1.0.0', 'example.com/lib@v1.1.0', `example.com/lib@${pseudo}`, 'example.com/other@v0.2.0', 'example.com/pinned@v1.0.0']);
+    const audit = (await readFile(join(stateDirOf(storage), 'audit.log'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { action: string; actor: string; target: string });
+    assert.deepEqual(audit.filter((e) => e.action === 'storage.gc').map((e) => `${e.actor} ${e.target}`), gone.map((id) => `ops ${id}`));
+    upstream.requests.length = 0;
+    for (let i = 0; i < 4; i++) await go(godepot.url, ['mod', 'download', 'example.com/lib@v1.2.0']);
+    assert.ok(upstream.requests.some((path) => path.endsWith('/example.com/lib/@v/v1.2.0.zip')), 'fetched again, whichever worker answered');
+    assert.ok((await storedVersions(storage)).includes('example.com/lib@v1.2.0'));
   } finally {
     await godepot.dispose();
   }
