@@ -45,21 +45,17 @@ interface StoredBytesWantedMessage {
   godepotStoredBytesWanted: true;
 }
 
-/** Worker → primary: the quota is full; run retention (gc-on-full). Primary → worker: it ran (`godepotRoomMade`). */
-interface MakeRoomMessage {
-  godepotMakeRoom: number;
+/**
+ * Worker → primary: run retention, for a full quota (gc-on-full: `makeRoom`) or as an admin asked this
+ * worker (POST /admin/gc: `gc`). The primary runs it and answers with the same id (`godepotRetentionDone`):
+ * the report, or why it failed.
+ */
+type RetentionRun = { run: 'makeRoom' } | { run: 'gc'; request: GcRequest; by: { actor: string; from: string } };
+interface RetentionMessage {
+  godepotRetention: { id: number } & RetentionRun;
 }
-interface RoomMadeMessage {
-  godepotRoomMade: number;
-}
-
-/** Worker → primary: an admin asked this worker for a retention run (POST /admin/gc); the primary runs it. */
-interface GcMessage {
-  godepotGc: { id: number; request: GcRequest; by: { actor: string; from: string } };
-}
-/** Primary → worker: the run's report, or why it failed. */
-interface GcDoneMessage {
-  godepotGcDone: { id: number; report?: RetentionReportJson; error?: string };
+interface RetentionDoneMessage {
+  godepotRetentionDone: { id: number; report?: RetentionReportJson; error?: string };
 }
 
 /** Primary → worker: retention removed this version from storage; forget what is remembered of it. */
@@ -164,22 +160,21 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
           if (counted) sendFigure(worker);
           return;
         }
-        if (isMessage(message, 'godepotGc')) {
-          const { id, request, by } = message.godepotGc as GcMessage['godepotGc'];
-          const run = options.gc?.(request, by) ?? Promise.reject(new Error('retention is not run by this server'));
-          void run.then(
-            (report) => worker.isConnected() && worker.send({ godepotGcDone: { id, report } } satisfies GcDoneMessage),
-            (err: unknown) => worker.isConnected() && worker.send({ godepotGcDone: { id, error: (err as Error).message } } satisfies GcDoneMessage),
-          );
-          return;
-        }
-        if (isMessage(message, 'godepotMakeRoom')) {
-          const id = message.godepotMakeRoom;
-          // The figure after the run reaches the worker before the word that it ran.
-          void (options.makeRoom?.() ?? Promise.resolve()).then(() => {
+        if (isMessage(message, 'godepotRetention')) {
+          const asked = message.godepotRetention as RetentionMessage['godepotRetention'];
+          const run: Promise<RetentionReportJson | undefined> =
+            asked.run === 'gc'
+              ? (options.gc?.(asked.request, asked.by) ?? Promise.reject(new Error('retention is not run by this server')))
+              : (options.makeRoom?.() ?? Promise.resolve()).then(() => undefined);
+          const answer = (done: Omit<RetentionDoneMessage['godepotRetentionDone'], 'id'>): void => {
+            // The figure after the run reaches the worker before the word that it ran.
             sendFigure(worker);
-            if (worker.isConnected()) worker.send({ godepotRoomMade: id } as RoomMadeMessage);
-          });
+            if (worker.isConnected()) worker.send({ godepotRetentionDone: { id: asked.id, ...done } } satisfies RetentionDoneMessage);
+          };
+          void run.then(
+            (report) => answer(report === undefined ? {} : { report }),
+            (err: unknown) => answer({ error: (err as Error).message }),
+          );
           return;
         }
         if (leases.receive(worker.id, message) || gatherer.receive(worker.id, message) || !isListening(message)) return;
@@ -297,22 +292,23 @@ export function joinCluster(): ClusterMember {
   const client = new LeaseClient(channel);
   let told!: () => void;
   const storedBytes = { bytes: 0, counted: new Promise<void>((resolve) => (told = resolve)) };
-  let roomRequests = 0;
-  const roomWaiters = new Map<number, () => void>();
-  let gcRequests = 0;
-  const gcWaiters = new Map<number, (done: GcDoneMessage['godepotGcDone']) => void>();
+  let retentionRuns = 0;
+  const retentionWaiters = new Map<number, (done: RetentionDoneMessage['godepotRetentionDone']) => void>();
+  const runRetention = (asked: RetentionRun): Promise<RetentionDoneMessage['godepotRetentionDone']> =>
+    new Promise((resolve) => {
+      if (!channel.connected) return resolve({ id: 0, error: 'the primary is gone' });
+      const id = ++retentionRuns;
+      retentionWaiters.set(id, resolve);
+      channel.send({ godepotRetention: { id, ...asked } } satisfies RetentionMessage);
+    });
   process.on('message', (message: unknown) => {
     if (isMessage(message, 'godepotStoredBytes')) {
       storedBytes.bytes = message.godepotStoredBytes as number;
       told();
-    } else if (isMessage(message, 'godepotRoomMade')) {
-      const id = message.godepotRoomMade as number;
-      roomWaiters.get(id)?.();
-      roomWaiters.delete(id);
-    } else if (isMessage(message, 'godepotGcDone')) {
-      const done = message.godepotGcDone as GcDoneMessage['godepotGcDone'];
-      gcWaiters.get(done.id)?.(done);
-      gcWaiters.delete(done.id);
+    } else if (isMessage(message, 'godepotRetentionDone')) {
+      const done = message.godepotRetentionDone as RetentionDoneMessage['godepotRetentionDone'];
+      retentionWaiters.get(done.id)?.(done);
+      retentionWaiters.delete(done.id);
     }
   });
   channel.send({ godepotStoredBytesWanted: true } satisfies StoredBytesWantedMessage);
@@ -333,20 +329,13 @@ export function joinCluster(): ClusterMember {
       },
     },
     storedBytes,
-    makeRoom: () =>
-      new Promise<void>((resolve) => {
-        if (!channel.connected) return resolve();
-        const id = ++roomRequests;
-        roomWaiters.set(id, resolve);
-        channel.send({ godepotMakeRoom: id } satisfies MakeRoomMessage);
-      }),
-    gc: (request, by) =>
-      new Promise<RetentionReportJson>((resolve, reject) => {
-        if (!channel.connected) return reject(new Error('the primary is gone'));
-        const id = ++gcRequests;
-        gcWaiters.set(id, (done) => (done.report !== undefined ? resolve(done.report) : reject(new Error(`retention failed: ${done.error ?? 'unknown'}`))));
-        channel.send({ godepotGc: { id, request, by } } satisfies GcMessage);
-      }),
+    // A run that failed made no room: the quota refuses then, as it would without gc-on-full.
+    makeRoom: async () => void (await runRetention({ run: 'makeRoom' })),
+    gc: async (request, by) => {
+      const done = await runRetention({ run: 'gc', request, by });
+      if (done.report === undefined) throw new Error(`retention failed: ${done.error ?? 'no report'}`);
+      return done.report;
+    },
     onVersionRemoved(removed) {
       process.on('message', (message: unknown) => {
         if (isMessage(message, 'godepotVersionRemoved')) {
