@@ -58,7 +58,8 @@ export function addGcCommand(storage: Command, stdout: { write(text: string): un
       }
       return;
     }
-    await checkStorageFolder(config.storage);
+    // A dry run writes nothing, not even the writability probe.
+    await checkStorageFolder(config.storage, dryRun ? 'read' : 'write');
     const storage = new DiskStorage({ root: config.storage });
     let report: RetentionReport;
     if (dryRun) {
