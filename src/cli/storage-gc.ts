@@ -42,7 +42,7 @@ export function addGcCommand(storage: Command, stdout: { write(text: string): un
   ]).action(async (flags: Record<string, unknown>) => {
     const config = await loadConfig({ flags: givenSettings(flags, gcSettings), env: process.env, cwd: process.cwd() });
     checkPolicy(config.gc, '--unused-for, --older-than or --keep-latest, or the config file\'s gc.unusedFor, gc.olderThan or gc.keepLatest');
-    const pins = await readPins(config.gc.keep, 'keep');
+    const pins = await readPins(config.gc.keep, '--keep (gc.keep)');
     const dryRun = flags.dryRun === true;
     const print = (report: RetentionReportJson): unknown => stdout.write(flags.json === true ? `${JSON.stringify(report)}\n` : formatReport(report));
     if (typeof flags.server === 'string') {
