@@ -64,9 +64,6 @@ export type ConfigKey = (typeof configKeys)[number];
 /** The retention settings: the config file's `gc` mapping, under their names there (`unusedFor`). */
 export const gcKeys = ['unusedFor', 'olderThan', 'keepLatest', 'keep'] as const;
 
-/** The settings of the `gc` mapping, as ConfigKeys. */
-export type GcKey = `gc.${(typeof gcKeys)[number]}`;
-
 /** How a flag names a setting: `--list-ttl`; a retention setting by its name in the mapping: `gc.unusedFor` is `--unused-for`. */
 export function flagOf(key: ConfigKey | 'config'): string {
   return `--${kebab(key.startsWith('gc.') ? key.slice(3) : key)}`;
