@@ -78,6 +78,14 @@ export class StorageFullError extends GodepotError {
   readonly code = 'STORAGE_FULL';
 }
 
+/**
+ * A new module version would pass `max-storage`: nothing of it was stored, and stored modules are still
+ * served. The message names the limit and the setting.
+ */
+export class StorageQuotaError extends GodepotError {
+  readonly code = 'STORAGE_QUOTA';
+}
+
 /** The storage folder cannot be used at all: missing, not a folder, or not writable; the message says which. */
 export class StorageUnusableError extends GodepotError {
   readonly code = 'STORAGE_UNUSABLE';

@@ -13,6 +13,7 @@ import { publishCommand } from './publish.js';
 import { serveCommand } from './serve.js';
 import { addStorageVerify } from './storage-verify.js';
 import { storageCommand } from './storage.js';
+import { addGcCommand } from './storage-gc.js';
 import { sumdbCommand } from './sumdb.js';
 import { tokenCommand } from './token.js';
 import { vendorCommand } from './vendor.js';
@@ -37,7 +38,7 @@ export function buildProgram(): Command {
   program.addCommand(keyCommand());
   program.addCommand(mirrorCommand());
   program.addCommand(vendorCommand());
-  program.addCommand(addStorageVerify(storageCommand()));
+  program.addCommand(addGcCommand(addStorageVerify(storageCommand())));
   program.addCommand(publishCommand());
   program.addCommand(tokenCommand());
   program.addCommand(auditCommand());
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   overrideExits(program);
   return program;
 }
+
 
 /** A missing or unreadable file named on the command line: the user's mistake, not a crash. */
 function isFileSystemError(err: unknown): boolean {

@@ -4,12 +4,12 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { Command } from 'commander';
 import { HostedSumdb } from '../checksum/hosted-sumdb.js';
-import { loadConfig, type ConfigSources } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import { defaults } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { redactProxySettings } from '../http/outbound-proxy.js';
 import { createServer, type GodepotServer } from '../server/app.js';
-import { joinCluster, runPrimary, type ClusterMember } from '../server/cluster.js';
+import { joinCluster, runPrimary, tellVersionRemoved, type ClusterMember } from '../server/cluster.js';
 import { CertificateError, CertificateWatcher, loadCertificate, type CertificateFiles, type LoadedCertificate } from '../server/tls.js';
 import { DiskStorage } from '../storage/disk.js';
 import { StorageSpace } from '../storage/space.js';
@@ -25,6 +25,12 @@ import { routeOrigin } from '../store/route-origin.js';
 import { StoreAdministration } from '../store/store-admin.js';
 import { Routing } from '../origin/routing.js';
 import { writeAccessFix } from '../storage/write-access.js';
+import { readPins } from '../store/pins.js';
+import { quotaStorage } from '../store/quota-storage.js';
+import { ServerRetention, type ServerRetentionOptions } from '../store/server-retention.js';
+import { reportJson } from '../store/run-retention.js';
+import type { GcRunner } from '../server/routes/gc.js';
+import { registerQuotaGauges, StorageQuota, type StoredBytes } from '../store/storage-quota.js';
 import { clientSettings } from '../server/client-settings.js';
 import { Registry } from 'prom-client';
 import { packageVersion } from './version.js';
@@ -48,22 +54,67 @@ import { matchPrefixPatterns } from '../module/patterns.js';
 import { Gate } from '../server/gate.js';
 import type { ServeConfig } from '../config/schema.js';
 import { withExamples } from './examples.js';
-import { givenSettings, serveSettings, withServeOptions } from './serve-options.js';
+import { givenSettings, withSettingOptions, type Setting } from './settings-options.js';
 import { assembleUpstream, cachingDepot, ownSumdb, routedDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
+
+// serve's settings, in the order --help lists them.
+const serveSettings: readonly Setting[] = [
+  'listen',
+  'storage',
+  'upstream',
+  'private',
+  'sumdb',
+  'nosumdb',
+  'sumdb-host',
+  'sumdb-key',
+  'config',
+  'list-ttl',
+  'prefetch',
+  'upstream-timeout',
+  'upstream-min-rate',
+  'shutdown-timeout',
+  'log-level',
+  'log-format',
+  'bundle',
+  'bundle-key',
+  'import-token',
+  'insecure',
+  'state-dir',
+  'vcs-concurrency',
+  'vcs-timeout',
+  'publish-token',
+  'tls-cert',
+  'tls-key',
+  'tokens',
+  'audit-log',
+  'anonymous',
+  'metrics-token',
+  'rate-limit',
+  'anonymous-rate-limit',
+  'max-cold-fetches',
+  'max-upload-size',
+  'max-publish-size',
+  'max-storage',
+  'storage-warning',
+  'gc-on-full',
+  'gc-schedule',
+  'workers',
+];
 
 /** `godepot serve`: the GOPROXY server. */
 export function serveCommand(): Command {
-  const command = withServeOptions(new Command('serve').description('serve the GOPROXY protocol from storage, filling it from the upstream chain'), serveSettings)
+  const command = withSettingOptions(new Command('serve').description('serve the GOPROXY protocol from storage, filling it from the upstream chain'), serveSettings)
     .addHelpText('after', '\nEvery setting can also come from the environment as GODEPOT_<NAME> (GODEPOT_LIST_TTL) and from the config file;\nflags win over the environment, which wins over the file. Routing rules come from the file\'s rules list;\nGOPRIVATE, GONOPROXY, GONOSUMDB, GOINSECURE and GOVCS hold as for the go command unless a setting says otherwise.');
   return withExamples(command, [
     ['godepot serve', `a caching proxy on ${defaults.listen}, storing in ${defaults.storage}: GOPROXY=http://${defaults.listen} go build ./...`],
     ['godepot serve --listen :3000 --storage /var/lib/godepot --private "*.corp.example.com"', 'for a whole network; private modules fetched from their own repositories'],
     ['godepot serve --upstream off --bundle deps.tar.gz', 'air-gapped: serve only what a bundle holds'],
     ['GODEPOT_LOG_LEVEL=warn godepot serve --config /etc/godepot/godepot.yaml', 'settings from a file, one of them from the environment'],
-  ]).action(async (_flags: unknown, self: Command) => serve(givenSettings(self, serveSettings)));
+  ]).action(async (flags: Record<string, unknown>) => serve(flags));
 }
 
-async function serve(given: ConfigSources['flags']): Promise<void> {
+async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
+  const given = givenSettings(flags, serveSettings);
   const config = await loadConfig({ flags: given, env: process.env, cwd: process.cwd() });
 
   const { logger, flush, flushSync } = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json') });
@@ -79,6 +130,13 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
     registerStoredGauges(registry, inventory);
     // The catalog too is the primary's: told of every worker's writes, it writes entries one at a time.
     const catalog = storedCatalog(config, logger);
+    const quota = storageQuota(config, inventory, undefined);
+    if (quota !== null) registerQuotaGauges(registry, quota);
+    // Retention runs here alone (on schedule, for a full quota, as an admin asks a worker), so that a
+    // schedule runs once whatever the workers; it removes through the figures' own watcher, and each
+    // worker forgets what it removed.
+    const audit = await openAuditLog(config.auditLog);
+    const retention = await serverRetention(config, { storage: watchedStorage(new DiskStorage({ root: config.storage }), allWatchers([inventory, catalog])), audit, logger, removed: tellVersionRemoved });
     process.exitCode = await runPrimary({
       workers: config.workers,
       logger,
@@ -87,7 +145,12 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
       registry,
       storageWatcher: allWatchers([inventory, catalog]),
       onListening: (fields) => printClientSettings(fields.clientSettings),
+      ...(quota === null ? {} : { storedBytes: inventory }),
+      ...(config.gcOnFull ? { makeRoom: async () => void (await retention.run('gc-on-full')) } : {}),
+      gc: askedRetention(retention),
     });
+    await retention.close();
+    await audit.close();
     await catalog.settled();
     await flush();
     return;
@@ -99,20 +162,29 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
   await prepareFolders(config);
   let watcher: StorageWatcher;
   let catalog: Catalog | null = null;
+  let storedBytes: StoredBytes;
   if (member === null) {
     const inventory = storedInventory(config.storage, logger);
     registerStoredGauges(metrics.registry, inventory);
     catalog = storedCatalog(config, logger);
     watcher = allWatchers([inventory, catalog]);
+    storedBytes = inventory;
   } else {
     watcher = member.storageWatcher;
+    storedBytes = member.storedBytes;
   }
+  // Retention in this process (without --workers; a worker asks the primary, which runs it).
+  let retention: ServerRetention | undefined;
+  const quota = storageQuota(config, storedBytes, member === null ? async () => void (await retention?.run('gc-on-full')) : () => member.makeRoom());
+  if (quota !== null && member === null) registerQuotaGauges(metrics.registry, quota);
   const folder = new DiskStorage({ root: config.storage });
-  // Every write to the folder (fetched versions, publishes, bundle uploads) goes through here, and is counted.
-  // A version removed in this process by anything but the admin API (retention, quotas) must not be
-  // answered from the server's memory either: told once the server exists.
+  // Every write to the folder (fetched versions, publishes, bundle uploads) goes through here, and is
+  // counted, and past --max-storage refused. A version removed in this process by anything but the
+  // admin API (retention, quotas) must not be answered from the server's memory either: told once the
+  // server exists.
   let forgetRemoved = (_key: string): void => undefined;
-  const disk = watchedStorage(folder, allWatchers([watcher, { stored: () => undefined, removed: (key) => forgetRemoved(key) }]));
+  const watched = watchedStorage(folder, allWatchers([watcher, { stored: () => undefined, removed: (key) => forgetRemoved(key) }]));
+  const disk = quota === null ? watched : quotaStorage(watched, quota);
   // The key every served or uploaded bundle must be signed with.
   const bundleKey = config.bundleKey === null ? undefined : await readPublicKey(config.bundleKey);
   const storage = await servedStorage(config.bundles, bundleKey, disk);
@@ -149,6 +221,15 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
     // A listing shows the downloads noted until now (another worker's within a minute).
     beforeUse: () => downloads.flush(),
   });
+  let storageGc: GcRunner;
+  if (member === null) {
+    // The last downloads noted in memory are written before each run, which judges by them; what it
+    // removes, it removes through the watched folder, so the server forgets it (forgetRemoved).
+    retention = await serverRetention(config, { storage: watched, audit, logger, beforeRun: () => downloads.flush() });
+    storageGc = askedRetention(retention);
+  } else {
+    storageGc = member.gc;
+  }
   const server = createServer({
     depot,
     downloads,
@@ -162,6 +243,8 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
     logger,
     storageProbe: () => checkStorageFolder(folder.root),
     storageSpace: new StorageSpace(folder.root),
+    ...(quota === null ? {} : { storageQuota: quota }),
+    storageGc,
     version: packageVersion(),
     clientSettings: (url) => clientSettings(url, settingsOptions),
     bundleImport: {
@@ -178,6 +261,8 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
     if (removed !== null) server.forget(removed.path, removed.version);
   };
   member?.onRemovedElsewhere(forgetRemoved);
+  // Nor one the primary's retention removed.
+  member?.onVersionRemoved((modulePath, version) => server.forget(modulePath, version));
   const certificateWatcher = tls === null ? null : new CertificateWatcher({ ...tls, apply: (pair) => server.setCertificate(pair), logger });
   // SIGHUP: read the certificate again now, whether its files look changed or not. A worker's comes
   // from the primary (see joinCluster).
@@ -215,6 +300,7 @@ async function serve(given: ConfigSources['flags']): Promise<void> {
   const forced = await untilStopped(server, config.shutdownTimeout * 1000, logger, flushSync, member);
   certificateWatcher?.close();
   process.off('SIGHUP', reload);
+  await retention?.close();
   await downloads.close();
   await catalog?.settled();
   await upstream.close();
@@ -379,6 +465,32 @@ function storedCatalog(config: ServeConfig, logger: Logger): Catalog {
   const catalog = new Catalog({ storage: new DiskStorage({ root: config.storage }), originOf: routeOrigin(routing, config.upstream), logger });
   void catalog.catchUp();
   return catalog;
+}
+
+/**
+ * The quota of --max-storage over `usage`, or null without a limit; with --gc-on-full, `makeRoom` runs
+ * retention before a write is refused.
+ */
+function storageQuota(config: ServeConfig, usage: StoredBytes, makeRoom: (() => Promise<void>) | undefined): StorageQuota | null {
+  if (config.maxStorage === null) return null;
+  return new StorageQuota({ limit: config.maxStorage, warningPercent: config.storageWarning, usage, ...(config.gcOnFull && makeRoom !== undefined ? { makeRoom } : {}) });
+}
+
+/**
+ * The server's retention runs over `storage`: on schedule (gc-schedule, started here), for a full quota
+ * (gc-on-full), as admins ask (POST /admin/gc). Its pins are read now too, so that a wrong gc.keep stops
+ * the start, not a run hours later.
+ */
+async function serverRetention(config: ServeConfig, options: Pick<ServerRetentionOptions, 'storage' | 'audit' | 'logger' | 'beforeRun' | 'removed'>): Promise<ServerRetention> {
+  await readPins(config.gc.keep, 'gc.keep');
+  const retention = new ServerRetention({ ...options, policy: config.gc, keep: config.gc.keep });
+  if (config.gcSchedule !== null) await retention.start(config.gcSchedule);
+  return retention;
+}
+
+/** The runs admins ask for (POST /admin/gc), as `retention` runs them. */
+function askedRetention(retention: ServerRetention): GcRunner {
+  return async (request, by) => reportJson(await retention.runAsked({ policy: request.policy, pins: new Set(request.pins), dryRun: request.dryRun }, by));
 }
 
 /** The client settings as plain lines on stderr when it is a terminal: stdout keeps only log lines. */

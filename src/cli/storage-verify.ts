@@ -17,13 +17,13 @@ import type { Problem } from '../store-check/version-check.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { withExamples } from './examples.js';
-import { givenSettings, withServeOptions, type ServeSetting } from './serve-options.js';
+import { givenSettings, withSettingOptions, type Setting } from './settings-options.js';
 import { packageVersion } from './version.js';
 import { assembleUpstream, cachingDepot, ownSumdb, routedDepot, upstreamSettingsOf } from './wiring.js';
 
 // serve's settings that say where the storage is, which checksum records it holds, and where a
 // damaged version is fetched from again.
-const settings: readonly ServeSetting[] = [
+const settings: readonly Setting[] = [
   'storage',
   'config',
   'upstream',
@@ -48,7 +48,7 @@ interface VerifyFlags {
 
 /** Adds `verify` to the `storage` command group. */
 export function addStorageVerify(storage: Command): Command {
-  const command = withServeOptions(
+  const command = withSettingOptions(
     new Command('verify').description('read every stored module version again and report what is damaged; --repair fetches it again from its origin'),
     settings,
   )
@@ -64,7 +64,7 @@ export function addStorageVerify(storage: Command): Command {
       ['godepot storage verify --config /etc/godepot/godepot.yaml --repair', "fetch damaged versions again through serve's upstream chain and routing"],
       'godepot storage verify --json > verify.json',
     ]).action(async (flags: VerifyFlags, self: Command) => {
-      process.exitCode = await verify(givenSettings(self, settings), flags);
+      process.exitCode = await verify(givenSettings(self.opts(), settings), flags);
     }),
   );
   return storage;

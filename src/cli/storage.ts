@@ -19,7 +19,7 @@ import { StoreAdministration, usageGroupings, type Removal, type StoredVersionSu
 import { formatBytes } from '../telemetry/progress.js';
 import { withExamples } from './examples.js';
 import { cliOperator } from './operator.js';
-import { settingsOf, withServeOptions, type ServeSetting } from './serve-options.js';
+import { givenSettings, withSettingOptions, type Setting } from './settings-options.js';
 import { localTime, table } from './table.js';
 import { upstreamSettingsOf } from './wiring.js';
 
@@ -137,8 +137,8 @@ export function storageCommand(): Command {
 }
 
 /** The options every storage command takes: serve's settings that find the storage and name origins (and `extra`), --server, --token, --json. */
-function withStore(command: Command, extra: readonly ServeSetting[] = []): Command {
-  return withServeOptions(command, ['storage', 'config', 'upstream', 'private', ...extra])
+function withStore(command: Command, extra: readonly Setting[] = []): Command {
+  return withSettingOptions(command, ['storage', 'config', 'upstream', 'private', ...extra])
     .option('--server <url>', 'a running godepot to ask instead of a storage folder (its admin API)')
     .option('--token <token>', 'an admin token of that server (admin:PATTERN sees only its modules); $GODEPOT_TOKEN is better, as other users cannot read it from the process list (default: $GODEPOT_TOKEN)')
     .option('--json', 'print every field as JSON')
@@ -179,7 +179,7 @@ async function serverView(flags: StoreFlags): Promise<StoreView> {
 }
 
 async function folderView(flags: StoreFlags): Promise<StoreView> {
-  const config = await loadConfig({ flags: settingsOf(flags as Record<string, unknown>, ['storage', 'config', 'upstream', 'private', 'state-dir', 'audit-log']), env: process.env, cwd: process.cwd() });
+  const config = await loadConfig({ flags: givenSettings(flags as Record<string, unknown>, ['storage', 'config', 'upstream', 'private', 'state-dir', 'audit-log']), env: process.env, cwd: process.cwd() });
   // A mistyped folder is an error, not an empty store.
   const folder = await stat(config.storage).catch(() => null);
   if (folder === null || !folder.isDirectory()) throw new ConfigError(`storage: ${config.storage} is not a folder`);

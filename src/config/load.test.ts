@@ -75,6 +75,11 @@ test('defaults: loopback port 3000, ./.godepot made absolute, proxy.golang.org t
     maxUploadSize: 16 * 2 ** 30,
     maxPublishSize: 500 * 2 ** 20,
     tls: null,
+    maxStorage: null,
+    storageWarning: 90,
+    gcOnFull: false,
+    gcSchedule: null,
+    gc: { unusedFor: null, olderThan: null, keepLatest: null, keep: [] },
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listen));
@@ -305,7 +310,7 @@ test('errors name the setting and where the bad value came from', async () => {
     [sources({ flags: { storage: '' } }), '--storage: must not be empty'],
     [sources({ cwd, flags: { config: await write('godepot.yaml', 'upstream: "gopher://x"\n') } }), 'config file godepot.yaml: upstream: invalid GOPROXY "gopher://x": invalid proxy URL scheme (must be https, http, file): gopher://x'],
     [sources({ cwd, flags: { config: await write('ttl.yaml', 'list-ttl: -1\n') } }), 'config file ttl.yaml: list-ttl: must be at least 0'],
-    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), `config file typo.yaml: unknown setting "listn" (known: ${[...configKeys, 'rules'].join(', ')})`],
+    [sources({ cwd, flags: { config: await write('typo.yaml', 'listn: 1.2.3.4:5\n') } }), `config file typo.yaml: unknown setting "listn" (known: ${[...configKeys.filter((key) => !key.startsWith('gc.')), 'gc', 'rules'].join(', ')})`],
     [sources({ cwd, flags: { config: await write('list.yaml', '- a\n- b\n') } }), 'config file list.yaml: must be a mapping of setting names to values'],
     [sources({ cwd, flags: { config: await write('private.yaml', 'private: [1, 2]\n') } }), 'config file private.yaml: private: must be a string or a list of strings'],
     [sources({ cwd, flags: { config: await write('listen.yaml', 'listen: 3000\n') } }), 'config file listen.yaml: listen: must be a string'],
@@ -435,6 +440,49 @@ test('access control: tokens and audit log in the state folder unless set, never
   assert.equal((await loadConfig(sources({ flags: { 'max-publish-size': '10MiB' } }))).maxPublishSize, 10 * 2 ** 20);
   assert.match(await configError(sources({ flags: { 'max-publish-size': '600MiB' } })), /^--max-publish-size: must be at most 500MiB/);
 });
+
+test('retention: the gc mapping of the file, GODEPOT_GC_* variables and flags, key by key; serve runs it only with a condition', async () => {
+  const dir = await tempDir();
+  const file = join(dir, 'godepot.yaml');
+  await writeFile(file, 'gc:\n  unusedFor: 30\n  keepLatest: 3\n  keep: [go.sum, ../deps.tar.gz]\ngc-schedule: daily\nmax-storage: 10GiB\ngc-on-full: true\n');
+  const fromFile = await loadConfig(sources({ flags: { config: file } }));
+  assert.deepEqual(fromFile.gc, { unusedFor: 30, olderThan: null, keepLatest: 3, keep: [join(dir, 'go.sum'), join(dir, '..', 'deps.tar.gz')] });
+  assert.deepEqual([fromFile.gcSchedule, fromFile.maxStorage, fromFile.gcOnFull, fromFile.storageWarning], [86_400_000, 10 * 2 ** 30, true, 90]);
+  // A flag changes its own key; the file's others stand.
+  const over = await loadConfig(sources({ flags: { config: file, 'gc.unusedFor': '7', 'gc.keep': 'a.sum' }, env: { GODEPOT_GC_OLDER_THAN: '90', GODEPOT_STORAGE_WARNING: '75' } }));
+  assert.deepEqual(over.gc, { unusedFor: 7, olderThan: 90, keepLatest: 3, keep: ['/srv/work/a.sum'] });
+  assert.equal(over.storageWarning, 75);
+
+  const schedule = async (value: string) => (await loadConfig(sources({ flags: { 'gc-schedule': value, 'gc.olderThan': '1' } }))).gcSchedule;
+  assert.deepEqual([await schedule('30m'), await schedule('6h'), await schedule('7d'), await schedule('hourly'), await schedule('weekly'), await schedule('off')], [1_800_000, 21_600_000, 604_800_000, 3_600_000, 604_800_000, null]);
+  const sizes = async (value: string) => (await loadConfig(sources({ flags: { 'max-storage': value } }))).maxStorage;
+  assert.deepEqual([await sizes('1500'), await sizes('2KB'), await sizes('2KiB'), await sizes('3MB'), await sizes('3MiB'), await sizes('1GB'), await sizes('1GiB')], [1500, 2000, 2048, 3e6, 3 * 2 ** 20, 1e9, 2 ** 30]);
+
+  const cases: Array<[ConfigSources, string | RegExp]> = [
+    [sources({ flags: { 'gc-schedule': 'daily' } }), /^--gc-schedule: needs a retention condition: gc\.unusedFor, gc\.olderThan or gc\.keepLatest/],
+    [sources({ flags: { 'gc-on-full': 'true', 'max-storage': '1GB' } }), /^--gc-on-full: needs a retention condition/],
+    [sources({ flags: { 'gc-on-full': 'true', 'gc.keepLatest': '2' } }), '--gc-on-full: needs max-storage too, the limit at which retention runs'],
+    [sources({ flags: { 'gc-schedule': 'sometimes', 'gc.olderThan': '1' } }), '--gc-schedule: must be off, hourly, daily, weekly or an interval such as 30m, 6h or 7d, not "sometimes"'],
+    [sources({ flags: { 'gc.unusedFor': '-1' } }), '--unused-for: must be a whole number'],
+    [sources({ env: { GODEPOT_GC_KEEP_LATEST: 'two' } }), 'GODEPOT_GC_KEEP_LATEST: must be a whole number'],
+    [sources({ flags: { 'max-storage': '10 parsecs' } }), /^--max-storage: must be a size in bytes, as 1073741824, 500MiB or 2GB/],
+    [sources({ flags: { 'storage-warning': '120' } }), '--storage-warning: must be at most 100'],
+    [sources({ env: { GODEPOT_GC_ON_FULL: 'yes' } }), 'GODEPOT_GC_ON_FULL: must be true or false'],
+    [sources({ cwd: dir, flags: { config: await writeIn(dir, 'typo.yaml', 'gc:\n  unusedFr: 3\n') } }), 'config file typo.yaml: gc: unknown setting "unusedFr" (known: unusedFor, olderThan, keepLatest, keep)'],
+    [sources({ cwd: dir, flags: { config: await writeIn(dir, 'flat.yaml', 'gc.unusedFor: 3\n') } }), /^config file flat\.yaml: unknown setting "gc\.unusedFor"/],
+    [sources({ cwd: dir, flags: { config: await writeIn(dir, 'list.yaml', 'gc: [1]\n') } }), 'config file list.yaml: gc: must be a mapping of unusedFor, olderThan, keepLatest, keep'],
+    [sources({ cwd: dir, flags: { config: await writeIn(dir, 'days.yaml', 'gc:\n  olderThan: 1.5\n') } }), 'config file days.yaml: gc.olderThan: must be a whole number'],
+  ];
+  for (const [s, message] of cases) {
+    if (typeof message === 'string') assert.equal(await configError(s), message);
+    else assert.match(await configError(s), message);
+  }
+});
+
+async function writeIn(dir: string, name: string, text: string): Promise<string> {
+  await writeFile(join(dir, name), text);
+  return name;
+}
 
 test('rules: read from the config file in order, before the private and GONOPROXY routes, with sumdb defaults per route', async () => {
   const dir = await tempDir();

@@ -17,7 +17,7 @@ import { parseGovcs } from '../origin/govcs.js';
 import { deadRule, describeRule, type RouteRule } from '../origin/routing.js';
 import { CertificateError, loadCertificate, type CertificateFiles } from '../server/tls.js';
 import type { LogFormat, LogLevel } from '../telemetry/logger.js';
-import { configFileSchema, configKeys, defaults, envName, routeRuleSchema, settingSchemas, type ConfigKey, type ServeConfig } from './schema.js';
+import { configFileSchema, configKeys, defaults, envName, flagOf, gcKeys, routeRuleSchema, settingSchemas, type ConfigKey, type ServeConfig } from './schema.js';
 
 /** The raw inputs; only src/cli reads them from the process. */
 export interface ConfigSources {
@@ -76,7 +76,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
   const flagLayer: Partial<Record<ConfigKey, Given>> = {};
   for (const key of configKeys) {
     const value = flags[key];
-    if (value !== undefined) flagLayer[key] = { value, source: `--${key}`, base: cwd };
+    if (value !== undefined) flagLayer[key] = { value, source: flagOf(key), base: cwd };
   }
   layers.push(flagLayer);
 
@@ -101,6 +101,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
   const bundles = await checkReadableFiles('bundle', p.bundle, bases.bundle ?? cwd, cwd, sourceOf);
   const [bundleKey = null] = await checkReadableFiles('bundle-key', p['bundle-key'] === null ? [] : [p['bundle-key']], bases['bundle-key'] ?? cwd, cwd, sourceOf);
   const tls = await checkTls(p, bases, cwd, sourceOf);
+  checkRetention(p, sourceOf);
   const noProxy = goNoProxy(env);
   return deepFreeze({
     listen: p.listen,
@@ -146,6 +147,16 @@ export async function loadConfig(sources: ConfigSources): Promise<ServeConfig> {
     maxUploadSize: p['max-upload-size'],
     maxPublishSize: p['max-publish-size'],
     tls,
+    maxStorage: p['max-storage'],
+    storageWarning: p['storage-warning'],
+    gcOnFull: p['gc-on-full'],
+    gcSchedule: p['gc-schedule'],
+    gc: {
+      unusedFor: p['gc.unusedFor'],
+      olderThan: p['gc.olderThan'],
+      keepLatest: p['gc.keepLatest'],
+      keep: p['gc.keep'].map((path) => resolve(bases['gc.keep'] ?? cwd, path)),
+    },
   });
 }
 
@@ -195,6 +206,21 @@ function checkHosting(p: Parsed, source: (key: ConfigKey) => string): void {
   if (host !== null && p.workers > 1) {
     throw new ConfigError(`${source('workers')}: ${p.workers} workers cannot host a checksum database (${source('sumdb-host')}); only one process may append its records, so serve it with workers 1`);
   }
+}
+
+/**
+ * The server runs retention (gc-schedule, gc-on-full) only with a condition to run it with, and
+ * gc-on-full only with a limit to be full at.
+ */
+function checkRetention(p: Parsed, source: (key: ConfigKey) => string): void {
+  const conditions = p['gc.unusedFor'] !== null || p['gc.olderThan'] !== null || p['gc.keepLatest'] !== null;
+  for (const key of ['gc-schedule', 'gc-on-full'] as const) {
+    const on = key === 'gc-schedule' ? p[key] !== null : p[key];
+    if (on && !conditions) {
+      throw new ConfigError(`${source(key)}: needs a retention condition: gc.unusedFor, gc.olderThan or gc.keepLatest in the config file's gc mapping (or GODEPOT_GC_UNUSED_FOR, …); with none, retention would remove every stored version`);
+    }
+  }
+  if (p['gc-on-full'] && p['max-storage'] === null) throw new ConfigError(`${source('gc-on-full')}: needs max-storage too, the limit at which retention runs`);
 }
 
 /**
@@ -285,12 +311,31 @@ async function readConfigFile(file: string, cwd: string): Promise<{ layer: Parti
       rules = readRules(value, label);
       continue;
     }
-    if (!(configKeys as readonly string[]).includes(name)) {
-      throw new ConfigError(`${label}: unknown setting ${JSON.stringify(name)} (known: ${configKeys.join(', ')}, rules)`);
+    if (name === 'gc') {
+      Object.assign(layer, readGc(value, label, dirname(path)));
+      continue;
+    }
+    if (!fileKeys.includes(name)) {
+      throw new ConfigError(`${label}: unknown setting ${JSON.stringify(name)} (known: ${fileKeys.join(', ')}, gc, rules)`);
     }
     layer[name as ConfigKey] = { value, source: `${label}: ${name}`, base: dirname(path) };
   }
   return { layer, rules };
+}
+
+// The names a config file takes at its top level, besides `gc` and `rules`.
+const fileKeys: readonly string[] = configKeys.filter((key) => !key.startsWith('gc.'));
+
+/** The retention settings of a config file's `gc` mapping (unusedFor, olderThan, keepLatest, keep). */
+function readGc(value: unknown, label: string, base: string): Partial<Record<ConfigKey, Given>> {
+  if (value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${label}: gc: must be a mapping of ${gcKeys.join(', ')}`);
+  const layer: Partial<Record<ConfigKey, Given>> = {};
+  for (const [name, setting] of Object.entries(value)) {
+    if (!(gcKeys as readonly string[]).includes(name)) throw new ConfigError(`${label}: gc: unknown setting ${JSON.stringify(name)} (known: ${gcKeys.join(', ')})`);
+    layer[`gc.${name}` as ConfigKey] = { value: setting, source: `${label}: gc.${name}`, base };
+  }
+  return layer;
 }
 
 /**

@@ -51,8 +51,28 @@ export const configKeys = [
   'max-publish-size',
   'tls-cert',
   'tls-key',
+  'max-storage',
+  'storage-warning',
+  'gc-on-full',
+  'gc-schedule',
+  'gc.unusedFor',
+  'gc.olderThan',
+  'gc.keepLatest',
+  'gc.keep',
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
+
+/** The retention settings: the config file's `gc` mapping, under their names there (`unusedFor`). */
+export const gcKeys = ['unusedFor', 'olderThan', 'keepLatest', 'keep'] as const;
+
+/** How a flag names a setting: `--list-ttl`; a retention setting by its name in the mapping: `gc.unusedFor` is `--unused-for`. */
+export function flagOf(key: ConfigKey | 'config'): string {
+  return `--${kebab(key.startsWith('gc.') ? key.slice(3) : key)}`;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (upper) => `-${upper.toLowerCase()}`);
+}
 
 /** The validated settings of `godepot serve`; built once, then frozen. */
 export interface ServeConfig {
@@ -135,11 +155,27 @@ export interface ServeConfig {
   maxPublishSize: number;
   /** Absolute paths of the certificate chain and private key served over HTTPS, read again when they change; null serves plain HTTP. */
   tls: Readonly<CertificateFiles> | null;
+  /** Bytes the stored versions may take (StoredInventory's count); at it new versions are refused; null: no limit. */
+  maxStorage: number | null;
+  /** Percent of maxStorage above which /readyz and /metrics warn. */
+  storageWarning: number;
+  /** At maxStorage, run retention (`gc`) before refusing a new version. */
+  gcOnFull: boolean;
+  /** Milliseconds between the server's retention runs; null: none. */
+  gcSchedule: number | null;
+  /** Retention: the conditions a version must all meet to be removed (null: not a condition), and the pins. */
+  gc: Readonly<{
+    unusedFor: number | null;
+    olderThan: number | null;
+    keepLatest: number | null;
+    /** Absolute paths of go.sum files, project folders and bundles whose module versions are never removed. */
+    keep: readonly string[];
+  }>;
 }
 
-/** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`. */
+/** The environment variable of a setting: `list-ttl` → `GODEPOT_LIST_TTL`, `gc.unusedFor` → `GODEPOT_GC_UNUSED_FOR`. */
 export function envName(key: ConfigKey | 'config'): string {
-  return 'GODEPOT_' + key.toUpperCase().replace(/-/g, '_');
+  return 'GODEPOT_' + kebab(key).toUpperCase().replace(/[-.]/g, '_');
 }
 
 // The parsers of other parts throw ConfigError with messages starting "<key>: "; the caller names the
@@ -292,6 +328,32 @@ const size = z.union([z.number(), z.string()], { error: 'must be a size in bytes
   return parsed;
 });
 
+// `schema`'s value, or null when unset: empty, or null in the file.
+function unsetOr<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' || value === null ? undefined : value), schema.optional()).transform((value) => value ?? null);
+}
+
+// `true` or `false`: a YAML boolean, or the text a flag or variable gives.
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false'])], { error: 'must be true or false' })
+  .transform((value) => value === true || value === 'true');
+
+// `off`, or an interval: `30m`, `6h`, `1d`, `hourly`, `daily`, `weekly`; in milliseconds.
+const intervalUnits: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const namedIntervals: Readonly<Record<string, number>> = { hourly: 3_600_000, daily: 86_400_000, weekly: 7 * 86_400_000 };
+const schedule = z.string({ error: 'must be off or an interval' }).transform((value, ctx) => {
+  const text = value.trim().toLowerCase();
+  if (text === 'off' || text === '') return null;
+  const named = namedIntervals[text];
+  if (named !== undefined) return named;
+  const match = /^([0-9]+)(s|m|h|d)$/.exec(text);
+  if (match === null || Number(match[1]) === 0) {
+    ctx.addIssue({ code: 'custom', message: `must be off, hourly, daily, weekly or an interval such as 30m, 6h or 7d, not ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return Number(match[1]) * intervalUnits[match[2]!]!;
+});
+
 // At least 16 characters, as a bearer token should be; empty means none.
 const token = optionalText.refine((value) => value === null || value.length >= 16, { error: 'must be at least 16 characters' });
 
@@ -347,6 +409,14 @@ export const settingSchemas = {
   'max-publish-size': size.refine((n) => n <= 500 * 2 ** 20, { error: "must be at most 500MiB, go's limit for a module zip" }),
   'tls-cert': optionalText,
   'tls-key': optionalText,
+  'max-storage': unsetOr(size),
+  'storage-warning': count(1, 100),
+  'gc-on-full': flag,
+  'gc-schedule': schedule,
+  'gc.unusedFor': unsetOr(count(0, 100 * 365)),
+  'gc.olderThan': unsetOr(count(0, 100 * 365)),
+  'gc.keepLatest': unsetOr(count(0, 1_000_000)),
+  'gc.keep': files,
 } satisfies Record<ConfigKey, z.ZodType>;
 
 /** A config file: a mapping of setting names to values, nothing else. */
@@ -394,4 +464,12 @@ export const defaults: Readonly<Record<ConfigKey, string>> = {
   'max-publish-size': '500MiB',
   'tls-cert': '',
   'tls-key': '',
+  'max-storage': '',
+  'storage-warning': '90',
+  'gc-on-full': 'false',
+  'gc-schedule': 'off',
+  'gc.unusedFor': '',
+  'gc.olderThan': '',
+  'gc.keepLatest': '',
+  'gc.keep': '',
 };

@@ -56,7 +56,9 @@ export type ProxyRequest =
    */
   | { route: 'storage'; head: boolean; action: 'versions'; pattern: string | null }
   | { route: 'storage'; head: boolean; action: 'usage'; by: 'module' | 'origin'; pattern: string | null }
-  | { route: 'storage'; head: false; action: 'remove'; modulePath: string; version: string };
+  | { route: 'storage'; head: false; action: 'remove'; modulePath: string; version: string }
+  /** A retention run (admins; `godepot storage gc --server`): POST /admin/gc with its conditions and pins as JSON. */
+  | { route: 'gc'; head: false };
 
 /** Where a server takes bundle uploads. */
 export const bundleImportPath = '/admin/bundles';
@@ -98,6 +100,10 @@ export function modulePublishPath(modulePath: string, version: string): string {
  */
 export const commitTimeHeader = 'godepot-commit-time';
 
+/** Where a server runs retention. */
+export const gcPath = '/admin/gc';
+const gcRequest: Readonly<ProxyRequest> = Object.freeze({ route: 'gc', head: false });
+
 /** The route names of ProxyRequest. */
 export type Route = ProxyRequest['route'];
 
@@ -137,6 +143,7 @@ export function parseRequest(method: string | undefined, rawUrl: string | undefi
     return request;
   }
   if (method === 'POST' && url === bundleImportPath) return importRequest;
+  if (method === 'POST' && url === gcPath) return gcRequest;
   const path = decodeTarget(url);
   if (method === 'PUT' && path.startsWith(publishPrefix)) return publishRequest(path);
   if (path === tokensPath || path.startsWith(tokensPrefix)) return tokensRequest(method, path, false);
@@ -192,6 +199,7 @@ function route(path: string, head: boolean, rawUrl: string): ProxyRequest {
   if (path === tokensPath || path.startsWith(tokensPrefix)) return tokensRequest(head ? 'HEAD' : 'GET', path, head);
   if (path.startsWith(storagePrefix)) return storageRequest(head ? 'HEAD' : 'GET', path, head, rawUrl);
   if (path === indexPath) return indexRequest(head, rawUrl);
+  if (path === gcPath) throw new MethodNotAllowedError('retention runs with POST, its conditions and pins as the JSON body', 'POST');
   const at = path.indexOf('/@v/');
   if (at > 0) {
     const file = path.slice(at + 4);

@@ -16,6 +16,7 @@ import { PrefetchingDepot } from '../depot/prefetching-depot.js';
 import { InvalidRequestError, StorageFullError } from '../errors.js';
 import { parseRequest, type ProxyRequest, type Route } from '../protocol/request.js';
 import type { StorageSpace } from '../storage/space.js';
+import type { StorageQuota } from '../store/storage-quota.js';
 import { rawLineWriter, type Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { errorAnswer, type ErrorAnswer } from './errors.js';
@@ -29,6 +30,7 @@ import { tokensRoute } from './routes/tokens.js';
 import { catalogRoute, type CatalogReader } from './routes/catalog.js';
 import { storageRoute } from './routes/storage.js';
 import type { StoreAdministration } from '../store/store-admin.js';
+import { gcRoute, type GcRunner } from './routes/gc.js';
 import { sendArtifact, type Sent } from './send.js';
 import type { CertificatePair } from './tls.js';
 
@@ -74,11 +76,15 @@ export interface ServerOptions {
    * zip was stored, so that `/readyz` reports it degraded meanwhile.
    */
   storageSpace?: StorageSpace;
+  /** The quota of `--max-storage`: `/readyz` reports the storage degraded above its warning. */
+  storageQuota?: StorageQuota;
   limits?: Partial<ServerLimits>;
   /** Bundle uploads (POST /admin/bundles, by admins); refused as an unknown endpoint when absent. */
   bundleImport?: BundleImport;
   /** Module publishes (PUT /admin/modules/..., by publishers); refused as an unknown endpoint when absent. */
   publishing?: ModulePublishing;
+  /** Retention runs admins ask for (POST /admin/gc, by admins of the server as a whole); answered 404 when absent. */
+  storageGc?: GcRunner;
   /** Token management (/admin/tokens, by admins of the server as a whole); answered 404 when absent. */
   tokenAdministration?: TokenAdministration;
   /** Storage administration (/admin/storage/…, by admins of the modules concerned); answered 404 when absent. */
@@ -219,6 +225,7 @@ export function createServer(options: ServerOptions): GodepotServer {
   const manageTokens = tokensRoute(options.tokenAdministration);
   const manageStorage = storageRoute(options.storeAdministration, options.audit);
   const readCatalog = catalogRoute(options.catalog);
+  const runGc = gcRoute(options.storageGc);
 
   // prom-client hashes label sets on every inc(); the few (route, status) pairs are looked up once.
   const requestCounters = new Map<string, Map<number, { inc(value?: number): void }>>();
@@ -481,7 +488,7 @@ export function createServer(options: ServerOptions): GodepotServer {
     try {
       request = parseRequest(req.method, req.url);
       // GOPROXY requests have no body; one would have to be read and thrown away, so it is refused.
-      if (request.route !== 'import' && request.route !== 'publish' && !(request.route === 'tokens' && request.action === 'create') && hasBody(req)) {
+      if (request.route !== 'import' && request.route !== 'publish' && request.route !== 'gc' && !(request.route === 'tokens' && request.action === 'create') && hasBody(req)) {
         throw new InvalidRequestError('request body not allowed');
       }
     } catch (err) {
@@ -596,6 +603,10 @@ export function createServer(options: ServerOptions): GodepotServer {
         respond(res, request.head, entry, started, manageStorage(request, listing.admitted, listing.sees));
         return;
       }
+      // A body comes with it: refused, it is answered before the body is read, as an upload is.
+      case 'gc':
+        receiveUpload(req, res, entry, started, async () => runGc(req, admitted(req, entry, 'admin', undefined)));
+        return;
       case 'home': {
         const sent = sendPlain(res, request.head, requestId, home(version, clientSettings(requestBaseUrl(req))));
         finish(entry, started, sent.status, sent.bytes, false);
@@ -616,7 +627,7 @@ export function createServer(options: ServerOptions): GodepotServer {
             return;
           }
         }
-        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe, space: options.storageSpace }) : metricsText(metrics, options.metricsExposition);
+        const answer = request.route === 'readyz' ? readyz({ listening, closing, probe: storageProbe, space: options.storageSpace, quota: options.storageQuota }) : metricsText(metrics, options.metricsExposition);
         answer.then(
           (a) => {
             const sent = sendPlain(res, request.head, requestId, a);

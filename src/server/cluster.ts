@@ -9,6 +9,9 @@ import type { Registry } from 'prom-client';
 import { LeaseClient, LeaseTable } from '../depot/cross-process-flight.js';
 import type { RunLease } from '../depot/flight.js';
 import type { StorageWatcher } from '../storage/watched-storage.js';
+import type { RetentionReportJson } from '../store/run-retention.js';
+import type { StoredBytes } from '../store/storage-quota.js';
+import type { GcRequest, GcRunner } from './routes/gc.js';
 import type { Logger } from '../telemetry/logger.js';
 import { MetricsGatherer, WorkerMetrics, type MetricsMessage } from './cluster-metrics.js';
 
@@ -34,12 +37,46 @@ interface StorageRemovedMessage {
   godepotStorageRemoved: string;
 }
 
+/**
+ * Primary → worker: the bytes of the stored versions, once counted, after each change (the quota's
+ * figure). A worker asks for it once it listens for it (`godepotStoredBytesWanted`): a message sent
+ * before then would be lost.
+ */
+interface StoredBytesMessage {
+  godepotStoredBytes: number;
+}
+interface StoredBytesWantedMessage {
+  godepotStoredBytesWanted: true;
+}
+
+/**
+ * Worker → primary: run retention, for a full quota (gc-on-full: `makeRoom`) or as an admin asked this
+ * worker (POST /admin/gc: `gc`). The primary runs it and answers with the same id (`godepotRetentionDone`):
+ * the report, or why it failed.
+ */
+type RetentionRun = { run: 'makeRoom' } | { run: 'gc'; request: GcRequest; by: { actor: string; from: string } };
+interface RetentionMessage {
+  godepotRetention: { id: number } & RetentionRun;
+}
+interface RetentionDoneMessage {
+  godepotRetentionDone: { id: number; report?: RetentionReportJson; error?: string };
+}
+
+/** Primary → worker: retention removed this version from storage; forget what is remembered of it. */
+interface VersionRemovedMessage {
+  godepotVersionRemoved: { path: string; version: string };
+}
+
 function isListening(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && 'godepotListening' in message;
 }
 
 function isStorageWrite(message: unknown): message is StorageWriteMessage {
   return typeof message === 'object' && message !== null && 'godepotStorageWrite' in message;
+}
+
+function isMessage<K extends string>(message: unknown, name: K): message is Record<K, unknown> {
+  return typeof message === 'object' && message !== null && name in message;
 }
 
 // How long a scrape of /metrics waits for every worker's part.
@@ -58,6 +95,12 @@ export interface PrimaryOptions {
   storageWatcher?: StorageWatcher;
   /** Called with the fields of the `listening` line, once it is logged. */
   onListening?: (fields: Record<string, unknown>) => void;
+  /** The stored versions' bytes (the storage watcher's count), told to every worker once counted and after each change, for its quota. */
+  storedBytes?: StoredBytes & { onChange(listener: () => void): void };
+  /** Runs retention when a worker's quota is full (gc-on-full). */
+  makeRoom?: () => Promise<void>;
+  /** Runs the retention an admin asked a worker for. */
+  gc?: GcRunner;
 }
 
 /**
@@ -85,6 +128,24 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     own: options.registry,
   });
   const listening = new Set<number>();
+  // The figure is sent once per turn of the event loop at most: a retention run removes many files at once.
+  let figureQueued = false;
+  const sendFigure = (worker: Worker | undefined): void => {
+    if (options.storedBytes !== undefined && worker?.isConnected() === true) worker.send({ godepotStoredBytes: options.storedBytes.bytes } satisfies StoredBytesMessage);
+  };
+  let counted = false;
+  void options.storedBytes?.counted.then(() => {
+    counted = true;
+    for (const worker of Object.values(cluster.workers ?? {})) sendFigure(worker);
+  });
+  options.storedBytes?.onChange(() => {
+    if (!counted || figureQueued) return;
+    figureQueued = true;
+    setImmediate(() => {
+      figureQueued = false;
+      for (const worker of Object.values(cluster.workers ?? {})) sendFigure(worker);
+    });
+  });
   let started = false;
   let stopping = false;
   let failed = false;
@@ -104,6 +165,27 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
           } else {
             options.storageWatcher?.stored(key, size);
           }
+          return;
+        }
+        if (isMessage(message, 'godepotStoredBytesWanted')) {
+          if (counted) sendFigure(worker);
+          return;
+        }
+        if (isMessage(message, 'godepotRetention')) {
+          const asked = message.godepotRetention as RetentionMessage['godepotRetention'];
+          const run: Promise<RetentionReportJson | undefined> =
+            asked.run === 'gc'
+              ? (options.gc?.(asked.request, asked.by) ?? Promise.reject(new Error('retention is not run by this server')))
+              : (options.makeRoom?.() ?? Promise.resolve()).then(() => undefined);
+          const answer = (done: Omit<RetentionDoneMessage['godepotRetentionDone'], 'id'>): void => {
+            // The figure after the run reaches the worker before the word that it ran.
+            sendFigure(worker);
+            if (worker.isConnected()) worker.send({ godepotRetentionDone: { id: asked.id, ...done } } satisfies RetentionDoneMessage);
+          };
+          void run.then(
+            (report) => answer(report === undefined ? {} : { report }),
+            (err: unknown) => answer({ error: (err as Error).message }),
+          );
           return;
         }
         if (leases.receive(worker.id, message) || gatherer.receive(worker.id, message) || !isListening(message)) return;
@@ -176,6 +258,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   });
 }
 
+/** Tells every worker that retention removed `modulePath@version` (in the primary, which runs it under --workers). */
+export function tellVersionRemoved(modulePath: string, version: string): void {
+  for (const worker of Object.values(cluster.workers ?? {})) {
+    if (worker?.isConnected() === true) worker.send({ godepotVersionRemoved: { path: modulePath, version } } satisfies VersionRemovedMessage);
+  }
+}
+
 /** A worker's part in the cluster. */
 export interface ClusterMember {
   /** The primary's per-key leases: the worker's depot holds one around each fetch (CachingDepot's `lease`). */
@@ -188,6 +277,14 @@ export interface ClusterMember {
   storageWatcher: StorageWatcher;
   /** Calls `removed` with each key another worker removed from the storage. */
   onRemovedElsewhere(removed: (key: string) => void): void;
+  /** The stored versions' bytes as the primary counts them (for the quota): counted once it first tells them. */
+  storedBytes: StoredBytes;
+  /** Has the primary run retention (gc-on-full); resolves once it ran, with the figure after it known. */
+  makeRoom(): Promise<void>;
+  /** Has the primary run the retention an admin asked this worker for; rejects with its failure. */
+  gc: GcRunner;
+  /** Calls `removed` for each version the primary's retention removed. */
+  onVersionRemoved(removed: (modulePath: string, version: string) => void): void;
   /** Calls `stop` when the primary says to stop (should the primary die, node's cluster ends the worker at once). */
   onStopRequest(stop: () => void): void;
   /** Calls `reload` when the primary relays a SIGHUP. */
@@ -206,6 +303,28 @@ export function joinCluster(): ClusterMember {
     onMessage: (listener: (message: unknown) => void) => void process.on('message', listener),
   };
   const client = new LeaseClient(channel);
+  let told!: () => void;
+  const storedBytes = { bytes: 0, counted: new Promise<void>((resolve) => (told = resolve)) };
+  let retentionRuns = 0;
+  const retentionWaiters = new Map<number, (done: RetentionDoneMessage['godepotRetentionDone']) => void>();
+  const runRetention = (asked: RetentionRun): Promise<RetentionDoneMessage['godepotRetentionDone']> =>
+    new Promise((resolve) => {
+      if (!channel.connected) return resolve({ id: 0, error: 'the primary is gone' });
+      const id = ++retentionRuns;
+      retentionWaiters.set(id, resolve);
+      channel.send({ godepotRetention: { id, ...asked } } satisfies RetentionMessage);
+    });
+  process.on('message', (message: unknown) => {
+    if (isMessage(message, 'godepotStoredBytes')) {
+      storedBytes.bytes = message.godepotStoredBytes as number;
+      told();
+    } else if (isMessage(message, 'godepotRetentionDone')) {
+      const done = message.godepotRetentionDone as RetentionDoneMessage['godepotRetentionDone'];
+      retentionWaiters.get(done.id)?.(done);
+      retentionWaiters.delete(done.id);
+    }
+  });
+  channel.send({ godepotStoredBytesWanted: true } satisfies StoredBytesWantedMessage);
   // Ctrl-C reaches the whole process group: the primary relays it, once, as a stop request. A hangup
   // too: the primary relays it as a reload request, or ends, and the workers with it.
   process.on('SIGINT', () => undefined);
@@ -221,6 +340,22 @@ export function joinCluster(): ClusterMember {
       removed: (key) => {
         if (channel.connected) channel.send({ godepotStorageWrite: { key } } satisfies StorageWriteMessage);
       },
+    },
+    storedBytes,
+    // A run that failed made no room: the quota refuses then, as it would without gc-on-full.
+    makeRoom: async () => void (await runRetention({ run: 'makeRoom' })),
+    gc: async (request, by) => {
+      const done = await runRetention({ run: 'gc', request, by });
+      if (done.report === undefined) throw new Error(`retention failed: ${done.error ?? 'no report'}`);
+      return done.report;
+    },
+    onVersionRemoved(removed) {
+      process.on('message', (message: unknown) => {
+        if (isMessage(message, 'godepotVersionRemoved')) {
+          const { path, version } = message.godepotVersionRemoved as VersionRemovedMessage['godepotVersionRemoved'];
+          removed(path, version);
+        }
+      });
     },
     onStopRequest(stop) {
       process.on('message', (message: unknown) => {

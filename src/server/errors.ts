@@ -11,6 +11,7 @@ import {
   OriginUnavailableError,
   StorageFullError,
   StorageUnusableError,
+  StorageQuotaError,
   TimeoutError,
   UnauthorizedError,
   UpstreamError,
@@ -32,6 +33,7 @@ import { RepoUrlRefusedError, VcsNotSupportedError } from '../vcs/errors.js';
 import { TokenNameTakenError } from '../auth/errors.js';
 import { ImportBusyError } from './routes/bundle-import.js';
 import { TokenRequestTooLargeError } from './routes/tokens.js';
+import { GcRequestTooLargeError } from './routes/gc.js';
 
 /** How an error is answered: status, one-line-or-more text body, extra headers, and whether it is our bug. */
 export interface ErrorAnswer {
@@ -100,6 +102,8 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   file system) → 503 Service Unavailable: the server cannot store now, and stored modules are still
  *   served. The body says only that; the message, which names the folder, the user godepot runs as and
  *   the fix, is the operator's and goes to the log.
+ * - StorageQuotaError → 507 too: the module would pass `max-storage`; the body names the limit and the
+ *   setting. Nothing of it was stored, and what is stored is still served.
  * - An uploaded bundle that is not one or fails verification (BundleRefusedError) → 422 with what is
  *   wrong with it: the request was well formed, its content cannot be imported; nothing was. So is an
  *   incremental bundle whose base this server's storage never took in (BundleBaseMissingError), unless
@@ -122,7 +126,7 @@ function answer(status: number, prefix: string, err: Error, extra: Partial<Error
  *   versions never change.
  * - A token created under a name another token has (TokenNameTakenError) → 409: names identify tokens in
  *   logs and the audit record; a token creation body over its bound (TokenRequestTooLargeError) → 413,
- *   nothing created.
+ *   nothing created. A retention request body over its bound (GcRequestTooLargeError) → 413, nothing run.
  * - Anything else, ConfigError included (it never belongs at runtime) → 500, logged with its stack;
  *   never turned into a 404, which would let go fall through and hide the bug.
  */
@@ -149,7 +153,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     return answer(502, 'bad gateway: invalid content from origin', err);
   }
   if (err instanceof SumdbVerificationError || err instanceof SumdbForkError) return answer(502, 'bad gateway: checksum database', err);
-  if (err instanceof StorageFullError) return answer(507, 'insufficient storage', err);
+  if (err instanceof StorageFullError || err instanceof StorageQuotaError) return answer(507, 'insufficient storage', err);
   if (err instanceof StorageUnusableError) {
     return { status: 503, body: 'service unavailable: storage cannot be written, so new modules cannot be stored now (the server log says why)\n', headers: none, internal: false, upstreamStatus: undefined };
   }
@@ -164,6 +168,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof PublishConflictError) return answer(409, 'conflict', err);
   if (err instanceof TokenNameTakenError) return answer(409, 'conflict', err);
   if (err instanceof TokenRequestTooLargeError) return answer(413, 'payload too large, nothing created', err);
+  if (err instanceof GcRequestTooLargeError) return answer(413, 'payload too large, nothing run', err);
   return internalError();
 }
 

@@ -5,7 +5,7 @@ export interface Metrics {
   registry: Registry;
   /**
    * Requests by route (`list`, `latest`, `info`, `mod`, `zip`, `sumdb`, `home`, `healthz`, `readyz`,
-   * `metrics`, `import`, `publish`, `tokens`, `other` for unknown paths) and status code.
+   * `metrics`, `import`, `publish`, `tokens`, `gc`, `other` for unknown paths) and status code.
    */
   requests: Counter<'route' | 'status'>;
   /** Time from a request's arrival to its last byte sent, by route and status class (`2xx` … `5xx`). */

@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Storage } from '../storage/storage.js';
 import type { StorageWatcher } from '../storage/watched-storage.js';
 import { countedFileOf, type CountedFile } from '../store/records.js';
+import type { StoredBytes } from '../store/storage-quota.js';
 
 /** Sizes of one version's counted files; -1 while a file is absent. */
 type VersionSizes = Record<CountedFile, number>;
@@ -18,11 +19,20 @@ const walkConcurrency = 16;
  * records). A module counts while it has a version. Fed by the storage's writes (stored, removed) and
  * once at start by walk(); a key told of twice is counted once, with its last size.
  */
-export class StoredInventory implements StorageWatcher {
+export class StoredInventory implements StorageWatcher, StoredBytes {
   /** Escaped module path → escaped version → sizes. */
   private readonly moduleVersions = new Map<string, Map<string, VersionSizes>>();
   private versionCount = 0;
   private byteCount = 0;
+  private readonly listeners: Array<() => void> = [];
+  private walked!: () => void;
+  /** Resolves once a walk has ended, counted or failed: from then on the figures are the storage's, not the part walked so far. */
+  readonly counted = new Promise<void>((resolve) => (this.walked = resolve));
+
+  /** Calls `listener` after every change of the figures (a quota's workers are told of each). */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Modules with at least one stored version. */
   get modules(): number {
@@ -50,6 +60,7 @@ export class StoredInventory implements StorageWatcher {
     }
     this.byteCount += size - Math.max(sizes[file.file], 0);
     sizes[file.file] = size;
+    this.changed();
   }
 
   removed(key: string): void {
@@ -60,10 +71,16 @@ export class StoredInventory implements StorageWatcher {
     if (versions === undefined || sizes === undefined || sizes[file.file] < 0) return;
     this.byteCount -= sizes[file.file];
     sizes[file.file] = -1;
-    if (sizes.info >= 0 || sizes.mod >= 0 || sizes.zip >= 0) return;
-    versions.delete(file.version);
-    this.versionCount--;
-    if (versions.size === 0) this.moduleVersions.delete(file.module);
+    if (sizes.info < 0 && sizes.mod < 0 && sizes.zip < 0) {
+      versions.delete(file.version);
+      this.versionCount--;
+      if (versions.size === 0) this.moduleVersions.delete(file.module);
+    }
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   /**
@@ -71,16 +88,21 @@ export class StoredInventory implements StorageWatcher {
    * stored since the walk listed it is stat'ed as it is now, one removed since is absent.
    */
   async walk(storage: Storage): Promise<void> {
-    const keys = (await storage.list('')).filter((key) => countedFileOf(key) !== null);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < keys.length) {
-        const key = keys[next++]!;
-        const object = await storage.stat(key);
-        if (object !== null) this.stored(key, object.size);
-      }
-    };
-    await Promise.all(Array.from({ length: walkConcurrency }, worker));
+    try {
+      const keys = (await storage.list('')).filter((key) => countedFileOf(key) !== null);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < keys.length) {
+          const key = keys[next++]!;
+          const object = await storage.stat(key);
+          if (object !== null) this.stored(key, object.size);
+        }
+      };
+      await Promise.all(Array.from({ length: walkConcurrency }, worker));
+    } finally {
+      this.walked();
+      this.changed();
+    }
   }
 }
 

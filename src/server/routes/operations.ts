@@ -1,4 +1,6 @@
+import { formatSize } from '../../bundle/list.js';
 import type { StorageSpace } from '../../storage/space.js';
+import type { StorageQuota } from '../../store/storage-quota.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 
 /** A small plain answer of an operations endpoint; never cached. */
@@ -32,9 +34,10 @@ export function healthz(): OperationsAnswer {
  * `/readyz`: 200 while the server listens, is not shutting down and its storage answers `probe`; 503
  * with the reason otherwise (`probe`'s message, which names the storage), so a load balancer stops
  * sending traffic before the process stops serving.
- * A full storage is still ready (what it holds is served) but `degraded:`, naming it.
+ * A full storage is still ready (what it holds is served) but `degraded:`, naming it; so is one above
+ * its quota's warning (storage-warning percent of max-storage), or at the quota.
  */
-export async function readyz(state: { listening: boolean; closing: boolean; probe: () => Promise<void>; space?: StorageSpace }): Promise<OperationsAnswer> {
+export async function readyz(state: { listening: boolean; closing: boolean; probe: () => Promise<void>; space?: StorageSpace; quota?: StorageQuota }): Promise<OperationsAnswer> {
   if (state.closing) return { status: 503, contentType: textPlain, body: 'not ready: shutting down\n' };
   if (!state.listening) return { status: 503, contentType: textPlain, body: 'not ready: not listening yet\n' };
   let fullSince: Date | null;
@@ -46,6 +49,14 @@ export async function readyz(state: { listening: boolean; closing: boolean; prob
   }
   if (fullSince !== null) {
     const body = `degraded: storage ${state.space!.root} is full since ${fullSince.toISOString()}: stored modules are served, new ones cannot be stored\n`;
+    return { status: 200, contentType: textPlain, body };
+  }
+  const quota = state.quota?.state();
+  if (quota !== undefined && (quota.warning || quota.full)) {
+    const where = `storage holds ${formatSize(quota.used)} of max-storage ${formatSize(quota.limit)} (${Math.floor(quota.percent)}%)`;
+    const body = quota.full
+      ? `degraded: ${where}: stored modules are served, new ones are refused\n`
+      : `degraded: ${where}, above storage-warning: new modules are refused at max-storage\n`;
     return { status: 200, contentType: textPlain, body };
   }
   return { status: 200, contentType: textPlain, body: 'ready\n' };

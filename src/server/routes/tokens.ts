@@ -8,6 +8,7 @@ import { tokenSummary, type TokenAdministration } from '../../auth/token-admin.j
 import { checkTokenName, type NewToken } from '../../auth/token-file.js';
 import { ConfigError, GodepotError, InvalidRequestError, NotFoundError } from '../../errors.js';
 import type { Admitted } from '../gate.js';
+import { readJsonBody } from './json-body.js';
 import type { OperationsAnswer } from './operations.js';
 
 /** Largest body of a token creation: a name, a few roles and a date take a few hundred bytes. */
@@ -42,7 +43,7 @@ export function tokensRoute(
         return answer(200, { tokens });
       }
       case 'create': {
-        const request = newTokenOf(await readJson(req), now);
+        const request = newTokenOf(await readJsonBody(req, MAX_TOKEN_REQUEST, () => new TokenRequestTooLargeError(`a token request takes at most ${MAX_TOKEN_REQUEST} bytes`)), now);
         const { token, record } = await administration.create(request, by, now);
         const { name, roles, created, expires } = tokenSummary(record, now);
         return answer(201, { name, token, roles, created, expires });
@@ -55,28 +56,6 @@ export function tokensRoute(
 
 function answer(status: number, body: unknown): OperationsAnswer {
   return { status, contentType: json, body: `${JSON.stringify(body)}\n` };
-}
-
-/** The body of `req` as JSON: at most MAX_TOKEN_REQUEST bytes, announced as application/json. */
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
-  if (type !== json) throw new InvalidRequestError(`want Content-Type: ${json}, not ${type === undefined ? 'none' : JSON.stringify(type)}`);
-  const tooLarge = (): TokenRequestTooLargeError => new TokenRequestTooLargeError(`a token request takes at most ${MAX_TOKEN_REQUEST} bytes`);
-  const length = req.headers['content-length'];
-  // Refused before a byte is read when it says so; a chunked body is counted as it comes.
-  if (length !== undefined && Number(length) > MAX_TOKEN_REQUEST) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_TOKEN_REQUEST) throw tooLarge();
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (err) {
-    throw new InvalidRequestError(`the body is not JSON: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 const fields = new Set(['name', 'roles', 'expires']);
