@@ -38,7 +38,10 @@ export function buildProgram(): Command {
   program.addCommand(keyCommand());
   program.addCommand(mirrorCommand());
   program.addCommand(vendorCommand());
-  program.addCommand(addGcCommand(addStorageVerify(storageCommand())));
+  const storage = storageCommand();
+  addStorageVerify(storage);
+  addGcCommand(storage);
+  program.addCommand(storage);
   program.addCommand(publishCommand());
   program.addCommand(tokenCommand());
   program.addCommand(auditCommand());

@@ -5,7 +5,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { Command } from 'commander';
 import { HostedSumdb } from '../checksum/hosted-sumdb.js';
 import { loadConfig } from '../config/load.js';
-import { defaults } from '../config/schema.js';
+import { configKeys, defaults } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { redactProxySettings } from '../http/outbound-proxy.js';
 import { createServer, type GodepotServer } from '../server/app.js';
@@ -57,49 +57,9 @@ import { withExamples } from './examples.js';
 import { givenSettings, withSettingOptions, type Setting } from './settings-options.js';
 import { assembleUpstream, cachingDepot, ownSumdb, routedDepot, upstreamRetries, upstreamSettingsOf } from './wiring.js';
 
-// serve's settings, in the order --help lists them.
-const serveSettings: readonly Setting[] = [
-  'listen',
-  'storage',
-  'upstream',
-  'private',
-  'sumdb',
-  'nosumdb',
-  'sumdb-host',
-  'sumdb-key',
-  'config',
-  'list-ttl',
-  'prefetch',
-  'upstream-timeout',
-  'upstream-min-rate',
-  'shutdown-timeout',
-  'log-level',
-  'log-format',
-  'bundle',
-  'bundle-key',
-  'import-token',
-  'insecure',
-  'state-dir',
-  'vcs-concurrency',
-  'vcs-timeout',
-  'publish-token',
-  'tls-cert',
-  'tls-key',
-  'tokens',
-  'audit-log',
-  'anonymous',
-  'metrics-token',
-  'rate-limit',
-  'anonymous-rate-limit',
-  'max-cold-fetches',
-  'max-upload-size',
-  'max-publish-size',
-  'max-storage',
-  'storage-warning',
-  'gc-on-full',
-  'gc-schedule',
-  'workers',
-];
+// serve's settings, in the order --help lists them: every one but retention's conditions and pins
+// (the gc mapping, which storage gc takes), with the file they may come from after the checksum ones.
+const serveSettings: readonly Setting[] = configKeys.filter((key) => !key.startsWith('gc.')).flatMap((key): Setting[] => (key === 'sumdb-key' ? [key, 'config'] : [key]));
 
 /** `godepot serve`: the GOPROXY server. */
 export function serveCommand(): Command {

@@ -45,11 +45,12 @@ interface StoreView {
 
 /** `godepot storage ls|du|rm` (verify and gc are added to it by their own files). */
 export function storageCommand(): Command {
-  const storage = withExamples(new Command('storage').description('what the store holds: list, measure and remove stored module versions, on a storage folder or a running server'), [
+  const storage = withExamples(new Command('storage').description('what the store holds: list, measure, remove, verify and expire stored module versions, on a storage folder or a running server'), [
     'godepot storage ls "golang.org/x/*"',
     'godepot storage du --by origin',
     'godepot storage rm example.com/lib@v1.2.3',
     'godepot storage verify --repair',
+    'godepot storage gc --unused-for 90 --keep ./service --dry-run',
   ]);
 
   withExamples(

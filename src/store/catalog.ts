@@ -144,7 +144,8 @@ export class Catalog implements StorageWatcher {
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(task).catch((err: unknown) => this.options.logger.warn({ err }, 'catalog not written; the version is catalogued at the next start'));
+    // An operational failure (storage unwritable or full): its message says what, a stack would not.
+    this.queue = this.queue.then(task).catch((err: unknown) => this.options.logger.warn({ reason: (err as Error).message }, 'catalog not written; the version is catalogued at the next start'));
     return this.queue;
   }
 
