@@ -6,6 +6,7 @@ import type { Depot } from '../depot/depot.js';
 import type { Storage } from '../storage/storage.js';
 import type { ChecksumRecords } from './checksum-records.js';
 import { quarantine } from './quarantine.js';
+import { keepRemovedHashes } from '../store/removed-versions.js';
 import type { StoreReport } from './store-check.js';
 import { checkModuleAnswer } from './store-check.js';
 import { checkVersion, type CheckedFile, type CheckedStorage, type Problem } from './version-check.js';
@@ -69,8 +70,14 @@ export async function repairStore(report: StoreReport, options: RepairOptions): 
     const moved = new Map<string, string>();
     const failed = new Map<CheckedFile, string>();
     attempts.set(name, { moved, failed });
-    for (const key of new Set(problems.flatMap((problem) => problem.objects))) moved.set(key, await quarantine(storage, stamp, key));
     const { module: modulePath, version } = problems[0]!;
+    // A damaged zip taken out leaves its hash (the .ziphash stored with it) on record, as storage rm does,
+    // so that the version comes back only with its content: a published one, by publishing it again.
+    // Not with a damaged .mod beside it, whose hash is not the version's.
+    if (version !== null && problems.some((p) => p.file === 'zip') && !problems.some((p) => p.file === 'mod')) {
+      await keepRemovedHashes(storage, modulePath!, version, new Date(), { goMod: false });
+    }
+    for (const key of new Set(problems.flatMap((problem) => problem.objects))) moved.set(key, await quarantine(storage, stamp, key));
     for (const file of fetchOrder.filter((f) => problems.some((problem) => problem.file === f))) {
       try {
         await fetchAgain(depot, file, modulePath!, version);

@@ -41,11 +41,12 @@ export async function readRemovedHashes(storage: Storage, modulePath: string, ve
 /**
  * Records the hashes of the stored zip (its `.ziphash`) and `.mod` of `modulePath@version`, before they
  * are removed; a hash recorded by an earlier removal is kept where the files no longer tell one.
+ * `goMod: false` leaves the `.mod` out (one that is damaged does not tell the version's hash).
  */
-export async function keepRemovedHashes(storage: Storage, modulePath: string, version: string, now: Date): Promise<void> {
+export async function keepRemovedHashes(storage: Storage, modulePath: string, version: string, now: Date, options: { goMod?: boolean } = {}): Promise<void> {
   const [ziphash, mod, earlier] = await Promise.all([
     readStored(storage, storageKey(modulePath, 'ziphash', version)),
-    readStored(storage, storageKey(modulePath, 'mod', version)),
+    options.goMod === false ? null : readStored(storage, storageKey(modulePath, 'mod', version)),
     readRemovedHashes(storage, modulePath, version),
   ]);
   const h1 = ziphash?.toString('utf8').trim() || earlier?.h1 || null;

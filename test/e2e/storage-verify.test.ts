@@ -160,6 +160,13 @@ test('a published version cannot be fetched again: its damaged zip is quarantine
 
 test('the published zip is restored by publishing it again; go builds through godepot on the repaired storage from an empty module cache, and go mod verify agrees with go.sum', async () => {
   godepot = await godepot.restart();
+  // Not with other content: the quarantined zip's hash stays on record, as after storage rm.
+  const other = join(work, 'lib-other');
+  await cp(join(work, 'lib'), other, { recursive: true });
+  await writeFile(join(other, 'lib.go'), 'package lib\n\nconst Text = "other"\n');
+  const refused = await runGodepot(['publish', other, '--version', 'v1.0.0', '--server', godepot.url], { env: { GODEPOT_TOKEN: token } });
+  assert.notEqual(refused.code, 0, refused.stdout);
+  assert.match(refused.stderr, /409|already|other content|differ/i, refused.stderr);
   // The published version whose zip was quarantined is restored by publishing the same zip again.
   const republished = await runGodepot(['publish', join(work, 'lib'), '--version', 'v1.0.0', '--server', godepot.url], { env: { GODEPOT_TOKEN: token } });
   assert.equal(republished.code, 0, republished.stderr);
