@@ -2,12 +2,12 @@
 // change under a running server. Every message names the user godepot runs as, the folder it needs
 // write access to, and a command that gives it; the go client is told only that storing fails.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmod, chown, copyFile, cp, link, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { godepotBin } from '../../test/support/cli.js';
@@ -23,10 +23,39 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !n
 let work: string;
 let upstream: Upstream;
 let small: ProxyEntry;
+/** Node.js and godepot's main.js as the godepot user can run them. */
+let program = { node: process.execPath, bin: godepotBin };
+
+/** Whether the godepot user may read `file` (every folder on its path entered). */
+function reachable(file: string): boolean {
+  return spawnSync(process.execPath, ['-e', 'require("node:fs").accessSync(process.argv[1])', file], { ...runAs, stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Where the checkout or Node.js sits in a folder only root may enter (a CI clone under /root, Node.js
+ * unpacked in a mktemp -d), nobody cannot run them: a copy in the test's own folder then (the
+ * compiled program with the dependencies beside it, and a link to Node.js or, across file systems, a copy).
+ */
+async function runnableProgram(): Promise<typeof program> {
+  let { node, bin } = program;
+  if (!reachable(node)) {
+    node = join(work, 'node');
+    await link(process.execPath, node).catch(() => copyFile(process.execPath, node));
+  }
+  if (!reachable(bin)) {
+    const checkout = dirname(dirname(dirname(dirname(godepotBin))));
+    const app = join(work, 'app');
+    for (const part of ['package.json', 'node_modules', join('dist', 'src')]) await cp(join(checkout, part), join(app, part), { recursive: true });
+    bin = join(app, 'dist', 'src', 'cli', 'main.js');
+  }
+  return { node, bin };
+}
+
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'godepot-unwritable-'));
   // nobody must reach what it is given.
   await chmod(work, 0o755);
+  if (root) program = await runnableProgram();
   small = await addModule(join(work, 'tree'), join(work, 'src'), 'example.com/small', 'v1.0.0', { 's.go': 'package small\n' });
   upstream = await startUpstream({ root: join(work, 'tree') });
 });
@@ -53,7 +82,7 @@ async function takeAway(dir: string): Promise<void> {
 }
 
 function serveArgs(storage: string, state: string): string[] {
-  return [godepotBin, 'serve', '--listen', '127.0.0.1:0', '--storage', storage, '--state-dir', state, '--upstream', upstream.url, '--sumdb', 'off'];
+  return [program.bin, 'serve', '--listen', '127.0.0.1:0', '--storage', storage, '--state-dir', state, '--upstream', upstream.url, '--sumdb', 'off'];
 }
 
 async function until(done: () => Promise<boolean>): Promise<void> {
@@ -77,7 +106,7 @@ test('serve refuses to start on a storage folder it cannot make, naming the user
   await mkdir(parent, { mode: 0o755 });
   await takeAway(parent);
   const storage = join(parent, 'storage');
-  const child = spawn(process.execPath, serveArgs(storage, await ownFolder('state-start')), { env, ...runAs, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program.node, serveArgs(storage, await ownFolder('state-start')), { env, ...runAs, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
@@ -92,7 +121,7 @@ test('serve refuses to start on a storage folder it cannot make, naming the user
 
 test('a storage folder that stops being writable: 503 for what must be stored, the fix in the log and in /readyz, stored modules still served', async () => {
   const storage = await ownFolder('storage-runtime');
-  const child = spawn(process.execPath, serveArgs(storage, await ownFolder('state-runtime')), { env, ...runAs, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program.node, serveArgs(storage, await ownFolder('state-runtime')), { env, ...runAs, stdio: ['ignore', 'pipe', 'pipe'] });
   after(() => void (child.exitCode === null && child.kill('SIGKILL')));
   const logs: Array<Record<string, unknown>> = [];
   const url = await new Promise<string>((resolve) => {
