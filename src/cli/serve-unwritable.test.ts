@@ -124,12 +124,16 @@ test('a storage folder that stops being writable: 503 for what must be stored, t
   const child = spawn(program.node, serveArgs(storage, await ownFolder('state-runtime')), { env, ...runAs, stdio: ['ignore', 'pipe', 'pipe'] });
   after(() => void (child.exitCode === null && child.kill('SIGKILL')));
   const logs: Array<Record<string, unknown>> = [];
-  const url = await new Promise<string>((resolve) => {
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
       logs.push(entry);
       if (entry.msg === 'listening') resolve(String(entry.url));
     });
+    // A server that never starts fails the test, not hangs it.
+    child.once('close', (code) => reject(new Error(`godepot serve exited (${String(code)}) before listening: ${stderr}`)));
   });
   // Stored while it could be (behind the answer: waited for).
   assert.equal((await get(`${url}${small.urls.mod}`)).status, 200);
