@@ -1,7 +1,7 @@
 // `godepot storage`: what the store holds and how to take versions out of it, on a storage folder (as
 // serve finds it: --storage, the config file, GODEPOT_STORAGE, the same default) or on a running server
 // (--server URL with an admin token, through its admin API).
-import { stat } from 'node:fs/promises';
+import { checkStorageExists } from '../storage/folder-check.js';
 import { Command } from 'commander';
 import type { Audit } from '../audit/audit.js';
 import { loadConfig } from '../config/load.js';
@@ -182,8 +182,7 @@ async function serverView(flags: StoreFlags): Promise<StoreView> {
 async function folderView(flags: StoreFlags): Promise<StoreView> {
   const config = await loadConfig({ flags: givenSettings(flags as Record<string, unknown>, ['storage', 'config', 'upstream', 'private', 'state-dir', 'audit-log']), env: process.env, cwd: process.cwd() });
   // A mistyped folder is an error, not an empty store.
-  const folder = await stat(config.storage).catch(() => null);
-  if (folder === null || !folder.isDirectory()) throw new ConfigError(`storage: ${config.storage} is not a folder`);
+  await checkStorageExists(config.storage);
   const administration = new StoreAdministration({
     storage: new DiskStorage({ root: config.storage }),
     originOf: routeOrigin(new Routing(upstreamSettingsOf(config).routing), config.upstream),
