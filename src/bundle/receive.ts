@@ -1,11 +1,11 @@
 // The server's side of `bundle import --server`: an uploaded bundle is spooled to a local file (bundles
 // are read at random), verified whole, and only then imported into the server's storage.
 import type { KeyObject } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GodepotError } from '../errors.js';
+import { streamToNewFile } from '../stream-to-new-file.js';
 import { ByteMeter } from '../storage/byte-meter.js';
 import type { FileStaging } from '../storage/staging.js';
 import type { Storage } from '../storage/storage.js';
@@ -43,7 +43,7 @@ export async function receiveBundle(
   if (options.declaredSize !== undefined && options.declaredSize > options.maxSize) throw tooLarge();
   const spool = await staging.stage();
   try {
-    await pipeline(body, new ByteMeter(options.maxSize, tooLarge, { hash: false }), createWriteStream(spool, { flags: 'wx' }), { signal: options.signal });
+    await streamToNewFile(spool, (out) => pipeline(body, new ByteMeter(options.maxSize, tooLarge, { hash: false }), out, { signal: options.signal }));
     const bundle = await openChecked(spool, options);
     try {
       return await importVerifiedBundle(bundle, storage, { signal: options.signal, allowPartial: options.allowPartial });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { GodepotError, isGodepotError } from '../errors.js';
 import { parseGoSum } from '../module/gosum.js';
+import { closeStream } from '../stream-to-new-file.js';
 import { hashZip } from '../module/hash.js';
 import { checkZip } from '../module/zipcheck.js';
 import type { Bundle } from './format.js';
@@ -262,9 +263,9 @@ class Pass {
     }
   }
 
-  /** Ends a spool left open by a failure. */
-  abandon(): void {
-    this.spool?.out.destroy();
+  /** Ends a spool left open by a failure, its file closed before the spool folder goes. */
+  async abandon(): Promise<void> {
+    if (this.spool !== null) await closeStream(this.spool.out);
   }
 }
 
@@ -297,7 +298,7 @@ export async function verifyBundle(bundle: Bundle, options: VerifyOptions = {}):
         options.onProgress?.(done, gz.size);
       }
     } catch (err) {
-      pass.abandon();
+      await pass.abandon();
       // An earlier zip's failure is the first bad entry.
       await zips.drain();
       if (err instanceof BundleFormatError) fail(pass.entry, err.message, err);

@@ -1,7 +1,6 @@
 // The module set of an offline bundle: the hashes its manifest records for each module version, or,
 // with rehash, the hashes of the files the bundle holds, held to the manifest.
 
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { openBundle, type Bundle } from '../bundle/format.js';
 import { moduleFileName, type ManifestModule } from '../bundle/manifest.js';
 import { InvalidContentError } from '../errors.js';
+import { streamToNewFile } from '../stream-to-new-file.js';
 import { hashGoMod } from '../module/hash.js';
 import { ModuleSet, type ModuleSetEntry } from './module-set.js';
 import { hashZipFile } from './module-tree.js';
@@ -27,7 +27,7 @@ async function rehashModule(bundle: Bundle, module: ManifestModule, scratch: str
   if (module.zipHash === undefined) return;
   const zipName = moduleFileName(module.path, module.version, '.zip');
   const copy = join(scratch, 'module.zip');
-  await pipeline(bundle.open(zipName), createWriteStream(copy));
+  await streamToNewFile(copy, (out) => pipeline(bundle.open(zipName), out));
   const zipHash = await hashZipFile(copy);
   if (zipHash !== module.zipHash) throw disagreement(bundle, zipName, zipHash, module.zipHash);
 }

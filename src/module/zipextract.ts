@@ -2,10 +2,10 @@
 // written, then each file is streamed out under its declared size.
 
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { streamToNewFile } from '../stream-to-new-file.js';
 import { checkModuleVersion, classifyZip, zipFileSizeError, type ModulePathInput } from './zipcheck.js';
 import { withOperation, ZipError } from './ziperror.js';
 import { eachConcurrently } from './zipparallel.js';
@@ -58,12 +58,13 @@ async function extract(dir: string, modulePath: ModulePathInput, version: string
       const dst = join(dir, name);
       await mkdir(dirname(dst), { recursive: true });
       const tmp = temporaryName(dst);
+      // Read-only, as go leaves the module cache; never a symbolic link, whatever the entry's mode says.
+      await streamToNewFile(tmp, (out) => pipeline(reader.read(i), out), { mode: 0o444 });
       try {
-        // Read-only, as go leaves the module cache; never a symbolic link, whatever the entry's mode says.
-        await pipeline(reader.read(i), createWriteStream(tmp, { flags: 'wx', mode: 0o444 }));
         await rename(tmp, dst);
-      } finally {
+      } catch (err) {
         await rm(tmp, { force: true });
+        throw err;
       }
     };
     try {

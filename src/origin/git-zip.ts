@@ -9,12 +9,12 @@
 //   turns them off in info/attributes); a submodule is an empty folder, so none of its files;
 // - then go's zip rules: no symbolic links, no vendor/ packages, no nested modules, no .hg_archival.txt,
 //   and the size limits; a Git LFS pointer file is an ordinary small file and goes in as it is.
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { InvalidContentError } from '../errors.js';
+import { streamToNewFile } from '../stream-to-new-file.js';
 import { createZip, MAX_LICENSE, MAX_ZIP_FILE } from '../module/zip.js';
 import { ZipReader } from '../module/zipreader.js';
 import { archiveModuleFiles } from '../vcs/archive-files.js';
@@ -45,12 +45,8 @@ export async function writeModuleZip(repo: GitModuleRepo, version: string, zipTo
       const license = await repo.code.readFile(info.name, 'LICENSE', MAX_LICENSE + 1, 'LICENSE');
       if (license !== undefined) files.push({ path: 'LICENSE', size: license.length, open: () => Readable.from([license]) });
     }
-    const out = createWriteStream(zipTo, { flags: 'wx' });
-    await createZip(out, repo.modulePath, version, files);
+    const out = await streamToNewFile(zipTo, async (out) => (await createZip(out, repo.modulePath, version, files), out));
     return out.bytesWritten;
-  } catch (err) {
-    await rm(zipTo, { force: true });
-    throw err;
   } finally {
     await reader?.close();
     await rm(archive, { force: true });

@@ -1,9 +1,8 @@
 // One upstream GOPROXY as an Origin: cmd/go's proxyRepo, the escaping of its URLs, over the HTTP client
 // in src/http (connections, timeouts, retries, limits, redirects, breakers, outbound proxies).
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { UpstreamClient, type UpstreamClientOptions } from '../http/upstream-client.js';
+import { streamToNewFile } from '../stream-to-new-file.js';
 import { escapePath, escapeVersion } from '../module/path.js';
 import { downloadPart, type Download, type DownloadRequest, type Origin } from './origin.js';
 
@@ -70,14 +69,8 @@ export class ProxyOrigin implements Origin {
   }
 
   private async writeZip(relPath: string, file: string, signal: AbortSignal | undefined): Promise<number> {
-    try {
-      const body = await this.client.getStream(relPath, 'zip', signal);
-      const out = createWriteStream(file, { flags: 'wx' });
-      await pipeline(body, out, { signal });
-      return out.bytesWritten;
-    } catch (err) {
-      await rm(file, { force: true });
-      throw err;
-    }
+    const body = await this.client.getStream(relPath, 'zip', signal);
+    const out = await streamToNewFile(file, async (out) => (await pipeline(body, out, { signal }), out));
+    return out.bytesWritten;
   }
 }

@@ -2,7 +2,6 @@
 // file, checked as the depot checks a fetched zip, and committed in the same module-cache layout
 // (`.zip`, `.ziphash`, `.mod`, `.info`), so that from then on the depot serves it like any stored
 // module. Published versions never change: the same bytes again change nothing, other bytes are refused.
-import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
@@ -12,6 +11,7 @@ import { KeyedLock } from '../depot/keyed-lock.js';
 import { ForbiddenError } from '../errors.js';
 import { ChecksumMismatchError } from '../module/gosum.js';
 import { hashGoMod } from '../module/hash.js';
+import { streamToNewFile } from '../stream-to-new-file.js';
 import { MAX_ZIP_FILE } from '../module/zip.js';
 import { storageKey, type VersionFile } from '../protocol/keys.js';
 import { ByteMeter } from '../storage/byte-meter.js';
@@ -106,7 +106,7 @@ export class ModulePublisher {
     const zipFile = await staging.stage();
     try {
       try {
-        await pipeline(upload.body, new ByteMeter(maxSize, tooLarge, { hash: false }), createWriteStream(zipFile, { flags: 'wx' }), signal === undefined ? {} : { signal });
+        await streamToNewFile(zipFile, (out) => pipeline(upload.body, new ByteMeter(maxSize, tooLarge, { hash: false }), out, signal === undefined ? {} : { signal }));
       } catch (err) {
         // The staged file is in the storage's folder, whose disk may be full.
         throw asStorageFull(err);

@@ -1,10 +1,10 @@
 // `godepot publish`: a module version's zip, built from a folder or a git tag in it, checked as the
 // server will check it, then uploaded to a running godepot.
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Transport } from '../http/transport.js';
+import { streamToNewFile } from '../stream-to-new-file.js';
 import { parseGoModLax } from '../module/gomod.js';
 import type { PublishResult } from './module-publisher.js';
 import { findModuleSource, ModuleSourceError, type ModuleSource } from './module-source.js';
@@ -43,7 +43,7 @@ export async function publishModule(options: PublishOptions): Promise<{ modulePa
     const modulePath = options.modulePath ?? (await declaredModule(source));
     checkPublishable(modulePath, version);
     const zipFile = join(workDir, 'module.zip');
-    await source.writeZip(createWriteStream(zipFile, { flags: 'wx' }), modulePath, version);
+    await streamToNewFile(zipFile, (out) => source.writeZip(out, modulePath, version));
     await inspectPublishedZip(modulePath, version, zipFile);
     options.onSource?.(source, modulePath);
     const result = await uploadModule(zipFile, options.server, options.token, { modulePath, version, time: source.time }, options);

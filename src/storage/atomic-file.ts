@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { link, open, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { streamToNewFile } from '../stream-to-new-file.js';
 
 /** Options of writeFileAtomically. */
 export interface AtomicWriteOptions {
@@ -49,24 +48,8 @@ export async function writeDurably(path: string, bytes: Uint8Array): Promise<voi
  * resolving with what `write` returned; on failure no file is left. `write` must end the stream it is
  * given (or let a pipeline end it).
  */
-export async function streamDurably<T>(path: string, write: (out: Writable) => Promise<T>): Promise<T> {
-  // `flush`: the descriptor is fsynced before it is closed, so the file is on disk once the stream closes.
-  const out = createWriteStream(path, { flags: 'wx', mode: 0o644, flush: true });
-  try {
-    const result = await write(out);
-    if (!out.closed) await finished(out);
-    return result;
-  } catch (err) {
-    // The stream opens its file asynchronously: removing the file before the stream has closed could
-    // run before the open, which would then create the file again and leave it behind.
-    if (!out.closed) {
-      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
-      out.destroy();
-      await closed;
-    }
-    await rm(path, { force: true });
-    throw err;
-  }
+export function streamDurably<T>(path: string, write: (out: Writable) => Promise<T>): Promise<T> {
+  return streamToNewFile(path, write, { mode: 0o644, flush: true });
 }
 
 /**
