@@ -75,18 +75,20 @@ test('a blackholed upstream: one timeout, then stale answers and failures at onc
   assert.equal(tripped.status, 200, 'the first list waited for the timeout, then answered from storage');
   assert.ok(tripped.ms >= TIMEOUT_S * 1000 - 100, `${tripped.ms} ms`);
 
-  // Every stale list and @latest, 40 at once, answers in under 100 ms.
+  // Every stale list and @latest, 40 at once, answers without waiting on the upstream: well inside one
+  // timeout (how fast exactly is bench/'s business; a loaded CI machine must not fail this).
+  const waitedNot = (TIMEOUT_S * 1000) / 2;
   const paths = stored.flatMap((e) => [e.urls.list, e.urls.list.replace(/@v\/list$/, '@latest')]);
   const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => get(paths[i % paths.length]!)));
   for (const answer of answers) {
     assert.equal(answer.status, 200);
-    assert.ok(answer.ms < 100, `a stale answer took ${Math.round(answer.ms)} ms`);
+    assert.ok(answer.ms < waitedNot, `a stale answer took ${Math.round(answer.ms)} ms`);
   }
 
   // A file godepot does not hold fails at once, saying which upstream is down and since when.
   const failed = await get(cold.urls.info);
   assert.equal(failed.status, 502);
-  assert.ok(failed.ms < 100, `the cold file took ${Math.round(failed.ms)} ms`);
+  assert.ok(failed.ms < waitedNot, `the cold file took ${Math.round(failed.ms)} ms`);
   assert.match(failed.body, new RegExp(`upstream ${upstream.url.replace(/[.]/g, '\\.')} considered down since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z`));
   assert.equal(await upGauge(), 0);
 
