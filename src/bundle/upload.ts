@@ -3,8 +3,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
-import { ConfigError, InvalidContentError, UpstreamError } from '../errors.js';
+import { InvalidContentError, UpstreamError } from '../errors.js';
+import { adminRequest, adminUrl } from '../http/admin-request.js';
 import type { Transport } from '../http/transport.js';
 import { allowPartialHeader, bundleImportPath } from '../protocol/request.js';
 import type { ImportReport } from './import.js';
@@ -31,40 +31,32 @@ const MAX_WAIT_SECONDS = 60;
  * other answer is an UpstreamError carrying the server's reason.
  */
 export async function uploadBundle(file: string, server: string, token: string, options: UploadOptions = {}): Promise<ImportReport> {
-  let url: URL;
-  try {
-    url = new URL(bundleImportPath.slice(1), server.endsWith('/') ? server : `${server}/`);
-  } catch (err) {
-    throw new ConfigError(`--server: invalid URL ${JSON.stringify(server)}`, { cause: err });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--server: must be an http or https URL, not ${server}`);
+  const url = adminUrl(server, bundleImportPath);
   const { size } = await stat(file);
   const { signal, retries = 5 } = options;
   for (let attempt = 0; ; attempt++) {
-    const response = await request(url, {
+    const { status, headers, text } = await adminRequest(url, {
       method: 'POST',
+      token,
       headers: {
-        authorization: `Bearer ${token}`,
         'content-type': 'application/gzip',
         'content-length': String(size),
         ...(options.allowPartial === true ? { [allowPartialHeader]: 'true' } : {}),
       },
       body: createReadStream(file),
-      signal,
-      dispatcher: options.transport?.route(url).dispatcher,
       // A large bundle is verified whole before the server answers.
-      headersTimeout: 0,
-      bodyTimeout: 0,
+      patient: true,
+      transport: options.transport,
+      signal,
     });
-    const text = await response.body.text();
-    const retryAfter = Number(response.headers['retry-after']);
-    if (response.statusCode === 503 && attempt < retries && Number.isFinite(retryAfter)) {
+    const retryAfter = Number(headers['retry-after']);
+    if (status === 503 && attempt < retries && Number.isFinite(retryAfter)) {
       const wait = Math.min(Math.max(retryAfter, 1), MAX_WAIT_SECONDS);
       options.onBusy?.(wait);
       await sleep(wait * 1000, undefined, { signal });
       continue;
     }
-    return importReport(url, response.statusCode, text);
+    return importReport(url, status, text);
   }
 }
 

@@ -2,8 +2,8 @@
 // (PUT /admin/modules/<module>/@v/<version>.zip, authorised by the server's publish token).
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { request } from 'undici';
-import { ConfigError, InvalidContentError, UpstreamError } from '../errors.js';
+import { InvalidContentError, UpstreamError } from '../errors.js';
+import { adminRequest, adminUrl } from '../http/admin-request.js';
 import type { Transport } from '../http/transport.js';
 import { commitTimeHeader, modulePublishPath } from '../protocol/request.js';
 import { PublishConflictError } from './errors.js';
@@ -31,28 +31,20 @@ export async function uploadModule(
   options: { transport?: Transport; signal?: AbortSignal } = {},
 ): Promise<PublishResult> {
   const { modulePath, version, time } = uploaded;
-  let url: URL;
-  try {
-    url = new URL(modulePublishPath(modulePath, version).slice(1), server.endsWith('/') ? server : `${server}/`);
-  } catch (err) {
-    throw new ConfigError(`--server: invalid URL ${JSON.stringify(server)}`, { cause: err });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--server: must be an http or https URL, not ${server}`);
+  const url = adminUrl(server, modulePublishPath(modulePath, version));
   const { size } = await stat(zipFile);
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/zip', 'content-length': String(size) };
+  const headers: Record<string, string> = { 'content-type': 'application/zip', 'content-length': String(size) };
   if (time !== null) headers[commitTimeHeader] = time.toISOString();
-  const response = await request(url, {
+  const { status, text } = await adminRequest(url, {
     method: 'PUT',
+    token,
     headers,
     body: createReadStream(zipFile),
-    signal: options.signal,
-    dispatcher: options.transport?.route(url).dispatcher,
     // A large zip is checked whole before the server answers.
-    headersTimeout: 0,
-    bodyTimeout: 0,
+    patient: true,
+    transport: options.transport,
+    signal: options.signal,
   });
-  const text = await response.body.text();
-  const status = response.statusCode;
   if (status === 200 || status === 201) {
     try {
       return JSON.parse(text) as PublishResult;

@@ -1,7 +1,7 @@
 // The `storage` commands against a running godepot: its admin API (/admin/storage/…, routes/storage.ts),
 // asked with an admin token, over the outbound proxy and trusted roots of the caller's Transport.
-import { request } from 'undici';
-import { ConfigError, InvalidContentError, UpstreamError } from '../errors.js';
+import { InvalidContentError, UpstreamError } from '../errors.js';
+import { adminRequest, adminUrl } from '../http/admin-request.js';
 import type { Transport } from '../http/transport.js';
 import { storagePath, storageRemovePath } from '../protocol/request.js';
 import type { Removal, StoredVersionSummary, StoreUsage, UsageBy } from './store-admin.js';
@@ -15,14 +15,7 @@ export class RemoteStore {
     private readonly token: string,
     private readonly transport?: Transport,
   ) {
-    let base: URL;
-    try {
-      base = new URL(server.endsWith('/') ? server : `${server}/`);
-    } catch (err) {
-      throw new ConfigError(`--server: invalid URL ${JSON.stringify(server)}`, { cause: err });
-    }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new ConfigError(`--server: must be an http or https URL, not ${server}`);
-    this.base = base;
+    this.base = adminUrl(server, '/');
   }
 
   /** The stored versions the token may administer, of the module paths `pattern` matches (all when null). */
@@ -47,19 +40,8 @@ export class RemoteStore {
   /** The JSON of a 200 answer; any other answer is an UpstreamError with the server's reason. The token is never in a message. */
   private async call(method: 'GET' | 'DELETE', path: string, what: string): Promise<unknown> {
     const url = new URL(path.slice(1), this.base);
-    let response;
-    let text: string;
-    try {
-      response = await request(url, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
-        dispatcher: this.transport?.route(url).dispatcher,
-      });
-      text = await response.body.text();
-    } catch (err) {
-      throw new UpstreamError(`${url.origin}: asking for ${what}: ${(err as Error).message}`, undefined, { cause: err });
-    }
-    if (response.statusCode !== 200) throw new UpstreamError(`${url.origin} refused ${what} (${response.statusCode}): ${text.trim()}`, response.statusCode);
+    const { status, text } = await adminRequest(url, { method, token: this.token, headers: { accept: 'application/json' }, transport: this.transport });
+    if (status !== 200) throw new UpstreamError(`${url.origin} refused ${what} (${status}): ${text.trim()}`, status);
     try {
       return JSON.parse(text);
     } catch (err) {

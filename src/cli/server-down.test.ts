@@ -1,0 +1,48 @@
+// Every command that talks to a running godepot (--server) says so plainly when nothing answers there,
+// instead of a stack trace of Node's connection error.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { writeGoModBundle } from '../../test/support/bundles.js';
+import { runGodepot } from '../../test/support/cli.js';
+
+let work: string;
+let server: string;
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'godepot-cli-server-down-'));
+  // A port nothing listens on: one a server just gave back.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  server = `127.0.0.1:${(probe.address() as AddressInfo).port}`;
+  await new Promise((resolve) => probe.close(resolve));
+});
+after(() => rm(work, { recursive: true, force: true }));
+
+test('publish, bundle import and the storage commands with --server: a server that is not running is named, exit 1, no stack', async () => {
+  const module = join(work, 'module');
+  await mkdir(module);
+  await writeFile(join(module, 'go.mod'), 'module example.com/down\n\ngo 1.19\n');
+  await writeFile(join(module, 'down.go'), 'package down\n');
+  const bundle = join(work, 'deps.tar.gz');
+  await writeGoModBundle(bundle, 2);
+  const url = `http://${server}`;
+  const commands = [
+    ['publish', module, '--version', 'v1.0.0'],
+    ['bundle', 'import', bundle],
+    ['storage', 'ls'],
+    ['storage', 'du'],
+    ['storage', 'rm', 'example.com/down@v1.0.0'],
+    ['storage', 'gc', '--unused-for', '30'],
+  ];
+  for (const args of commands) {
+    const result = await runGodepot([...args, '--server', url], { env: { GODEPOT_TOKEN: 'secret-admin-token', GODEPOT_IMPORT_TOKEN: 'secret-admin-token' } });
+    const what = `godepot ${args.join(' ')}`;
+    assert.equal(result.code, 1, `${what}: ${result.stderr}`);
+    assert.ok(result.stderr.endsWith(`godepot: ${url} cannot be reached: connection refused: is godepot serve running, listening on ${server}?\n`), `${what}: ${result.stderr}`);
+    assert.doesNotMatch(result.stderr, /\n\s+at |ECONNREFUSED|secret-admin-token/, what);
+  }
+});
