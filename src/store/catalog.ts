@@ -8,11 +8,10 @@
 // their times follow the order of storing.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { escapePath, escapeVersion } from '../module/path.js';
 import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
 import type { StorageWatcher } from '../storage/watched-storage.js';
-import { recordsPrefix, storedVersionOf } from './records.js';
+import { readJsonRecord, recordsPrefix, storedVersionOf, stringFields, versionRecordKey } from './records.js';
 
 /** The prefix of the catalog's entries: `godepot/catalog/<YYYY-MM-DD>/<HHMMSSmmm>-<sequence>-<writer>`. */
 export const catalogPrefix = `${recordsPrefix}/catalog`;
@@ -43,21 +42,13 @@ export interface VersionRecord {
 }
 
 /** The key of the record of `modulePath@version`. */
-export function versionRecordKey(modulePath: string, version: string): string {
-  return `${versionRecordsPrefix}/${escapePath(modulePath)}/@v/${escapeVersion(version)}`;
+export function storedRecordKey(modulePath: string, version: string): string {
+  return versionRecordKey(versionRecordsPrefix, modulePath, version);
 }
 
 /** The record of `modulePath@version`, or null when there is none (or it is unreadable: counted as none). */
 export async function readVersionRecord(storage: Storage, modulePath: string, version: string): Promise<VersionRecord | null> {
-  const body = await readStored(storage, versionRecordKey(modulePath, version));
-  if (body === null) return null;
-  try {
-    const record = JSON.parse(body.toString('utf8')) as Partial<VersionRecord>;
-    if (typeof record.time !== 'string' || typeof record.origin !== 'string' || typeof record.entry !== 'string') return null;
-    return { time: record.time, origin: record.origin, entry: record.entry };
-  } catch {
-    return null;
-  }
+  return stringFields(await readJsonRecord(storage, storedRecordKey(modulePath, version)), ['time', 'origin', 'entry']);
 }
 
 /**
@@ -67,7 +58,7 @@ export async function readVersionRecord(storage: Storage, modulePath: string, ve
 export async function forgetCatalogued(storage: Storage, modulePath: string, version: string): Promise<void> {
   const record = await readVersionRecord(storage, modulePath, version);
   if (record !== null && record.entry.startsWith(`${catalogPrefix}/`)) await storage.delete(record.entry);
-  await storage.delete(versionRecordKey(modulePath, version));
+  await storage.delete(storedRecordKey(modulePath, version));
 }
 
 // Versions this process catalogued, remembered so that a version's second and third file cost nothing;
@@ -157,7 +148,7 @@ export class Catalog implements StorageWatcher {
   /** Writes the entry and record of a version that has no record. */
   private async add(modulePath: string, version: string, origin: string, time: Date | null): Promise<void> {
     const { storage } = this.options;
-    const recordKey = versionRecordKey(modulePath, version);
+    const recordKey = storedRecordKey(modulePath, version);
     if ((await storage.stat(recordKey)) !== null) return;
     const at = this.clock(time ?? this.now());
     const timestamp = at.toISOString();
@@ -196,7 +187,7 @@ export class Catalog implements StorageWatcher {
     const missing = new Map<string, { path: string; version: string; keys: string[] }>();
     for (const key of keys) {
       const version = this.versionOf(key);
-      if (version === null || recorded.has(versionRecordKey(version.path, version.version))) continue;
+      if (version === null || recorded.has(storedRecordKey(version.path, version.version))) continue;
       let entry = missing.get(version.id);
       if (entry === undefined) missing.set(version.id, (entry = { path: version.path, version: version.version, keys: [] }));
       entry.keys.push(key);
@@ -272,13 +263,5 @@ export async function readCatalog(storage: Storage, query: CatalogQuery): Promis
 }
 
 async function readEntry(storage: Storage, key: string): Promise<CatalogEntry | null> {
-  const body = await readStored(storage, key);
-  if (body === null) return null;
-  try {
-    const entry = JSON.parse(body.toString('utf8')) as Partial<CatalogEntry>;
-    if (typeof entry.Path !== 'string' || typeof entry.Version !== 'string' || typeof entry.Timestamp !== 'string') return null;
-    return { Path: entry.Path, Version: entry.Version, Timestamp: entry.Timestamp };
-  } catch {
-    return null;
-  }
+  return stringFields(await readJsonRecord(storage, key), ['Path', 'Version', 'Timestamp']);
 }

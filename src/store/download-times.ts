@@ -3,9 +3,8 @@
 // (and at close), one small record per version used in it, so a busy proxy does not write per request.
 import type { Logger } from 'pino';
 import { isStorableVersion } from '../depot/verify.js';
-import { escapePath, escapeVersion } from '../module/path.js';
 import type { Storage } from '../storage/storage.js';
-import { recordsPrefix } from './records.js';
+import { recordsPrefix, versionRecordKey } from './records.js';
 import { readStored } from '../storage/read-stored.js';
 
 /** The prefix of the last-download records: `godepot/downloaded/<escaped path>/@v/<escaped version>`. */
@@ -13,7 +12,7 @@ export const downloadedPrefix = `${recordsPrefix}/downloaded`;
 
 /** The key of a version's last-download record. */
 export function downloadedKey(modulePath: string, version: string): string {
-  return `${downloadedPrefix}/${escapePath(modulePath)}/@v/${escapeVersion(version)}`;
+  return versionRecordKey(downloadedPrefix, modulePath, version);
 }
 
 // Records written at once by a flush: enough to keep a disk busy, not a burst of thousands of handles.

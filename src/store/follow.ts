@@ -6,11 +6,10 @@ import { GoneError, InvalidContentError, InvalidRequestError, NotFoundError, Ups
 import { InvalidPathError } from '../module/path.js';
 import { InvalidVersionError } from '../module/version.js';
 import type { UpstreamClient } from '../http/upstream-client.js';
-import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
 import type { Progress } from '../telemetry/progress.js';
 import { MAX_CATALOG_LIMIT, type CatalogEntry } from './catalog.js';
-import { recordsPrefix } from './records.js';
+import { readJsonRecord, recordsPrefix } from './records.js';
 
 /** Where a follower stopped: the Timestamp of the last entry it took, and the entries it took at that Timestamp. */
 export interface FollowCursor {
@@ -163,13 +162,8 @@ function cursorKey(from: string): string {
 }
 
 async function readCursor(storage: Storage, key: string): Promise<FollowCursor> {
-  const body = await readStored(storage, key);
-  if (body === null) return { since: null, seen: [] };
-  try {
-    const cursor = JSON.parse(body.toString('utf8')) as Partial<FollowCursor>;
-    if (typeof cursor.since === 'string' && Array.isArray(cursor.seen)) return { since: cursor.since, seen: cursor.seen.filter((id): id is string => typeof id === 'string') };
-  } catch {
-    // A torn record: started again from the beginning, which fetches nothing already stored.
-  }
+  const cursor = await readJsonRecord(storage, key);
+  if (typeof cursor?.since === 'string' && Array.isArray(cursor.seen)) return { since: cursor.since, seen: cursor.seen.filter((id): id is string => typeof id === 'string') };
+  // None, or a torn record: started again from the beginning, which fetches nothing already stored.
   return { since: null, seen: [] };
 }

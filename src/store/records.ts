@@ -2,11 +2,46 @@
 // path's first element always holds a dot, so no module's files can live under a top-level `godepot/`
 // (as none can under `sumdb/`): the records travel with the storage (a copied folder, a future bucket)
 // and are shared by every process serving it, with no second database to keep in step.
-import { InvalidPathError, unescapePath, unescapeVersion } from '../module/path.js';
+import { escapePath, escapeVersion, InvalidPathError, unescapePath, unescapeVersion } from '../module/path.js';
 import { InvalidVersionError } from '../module/version.js';
+import { readStored } from '../storage/read-stored.js';
+import type { Storage } from '../storage/storage.js';
 
 /** The top-level storage prefix of godepot's records. */
 export const recordsPrefix = 'godepot';
+
+/** The key of the record of `modulePath@version` among the records under `prefix`: `<prefix>/<escaped path>/@v/<escaped version>`. */
+export function versionRecordKey(prefix: string, modulePath: string, version: string): string {
+  return `${prefix}/${escapePath(modulePath)}/@v/${escapeVersion(version)}`;
+}
+
+/**
+ * The JSON object a small record at `key` holds, or null when there is none, or when it is not a JSON
+ * object (a write torn by a crash): a record that cannot be read counts as no record.
+ */
+export async function readJsonRecord(storage: Storage, key: string): Promise<Record<string, unknown> | null> {
+  const body = await readStored(storage, key);
+  if (body === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+/** The string fields `names` of `record`, or null when one of them is missing or not a string. */
+export function stringFields<N extends string>(record: Record<string, unknown> | null, names: readonly N[]): Record<N, string> | null {
+  if (record === null) return null;
+  const fields = {} as Record<N, string>;
+  for (const name of names) {
+    const value = record[name];
+    if (typeof value !== 'string') return null;
+    fields[name] = value;
+  }
+  return fields;
+}
 
 /** Whether `key` is one of godepot's records rather than a module's or the checksum database's file. */
 export function isRecordKey(key: string): boolean {

@@ -2,11 +2,10 @@
 // so that a removed version can never come back with other content (`godepot publish` refuses it, as
 // it refuses changing a version still stored). Versions stay immutable even across a removal.
 import { hashGoMod } from '../module/hash.js';
-import { escapePath, escapeVersion } from '../module/path.js';
 import { storageKey } from '../protocol/keys.js';
 import { readStored } from '../storage/read-stored.js';
 import type { Storage } from '../storage/storage.js';
-import { recordsPrefix } from './records.js';
+import { readJsonRecord, recordsPrefix, versionRecordKey } from './records.js';
 
 /** The prefix of the records of removed versions: `godepot/removed/<escaped path>/@v/<escaped version>`. */
 export const removedPrefix = `${recordsPrefix}/removed`;
@@ -22,20 +21,15 @@ export interface RemovedHashes {
 }
 
 function removedKey(modulePath: string, version: string): string {
-  return `${removedPrefix}/${escapePath(modulePath)}/@v/${escapeVersion(version)}`;
+  return versionRecordKey(removedPrefix, modulePath, version);
 }
 
 /** The hashes of `modulePath@version` as it was when removed, or null when it never was (or the record is unreadable). */
 export async function readRemovedHashes(storage: Storage, modulePath: string, version: string): Promise<RemovedHashes | null> {
-  const body = await readStored(storage, removedKey(modulePath, version));
-  if (body === null) return null;
-  try {
-    const record = JSON.parse(body.toString('utf8')) as Partial<RemovedHashes>;
-    const hash = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-    return { h1: hash(record.h1), goModH1: hash(record.goModH1), removed: typeof record.removed === 'string' ? record.removed : '' };
-  } catch {
-    return null;
-  }
+  const record = await readJsonRecord(storage, removedKey(modulePath, version));
+  if (record === null) return null;
+  const hash = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return { h1: hash(record.h1), goModH1: hash(record.goModH1), removed: typeof record.removed === 'string' ? record.removed : '' };
 }
 
 /**

@@ -8,7 +8,7 @@ import { storageKey } from '../protocol/keys.js';
 import { DiskStorage } from '../storage/disk.js';
 import type { Storage } from '../storage/storage.js';
 import { DownloadTimes, downloadedKey, readDownloadTime } from './download-times.js';
-import { countedFileOf, isRecordKey } from './records.js';
+import { countedFileOf, isRecordKey, readJsonRecord, stringFields, versionRecordKey } from './records.js';
 import { removeVersion } from './remove-version.js';
 import { listStoredVersions } from './stored-versions.js';
 
@@ -47,6 +47,26 @@ test('records live under a top-level godepot/ that no module path can take, and 
   assert.equal(countedFileOf('godepot/quarantine/example.com/a/@v/v1.0.0.zip'), null);
   assert.deepEqual(countedFileOf('example.com/!a/@v/v1.0.0.zip'), { module: 'example.com/!a', version: 'v1.0.0', file: 'zip' });
   assert.equal(countedFileOf('example.com/a/@v/v1.0.0.ziphash'), null);
+});
+
+test('a record that cannot be read (absent, torn by a crash, not an object, a field missing) counts as none', async () => {
+  await withStorage(async (storage) => {
+    const key = versionRecordKey('godepot/stored', 'example.com/Upper', 'v1.0.0-RC');
+    assert.equal(key, 'godepot/stored/example.com/!upper/@v/v1.0.0-!r!c');
+    assert.equal(await readJsonRecord(storage, key), null, 'absent');
+    const cases: Array<[string, Record<string, string> | null]> = [
+      ['{"time":"2026-01-01T00:00:00.000Z","origin":"direct"}', { time: '2026-01-01T00:00:00.000Z', origin: 'direct' }],
+      ['{"time":"2026-01-01T00:00:00.000Z","ori', null],
+      ['["time","origin"]', null],
+      ['null', null],
+      ['{"time":"2026-01-01T00:00:00.000Z"}', null],
+      ['{"time":"2026-01-01T00:00:00.000Z","origin":7}', null],
+    ];
+    for (const [body, expected] of cases) {
+      await storage.put(key, Buffer.from(body));
+      assert.deepEqual(stringFields(await readJsonRecord(storage, key), ['time', 'origin']), expected, body);
+    }
+  });
 });
 
 test('downloads are noted in memory and written once per version per flush, not per request', async () => {
