@@ -27,8 +27,13 @@ async function rehashModule(bundle: Bundle, module: ManifestModule, scratch: str
   if (module.zipHash === undefined) return;
   const zipName = moduleFileName(module.path, module.version, '.zip');
   const copy = join(scratch, 'module.zip');
-  await streamToNewFile(copy, (out) => pipeline(bundle.open(zipName), out));
-  const zipHash = await hashZipFile(copy);
+  let zipHash: string;
+  try {
+    await streamToNewFile(copy, (out) => pipeline(bundle.open(zipName), out));
+    zipHash = await hashZipFile(copy);
+  } finally {
+    await rm(copy, { force: true });
+  }
   if (zipHash !== module.zipHash) throw disagreement(bundle, zipName, zipHash, module.zipHash);
 }
 
