@@ -86,10 +86,11 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
     // The stored figures are the primary's alone: one walk of the storage, and every worker's writes told
     // to it. Kept by each worker, they would count the walk once per worker and each write once.
     const registry = new Registry();
-    const inventory = storedInventory(config.storage, logger);
+    const listing = startListing(config.storage);
+    const inventory = storedInventory(config.storage, listing, logger);
     registerStoredGauges(registry, inventory);
     // The catalog too is the primary's: told of every worker's writes, it writes entries one at a time.
-    const catalog = storedCatalog(config, logger);
+    const catalog = storedCatalog(config, listing, logger);
     const quota = storageQuota(config, inventory, undefined);
     if (quota !== null) registerQuotaGauges(registry, quota);
     // Retention runs here alone (on schedule, for a full quota, as an admin asks a worker), so that a
@@ -124,9 +125,10 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
   let catalog: Catalog | null = null;
   let storedBytes: StoredBytes;
   if (member === null) {
-    const inventory = storedInventory(config.storage, logger);
+    const listing = startListing(config.storage);
+    const inventory = storedInventory(config.storage, listing, logger);
     registerStoredGauges(metrics.registry, inventory);
-    catalog = storedCatalog(config, logger);
+    catalog = storedCatalog(config, listing, logger);
     watcher = allWatchers([inventory, catalog]);
     storedBytes = inventory;
   } else {
@@ -402,13 +404,24 @@ async function servedStorage(files: readonly string[], publicKey: KeyObject | un
 }
 
 /**
- * The stored figures of the storage folder `root`, counted by one walk in the background (the server
- * listens meanwhile; the figures grow to the truth as it goes), then kept by the writes told to it.
+ * Every key of the storage folder `root`, listed once at start for both the stored figures and the
+ * catalog's catching up: a large store's folders are walked once, not once each. Each of them reports
+ * a failure of it in its own words.
  */
-function storedInventory(root: string, logger: Logger): StoredInventory {
+function startListing(root: string): Promise<readonly string[]> {
+  const listing = new DiskStorage({ root }).list('');
+  listing.catch(() => undefined);
+  return listing;
+}
+
+/**
+ * The stored figures of the storage folder `root`, counted in the background from `listing` (the
+ * server listens meanwhile; the figures grow to the truth as it goes), then kept by the writes told to it.
+ */
+function storedInventory(root: string, listing: Promise<readonly string[]>, logger: Logger): StoredInventory {
   const inventory = new StoredInventory();
   const started = Date.now();
-  inventory.walk(new DiskStorage({ root })).then(
+  inventory.walk(new DiskStorage({ root }), listing).then(
     () => logger.debug({ modules: inventory.modules, versions: inventory.versions, bytes: inventory.bytes, ms: Date.now() - started }, 'storage counted'),
     (err: unknown) => logger.warn({ err }, 'could not count what the storage holds: godepot_stored_* metrics count only what is stored from now on'),
   );
@@ -420,10 +433,10 @@ function storedInventory(root: string, logger: Logger): StoredInventory {
  * catching up in the background with what was stored without it. Each version is recorded with the
  * route its module has now (routeOrigin).
  */
-function storedCatalog(config: ServeConfig, logger: Logger): Catalog {
+function storedCatalog(config: ServeConfig, listing: Promise<readonly string[]>, logger: Logger): Catalog {
   const routing = new Routing(upstreamSettingsOf(config).routing);
   const catalog = new Catalog({ storage: new DiskStorage({ root: config.storage }), originOf: routeOrigin(routing, config.upstream), logger });
-  void catalog.catchUp();
+  void catalog.catchUp(listing);
   return catalog;
 }
 

@@ -123,10 +123,11 @@ export class Catalog implements StorageWatcher {
   /**
    * Catalogues every stored version that has no record. In a store never catalogued before, each at the
    * time its first file was stored (so the catalog starts in the order the store was filled); else now,
-   * as it is found (a follower that read past its stored time would otherwise never see it).
+   * as it is found (a follower that read past its stored time would otherwise never see it). `listing`:
+   * every key of the storage, when the caller listed it for others too.
    */
-  catchUp(): Promise<void> {
-    return this.enqueue(() => this.backfill());
+  catchUp(listing?: Promise<readonly string[]>): Promise<void> {
+    return this.enqueue(() => this.backfill(listing ?? this.options.storage.list('')));
   }
 
   /** Resolves once everything told so far is catalogued (or failed to be, logged). */
@@ -179,10 +180,10 @@ export class Catalog implements StorageWatcher {
     this.firstDay = first === null || day < first ? day : first;
   }
 
-  private async backfill(): Promise<void> {
+  private async backfill(listing: Promise<readonly string[]>): Promise<void> {
     const { storage, originOf } = this.options;
     const fresh = (await readFirstDay(storage)) === null;
-    const keys = await storage.list('');
+    const keys = await listing;
     const recorded = new Set(keys.filter((key) => key.startsWith(`${versionRecordsPrefix}/`)));
     const missing = new Map<string, { path: string; version: string; keys: string[] }>();
     for (const key of keys) {

@@ -84,12 +84,13 @@ export class StoredInventory implements StorageWatcher, StoredBytes {
   }
 
   /**
-   * Counts every version file `storage` holds (a stat each). Writes told meanwhile are kept: a key
-   * stored since the walk listed it is stat'ed as it is now, one removed since is absent.
+   * Counts every version file `storage` holds (a stat each), from `listing` when given (every key of
+   * the storage, listed by the caller for others too). Writes told meanwhile are kept: a key stored
+   * since the walk listed it is stat'ed as it is now, one removed since is absent.
    */
-  async walk(storage: Storage): Promise<void> {
+  async walk(storage: Storage, listing: Promise<readonly string[]> = storage.list('')): Promise<void> {
     try {
-      const keys = (await storage.list('')).filter((key) => countedFileOf(key) !== null);
+      const keys = (await listing).filter((key) => countedFileOf(key) !== null);
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < keys.length) {
