@@ -1,24 +1,14 @@
 // POST /admin/gc over real HTTP on loopback: only admins of the whole server run retention, the body is
 // checked before anything runs, and the run's report and audit record come from the server's retention.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
 import { request } from 'undici';
-import { SumdbPassthrough } from '../../checksum/passthrough.js';
-import { CachingDepot } from '../../depot/caching-depot.js';
-import { createChain } from '../../origin/chain.js';
 import { storageKey } from '../../protocol/keys.js';
-import { DiskStorage } from '../../storage/disk.js';
 import { reportJson } from '../../store/run-retention.js';
 import { ServerRetention } from '../../store/server-retention.js';
-import { createLogger } from '../../telemetry/logger.js';
-import { createMetrics } from '../../telemetry/metrics.js';
-import { createServer } from '../app.js';
 import { gcRequestOf, MAX_GC_REQUEST } from './gc.js';
-import { openTestAccess } from '../../../test/support/access.js';
-import { NoDirect } from '../../../test/support/no-direct.js';
+import { startRouteServer } from '../../../test/support/route-server.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -26,32 +16,22 @@ after(async () => {
 });
 
 test('only an admin of the whole server runs retention; the report is the run\'s, each removal audited with the admin as actor; bad bodies run nothing', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'godepot-gc-route-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const { logger } = createLogger({ level: 'silent' });
-  const metrics = createMetrics();
-  const storage = new DiskStorage({ root: join(dir, 'store') });
-  for (const version of ['v1.0.0', 'v1.1.0', 'v1.2.0']) await storage.put(storageKey('example.com/a', 'mod', version), Buffer.from('module example.com/a\n'));
-  const origin = createChain({ upstream: 'off', direct: new NoDirect() });
-  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000 });
-  const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
-  const access = await openTestAccess(dir, { anonymous: 'read' });
-  cleanups.push(() => access.close());
+  const { url, storage, access } = await startRouteServer(
+    {
+      name: 'gc-route',
+      fill: async (storage) => {
+        for (const version of ['v1.0.0', 'v1.1.0', 'v1.2.0']) await storage.put(storageKey('example.com/a', 'mod', version), Buffer.from('module example.com/a\n'));
+      },
+      routes: ({ storage, access, logger }) => {
+        const retention = new ServerRetention({ storage, policy: { unusedFor: null, olderThan: null, keepLatest: 1 }, keep: [], audit: access.audit, logger });
+        return { storageGc: async (asked, by) => reportJson(await retention.runAsked({ policy: asked.policy, pins: new Set(asked.pins), dryRun: asked.dryRun }, by)) };
+      },
+    },
+    cleanups,
+  );
   const admin = await access.token('root', ['admin']);
   const scoped = await access.token('team', ['admin:example.com/*']);
   const reader = await access.token('ci', ['read']);
-  const retention = new ServerRetention({ storage, policy: { unusedFor: null, olderThan: null, keepLatest: 1 }, keep: [], audit: access.audit, logger });
-  const server = createServer({
-    depot,
-    sumdb,
-    metrics,
-    logger,
-    gate: access.gate,
-    audit: access.audit,
-    storageGc: async (asked, by) => reportJson(await retention.runAsked({ policy: asked.policy, pins: new Set(asked.pins), dryRun: asked.dryRun }, by)),
-  });
-  const { url } = await server.listen('127.0.0.1', 0);
-  cleanups.push(() => server.close());
   const gc = async (body: unknown, token: string | null, method = 'POST'): Promise<{ status: number; text: string }> => {
     const res = await request(`${url}/admin/gc`, {
       method: method as 'POST',

@@ -2,25 +2,18 @@
 // of the publish route, what the depot serves afterwards, and what the request log keeps.
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { request } from 'undici';
 import { writeTree } from '../../../test/support/git.js';
-import { SumdbPassthrough } from '../../checksum/passthrough.js';
-import { CachingDepot } from '../../depot/caching-depot.js';
 import { hashZip } from '../../module/hash.js';
 import { createZipFromDir, MAX_ZIP_FILE } from '../../module/zip.js';
-import { createChain } from '../../origin/chain.js';
 import { ModulePublisher } from '../../publish/module-publisher.js';
-import { DiskStorage } from '../../storage/disk.js';
-import { createLogger } from '../../telemetry/logger.js';
-import { createMetrics } from '../../telemetry/metrics.js';
-import { createServer, type ServerLimits } from '../app.js';
-import { openTestAccess, type TestAccess } from '../../../test/support/access.js';
-import { NoDirect } from '../../../test/support/no-direct.js';
+import type { ServerLimits } from '../app.js';
+import type { TestAccess } from '../../../test/support/access.js';
+import { startRouteServer } from '../../../test/support/route-server.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -40,35 +33,30 @@ interface World {
 }
 
 async function startWorld(options: { publishing?: boolean; limits?: Partial<ServerLimits>; maxSize?: number } = {}): Promise<World> {
-  const dir = await mkdtemp(join(tmpdir(), 'godepot-publish-route-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const lines: string[] = [];
-  const { logger } = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
-  const metrics = createMetrics();
-  const storage = new DiskStorage({ root: join(dir, 'store') });
-  const origin = createChain({ upstream: 'off', direct: new NoDirect() });
-  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000 });
-  const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
-  const publisher = new ModulePublisher({
-    storage,
-    staging: storage,
-    accepts: (modulePath) => modulePath.startsWith('corp.example.com/'),
-    onStored: (modulePath, version) => depot.versionStored(modulePath, version),
-    ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
-    logger,
-  });
-  // The token of `serve --publish-token`, and a token file beside it.
-  const access = await openTestAccess(dir, { statics: [{ name: 'publish-token', token, role: 'publish' }] });
-  cleanups.push(() => access.close());
-  const server = createServer({ depot, sumdb, metrics, logger, gate: access.gate, audit: access.audit, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.publishing === false ? {} : { publishing: { publisher } }) });
-  const { url } = await server.listen('127.0.0.1', 0);
-  cleanups.push(() => server.close());
+  const server = await startRouteServer(
+    {
+      name: 'publish-route',
+      log: true,
+      // The token of `serve --publish-token`, and a token file beside it.
+      access: { statics: [{ name: 'publish-token', token, role: 'publish' }] },
+      routes: ({ disk, depot, logger }) => {
+        const publisher = new ModulePublisher({
+          storage: disk,
+          staging: disk,
+          accepts: (modulePath) => modulePath.startsWith('corp.example.com/'),
+          onStored: (modulePath, version) => depot.versionStored(modulePath, version),
+          ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
+          logger,
+        });
+        return { ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.publishing === false ? {} : { publishing: { publisher } }) };
+      },
+    },
+    cleanups,
+  );
+  const { dir } = server;
   let zips = 0;
   return {
-    url,
-    dir,
-    access,
-    logText: () => lines.join(''),
+    ...server,
     async zip(version, text, modulePath = M) {
       const n = ++zips;
       const source = join(dir, `source-${n}`);

@@ -3,24 +3,15 @@
 // (gone from the answers kept in memory, on the audit record), and that /index shows each client only
 // the modules it may read.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
 import { request } from 'undici';
-import { SumdbPassthrough } from '../../checksum/passthrough.js';
-import { CachingDepot } from '../../depot/caching-depot.js';
-import { createChain } from '../../origin/chain.js';
 import { storageKey } from '../../protocol/keys.js';
-import { DiskStorage } from '../../storage/disk.js';
 import { watchedStorage } from '../../storage/watched-storage.js';
 import { Catalog, readCatalog } from '../../store/catalog.js';
 import { StoreAdministration } from '../../store/store-admin.js';
-import { createLogger } from '../../telemetry/logger.js';
-import { createMetrics } from '../../telemetry/metrics.js';
-import { createServer } from '../app.js';
-import { openTestAccess, type TestAccess } from '../../../test/support/access.js';
-import { NoDirect } from '../../../test/support/no-direct.js';
+import type { TestAccess } from '../../../test/support/access.js';
+import { startRouteServer } from '../../../test/support/route-server.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -37,41 +28,32 @@ const info = (version: string): Buffer => Buffer.from(JSON.stringify({ Version: 
 
 // Stored: two public versions and one private (corp.example.com is private), catalogued in that order.
 async function startWorld(): Promise<World> {
-  const dir = await mkdtemp(join(tmpdir(), 'godepot-storage-route-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const { logger } = createLogger({ level: 'silent' });
-  const metrics = createMetrics();
-  const disk = new DiskStorage({ root: join(dir, 'store') });
-  const catalog = new Catalog({ storage: disk, originOf: () => 'off', logger });
-  const storage = watchedStorage(disk, catalog);
-  for (const [path, version] of [['example.com/a', 'v1.0.0'], ['example.com/a', 'v1.1.0'], ['corp.example.com/lib', 'v0.1.0']] as const) {
-    await storage.put(storageKey(path, 'mod', version), Buffer.from(`module ${path}\n`));
-    await storage.put(storageKey(path, 'info', version), info(version));
-    await catalog.settled();
-  }
-  const origin = createChain({ upstream: 'off', direct: new NoDirect() });
-  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000 });
-  const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
-  const access = await openTestAccess(dir, { isPrivate: (p) => p.startsWith('corp.example.com/') });
-  cleanups.push(() => access.close());
+  let catalog!: Catalog;
+  const { url, access } = await startRouteServer(
+    {
+      name: 'storage-route',
+      access: { isPrivate: (p) => p.startsWith('corp.example.com/') },
+      storage: (disk, logger) => watchedStorage(disk, (catalog = new Catalog({ storage: disk, originOf: () => 'off', logger }))),
+      fill: async (storage) => {
+        for (const [path, version] of [['example.com/a', 'v1.0.0'], ['example.com/a', 'v1.1.0'], ['corp.example.com/lib', 'v0.1.0']] as const) {
+          await storage.put(storageKey(path, 'mod', version), Buffer.from(`module ${path}\n`));
+          await storage.put(storageKey(path, 'info', version), info(version));
+          await catalog.settled();
+        }
+      },
+      routes: ({ storage, disk }) => ({
+        storeAdministration: new StoreAdministration({ storage, originOf: () => 'off' }),
+        catalog: (query) => readCatalog(disk, query),
+      }),
+    },
+    cleanups,
+  );
   const tokens = {
     root: await access.token('root', ['admin']),
     corpAdmin: await access.token('corp-admin', ['admin:corp.example.com/*']),
     reader: await access.token('reader', ['read']),
     corpReader: await access.token('corp-reader', ['read:corp.example.com/*']),
   };
-  const server = createServer({
-    depot,
-    sumdb,
-    metrics,
-    logger,
-    gate: access.gate,
-    audit: access.audit,
-    storeAdministration: new StoreAdministration({ storage, originOf: () => 'off' }),
-    catalog: (query) => readCatalog(disk, query),
-  });
-  const { url } = await server.listen('127.0.0.1', 0);
-  cleanups.push(() => server.close());
   return { url, access, tokens };
 }
 

@@ -2,22 +2,13 @@
 // is in force on the server when it is answered, what the audit log records, and that a new token's
 // secret is shown once and logged nowhere.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { request } from 'undici';
-import { SumdbPassthrough } from '../../checksum/passthrough.js';
-import { CachingDepot } from '../../depot/caching-depot.js';
-import { createChain } from '../../origin/chain.js';
-import { DiskStorage } from '../../storage/disk.js';
-import { createLogger } from '../../telemetry/logger.js';
-import { createMetrics } from '../../telemetry/metrics.js';
-import { createServer } from '../app.js';
 import { MAX_TOKEN_REQUEST } from './tokens.js';
-import { openTestAccess, type TestAccess } from '../../../test/support/access.js';
-import { NoDirect } from '../../../test/support/no-direct.js';
+import type { TestAccess } from '../../../test/support/access.js';
+import { startRouteServer } from '../../../test/support/route-server.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -34,31 +25,17 @@ interface World {
 }
 
 async function startWorld(options: { administration?: boolean } = {}): Promise<World> {
-  const dir = await mkdtemp(join(tmpdir(), 'godepot-tokens-route-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const lines: string[] = [];
-  const { logger } = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
-  const metrics = createMetrics();
-  const storage = new DiskStorage({ root: join(dir, 'store') });
-  const origin = createChain({ upstream: 'off', direct: new NoDirect() });
-  const depot = new CachingDepot({ storage, origin, logger, metrics, listTtlMs: 60_000 });
-  const sumdb = new SumdbPassthrough({ upstreams: [], sumdb: null, storage, logger, metrics });
-  // No anonymous reads, so that whether a token works shows in a read's status (401 or not).
-  const access = await openTestAccess(dir, { anonymous: 'none' });
-  cleanups.push(() => access.close());
-  const admin = await access.token('root', ['admin']);
-  const server = createServer({
-    depot,
-    sumdb,
-    metrics,
-    logger,
-    gate: access.gate,
-    audit: access.audit,
-    ...(options.administration === false ? {} : { tokenAdministration: access.administration }),
-  });
-  const { url } = await server.listen('127.0.0.1', 0);
-  cleanups.push(() => server.close());
-  return { url, access, admin, logText: () => lines.join('') };
+  const server = await startRouteServer(
+    {
+      name: 'tokens-route',
+      log: true,
+      // No anonymous reads, so that whether a token works shows in a read's status (401 or not).
+      access: { anonymous: 'none' },
+      routes: ({ access }) => (options.administration === false ? {} : { tokenAdministration: access.administration }),
+    },
+    cleanups,
+  );
+  return { ...server, admin: await server.access.token('root', ['admin']) };
 }
 
 interface Reply {
