@@ -42,7 +42,7 @@ export interface VersionRecord {
 }
 
 /** The key of the record of `modulePath@version`. */
-export function storedRecordKey(modulePath: string, version: string): string {
+function storedRecordKey(modulePath: string, version: string): string {
   return versionRecordKey(versionRecordsPrefix, modulePath, version);
 }
 
