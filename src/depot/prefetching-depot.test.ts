@@ -139,6 +139,21 @@ test('zips are fetched ahead a few at a time; a failed one is only logged, and i
   assert.equal(w.upstream.countOf(broken.urls.zip), 2);
 });
 
+test('a .mod that fails stops the fetch ahead: the upstream is not asked for that .mod again, nor for the zip', async () => {
+  const w = await makeWorld(4);
+  const entry = await w.add('example.com/badmod');
+  // Slow to fail: the .mod fetched along with the .info is still under way when the fetch ahead, and
+  // go's own .mod request after the .info, ask for it; both join it.
+  w.upstream.fault(entry.urls.mod, { status: 500, delayMs: 300 });
+  await w.depot.info(entry.modulePath, 'v1.0.0');
+  await assert.rejects(w.depot.mod(entry.modulePath, 'v1.0.0'));
+  for (let i = 0; i < 100 && !w.logs.some((l) => l.msg === 'fetching the zip ahead of its request failed'); i++) await sleep(10);
+  assert.equal(w.logs.find((l) => l.msg === 'fetching the zip ahead of its request failed')?.module, entry.modulePath);
+  await sleep(100);
+  assert.equal(w.upstream.countOf(entry.urls.mod), 1, 'the .mod was asked for once, along with the .info');
+  assert.equal(w.upstream.countOf(entry.urls.zip), 0);
+});
+
 test('close() drops the zips waiting for a turn, finishes those under way, and fetches nothing ahead after', async () => {
   const w = await makeWorld(1);
   const first = await w.add('example.com/first');

@@ -11,7 +11,7 @@ const MAX_QUEUE = 1024;
  * or on its way (the request joins the fetch), as Athens does. At most `limit` zips are fetched ahead at
  * a time; the others wait their turn. A zip fetched ahead, and the `.mod` asked for before it, go
  * through the inner depot as requests do (single-flight, checks, commit, cache metrics); a failure is
- * only logged, and the zip's own request meets it again.
+ * only logged, and the zip's own request meets it again. No zip is fetched ahead when its `.mod` fails.
  */
 export class PrefetchingDepot implements Depot {
   private readonly running = new Set<Promise<void>>();
@@ -78,10 +78,11 @@ export class PrefetchingDepot implements Depot {
 
   private start(modulePath: string, version: string): void {
     // The .mod first: a zip fetch asks the origin for the .mod unless it is stored, and one may still be
-    // on its way after the .info (it is then joined, else answered from memory).
+    // on its way after the .info (it is then joined, else answered from memory). When the .mod fails,
+    // so would the zip, which needs it: nothing more is fetched ahead (an upstream serving a bad .mod is
+    // not read again for nothing), and the zip's own request, if any, asks again.
     const run: Promise<void> = this.inner
       .mod(modulePath, version)
-      .catch(() => undefined)
       .then(() => this.inner.zip(modulePath, version))
       .then(
         () => undefined,
