@@ -2,23 +2,17 @@
 // instead of a stack trace of Node's connection error.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeGoModBundle } from '../../test/support/bundles.js';
 import { runGodepot } from '../../test/support/cli.js';
 
+// A port nothing listens on: below 1024, where no test binds, and never handed out as an ephemeral port.
+const server = '127.0.0.1:1';
 let work: string;
-let server: string;
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'godepot-cli-server-down-'));
-  // A port nothing listens on: one a server just gave back.
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  server = `127.0.0.1:${(probe.address() as AddressInfo).port}`;
-  await new Promise((resolve) => probe.close(resolve));
 });
 after(() => rm(work, { recursive: true, force: true }));
 
