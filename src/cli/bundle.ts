@@ -13,9 +13,6 @@ import { bundleListing, listBundle } from '../bundle/list.js';
 import { manifestId } from '../bundle/manifest.js';
 import { BundleVerificationError, type VerifyReport } from '../bundle/verify.js';
 import { uploadBundle } from '../bundle/upload.js';
-import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
-import { Transport } from '../http/transport.js';
-import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { readPublicKey, readSigningKey } from '../bundle/signing.js';
 import { ConfigError, GodepotError } from '../errors.js';
 import { ownReleaseArchive, type ReleaseArchive } from '../release/own-release.js';
@@ -26,6 +23,7 @@ import { withExamples } from './examples.js';
 import { fetchRun, upstreamSettings, withFetchOptions, type FetchFlags } from './fetch-options.js';
 import { packageVersion } from './version.js';
 import { printVendorResult } from './vendor.js';
+import { serverTransport } from './server-transport.js';
 
 /** Import or export finished, but storage held other content for some of what the bundle has. */
 export class ImportConflictError extends GodepotError {
@@ -192,9 +190,7 @@ export function bundleCommand(): Command {
         if (token === undefined || token === '') throw new ConfigError('bundle import --server: an import token is needed (--token or GODEPOT_IMPORT_TOKEN)');
         // The server verifies it too; checking here first spares uploading a bad file.
         const notes = await openVerified(file, flags.pubkey, async (b) => releaseNote(b));
-        // Through the outbound proxy the environment names, as every request godepot makes.
-        const trustedRoots = await trustedRootsFromEnv(process.env, process.cwd());
-        const transport = new Transport({ proxy: outboundProxyFromEnv(process.env), ...(trustedRoots === null ? {} : { ca: trustedRoots }) });
+        const transport = await serverTransport();
         try {
           const onBusy = (seconds: number): void => void process.stderr.write(`${flags.server} is receiving another bundle; trying again in ${seconds} s\n`);
           printReport(await uploadBundle(file, flags.server, token, { transport, onBusy, allowPartial }), flags.server, notes);

@@ -1,11 +1,9 @@
 // `godepot publish`: publish a module version to a running godepot.
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
-import { Transport } from '../http/transport.js';
-import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { publishModule } from '../publish/publish.js';
 import { withExamples } from './examples.js';
+import { serverTransport } from './server-transport.js';
 
 /** `godepot publish [DIR] --version V [--module PATH] --server URL --token T`. */
 export function publishCommand(): Command {
@@ -22,10 +20,7 @@ export function publishCommand(): Command {
   ]).action(async (dir: string = '.', flags: { version: string; module?: string; server: string; token?: string }) => {
       const token = flags.token ?? process.env.GODEPOT_TOKEN;
       if (token === undefined || token === '') throw new ConfigError('publish: a publish token is needed (--token or GODEPOT_TOKEN)');
-      // Through the outbound proxy the environment names, trusting SSL_CERT_FILE's roots when it is set
-      // (a server with a company CA), as every request godepot makes.
-      const trustedRoots = await trustedRootsFromEnv(process.env, process.cwd());
-      const transport = new Transport({ proxy: outboundProxyFromEnv(process.env), ...(trustedRoots === null ? {} : { ca: trustedRoots }) });
+      const transport = await serverTransport();
       try {
         const { modulePath, result } = await publishModule({
           dir,

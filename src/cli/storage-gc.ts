@@ -9,12 +9,10 @@ import { checkPolicy } from '../store/retention.js';
 import { reportJson, runRetention, type RetentionReport, type RetentionReportJson } from '../store/run-retention.js';
 import { requestGc } from '../store/gc-client.js';
 import { ConfigError } from '../errors.js';
-import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
-import { Transport } from '../http/transport.js';
-import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { withExamples } from './examples.js';
 import { givenSettings, withSettingOptions, type Setting } from './settings-options.js';
 import { cliOperator } from './operator.js';
+import { serverTransport } from './server-transport.js';
 
 const gcSettings: readonly Setting[] = ['gc.unusedFor', 'gc.olderThan', 'gc.keepLatest', 'gc.keep', 'storage', 'config', 'state-dir', 'audit-log'];
 
@@ -48,9 +46,7 @@ export function addGcCommand(storage: Command, stdout: { write(text: string): un
     if (typeof flags.server === 'string') {
       const token = typeof flags.token === 'string' ? flags.token : process.env.GODEPOT_TOKEN;
       if (token === undefined || token === '') throw new ConfigError('storage gc --server: an admin token is needed (--token or GODEPOT_TOKEN)');
-      // Through the outbound proxy the environment names, trusting SSL_CERT_FILE's roots, as publish does.
-      const trustedRoots = await trustedRootsFromEnv(process.env, process.cwd());
-      const transport = new Transport({ proxy: outboundProxyFromEnv(process.env), ...(trustedRoots === null ? {} : { ca: trustedRoots }) });
+      const transport = await serverTransport();
       try {
         print(await requestGc(flags.server, token, { policy: config.gc, pins, dryRun }, { transport }));
       } finally {

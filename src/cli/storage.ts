@@ -6,9 +6,6 @@ import { Command } from 'commander';
 import type { Audit } from '../audit/audit.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
-import { Transport } from '../http/transport.js';
-import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { checkPrefixPatterns, matchPrefixPatterns } from '../module/patterns.js';
 import { Routing } from '../origin/routing.js';
 import { checkCanonical } from '../protocol/request.js';
@@ -22,6 +19,7 @@ import { cliOperator } from './operator.js';
 import { givenSettings, withSettingOptions, type Setting } from './settings-options.js';
 import { localTime, table } from './table.js';
 import { upstreamSettingsOf } from './wiring.js';
+import { serverTransport } from './server-transport.js';
 
 interface StoreFlags {
   storage?: string;
@@ -167,9 +165,7 @@ async function serverView(flags: StoreFlags): Promise<StoreView> {
   if (flags.storage !== undefined) throw new ConfigError('storage: give --storage or --server, not both');
   const token = flags.token ?? process.env.GODEPOT_TOKEN;
   if (token === undefined || token === '') throw new ConfigError('storage: --server needs an admin token (--token or GODEPOT_TOKEN)');
-  // As every request godepot makes: through the outbound proxy, trusting SSL_CERT_FILE's roots when set.
-  const trustedRoots = await trustedRootsFromEnv(process.env, process.cwd());
-  const transport = new Transport({ proxy: outboundProxyFromEnv(process.env), ...(trustedRoots === null ? {} : { ca: trustedRoots }) });
+  const transport = await serverTransport();
   const remote = new RemoteStore(flags.server!, token, transport);
   return {
     versions: (pattern) => remote.versions(pattern),

@@ -3,14 +3,12 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { outboundProxyFromEnv } from '../http/outbound-proxy.js';
-import { Transport } from '../http/transport.js';
-import { trustedRootsFromEnv } from '../http/trusted-roots.js';
 import { UpstreamClient } from '../http/upstream-client.js';
 import { DiskStorage } from '../storage/disk.js';
 import { serverSource, storageSource, type VendorSource } from '../vendor/module-source.js';
 import { vendorProject, type VendorResult } from '../vendor/vendor.js';
 import { withExamples } from './examples.js';
+import { serverTransport } from './server-transport.js';
 
 /** Prints what a vendor run wrote: one line on stdout, or go's note on stderr when there was nothing to vendor. */
 export function printVendorResult(result: VendorResult): void {
@@ -55,9 +53,7 @@ export function vendorCommand(): Command {
       return;
     }
     const url = serverUrl(flags.server!, flags.token ?? process.env.GODEPOT_TOKEN);
-    // Through the outbound proxy the environment names, trusting SSL_CERT_FILE's roots, as every request godepot makes.
-    const trustedRoots = await trustedRootsFromEnv(process.env, process.cwd());
-    const transport = new Transport({ proxy: outboundProxyFromEnv(process.env), ...(trustedRoots === null ? {} : { ca: trustedRoots }) });
+    const transport = await serverTransport();
     try {
       const source: VendorSource = serverSource(new UpstreamClient({ url, transport }));
       printVendorResult(await vendorProject({ projectDir, source }));
