@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { runGodepot, type CliResult } from '../support/cli.js';
-import { containedEnv } from '../support/contained.js';
+import { runGodepot, runProgram, type CliResult } from '../support/cli.js';
 import { sha256 } from '../support/godepot-server.js';
 import { makeGoWorld, type GoWorld } from '../support/go.js';
 import { buildModuleGraph, consumerOutput, writeConsumer } from '../support/modgraph.js';
@@ -28,15 +27,8 @@ const releaseEntry = `release/${archiveName}`;
 const offline: NodeJS.ProcessEnv = { npm_config_registry: 'http://127.0.0.1:9', SOURCE_DATE_EPOCH: '1700000000', GOSUMDB: '', GODEPOT_UPSTREAM: '' };
 
 /** Runs a godepot launcher (an unpacked release's bin/godepot) as `runGodepot` runs the build's. */
-async function runLauncher(launcher: string, args: string[]): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await execFileAsync(launcher, args, { env: { ...process.env, ...containedEnv, ...offline }, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+function runLauncher(launcher: string, args: string[]): Promise<CliResult> {
+  return runProgram(launcher, args, { env: offline });
 }
 
 function succeeded(result: CliResult, what: string): CliResult {

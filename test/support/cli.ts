@@ -16,9 +16,14 @@ export interface CliResult {
 }
 
 /** Runs the godepot command as a user would (kept on this machine: containedEnv) and never throws on a non-zero exit. */
-export async function runGodepot(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runGodepot(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return runProgram(process.execPath, [godepotBin, ...args], options);
+}
+
+/** Runs `program` (a godepot launcher, say) as runGodepot runs the build's entry point. */
+export async function runProgram(program: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [godepotBin, ...args], {
+    const { stdout, stderr } = await execFileAsync(program, args, {
       cwd: options.cwd,
       env: { ...process.env, ...containedEnv, ...options.env },
       maxBuffer: 64 << 20,
