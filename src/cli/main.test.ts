@@ -1,7 +1,9 @@
 // What every godepot command does before its own work, as a user at a shell sees it.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { test } from 'node:test';
-import { runGodepot } from '../../test/support/cli.js';
+import { godepotBin, runGodepot } from '../../test/support/cli.js';
 
 test('a mistyped GODEPOT_ variable stops every command, naming it and the setting meant', async () => {
   for (const args of [['serve'], ['token', 'list'], ['fingerprint', '.'], ['--version']]) {
@@ -47,4 +49,17 @@ test('the --help of every command has examples, and writes every default one way
   };
   await visit([]);
   for (const name of ['godepot serve', 'godepot bundle create', 'godepot sumdb key generate', 'godepot token revoke', 'godepot compare']) assert.ok(seen.includes(name), name);
+});
+
+test('output into a pipe its reader has closed (godepot --help | head) ends quietly, exit 0, no stack', async () => {
+  for (const args of [['--help'], ['bundle', 'list', '--help'], ['storage', 'gc', '--help']]) {
+    const child = spawn(process.execPath, [godepotBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before godepot writes a byte: every write it makes meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.equal(stderr, '', args.join(' '));
+    assert.equal(code, 0, args.join(' '));
+  }
 });

@@ -63,6 +63,13 @@ function isFileSystemError(err: unknown): boolean {
   return typeof code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM', 'ENOSPC'].includes(code);
 }
 
+// A reader that stops early (`godepot --help | head -3`) closes the pipe: end quietly, as other
+// command-line tools do, instead of with Node's unhandled EPIPE and its stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 async function main(argv: string[]): Promise<number> {
   try {
     // Before any command runs, as a mistyped flag stops it before it runs.
