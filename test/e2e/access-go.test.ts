@@ -115,16 +115,6 @@ async function until(server: GodepotServer, path: string, options: Parameters<ty
   return answer;
 }
 
-/** The request log line with this request id, waiting (5 s at most) for it to be printed. */
-async function logLine(server: GodepotServer, reqId: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 100; i++) {
-    const line = server.logs.find((l) => l.msg === 'request' && l.reqId === reqId);
-    if (line !== undefined) return line;
-    await sleep(50);
-  }
-  assert.fail(`no request log line ${reqId}`);
-}
-
 async function startServer(stateDir: string, args: string[] = []): Promise<GodepotServer> {
   const config = join(work, 'godepot.yaml');
   const server = await startGodepot({
@@ -192,7 +182,7 @@ test('a private module: published with a publish token; go builds it over https 
   const output = await new Promise<string>((resolve, reject) => execFile(join(app, 'app.bin'), (err, stdout) => (err === null ? resolve(stdout) : reject(err))));
   assert.equal(output, 'hello from corp and public');
   // go sent the token from .netrc (Basic), and the log names it by its name.
-  assert.ok(godepot.logs.some((l) => l.msg === 'request' && l.module === LIB && l.route === 'zip' && l.status === 200 && l.principal === 'ci'));
+  assert.ok((await godepot.untilLogged((l) => l.msg === 'request' && l.module === LIB && l.route === 'zip' && l.status === 200 && l.principal === 'ci')).length > 0);
 
   const anonymous = await goWorld(godepot, undefined);
   const refused = await go(anonymous, ['mod', 'download', `${LIB}@v1.0.0`]);
@@ -258,7 +248,8 @@ test('an anonymous client, or a token without the role, cannot tell a private mo
       // Refused before any lookup: the log line names no cache outcome, no upstream status.
       for (const [id, answer] of [[`${who}-exists-${i}`, exists], [`${who}-missing-${i}`, missing]] as const) {
         assert.equal(answer.headers['x-request-id'], id);
-        const line = await logLine(godepot, id);
+        const [line] = await godepot.untilLogged((l) => l.msg === 'request' && l.reqId === id);
+        assert.ok(line, `no request log line ${id}`);
         assert.equal(line.status, status, id);
         assert.equal(line.error, answer.body.slice(answer.body.indexOf(': ') + 2, -1), id);
         for (const field of ['cache', 'upstreamStatus']) assert.equal(line[field], undefined, `${id}: ${field}`);

@@ -254,12 +254,7 @@ describe('upstream answers', () => {
     const fixed = await fetch(godepot.url + e.urls.mod);
     assert.equal(await fixed.text(), e.goMod);
     assert.match(fixed.headers.get('cache-control') ?? '', /immutable/);
-    // Log lines reach stdout in batches: wait a little for this one.
-    let warning: Record<string, unknown> | undefined;
-    for (let i = 0; i < 100 && warning === undefined; i++) {
-      warning = godepot.logs.find((l) => l.msg === 'replaced a stored .mod that disagreed with its zip' && l.module === e.modulePath);
-      if (warning === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const [warning] = await godepot.untilLogged((l) => l.msg === 'replaced a stored .mod that disagreed with its zip' && l.module === e.modulePath);
     assert.ok(warning, 'the replacement is logged');
     assert.equal(warning.storedModH1, hashGoMod(Buffer.from(lie)));
     assert.equal(warning.modH1, e.modH1);

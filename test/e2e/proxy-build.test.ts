@@ -108,7 +108,7 @@ test('with the upstream stopped and the module cache wiped, the same build succe
   assert.equal(versions.stdout.trim(), `${log} v1.0.0 v1.1.0 v1.2.0 v1.3.0-beta.1`);
   const latest = await w.go(['list', '-m', `${log}@latest`], { cwd: dir });
   assert.equal(latest.stdout.trim(), `${log} v1.2.0`);
-  const stale = godepot.logs.filter((l) => l.msg === 'request' && l.route === 'list' && l.module === log && l.cache === 'stale');
+  const stale = await godepot.untilLogged((l) => l.msg === 'request' && l.route === 'list' && l.module === log && l.cache === 'stale');
   assert.ok(stale.length > 0, 'godepot logged that it answered the list from storage');
 });
 

@@ -120,10 +120,9 @@ async function untilServed(server: GodepotServer, serial: string, count = 1): Pr
   assert.fail(`still served ${[...seen].join(', ')}, not ${serial}; logs: ${JSON.stringify(server.logs.filter((l) => l.msg !== 'request'))}`);
 }
 
-/** Waits (5 s at most) until `server` logged `count` lines matching `match`. */
+/** Waits (5 s at most) until `server` logged `count` lines matching `match`, and no more. */
 async function untilLogged(server: GodepotServer, count: number, match: (line: Record<string, unknown>) => boolean): Promise<Array<Record<string, unknown>>> {
-  for (let i = 0; i < 100 && server.logs.filter(match).length < count; i++) await sleep(50);
-  const lines = server.logs.filter(match);
+  const lines = await server.untilLogged(match, count);
   assert.equal(lines.length, count, JSON.stringify(server.logs.filter((l) => l.msg !== 'request')));
   return lines;
 }

@@ -92,7 +92,7 @@ test('the release archive, unpacked with tar and no registry, serves a go build 
   await goWorld.go(['build', '-o', 'consumer.bin', '.'], { cwd: consumer });
   const { stdout: ran } = await execFileAsync(join(consumer, 'consumer.bin'));
   assert.deepEqual(ran.trim().split('\n'), consumerOutput);
-  assert.ok(godepot.logs.some((l) => l.msg === 'request' && l.route === 'zip'), 'go fetched the zips from the unpacked godepot');
+  assert.ok((await godepot.untilLogged((l) => l.msg === 'request' && l.route === 'zip')).length > 0, 'go fetched the zips from the unpacked godepot');
 });
 
 test('with --with-node the launcher runs the Node.js the archive carries, and refuses a system Node that is too old', async () => {

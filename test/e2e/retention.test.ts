@@ -217,13 +217,12 @@ test('--gc-schedule runs retention inside serve, once per interval under --worke
   await writeFile(config, `gc:\n  keepLatest: 1\n  keep: [${JSON.stringify(join(app, 'go.sum'))}]\ngc-schedule: 2s\n`);
   const godepot = await startGodepot({ upstream: upstream.url, storage, config, args: ['--workers', '2'] });
   try {
-    const ran = (): Array<Record<string, unknown>> => godepot.logs.filter((line) => line.msg === 'retention ran');
-    for (let i = 0; i < 100 && ran().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(ran()[0]?.removed, 3);
+    const ran = (count: number): Promise<Array<Record<string, unknown>>> => godepot.untilLogged((line) => line.msg === 'retention ran', count, 10_000);
+    const first = await ran(1);
+    assert.equal(first[0]?.removed, 3);
     assert.deepEqual(await storedVersions(storage), ['example.com/lib@v1.0.0', `example.com/lib@${pseudo}`, 'example.com/other@v0.2.0', 'example.com/pinned@v1.0.0']);
     // The next interval finds nothing more to remove; each run was one process's.
-    for (let i = 0; i < 100 && ran().length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.deepEqual(ran().map((line) => [line.removed, line.pid]), [[3, ran()[0]!.pid], [0, ran()[0]!.pid]]);
+    assert.deepEqual((await ran(2)).map((line) => [line.removed, line.pid]), [[3, first[0]!.pid], [0, first[0]!.pid]]);
     const audit = (await readFile(join(stateDirOf(storage), 'audit.log'), 'utf8')).trim().split('\n');
     assert.equal(audit.length, 3, 'each removal recorded once');
     assert.match(await go(godepot.url, ['run', '.'], app), /^v1\.0\.0 v1\.0\.0\n/);

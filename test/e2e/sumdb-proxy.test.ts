@@ -95,9 +95,10 @@ describe('go verifies every module against the checksum database godepot hosts',
     assert.equal(size, 2);
     assert.equal(await goTreeSize(), size);
     sizes.push(size);
-    const asked = godepot.logs.filter((l) => l.route === 'sumdb').map((l) => l.sumdb);
-    assert.ok(asked.includes(`${NAME}/supported`), 'go asked godepot whether it proxies the database');
-    assert.ok(asked.some((p) => typeof p === 'string' && p.startsWith(`${NAME}/tile/8/0/000.p/`)), 'go read hash tiles from godepot');
+    const supported = await godepot.untilLogged((l) => l.route === 'sumdb' && l.sumdb === `${NAME}/supported`);
+    assert.ok(supported.length > 0, 'go asked godepot whether it proxies the database');
+    const tiles = await godepot.untilLogged((l) => l.route === 'sumdb' && typeof l.sumdb === 'string' && l.sumdb.startsWith(`${NAME}/tile/8/0/000.p/`));
+    assert.ok(tiles.length > 0, 'go read hash tiles from godepot');
   });
 
   it('go builds the 12-module consumer with no go.sum: every module and go.mod verified, the tree grown', async () => {

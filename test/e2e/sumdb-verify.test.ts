@@ -218,7 +218,7 @@ describe('godepot verifies upstream modules against the checksum database it tru
     const out = await new Promise<string>((resolve, reject) => execFile(bin, (err, stdout) => (err ? reject(err) : resolve(stdout))));
     assert.deepEqual(out.trim().split('\n'), consumerOutput);
     assert.equal(database.requests.length, before);
-    const fromStorage = godepot.logs.filter((l) => l.route === 'sumdb' && l.cache === 'stale' && String(l.sumdb).startsWith(`${NAME}/lookup/`));
+    const fromStorage = await godepot.untilLogged((l) => l.route === 'sumdb' && l.cache === 'stale' && String(l.sumdb).startsWith(`${NAME}/lookup/`), 10);
     assert.ok(fromStorage.length >= 10, `${fromStorage.length} lookups answered from storage`);
     // A module godepot never verified has no proof to offer.
     const { status } = await get(`/sumdb/${NAME}/lookup/example.com/unknown@v1.0.0`);

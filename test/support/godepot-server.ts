@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import { request, type Dispatcher } from 'undici';
 import { godepotBin, runGodepot } from './cli.js';
@@ -48,6 +49,12 @@ export interface GodepotServer {
   readonly pid: number;
   /** Every JSON line it printed on stdout so far, parsed. */
   readonly logs: Array<Record<string, unknown>>;
+  /**
+   * Every line of `logs` that matches, once there are `count` of them (default 1), waiting `withinMs` at
+   * most (default 5 s; then whatever there is): a line reaches stdout a moment after its answer, so a
+   * client that is done does not mean its request's line is in `logs` yet.
+   */
+  untilLogged(match: (line: Record<string, unknown>) => boolean, count?: number, withinMs?: number): Promise<Array<Record<string, unknown>>>;
   /** Its stdout lines that were not JSON, and all of its stderr. */
   readonly stderr: string;
   /** Settles when the process exits. */
@@ -154,6 +161,10 @@ async function spawnGodepot(options: GodepotOptions, storage: string, ownStorage
     logs,
     get stderr() {
       return stderr;
+    },
+    async untilLogged(match, count = 1, withinMs = 5_000) {
+      for (let waited = 0; waited < withinMs && logs.filter(match).length < count; waited += 25) await sleep(25);
+      return logs.filter(match);
     },
     exited,
     stop: () => signal('SIGTERM'),
