@@ -1,14 +1,15 @@
 // `godepot mirror --from URL --storage DIR`: follow another godepot (or any server with an /index) into a
 // storage folder, fetching only what it stored since the last run.
 import { resolve } from 'node:path';
-import { ConfigError, GoneError, NotFoundError } from '../errors.js';
+import { ConfigError, GoneError, NotFoundError, UpstreamError } from '../errors.js';
 import { Transport } from '../http/transport.js';
+import { unreachableReason } from '../http/unreachable.js';
 import { UpstreamClient } from '../http/upstream-client.js';
 import type { Artifact } from '../protocol/artifact.js';
 import { DiskStorage } from '../storage/disk.js';
 import { watchedStorage } from '../storage/watched-storage.js';
 import { Catalog } from '../store/catalog.js';
-import { catalogPages, followCatalog, type FetchOutcome } from '../store/follow.js';
+import { catalogPages, followCatalog, type CatalogPages, type FetchOutcome } from '../store/follow.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { fetchRun, upstreamSettings, type FetchFlags } from './fetch-options.js';
 import { assembleUpstream, upstreamDepot } from './wiring.js';
@@ -57,7 +58,7 @@ export async function mirrorFrom(flags: MirrorFromFlags): Promise<boolean> {
     const report = await followCatalog({
       storage,
       from: key.href,
-      pages: catalogPages(client),
+      pages: reachablePages(catalogPages(client), key),
       concurrency,
       progress,
       fetch: async ({ Path, Version }): Promise<FetchOutcome> => {
@@ -89,6 +90,18 @@ export async function mirrorFrom(flags: MirrorFromFlags): Promise<boolean> {
     await transport.close();
     await flush();
   }
+}
+
+/** `pages`, where a server that cannot be reached at all says so and what to check, as the --server commands do. */
+function reachablePages(pages: CatalogPages, server: URL): CatalogPages {
+  return async (since, limit) => {
+    try {
+      return await pages(since, limit);
+    } catch (err) {
+      const reason = unreachableReason(err, server);
+      throw reason === undefined ? err : new UpstreamError(`${server.origin} cannot be reached: ${reason}`, undefined, { cause: err });
+    }
+  };
 }
 
 /** The URL of the followed server, carrying `token` as Basic credentials (the password) when it has none of its own. */

@@ -40,3 +40,13 @@ test('publish, bundle import and the storage commands with --server: a server th
     assert.doesNotMatch(result.stderr, /\n\s+at |ECONNREFUSED|secret-admin-token/, what);
   }
 });
+
+test('mirror --from a server that is not running: named as the --server commands name it, exit 1, no stack, no token', async () => {
+  const url = `http://${server}`;
+  const result = await runGodepot(['mirror', '--from', url, '--storage', join(work, 'mirror'), '--token', 'secret-follow-token']);
+  assert.equal(result.code, 1, result.stderr);
+  assert.ok(result.stderr.endsWith(`godepot: ${url} cannot be reached: connection refused: is godepot serve running, listening on ${server}?\n`), result.stderr);
+  // Above it, the retry it made and the warning that the server is down, which show the connection's own error.
+  assert.doesNotMatch(result.stderr, /\n\s+at |secret-follow-token/);
+  assert.equal(result.stdout, '');
+});

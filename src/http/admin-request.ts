@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { ConfigError, UpstreamError } from '../errors.js';
 import type { Transport } from './transport.js';
+import { unreachableReason } from './unreachable.js';
 
 /** The URL of `route` (an absolute path such as /admin/gc) on the godepot at `server`, as --server gives it. */
 export function adminUrl(server: string, route: string): URL {
@@ -55,30 +56,6 @@ export async function adminRequest(url: URL, asked: AdminRequest): Promise<Admin
     return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
   } catch (err) {
     if (asked.signal?.aborted === true) throw asked.signal.reason;
-    throw new UpstreamError(`${url.origin} cannot be reached: ${unreachableReason(err, url)}`, undefined, { cause: err });
+    throw new UpstreamError(`${url.origin} cannot be reached: ${unreachableReason(err, url) ?? (err as Error).message}`, undefined, { cause: err });
   }
-}
-
-// Node's and undici's codes for the failures a user can do something about, in words that say what.
-const reasons: Record<string, (url: URL) => string> = {
-  ECONNREFUSED: (url) => `connection refused: is godepot serve running, listening on ${url.host}?`,
-  ENOTFOUND: (url) => `no host ${url.hostname} (check the --server address)`,
-  EAI_AGAIN: (url) => `the name ${url.hostname} could not be looked up now`,
-  ECONNRESET: () => 'the connection was reset',
-  // What an https server does with a plain http request.
-  UND_ERR_SOCKET: (url) => `the connection was closed before an answer${url.protocol === 'http:' ? ' (if the server has TLS, use https://)' : ''}`,
-  UND_ERR_CONNECT_TIMEOUT: () => 'no connection within the time limit',
-  ERR_SSL_WRONG_VERSION_NUMBER: () => 'it does not speak TLS: use http://',
-  DEPTH_ZERO_SELF_SIGNED_CERT: () => 'its certificate is not trusted: name its CA with SSL_CERT_FILE=ca.pem',
-  SELF_SIGNED_CERT_IN_CHAIN: () => 'its certificate is not trusted: name its CA with SSL_CERT_FILE=ca.pem',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: () => 'its certificate is not trusted: name its CA with SSL_CERT_FILE=ca.pem',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: () => 'its certificate is not trusted: name its CA with SSL_CERT_FILE=ca.pem',
-  ERR_TLS_CERT_ALTNAME_INVALID: (url) => `its certificate is not for ${url.hostname}`,
-  CERT_HAS_EXPIRED: () => 'its certificate has expired',
-};
-
-function unreachableReason(err: unknown, url: URL): string {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  const known = code === undefined ? undefined : reasons[code];
-  return known === undefined ? (err as Error).message : known(url);
 }
