@@ -1,5 +1,6 @@
 // The ways a godepot server (or any HTTP server godepot's commands talk to) can fail to answer at all,
 // told apart from an answer that refuses: the first calls for checking the address, the server or trust.
+
 // Node's and undici's codes for the failures a user can do something about, in words that say what.
 const reasons: Record<string, (url: URL) => string> = {
   ECONNREFUSED: (url) => `connection refused: is godepot serve running, listening on ${url.host}?`,
