@@ -214,10 +214,11 @@ test('an address that keeps presenting bad tokens is barred for a while; each re
 
 test('cold fetches at once are capped per principal: past the cap, 429; another principal is not held up', async () => {
   const w = await startWorld({ maxColdFetches: 1 });
-  w.upstream.fault('/example.com/public/@v/list', { delayMs: 400 });
+  // Long enough that the requests below come while the list is still being fetched, however busy the machine.
+  w.upstream.fault('/example.com/public/@v/list', { delayMs: 1500 });
   const reader = await w.access.token('reader', ['read']);
   const slow = get(w, '/example.com/public/@v/list');
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let i = 0; i < 100 && w.upstream.countOf('/example.com/public/@v/list') === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   const second = await get(w, '/example.com/public/@v/v1.0.0.mod');
   assert.equal(second.status, 429);
   assert.equal(second.headers['retry-after'], '1');

@@ -284,11 +284,13 @@ test('a revoked token is refused without a restart, and a token made after the s
 
 test('the audit chain verifies; a line altered, deleted or inserted is found', async () => {
   const file = join(state, 'audit.log');
-  // Refusals are recorded after they are answered: wait for the last one (the stale go's 401s).
+  // Refusals are recorded after they are answered: wait until the log holds them and has stopped growing.
   let lines: Array<Record<string, unknown>> = [];
-  for (let i = 0; i < 50; i++) {
-    lines = (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    if (lines.some((l) => l.action === 'request.denied' && l.actor === 'ci')) break;
+  for (let i = 0, last = ''; i < 50; i++) {
+    const text = await readFile(file, 'utf8');
+    lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    if (text === last && lines.some((l) => l.action === 'request.denied' && l.actor === 'ci')) break;
+    last = text;
     await sleep(100);
   }
   const verified = await godepotCli(['audit', 'verify', file]);
