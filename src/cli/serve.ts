@@ -85,12 +85,9 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
     const leaseTimeoutMs = Math.max(config.upstreamTimeout * 1000 * (upstreamRetries + 1) * 2, config.vcsTimeout * 1000 * 3);
     // The stored figures are the primary's alone: one walk of the storage, and every worker's writes told
     // to it. Kept by each worker, they would count the walk once per worker and each write once.
-    const registry = new Registry();
-    const listing = startListing(config.storage);
-    const inventory = storedInventory(config.storage, listing, logger);
-    registerStoredGauges(registry, inventory);
     // The catalog too is the primary's: told of every worker's writes, it writes entries one at a time.
-    const catalog = storedCatalog(config, listing, logger);
+    const registry = new Registry();
+    const { inventory, catalog } = storedState(config, registry, logger);
     const quota = storageQuota(config, inventory, undefined);
     if (quota !== null) registerQuotaGauges(registry, quota);
     // Retention runs here alone (on schedule, for a full quota, as an admin asks a worker), so that a
@@ -125,12 +122,10 @@ async function serve(flags: Readonly<Record<string, unknown>>): Promise<void> {
   let catalog: Catalog | null = null;
   let storedBytes: StoredBytes;
   if (member === null) {
-    const listing = startListing(config.storage);
-    const inventory = storedInventory(config.storage, listing, logger);
-    registerStoredGauges(metrics.registry, inventory);
-    catalog = storedCatalog(config, listing, logger);
-    watcher = allWatchers([inventory, catalog]);
-    storedBytes = inventory;
+    const stored = storedState(config, metrics.registry, logger);
+    catalog = stored.catalog;
+    watcher = allWatchers([stored.inventory, stored.catalog]);
+    storedBytes = stored.inventory;
   } else {
     watcher = member.storageWatcher;
     storedBytes = member.storedBytes;
@@ -404,14 +399,17 @@ async function servedStorage(files: readonly string[], publicKey: KeyObject | un
 }
 
 /**
- * Every key of the storage folder `root`, listed once at start for both the stored figures and the
- * catalog's catching up: a large store's folders are walked once, not once each. Each of them reports
- * a failure of it in its own words.
+ * What the process that keeps them (the primary, or the only process) knows of the storage folder: its
+ * stored figures, registered in `registry`, and its catalog. Both catch up from one listing of every
+ * key made at start (a large store's folders are walked once, not once each), and each reports a
+ * failure of it in its own words.
  */
-function startListing(root: string): Promise<readonly string[]> {
-  const listing = new DiskStorage({ root }).list('');
+function storedState(config: ServeConfig, registry: Registry, logger: Logger): { inventory: StoredInventory; catalog: Catalog } {
+  const listing = new DiskStorage({ root: config.storage }).list('');
   listing.catch(() => undefined);
-  return listing;
+  const inventory = storedInventory(config.storage, listing, logger);
+  registerStoredGauges(registry, inventory);
+  return { inventory, catalog: storedCatalog(config, listing, logger) };
 }
 
 /**
