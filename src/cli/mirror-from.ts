@@ -1,9 +1,9 @@
 // `godepot mirror --from URL --storage DIR`: follow another godepot (or any server with an /index) into a
 // storage folder, fetching only what it stored since the last run.
 import { resolve } from 'node:path';
-import { ConfigError, GoneError, NotFoundError, UpstreamError } from '../errors.js';
+import { ConfigError, GoneError, NotFoundError } from '../errors.js';
 import { Transport } from '../http/transport.js';
-import { unreachableReason } from '../http/unreachable.js';
+import { unreachableError, unreachableReason } from '../http/unreachable.js';
 import { UpstreamClient } from '../http/upstream-client.js';
 import type { Artifact } from '../protocol/artifact.js';
 import { DiskStorage } from '../storage/disk.js';
@@ -98,8 +98,7 @@ function reachablePages(pages: CatalogPages, server: URL): CatalogPages {
     try {
       return await pages(since, limit);
     } catch (err) {
-      const reason = unreachableReason(err, server);
-      throw reason === undefined ? err : new UpstreamError(`${server.origin} cannot be reached: ${reason}`, undefined, { cause: err });
+      throw unreachableReason(err, server) === undefined ? err : unreachableError(server, err);
     }
   };
 }

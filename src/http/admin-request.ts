@@ -3,9 +3,9 @@
 // server could not be reached at all, as opposed to refusing what it was asked.
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import { ConfigError, UpstreamError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Transport } from './transport.js';
-import { unreachableReason } from './unreachable.js';
+import { unreachableError } from './unreachable.js';
 
 /** The URL of `route` (an absolute path such as /admin/gc) on the godepot at `server`, as --server gives it. */
 export function adminUrl(server: string, route: string): URL {
@@ -56,6 +56,6 @@ export async function adminRequest(url: URL, asked: AdminRequest): Promise<Admin
     return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
   } catch (err) {
     if (asked.signal?.aborted === true) throw asked.signal.reason;
-    throw new UpstreamError(`${url.origin} cannot be reached: ${unreachableReason(err, url) ?? (err as Error).message}`, undefined, { cause: err });
+    throw unreachableError(url, err);
   }
 }

@@ -1,5 +1,6 @@
 // The ways a godepot server (or any HTTP server godepot's commands talk to) can fail to answer at all,
 // told apart from an answer that refuses: the first calls for checking the address, the server or trust.
+import { UpstreamError } from '../errors.js';
 
 // Node's and undici's codes for the failures a user can do something about, in words that say what.
 const reasons: Record<string, (url: URL) => string> = {
@@ -30,4 +31,9 @@ export function unreachableReason(err: unknown, url: URL): string | undefined {
     if (known !== undefined) return known(url);
   }
   return undefined;
+}
+
+/** An UpstreamError saying that `url`'s server cannot be reached, and why: unreachableReason, else `err`'s own message. */
+export function unreachableError(url: URL, err: unknown): UpstreamError {
+  return new UpstreamError(`${url.origin} cannot be reached: ${unreachableReason(err, url) ?? (err as Error).message}`, undefined, { cause: err });
 }
