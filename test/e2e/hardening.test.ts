@@ -188,7 +188,7 @@ describe('header injection', () => {
     assert.ok(!answer.bytes.toString('latin1').includes('godepot-hardening'), 'the request id came back');
     // A split line would reach stdout as text that is not JSON: the support collects those as stderr.
     assert.ok(!godepot.stderr.includes('godepot-hardening') && !godepot.stderr.includes('<html>'), godepot.stderr);
-    const injected = godepot.logs.filter((l) => JSON.stringify(l).includes('godepot-hardening'));
+    const injected = await godepot.untilLogged((l) => JSON.stringify(l).includes('godepot-hardening'), targets.length);
     assert.ok(injected.length >= targets.length, `${injected.length} log lines carry the marker inside a JSON string`);
     for (const l of godepot.logs) assert.ok(typeof l.msg === 'string' && typeof l.level === 'number', JSON.stringify(l));
   });

@@ -143,7 +143,7 @@ test('go 1.19 builds through GOPROXY=https://127.0.0.1:PORT trusting the test CA
   await w.go(['build', '-o', join(dir, 'consumer.bin'), '.'], { cwd: dir });
   const { stdout } = await execFileAsync(join(dir, 'consumer.bin'));
   assert.deepEqual(stdout.trim().split('\n'), consumerOutput);
-  const zips = godepot.logs.filter((l) => l.msg === 'request' && l.route === 'zip' && l.status === 200);
+  const zips = await godepot.untilLogged((l) => l.msg === 'request' && l.route === 'zip' && l.status === 200, 10);
   assert.ok(zips.length >= 10, `go fetched ${zips.length} zips over https`);
 
   // The system's roots only: the test CA is unknown.
@@ -208,7 +208,7 @@ for (const workers of [1, 2]) {
     process.kill(godepot.pid, 'SIGHUP');
     await untilServed(godepot, third.serialNumber, connections);
     await untilLogged(godepot, workers, reloaded('SIGHUP'));
-    if (workers > 1) assert.ok(godepot.logs.some((l) => l.msg === 'SIGHUP: workers read the certificate again'));
+    if (workers > 1) assert.ok((await godepot.untilLogged((l) => l.msg === 'SIGHUP: workers read the certificate again')).length > 0);
 
     // A garbage key: logged by every worker, the third certificate still served, and by SIGHUP too.
     await served.put({ cert: second.cert, key: 'garbage\n' });

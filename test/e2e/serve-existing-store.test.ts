@@ -65,7 +65,7 @@ test('a store godepot never catalogued: catalogued at its stored times and in th
     index.map((line) => JSON.parse(line) as { Path: string; Version: string; Timestamp: string }).map((l) => [`${l.Path}@${l.Version}`, l.Timestamp]),
     expected.map(([id, at]) => [id, at.toISOString()]),
   );
-  const caughtUp = godepot.logs.filter((l) => l.msg === 'catalogued stored versions');
+  const caughtUp = await godepot.untilLogged((l) => l.msg === 'catalogued stored versions');
   assert.deepEqual(
     caughtUp.map((l) => [l.versions, l.atStoredTimes]),
     [[graph.entries.length, true]],
